@@ -1,0 +1,42 @@
+import { DType, Graph, KernelError, Tensor, isFloating } from './types';
+
+/** Autocast's low-precision op list (CUDA): these run in the region's dtype. */
+export function castLowPrecision(g: Graph, ts: readonly Tensor[]): Tensor[] {
+  const lowp = g.ctx.autocast;
+  if (!lowp) return [...ts];
+  return ts.map((t) => (isFloating(t.dtype) && t.dtype !== lowp ? g.autocastCopy(t, lowp) : t));
+}
+
+/** Autocast's float32 op list (softmax, norms, losses): inputs are cast up to float32. */
+export function castFloat32(g: Graph, ts: readonly Tensor[]): Tensor[] {
+  if (!g.ctx.autocast) return [...ts];
+  return ts.map((t) => (isFloating(t.dtype) && t.dtype !== 'float32' ? g.autocastCopy(t, 'float32') : t));
+}
+
+const FLOAT_RANK: DType[] = ['bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'bfloat16', 'float16', 'float32', 'float64'];
+
+/** Type promotion of two tensor operands (a simplification of torch.result_type). */
+export function promote(a: DType, b: DType): DType {
+  if ((a === 'float16' && b === 'bfloat16') || (a === 'bfloat16' && b === 'float16')) return 'float32';
+  return FLOAT_RANK.indexOf(a) >= FLOAT_RANK.indexOf(b) ? a : b;
+}
+
+/** Shape text for error messages. */
+export function showShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function expectRank(op: string, t: Tensor, ranks: readonly number[], what = 'input'): void {
+  if (!ranks.includes(t.shape.length)) {
+    throw new KernelError(op, `expected ${what} of rank ${ranks.join(' or ')}, got shape ${showShape(t.shape)}`);
+  }
+}
+
+export function expectTensor(op: string, name: string, v: unknown): Tensor {
+  if (!isTensor(v)) throw new KernelError(op, `argument '${name}' must be a tensor`);
+  return v;
+}
+
+export function isTensor(v: unknown): v is Tensor {
+  return typeof v === 'object' && v !== null && 'storage' in v && 'shape' in v;
+}

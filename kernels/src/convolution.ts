@@ -1,0 +1,62 @@
+import { KernelArgs, intArg, intsArg, optTensorArg, tensorArg } from './args';
+import { castLowPrecision, showShape } from './common';
+import { tupleN, windowOut } from './shape';
+import { Graph, KernelError, Tensor, numel } from './types';
+
+/**
+ * N-d convolution (`F.conv1d/2d/3d`). Autograd's `ConvolutionBackward0` saves the input and the
+ * weight (derivatives.yaml `convolution`); the weight is a parameter, so only the input costs
+ * activation memory. Unbatched inputs (rank n+1) are treated as a batch of one.
+ */
+export function convolution(g: Graph, n: number, x0: Tensor, w0: Tensor, bias0: Tensor | null, stride: number | number[], padding: number | number[] | string, dilation: number | number[], groups: number): Tensor {
+  const op = `conv${n}d`;
+  const [x, w, ...rest] = castLowPrecision(g, bias0 ? [x0, w0, bias0] : [x0, w0]);
+  const bias = rest[0] ?? null;
+  const batched = x.shape.length === n + 2;
+  if (!batched && x.shape.length !== n + 1) {
+    throw new KernelError(op, `expected ${n + 1}-D (unbatched) or ${n + 2}-D (batched) input, got shape ${showShape(x.shape)}`);
+  }
+  if (w.shape.length !== n + 2) throw new KernelError(op, `weight must be ${n + 2}-D, got ${showShape(w.shape)}`);
+  const inShape = batched ? x.shape : [1, ...x.shape];
+  const cin = inShape[1];
+  const cout = w.shape[0];
+  if (cin !== w.shape[1] * groups) {
+    throw new KernelError(op, `expected input with ${w.shape[1] * groups} channels (weight ${showShape(w.shape)}, groups=${groups}), got ${cin} (input ${showShape(x.shape)})`);
+  }
+  const k = w.shape.slice(2);
+  const s = tupleN(op, 'stride', stride, n);
+  const d = tupleN(op, 'dilation', dilation, n);
+  let p: number[];
+  if (padding === 'valid') p = new Array<number>(n).fill(0);
+  else if (padding === 'same') p = k.map((ki, i) => Math.floor((d[i] * (ki - 1)) / 2));
+  else if (typeof padding === 'string') throw new KernelError(op, `padding must be 'valid', 'same' or ints, got '${padding}'`);
+  else p = tupleN(op, 'padding', padding, n);
+  const spatial = inShape.slice(2).map((sz, i) => (padding === 'same' ? sz : windowOut(sz, k[i], s[i], p[i], d[i])));
+  if (spatial.some((v) => v <= 0)) {
+    throw new KernelError(op, `input ${showShape(x.shape)} is smaller than the kernel ${showShape(k)} after padding`);
+  }
+  const outShape = [inShape[0], cout, ...spatial];
+  const flops = 2 * numel(outShape) * (cin / groups) * numel(k);
+  const out = g.op({
+    kind: 'convolution',
+    inputs: bias ? [x, w, bias] : [x, w],
+    outputs: [{ shape: batched ? outShape : outShape.slice(1), dtype: x.dtype }],
+    save: () => [x, w],
+    flops,
+  })[0];
+  return out;
+}
+
+function convRule(n: number) {
+  return (g: Graph, a: KernelArgs): Tensor => {
+    const op = `conv${n}d`;
+    const padding = typeof a.padding === 'string' ? a.padding : intsArg(op, a, 'padding', 0);
+    return convolution(g, n, tensorArg(op, a, 'input'), tensorArg(op, a, 'weight'), optTensorArg(op, a, 'bias'), intsArg(op, a, 'stride', 1), padding, intsArg(op, a, 'dilation', 1), intArg(op, a, 'groups', 1));
+  };
+}
+
+export const convolutionRules = {
+  conv1d: convRule(1),
+  conv2d: convRule(2),
+  conv3d: convRule(3),
+};

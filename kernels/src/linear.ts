@@ -1,0 +1,130 @@
+import { KernelArgs, optTensorArg, tensorArg } from './args';
+import { castLowPrecision, showShape } from './common';
+import { expand, reshape, transpose, view } from './shapeops';
+import { isContiguous } from './shape';
+import { Graph, KernelError, Tensor, numel } from './types';
+
+// mm/bmm/addmm save each operand only when the *other* one needs grad (derivatives.yaml:
+// `self: mm_mat1_backward(grad, mat2, …)`, `mat2: mm_mat2_backward(grad, self, …)`).
+function savedOperands(a: Tensor, b: Tensor): Tensor[] {
+  const saved: Tensor[] = [];
+  if (b.requiresGrad) saved.push(a);
+  if (a.requiresGrad) saved.push(b);
+  return saved;
+}
+
+/** `torch.mm`: [n,k] @ [k,m]. */
+export function mm(g: Graph, a: Tensor, b: Tensor, kind = 'mm'): Tensor {
+  if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) {
+    throw new KernelError(kind, `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
+  }
+  const [n, k] = a.shape;
+  const m = b.shape[1];
+  return g.op({ kind, inputs: [a, b], outputs: [{ shape: [n, m], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * n * k * m })[0];
+}
+
+/** `torch.addmm(bias, a, b)`: the bias's gradient needs nothing saved. */
+function addmm(g: Graph, bias: Tensor, a: Tensor, b: Tensor): Tensor {
+  const [n, k] = a.shape;
+  const m = b.shape[1];
+  if (k !== b.shape[0]) throw new KernelError('linear', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
+  return g.op({ kind: 'addmm', inputs: [bias, a, b], outputs: [{ shape: [n, m], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * n * k * m })[0];
+}
+
+/** `torch.bmm`: [b,n,k] @ [b,k,m]. */
+export function bmm(g: Graph, a: Tensor, b: Tensor): Tensor {
+  if (a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
+    throw new KernelError('bmm', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
+  }
+  const [bs, n, k] = a.shape;
+  const m = b.shape[2];
+  return g.op({ kind: 'bmm', inputs: [a, b], outputs: [{ shape: [bs, n, m], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * bs * n * k * m })[0];
+}
+
+/**
+ * `torch.matmul` as ATen dispatches it: 2-D uses mm; an N-D left operand with a 2-D right one is
+ * folded to mm by `reshape` (a copy when the left operand is not viewable, and the copy is what
+ * mm saves); otherwise both sides are expanded and reshaped to 3-D for bmm.
+ */
+export function matmul(g: Graph, a0: Tensor, b0: Tensor): Tensor {
+  const [a, b] = castLowPrecision(g, [a0, b0]);
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (ra === 0 || rb === 0) throw new KernelError('matmul', 'both arguments need at least 1 dimension');
+  if (ra === 1 && rb === 1) {
+    if (a.shape[0] !== b.shape[0]) throw new KernelError('matmul', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
+    return g.op({ kind: 'dot', inputs: [a, b], outputs: [{ shape: [], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * a.shape[0] })[0];
+  }
+  if (ra <= 2 && rb <= 2) {
+    const a2 = ra === 1 ? view(g, a, [1, a.shape[0]]) : a;
+    const b2 = rb === 1 ? view(g, b, [b.shape[0], 1]) : b;
+    const out = mm(g, a2, b2, ra === 1 || rb === 1 ? 'mv' : 'mm');
+    const shape = [...(ra === 2 ? [a.shape[0]] : []), ...(rb === 2 ? [b.shape[1]] : [])];
+    return shape.length === 2 ? out : view(g, out, shape);
+  }
+  if (ra >= 3 && rb <= 2) {
+    const k = a.shape[ra - 1];
+    const folded = reshape(g, a, [-1, k]);
+    const b2 = rb === 1 ? view(g, b, [b.shape[0], 1]) : b;
+    const out = mm(g, folded, b2);
+    const shape = [...a.shape.slice(0, -1), ...(rb === 2 ? [b.shape[1]] : [])];
+    return view(g, out, shape);
+  }
+  // Batched: broadcast the batch dimensions, then bmm on [batch, n, k] @ [batch, k, m].
+  const aMat = ra === 1 ? [1, a.shape[0]] : a.shape.slice(-2);
+  const bMat = rb === 1 ? [b.shape[0], 1] : b.shape.slice(-2);
+  if (aMat[1] !== bMat[0]) throw new KernelError('matmul', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
+  const aBatch = ra > 2 ? a.shape.slice(0, -2) : [];
+  const bBatch = rb > 2 ? b.shape.slice(0, -2) : [];
+  const n = Math.max(aBatch.length, bBatch.length);
+  const batch: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = aBatch[aBatch.length - n + i] ?? 1;
+    const y = bBatch[bBatch.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new KernelError('matmul', `batch dimensions of ${showShape(a.shape)} and ${showShape(b.shape)} do not broadcast`);
+    batch.push(x === 1 ? y : x);
+  }
+  const nb = numel(batch);
+  const a3src = ra === 1 ? view(g, a, aMat) : a;
+  const b3src = rb === 1 ? view(g, b, bMat) : b;
+  const a3 = reshape(g, expand(g, a3src, [...batch, ...aMat]), [nb, aMat[0], aMat[1]]);
+  const b3 = reshape(g, expand(g, b3src, [...batch, ...bMat]), [nb, bMat[0], bMat[1]]);
+  const out = bmm(g, a3, b3);
+  const shape = [...batch, ...(ra === 1 ? [] : [aMat[0]]), ...(rb === 1 ? [] : [bMat[1]])];
+  return view(g, out, shape);
+}
+
+/**
+ * `F.linear` as ATen implements it: 2-D input with bias → addmm; contiguous 3-D input with bias →
+ * addmm on a flattened view; anything else → matmul then an in-place bias add.
+ */
+export function linear(g: Graph, x0: Tensor, w0: Tensor, bias0: Tensor | null): Tensor {
+  const [x, w, ...rest] = castLowPrecision(g, bias0 ? [x0, w0, bias0] : [x0, w0]);
+  const bias = rest[0] ?? null;
+  if (w.shape.length !== 2) throw new KernelError('linear', `weight must be 2-D, got ${showShape(w.shape)}`);
+  const k = x.shape[x.shape.length - 1];
+  if (k !== w.shape[1]) {
+    throw new KernelError('linear', `input's last dimension ${k} does not match in_features ${w.shape[1]} (input ${showShape(x.shape)}, weight ${showShape(w.shape)})`);
+  }
+  const wt = transpose(g, w, 0, 1);
+  if (bias && x.shape.length === 2) return addmm(g, bias, x, wt);
+  if (bias && x.shape.length === 3 && isContiguous(x)) {
+    const out = addmm(g, bias, view(g, x, [-1, k]), wt);
+    return view(g, out, [...x.shape.slice(0, -1), w.shape[0]]);
+  }
+  const out = matmul(g, x, wt);
+  return bias ? g.inplace('add_', out, [bias]) : out;
+}
+
+export const linearRules = {
+  bmm: (g: Graph, a: KernelArgs) => {
+    const [x, y] = castLowPrecision(g, [tensorArg('bmm', a, 'input'), tensorArg('bmm', a, 'mat2')]);
+    return bmm(g, x, y);
+  },
+  linear: (g: Graph, a: KernelArgs) => linear(g, tensorArg('linear', a, 'input'), tensorArg('linear', a, 'weight'), optTensorArg('linear', a, 'bias')),
+  matmul: (g: Graph, a: KernelArgs) => matmul(g, tensorArg('matmul', a, 'input'), tensorArg('matmul', a, 'other')),
+  mm: (g: Graph, a: KernelArgs) => {
+    const [x, y] = castLowPrecision(g, [tensorArg('mm', a, 'input'), tensorArg('mm', a, 'mat2')]);
+    return mm(g, x, y);
+  },
+};

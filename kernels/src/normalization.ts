@@ -1,0 +1,60 @@
+import { KernelArgs, boolArg, intsArg, optTensorArg, tensorArg } from './args';
+import { castFloat32, showShape } from './common';
+import { Graph, KernelError, Tensor, numel } from './types';
+
+/**
+ * `F.batch_norm`. In training, `native_batch_norm` saves the input, weight, running stats and the
+ * per-channel `save_mean`/`save_invstd` (float32); it never saves its output. Measured on
+ * PyTorch 1.13 CPU: input + 2 × C × 4 bytes. In eval mode only the input is saved.
+ */
+export function batchNorm(g: Graph, x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, training: boolean): Tensor {
+  if (x.shape.length < 2) throw new KernelError('batch_norm', `expected at least 2-D input, got ${showShape(x.shape)}`);
+  const c = x.shape[1];
+  for (const t of [runningMean, runningVar, weight, bias]) {
+    if (t && numel(t.shape) !== c) throw new KernelError('batch_norm', `expected ${c} channels in parameters and running stats, got ${showShape(t.shape)}`);
+  }
+  if (training && numel(x.shape) / c <= 1) throw new KernelError('batch_norm', `expected more than 1 value per channel when training, got input ${showShape(x.shape)}`);
+  const others = [weight, bias, runningMean, runningVar].filter((t): t is Tensor => t !== null);
+  return g.op({
+    kind: 'native_batch_norm',
+    inputs: [x, ...others],
+    outputs: [{ shape: x.shape, dtype: x.dtype }],
+    save: () => {
+      const saved: (Tensor | { shape: number[]; dtype: 'float32'; label: string })[] = [x, ...others.filter((t) => t !== bias)];
+      if (training) saved.push({ shape: [c], dtype: 'float32', label: 'save_mean' }, { shape: [c], dtype: 'float32', label: 'save_invstd' });
+      return saved;
+    },
+    flops: 8 * numel(x.shape),
+  })[0];
+}
+
+/**
+ * `F.layer_norm`: `native_layer_norm` saves the input, weight, bias and per-row mean/rstd
+ * (float32, shape = leading dims + 1s). Autocast runs it in float32.
+ */
+export function layerNorm(g: Graph, x0: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null): Tensor {
+  const [x] = castFloat32(g, [x0]);
+  const k = normalizedShape.length;
+  const tail = x.shape.slice(x.shape.length - k);
+  if (k === 0 || k > x.shape.length || tail.some((d, i) => d !== normalizedShape[i])) {
+    throw new KernelError('layer_norm', `normalized_shape ${showShape(normalizedShape)} does not match the end of input shape ${showShape(x.shape)}`);
+  }
+  const statShape = [...x.shape.slice(0, x.shape.length - k), ...new Array<number>(k).fill(1)];
+  const params = [weight, bias].filter((t): t is Tensor => t !== null);
+  return g.op({
+    kind: 'native_layer_norm',
+    inputs: [x, ...params],
+    outputs: [{ shape: x.shape, dtype: x.dtype }],
+    save: () => [x, ...params, { shape: statShape, dtype: 'float32', label: 'mean' }, { shape: statShape, dtype: 'float32', label: 'rstd' }],
+    flops: 8 * numel(x.shape),
+  })[0];
+}
+
+export const normalizationRules = {
+  batch_norm: (g: Graph, a: KernelArgs) =>
+    batchNorm(g, tensorArg('batch_norm', a, 'input'), optTensorArg('batch_norm', a, 'running_mean'), optTensorArg('batch_norm', a, 'running_var'), optTensorArg('batch_norm', a, 'weight'), optTensorArg('batch_norm', a, 'bias'), boolArg(a, 'training', false)),
+  layer_norm: (g: Graph, a: KernelArgs) => {
+    const ns = intsArg('layer_norm', a, 'normalized_shape');
+    return layerNorm(g, tensorArg('layer_norm', a, 'input'), typeof ns === 'number' ? [ns] : ns, optTensorArg('layer_norm', a, 'weight'), optTensorArg('layer_norm', a, 'bias'));
+  },
+};

@@ -1,0 +1,98 @@
+/** Element types a tensor can have; names follow torch (`torch.float32` → "float32"). */
+export type DType = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Record<DType, number> = {
+  float64: 8, float32: 4, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+};
+
+export function isFloating(d: DType): boolean {
+  return d === 'float64' || d === 'float32' || d === 'float16' || d === 'bfloat16';
+}
+
+/** What a storage holds, which decides how the simulator and the report account for it. */
+export type StorageKind = 'param' | 'buffer' | 'input' | 'activation';
+
+/** A block of memory; views share one. `bytes` is the exact allocation size (no allocator rounding). */
+export interface Storage {
+  readonly id: number;
+  readonly bytes: number;
+  readonly kind: StorageKind;
+  readonly dtype: DType;
+}
+
+/** A symbolic tensor: concrete shape and strides (in elements) over a storage. */
+export interface Tensor {
+  readonly id: number;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+  readonly requiresGrad: boolean;
+  readonly storage: Storage;
+}
+
+export type Device = 'cuda' | 'cpu' | 'mps';
+
+/** Settings that change what an operator does or saves. */
+export interface KernelContext {
+  readonly device: Device;
+  /** torch release as [major, minor], e.g. [2, 5]. */
+  readonly torch: readonly [number, number];
+  /** Low-precision dtype of an enclosing `torch.autocast` region, or null. */
+  readonly autocast: DType | null;
+  readonly gradEnabled: boolean;
+}
+
+/** A tensor that an operator saves for backward without returning it (indices, stats, masks). */
+export interface ExtraSaved {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly label: string;
+}
+
+/** One recorded operator call. */
+export interface OpSpec {
+  /** aten-style operator name, e.g. "convolution", "addmm", "native_layer_norm". */
+  readonly kind: string;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly { shape: readonly number[]; dtype: DType; differentiable?: boolean }[];
+  /** Tensors autograd keeps for this op's backward: inputs, outputs (by index) or extra tensors. */
+  readonly save?: (outputs: readonly Tensor[]) => readonly (Tensor | ExtraSaved)[];
+  /** Floating-point operations of the forward. */
+  readonly flops?: number;
+  /** Scratch bytes held only while the op runs. */
+  readonly workspaceBytes?: number;
+}
+
+/**
+ * What a kernel needs from the tracer that runs it: create ops, views and in-place updates.
+ * Implemented by the server's tracer; kernels never see the interpreter.
+ */
+export interface Graph {
+  readonly ctx: KernelContext;
+  op(spec: OpSpec): Tensor[];
+  /** A view of `base` with the given geometry (shares storage, records no op). */
+  view(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor;
+  /** An in-place op on `self`: the result aliases self's storage. */
+  inplace(kind: string, self: Tensor, others: readonly Tensor[], save?: (result: Tensor) => readonly (Tensor | ExtraSaved)[], flops?: number): Tensor;
+  /** A low-precision copy for autocast; parameters are cast once per region (autocast's weight cache). */
+  autocastCopy(t: Tensor, dtype: DType): Tensor;
+}
+
+/** A constraint an operator's arguments broke; the message names the operator. */
+export class KernelError extends Error {
+  constructor(readonly op: string, message: string) {
+    super(`${op}: ${message}`);
+  }
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function tensorBytes(shape: readonly number[], dtype: DType): number {
+  return numel(shape) * DTYPE_BYTES[dtype];
+}

@@ -1,0 +1,108 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Edit, Language, Node, Parser, Point, Tree } from 'web-tree-sitter';
+
+export type { Node, Tree };
+
+let loading: Promise<Parser> | null = null;
+let parser: Parser | null = null;
+
+/** Finds a wasm file next to the bundle (dist/) or in node_modules (tests, CLI from out/). */
+function locate(file: string, pkg: string): string {
+  const candidates = [path.join(__dirname, file), path.join(__dirname, '..', file)];
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  return require.resolve(`${pkg}/${file}`);
+}
+
+/** Loads tree-sitter and its Python grammar once; later calls return the same parser. */
+export function loadPythonParser(): Promise<Parser> {
+  loading ??= (async () => {
+    await Parser.init({ locateFile: () => locate('tree-sitter.wasm', 'web-tree-sitter') });
+    const language = await Language.load(locate('tree-sitter-python.wasm', 'tree-sitter-python'));
+    const p = new Parser();
+    p.setLanguage(language);
+    parser = p;
+    return p;
+  })();
+  return loading;
+}
+
+/** The loaded parser; throws when `loadPythonParser()` has not finished. */
+export function pythonParser(): Parser {
+  if (!parser) throw new Error('the Python parser is not loaded yet (await loadPythonParser() first)');
+  return parser;
+}
+
+export function parsePython(text: string, old?: Tree | null): Tree {
+  const tree = pythonParser().parse(text, old ?? null);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}
+
+function pointAt(text: string, offset: number): Point {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
+}
+
+/** One text replacement, in offsets of the text before it (UTF-16 units, as tree-sitter's JS API counts). */
+export interface TextChange {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/**
+ * A Python source kept parsed across edits: each change is applied to the old tree with
+ * `Tree.edit` and the text is reparsed incrementally from it.
+ */
+export class ParsedSource {
+  private treeValue: Tree;
+
+  constructor(private textValue: string) {
+    this.treeValue = parsePython(textValue);
+  }
+
+  get text(): string {
+    return this.textValue;
+  }
+
+  get tree(): Tree {
+    return this.treeValue;
+  }
+
+  /** Apply changes in order (each in offsets of the text as left by the previous one). */
+  update(changes: readonly TextChange[]): void {
+    let text = this.textValue;
+    const tree = this.treeValue;
+    for (const c of changes) {
+      const edit: Edit = {
+        startIndex: c.start,
+        oldEndIndex: c.end,
+        newEndIndex: c.start + c.text.length,
+        startPosition: pointAt(text, c.start),
+        oldEndPosition: pointAt(text, c.end),
+        newEndPosition: { row: 0, column: 0 },
+      };
+      text = text.slice(0, c.start) + c.text + text.slice(c.end);
+      edit.newEndPosition = pointAt(text, edit.newEndIndex);
+      tree.edit(edit);
+    }
+    this.textValue = text;
+    this.treeValue = parsePython(text, tree);
+    tree.delete();
+  }
+
+  /** Replace the whole text (a full-document sync). */
+  replace(text: string): void {
+    this.update([{ start: 0, end: this.textValue.length, text }]);
+  }
+
+  dispose(): void {
+    this.treeValue.delete();
+  }
+}

@@ -1,0 +1,173 @@
+// The report of one analysis: the JSON of ../shared/report-contract.md (version 1) plus the
+// per-line aggregates that the editor features need. Sizes in bytes, lines 1-based.
+
+import type { Device, DType } from '../../../kernels/src';
+
+export type Precision = 'fp32' | 'amp-fp16' | 'amp-bf16' | 'bf16';
+export type OptimizerKind = 'none' | 'sgd' | 'momentum' | 'adam' | 'adamw';
+export type Phase = 'forward' | 'backward' | 'optimizer';
+
+export const PRECISIONS: readonly Precision[] = ['fp32', 'amp-fp16', 'amp-bf16', 'bf16'];
+export const OPTIMIZERS: readonly OptimizerKind[] = ['none', 'sgd', 'momentum', 'adam', 'adamw'];
+export const DEVICES: readonly Device[] = ['cuda', 'cpu', 'mps'];
+
+/** What an analysis runs with; each field has a CLI flag and (most) a `memlens.*` setting. */
+export interface AnalysisSettings {
+  /** Python expression that builds the model; null: directive, `__main__` block, or a guess. */
+  readonly entry: string | null;
+  /** Input specs `NAME:DTYPE[D0,...]`, one per forward argument; empty: directive, `__main__`, guess. */
+  readonly inputs: readonly string[];
+  /** Binds the symbolic batch dimension `B`; null: the directive's `batch=`, else 1. */
+  readonly batch: number | null;
+  readonly precision: Precision;
+  readonly optimizer: OptimizerKind;
+  readonly device: Device;
+  /** torch release, e.g. "2.5"; selects version-dependent behaviour. */
+  readonly torch: string;
+  /** Bytes available on the device, or null for no budget. */
+  readonly budgetBytes: number | null;
+}
+
+export const DEFAULT_TORCH = '2.11';
+
+export const DEFAULT_SETTINGS: AnalysisSettings = {
+  entry: null,
+  inputs: [],
+  batch: null,
+  precision: 'fp32',
+  optimizer: 'adam',
+  device: 'cuda',
+  torch: DEFAULT_TORCH,
+  budgetBytes: null,
+};
+
+export interface InputReport {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  guessed: boolean;
+}
+
+export interface Composition {
+  params: number;
+  grads: number;
+  optimizer: number;
+  activations: number;
+  temporaries: number;
+}
+
+export interface Totals {
+  params: number;
+  trainableParams: number;
+  paramBytes: number;
+  gradBytes: number;
+  optimizerBytes: number;
+  bufferBytes: number;
+  inputBytes: number;
+  savedActivationBytes: number;
+  peakBytes: number;
+  peakPhase: Phase;
+  peakComposition: Composition;
+}
+
+export interface MeasuredLayer {
+  outputBytes: number;
+  peakBytes: number;
+  ms: number;
+}
+
+export interface LayerReport {
+  path: string;
+  kind: string;
+  file: string;
+  line: number;
+  callLine: number | null;
+  params: number;
+  outputShape: number[] | null;
+  outputBytes: number;
+  savedBytes: number;
+  measured: MeasuredLayer | null;
+  // Extensions of the contract (allowed: "extend it freely").
+  /** False for a container module row that holds saved bytes of functional ops run directly in it. */
+  leaf: boolean;
+  /** How many times forward called this module. */
+  calls: number;
+  paramBytes: number;
+  gradBytes: number;
+  optimizerBytes: number;
+}
+
+export interface UnknownReport {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+export interface TimelinePoint {
+  i: number;
+  phase: Phase;
+  op: string;
+  line: number | null;
+  bytes: Composition;
+}
+
+export interface ReportSettings {
+  precision: Precision;
+  optimizer: OptimizerKind;
+  device: Device;
+  torch: string;
+  checkpoint: string[];
+  batch: number;
+}
+
+/** The JSON printed by `memlens report --json` (report-contract.md, version 1). */
+export interface Report {
+  version: 1;
+  file: string;
+  entry: string;
+  entryGuessed: boolean;
+  inputs: InputReport[];
+  settings: ReportSettings;
+  totals: Totals;
+  layers: LayerReport[];
+  unknowns: UnknownReport[];
+  timeline: TimelinePoint[];
+  /** Largest batch whose peak fits `budgetBytes`, when inputs have a batch dimension and a budget is set. */
+  maxBatch: number | null;
+  budgetBytes: number | null;
+}
+
+/** Costs gathered on one source line of the analyzed file, for inlay hints and hovers. */
+export interface LineCost {
+  file: string;
+  line: number;
+  /** 'construct': the line builds layers; 'call': forward calls layers or ops on it. */
+  role: 'construct' | 'call';
+  /** Module paths constructed or called on this line (leaf modules, execution order). */
+  modules: string[];
+  /** Number of module instances (construct) or calls (call) on this line. */
+  count: number;
+  savedBytes: number;
+  paramBytes: number;
+  gradBytes: number;
+  optimizerBytes: number;
+  outputShape: number[] | null;
+}
+
+/** Where the entry model's class is defined, for the code lens. */
+export interface ModelLocation {
+  file: string;
+  className: string;
+  line: number;
+}
+
+/** Everything one analysis produced. */
+export interface Analysis {
+  report: Report;
+  lines: LineCost[];
+  model: ModelLocation | null;
+  /** A fatal problem (no model found, syntax error at the entry…): the report is then empty. */
+  error: UnknownReport | null;
+  /** Milliseconds the analysis took. */
+  ms: number;
+}
