@@ -1,0 +1,23 @@
+// The extension's entry point: wires each feature; the features live in their own modules.
+
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { startLanguageClient } from './languageClient';
+import * as showReport from './showReport';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  try {
+    client = await startLanguageClient(context);
+    context.subscriptions.push(showReport.register(client));
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Memlens failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}

@@ -1,0 +1,223 @@
+// `memlens` on the command line (report-contract.md): report, check, profile, lsp --stdio.
+// `main` returns the exit code: 0 done, 1 `check` over budget, 2 bad input. User errors are one
+// line on stderr, never a stack trace.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { analyzeSource, SourceHost } from './analysis';
+import { startLanguageServer } from './lsp/server';
+import { loadPythonParser } from './python/parser';
+import { renderHtml } from './report/html';
+import { renderTable } from './report/table';
+import { AnalysisSettings, DEFAULT_SETTINGS, DEVICES, OPTIMIZERS, PRECISIONS } from './report/types';
+import { ByteSizeError, formatBytes, parseBytes } from './report/units';
+
+/** A problem with what the user asked for: printed as `memlens: <message>`, exit 2. */
+export class UsageError extends Error {}
+
+const USAGE = `usage: memlens report FILE [--entry EXPR] [--input SPEC]... [--batch N]
+                      [--precision fp32|amp-fp16|amp-bf16|bf16] [--optimizer none|sgd|momentum|adam|adamw]
+                      [--checkpoint PLAN] [--budget BYTES] [--torch VERSION] [--device cuda|cpu|mps]
+                      [--json] [--html OUT.html]
+       memlens check FILE --budget BYTES [same options]
+       memlens profile FILE [--ep auto|cuda|webgpu|dml|coreml|cpu] [same options]
+       memlens lsp --stdio`;
+
+const VALUE_FLAGS = ['entry', 'input', 'batch', 'precision', 'optimizer', 'checkpoint', 'budget', 'torch', 'device', 'html', 'ep'] as const;
+const BOOLEAN_FLAGS = ['json', 'help'] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number];
+
+export interface CliOptions {
+  command: string;
+  file: string | null;
+  values: Partial<Record<ValueFlag, string>>;
+  inputs: string[];
+  json: boolean;
+  help: boolean;
+  stdio: boolean;
+}
+
+/** `--flag value` and `--flag=value`; `--input` repeats, other flags may appear once. */
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const opts: CliOptions = { command: '', file: null, values: {}, inputs: [], json: false, help: false, stdio: false };
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--') || arg === '--') {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (name === 'stdio' && eq === -1) {
+      opts.stdio = true;
+    } else if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
+      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
+      opts[name as (typeof BOOLEAN_FLAGS)[number]] = true;
+    } else if ((VALUE_FLAGS as readonly string[]).includes(name)) {
+      const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      if (name === 'input') opts.inputs.push(value);
+      else if (opts.values[name as ValueFlag] !== undefined) throw new UsageError(`--${name} given twice`);
+      else opts.values[name as ValueFlag] = value;
+    } else {
+      throw new UsageError(`unknown option ${arg.slice(0, eq === -1 ? undefined : eq)} (see memlens --help)`);
+    }
+  }
+  opts.command = positional[0] ?? '';
+  if (positional.length > 2) throw new UsageError(`unexpected argument "${positional[2]}"`);
+  opts.file = positional[1] ?? null;
+  return opts;
+}
+
+/** `NAME:DTYPE[D0,D1,...]`, dimensions integers or symbols (`B`). */
+const INPUT_SPEC = /^[A-Za-z_]\w*:[a-z0-9]+\[\s*(?:(?:\d+|[A-Za-z_]\w*)\s*(?:,\s*(?:\d+|[A-Za-z_]\w*)\s*)*)?\]$/;
+
+function pick<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got "${value}")`);
+}
+
+export function analysisSettings(opts: CliOptions): AnalysisSettings {
+  const v = opts.values;
+  for (const spec of opts.inputs) {
+    if (!INPUT_SPEC.test(spec.trim())) throw new UsageError(`malformed --input "${spec}" (expected NAME:DTYPE[D0,D1,...], e.g. x:float32[8,3,224,224])`);
+  }
+  let batch: number | null = null;
+  if (v.batch !== undefined) {
+    if (!/^\d+$/.test(v.batch) || Number(v.batch) < 1) throw new UsageError(`--batch must be a positive integer (got "${v.batch}")`);
+    batch = Number(v.batch);
+  }
+  let budgetBytes: number | null = null;
+  if (v.budget !== undefined) {
+    try {
+      budgetBytes = parseBytes(v.budget);
+    } catch (e) {
+      if (e instanceof ByteSizeError) throw new UsageError(`--budget: ${e.message}`);
+      throw e;
+    }
+  }
+  if (v.torch !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(v.torch)) throw new UsageError(`--torch must be a release like 2.5 or 1.13 (got "${v.torch}")`);
+  if (v.entry !== undefined && v.entry.trim() === '') throw new UsageError('--entry is empty');
+  return {
+    entry: v.entry ?? null,
+    inputs: opts.inputs.map((s) => s.trim()),
+    batch,
+    precision: pick(v.precision, PRECISIONS, 'precision', DEFAULT_SETTINGS.precision),
+    optimizer: pick(v.optimizer, OPTIMIZERS, 'optimizer', DEFAULT_SETTINGS.optimizer),
+    device: pick(v.device, DEVICES, 'device', DEFAULT_SETTINGS.device),
+    torch: v.torch ?? DEFAULT_SETTINGS.torch,
+    budgetBytes,
+  };
+}
+
+/** The checkpoint plan as the report echoes it: comma-separated module paths or call sites. */
+function checkpointPlan(plan: string | undefined): string[] {
+  return plan === undefined ? [] : plan.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+const diskHost: SourceHost = {
+  readFile(absPath: string): string | undefined {
+    try {
+      return fs.readFileSync(absPath, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+function write(stream: NodeJS.WriteStream, text: string): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+async function runAnalysis(opts: CliOptions): Promise<number> {
+  if (!opts.file) throw new UsageError(`${opts.command} needs a FILE`);
+  const settings = analysisSettings(opts);
+  if (opts.command === 'check' && settings.budgetBytes === null) throw new UsageError('check needs --budget BYTES');
+  if (opts.values.ep !== undefined) throw new UsageError('--ep applies to profile only');
+  if (opts.file.toLowerCase().endsWith('.onnx')) throw new UsageError('profiling .onnx files is not implemented yet');
+  let source: string;
+  try {
+    source = fs.readFileSync(opts.file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `no such file: ${opts.file}` : code === 'EISDIR' ? `${opts.file} is a directory` : `cannot read ${opts.file}: ${(e as Error).message}`);
+  }
+  await loadPythonParser();
+  const analysis = analyzeSource(opts.file, source, settings, diskHost);
+  if (analysis.error) throw new UsageError(`${analysis.error.file}:${analysis.error.line}: ${analysis.error.reason}`);
+  const report = analysis.report;
+  const plan = checkpointPlan(opts.values.checkpoint);
+  if (plan.length && report.settings.checkpoint.length === 0) report.settings.checkpoint = plan;
+
+  if (opts.values.html !== undefined) {
+    try {
+      fs.writeFileSync(opts.values.html, renderHtml(report));
+    } catch (e) {
+      throw new UsageError(`cannot write ${opts.values.html}: ${(e as Error).message}`);
+    }
+  }
+  if (opts.command === 'check') {
+    const budget = settings.budgetBytes as number;
+    const over = report.totals.peakBytes > budget;
+    if (opts.json) write(process.stdout, JSON.stringify(report, null, 2));
+    const line = `memlens: peak ${formatBytes(report.totals.peakBytes)} (${report.totals.peakPhase}) ${over ? 'exceeds' : 'fits'} the budget ${formatBytes(budget)}`;
+    write(over ? process.stderr : process.stdout, line);
+    return over ? 1 : 0;
+  }
+  write(process.stdout, opts.json ? JSON.stringify(report, null, 2) : renderTable(report));
+  if (opts.values.html !== undefined && !opts.json) write(process.stdout, `timeline written to ${path.resolve(opts.values.html)}`);
+  return 0;
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const opts = parseArgs(argv);
+  if (opts.help || opts.command === 'help' || opts.command === '') {
+    write(opts.command === '' && !opts.help ? process.stderr : process.stdout, USAGE);
+    return opts.command === '' && !opts.help ? 2 : 0;
+  }
+  switch (opts.command) {
+    case 'report':
+    case 'check':
+      if (opts.stdio) throw new UsageError(`--stdio applies to lsp only`);
+      return runAnalysis(opts);
+    case 'profile':
+      throw new UsageError('profile is not implemented yet');
+    case 'lsp':
+      if (!opts.stdio) throw new UsageError('lsp needs --stdio (the only transport)');
+      startLanguageServer();
+      // The connection ends the process itself on the client's `exit` notification.
+      return new Promise<number>(() => undefined);
+    default:
+      throw new UsageError(`unknown command "${opts.command}" (expected report, check, profile or lsp)`);
+  }
+}
+
+/** The CLI; returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    const message = e instanceof UsageError ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;
+    if (process.env.MEMLENS_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    write(process.stderr, `memlens: ${message.split('\n')[0]}`);
+    return 2;
+  }
+}
+
+/** True when this file is the script node was started with (`node dist/server.js lsp --stdio`). */
+function isMainScript(): boolean {
+  try {
+    return !!process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(__filename);
+  } catch {
+    return false;
+  }
+}
+
+if (isMainScript()) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    () => (process.exitCode = 2),
+  );
+}

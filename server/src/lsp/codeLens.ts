@@ -1,0 +1,33 @@
+// The code lens on the model class: the training-step peak at the current settings and the
+// largest batch that fits the budget.
+
+import { CodeLens } from 'vscode-languageserver';
+import { SHOW_REPORT_COMMAND } from '../protocol';
+import { formatInput } from '../report/table';
+import { Analysis } from '../report/types';
+import { formatBytes } from '../report/units';
+import { sameFile } from './costs';
+import { LineIndex } from './text';
+
+export function lensTitle(analysis: Analysis): string {
+  const r = analysis.report;
+  const s = r.settings;
+  const parts = [`Peak ${formatBytes(r.totals.peakBytes)} (${r.totals.peakPhase})`, `batch ${s.batch}`, s.precision, s.optimizer];
+  if (r.maxBatch !== null && r.budgetBytes !== null) parts.push(`max batch ${r.maxBatch} fits ${formatBytes(r.budgetBytes)}`);
+  let title = parts.join(' · ');
+  const guessed = r.inputs.filter((i) => i.guessed);
+  if (r.entryGuessed) title += ` (guessed entry ${r.entry})`;
+  if (guessed.length) title += ` (guessed input ${guessed.map(formatInput).map((t) => t.replace(' (guessed)', '')).join(', ')})`;
+  return title;
+}
+
+export function codeLenses(analysis: Analysis, file: string, text: LineIndex, uri: string): CodeLens[] {
+  const model = analysis.model;
+  if (!model || analysis.error || !sameFile(model.file, file) || model.line < 1 || model.line > text.lineCount) return [];
+  return [
+    {
+      range: text.lineRange(model.line - 1),
+      command: { title: lensTitle(analysis), command: SHOW_REPORT_COMMAND, arguments: [uri] },
+    },
+  ];
+}

@@ -1,0 +1,174 @@
+// The language server: binds LSP messages to the workspace and the pure feature modules. Every
+// handler is guarded: bad input is logged to the client's console and answered empty, never a crash.
+
+import {
+  ClientCapabilities,
+  Connection,
+  DidChangeConfigurationNotification,
+  InitializeResult,
+  ProposedFeatures,
+  TextDocumentSyncKind,
+  createConnection,
+} from 'vscode-languageserver/node';
+import { REPORT_REQUEST, ReportParams, ReportResult } from '../protocol';
+import { loadPythonParser } from '../python/parser';
+import { codeLenses } from './codeLens';
+import { diagnostics } from './diagnostics';
+import { hover } from './hover';
+import { inlayHints } from './inlayHints';
+import { resolveSettings, ServerSettings } from './settings';
+import { Workspace } from './workspace';
+
+interface ClientSupport {
+  configuration: boolean;
+  dynamicConfiguration: boolean;
+  inlayHintRefresh: boolean;
+  codeLensRefresh: boolean;
+}
+
+function clientSupport(c: ClientCapabilities): ClientSupport {
+  return {
+    configuration: !!c.workspace?.configuration,
+    dynamicConfiguration: !!c.workspace?.didChangeConfiguration?.dynamicRegistration,
+    inlayHintRefresh: !!c.workspace?.inlayHint?.refreshSupport,
+    codeLensRefresh: !!c.workspace?.codeLens?.refreshSupport,
+  };
+}
+
+/** Runs the server on stdin/stdout until the client sends `exit`. */
+export function startLanguageServer(): void {
+  const connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
+  bindServer(connection);
+  connection.listen();
+}
+
+export function bindServer(connection: Connection): void {
+  const log = (message: string): void => connection.console.error(`memlens: ${message}`);
+  const workspace = new Workspace(log);
+  let support: ClientSupport = { configuration: false, dynamicConfiguration: false, inlayHintRefresh: false, codeLensRefresh: false };
+
+  function guard<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R): (...args: A) => R {
+    return (...args: A): R => {
+      try {
+        return handler(...args);
+      } catch (e) {
+        log(`${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        return fallback;
+      }
+    };
+  }
+
+  // Diagnostics go out once per burst of changes: the analysis runs on the next turn of the event
+  // loop, after every queued didChange has been applied.
+  const pendingPublish = new Set<string>();
+  function schedulePublish(uri: string): void {
+    if (pendingPublish.has(uri)) return;
+    pendingPublish.add(uri);
+    setImmediate(guard('publishing diagnostics', undefined, () => {
+      pendingPublish.delete(uri);
+      const doc = workspace.get(uri);
+      const analysis = workspace.analysis(uri);
+      if (!doc || !analysis) return;
+      void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines) });
+    }));
+  }
+
+  function applySettings(settings: ServerSettings): void {
+    for (const p of settings.problems) log(p);
+    workspace.settings = settings;
+    if (support.inlayHintRefresh) void connection.languages.inlayHint.refresh().catch((e: unknown) => log(`inlay hint refresh failed: ${String(e)}`));
+    if (support.codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch((e: unknown) => log(`code lens refresh failed: ${String(e)}`));
+    for (const uri of workspace.uris()) schedulePublish(uri);
+  }
+
+  async function pullSettings(): Promise<void> {
+    if (!support.configuration) return;
+    const section: unknown = await connection.workspace.getConfiguration('memlens');
+    applySettings(resolveSettings(section));
+  }
+
+  connection.onInitialize(async (params): Promise<InitializeResult> => {
+    await loadPythonParser();
+    support = clientSupport(params.capabilities);
+    const options = params.initializationOptions as { memlens?: unknown } | undefined;
+    workspace.settings = resolveSettings(options?.memlens);
+    for (const p of workspace.settings.problems) log(p);
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        inlayHintProvider: { resolveProvider: false },
+      },
+      serverInfo: { name: 'memlens' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (support.dynamicConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'memlens' });
+    pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
+  });
+
+  connection.onDidChangeConfiguration(
+    guard('didChangeConfiguration', undefined, (params) => {
+      const settings = (params.settings as { memlens?: unknown } | null | undefined)?.memlens;
+      if (settings !== undefined) applySettings(resolveSettings(settings));
+      else pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
+    }),
+  );
+
+  connection.onDidOpenTextDocument(
+    guard('didOpen', undefined, ({ textDocument: d }) => {
+      workspace.open(d.uri, d.text, d.version);
+      schedulePublish(d.uri);
+    }),
+  );
+
+  connection.onDidChangeTextDocument(
+    guard('didChange', undefined, ({ textDocument: d, contentChanges }) => {
+      if (workspace.change(d.uri, d.version ?? 0, contentChanges)) schedulePublish(d.uri);
+    }),
+  );
+
+  connection.onDidCloseTextDocument(
+    guard('didClose', undefined, ({ textDocument: d }) => {
+      workspace.close(d.uri);
+      void connection.sendDiagnostics({ uri: d.uri, diagnostics: [] });
+    }),
+  );
+
+  connection.languages.inlayHint.on(
+    guard('inlayHint', [], ({ textDocument, range }) => {
+      const doc = workspace.get(textDocument.uri);
+      const analysis = workspace.analysis(textDocument.uri);
+      if (!doc || !analysis || !workspace.settings.inlayHintsEnabled) return [];
+      return inlayHints(analysis, doc.file, doc.lines, range);
+    }),
+  );
+
+  connection.onHover(
+    guard('hover', null, ({ textDocument, position }) => {
+      const doc = workspace.get(textDocument.uri);
+      const analysis = workspace.analysis(textDocument.uri);
+      if (!doc || !analysis) return null;
+      return hover(analysis, doc.file, doc.lines, position.line);
+    }),
+  );
+
+  connection.onCodeLens(
+    guard('codeLens', [], ({ textDocument }) => {
+      const doc = workspace.get(textDocument.uri);
+      const analysis = workspace.analysis(textDocument.uri);
+      if (!doc || !analysis) return [];
+      return codeLenses(analysis, doc.file, doc.lines, doc.uri);
+    }),
+  );
+
+  connection.onRequest(
+    REPORT_REQUEST,
+    guard('report', null, (params: ReportParams): ReportResult => {
+      const analysis = workspace.analysis(params.uri);
+      return analysis && !analysis.error ? analysis.report : null;
+    }),
+  );
+}

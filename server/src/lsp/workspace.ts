@@ -1,0 +1,138 @@
+// Open documents kept parsed across incremental edits, and the analysis of each, computed lazily
+// on the first request after a change and cached per (uri, version) under the current settings.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { fileURLToPath } from 'url';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
+import { analyzeSource, SourceHost } from '../analysis';
+import { ParsedSource, TextChange } from '../python/parser';
+import { Analysis } from '../report/types';
+import { resolveSettings, ServerSettings } from './settings';
+import { LineIndex } from './text';
+
+export interface OpenDocument {
+  readonly uri: string;
+  /** The path the engine sees: the file system path for file: URIs, else the URI itself. */
+  readonly file: string;
+  version: number;
+  source: ParsedSource;
+  lines: LineIndex;
+}
+
+export function uriToFile(uri: string): string {
+  if (uri.startsWith('file:')) {
+    try {
+      return fileURLToPath(uri);
+    } catch {
+      return uri;
+    }
+  }
+  return uri;
+}
+
+/**
+ * LSP content changes → offsets for ParsedSource.update. Each change's range is relative to the
+ * text left by the previous change (LSP 3.17, didChange), so offsets are taken step by step.
+ */
+export function toTextChanges(text: string, events: readonly TextDocumentContentChangeEvent[]): { changes: TextChange[]; text: string } {
+  const changes: TextChange[] = [];
+  let current = text;
+  for (const e of events) {
+    let change: TextChange;
+    if ('range' in e && e.range) {
+      const index = new LineIndex(current);
+      const start = index.offsetAt(e.range.start);
+      change = { start, end: Math.max(start, index.offsetAt(e.range.end)), text: e.text };
+    } else {
+      change = { start: 0, end: current.length, text: e.text };
+    }
+    changes.push(change);
+    current = current.slice(0, change.start) + change.text + current.slice(change.end);
+  }
+  return { changes, text: current };
+}
+
+export class Workspace implements SourceHost {
+  private readonly documents = new Map<string, OpenDocument>();
+  private readonly analyses = new Map<string, { version: number; analysis: Analysis }>();
+  private settingsValue: ServerSettings = resolveSettings(undefined);
+
+  constructor(private readonly log: (message: string) => void) {}
+
+  get settings(): ServerSettings {
+    return this.settingsValue;
+  }
+
+  /** New settings invalidate every analysis. */
+  set settings(s: ServerSettings) {
+    this.settingsValue = s;
+    this.analyses.clear();
+  }
+
+  get(uri: string): OpenDocument | undefined {
+    return this.documents.get(uri);
+  }
+
+  uris(): string[] {
+    return [...this.documents.keys()];
+  }
+
+  open(uri: string, text: string, version: number): OpenDocument {
+    this.documents.get(uri)?.source.dispose();
+    const doc: OpenDocument = { uri, file: uriToFile(uri), version, source: new ParsedSource(text), lines: new LineIndex(text) };
+    this.documents.set(uri, doc);
+    this.invalidate();
+    return doc;
+  }
+
+  change(uri: string, version: number, events: readonly TextDocumentContentChangeEvent[]): OpenDocument | undefined {
+    const doc = this.documents.get(uri);
+    if (!doc) return undefined;
+    const { changes, text } = toTextChanges(doc.source.text, events);
+    try {
+      doc.source.update(changes);
+    } catch (e) {
+      this.log(`incremental reparse of ${uri} failed (${(e as Error).message}); parsing it whole`);
+      doc.source.dispose();
+      doc.source = new ParsedSource(text);
+    }
+    doc.version = version;
+    doc.lines = new LineIndex(doc.source.text);
+    this.invalidate();
+    return doc;
+  }
+
+  close(uri: string): void {
+    this.documents.get(uri)?.source.dispose();
+    this.documents.delete(uri);
+    this.invalidate();
+  }
+
+  /** Any edit may change a file that other open documents import: drop every analysis. */
+  private invalidate(): void {
+    this.analyses.clear();
+  }
+
+  /** The analysis of an open document at its current version, computed on first use. */
+  analysis(uri: string): Analysis | null {
+    const doc = this.documents.get(uri);
+    if (!doc) return null;
+    const cached = this.analyses.get(uri);
+    if (cached && cached.version === doc.version) return cached.analysis;
+    const analysis = analyzeSource(doc.file, doc.source, this.settingsValue.analysis, this);
+    this.analyses.set(uri, { version: doc.version, analysis });
+    return analysis;
+  }
+
+  /** SourceHost: imported files come from open editors first, else from disk. */
+  readFile(absPath: string): string | undefined {
+    const wanted = path.resolve(absPath);
+    for (const doc of this.documents.values()) if (path.resolve(doc.file) === wanted) return doc.source.text;
+    try {
+      return fs.readFileSync(wanted, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,217 @@
+// `memlens report --html OUT.html`: one self-contained page (inline SVG and CSS, no scripts, no
+// external resources) with the memory timeline of a training step as a stacked area chart, the
+// phases shaded, the peak marked, and the per-layer table.
+
+import { COMPOSITION_LABELS, COMPOSITION_PARTS, compositionTotal, formatInput, formatShape } from './table';
+import { Composition, Phase, Report, TimelinePoint } from './types';
+import { formatBytes, formatCount, formatPercent } from './units';
+
+const CATEGORY_COLORS: Readonly<Record<keyof Composition, string>> = {
+  params: '#4e79a7',
+  grads: '#f28e2b',
+  optimizer: '#e15759',
+  activations: '#76b7b2',
+  temporaries: '#59a14f',
+};
+
+const PHASE_COLORS: Readonly<Record<Phase, string>> = {
+  forward: '#eaf1fb',
+  backward: '#fdf1e3',
+  optimizer: '#f1ecf8',
+};
+
+const WIDTH = 960;
+const HEIGHT = 380;
+const MARGIN = { left: 80, right: 20, top: 36, bottom: 44 };
+/** Per-point hover titles make the file large; leave them out beyond this many points. */
+const MAX_POINT_TITLES = 4000;
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** Y-axis ticks at 1/2/5 steps of one binary unit, labelled "64 MiB". */
+export function byteTicks(max: number): { value: number; label: string }[] {
+  if (!(max > 0)) return [{ value: 0, label: '0 B' }];
+  let unit = 0;
+  while (max / 1024 ** unit >= 1024 && unit < BINARY_UNITS.length - 1) unit++;
+  const scale = 1024 ** unit;
+  const span = max / scale;
+  const raw = span / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag) * scale;
+  const ticks: { value: number; label: string }[] = [];
+  for (let v = 0; v <= max * 1.0001 + step; v += step) {
+    ticks.push({ value: v, label: `${+(v / scale).toPrecision(6)} ${BINARY_UNITS[unit]}` });
+    if (v >= max) break;
+  }
+  return ticks;
+}
+
+interface PhaseRun {
+  phase: Phase;
+  start: number;
+  end: number;
+}
+
+function phaseRuns(timeline: readonly TimelinePoint[]): PhaseRun[] {
+  const runs: PhaseRun[] = [];
+  timeline.forEach((p, i) => {
+    const last = runs[runs.length - 1];
+    if (last && last.phase === p.phase) last.end = i + 1;
+    else runs.push({ phase: p.phase, start: i, end: i + 1 });
+  });
+  return runs;
+}
+
+function timelineSvg(report: Report): string {
+  const timeline = report.timeline;
+  if (!timeline.length) {
+    return `<p class="empty">No timeline: the analysis recorded no events.</p>`;
+  }
+  const totals = timeline.map((p) => compositionTotal(p.bytes));
+  const peakIndex = totals.reduce((best, v, i) => (v > totals[best] ? i : best), 0);
+  const ticks = byteTicks(Math.max(...totals));
+  const yMax = ticks[ticks.length - 1].value || 1;
+  const plotW = WIDTH - MARGIN.left - MARGIN.right;
+  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const x = (i: number): number => MARGIN.left + (plotW * i) / timeline.length;
+  const y = (b: number): number => MARGIN.top + plotH - (plotH * b) / yMax;
+  const f = (v: number): string => v.toFixed(1);
+  const parts: string[] = [];
+
+  for (const run of phaseRuns(timeline)) {
+    parts.push(
+      `<rect x="${f(x(run.start))}" y="${MARGIN.top}" width="${f(x(run.end) - x(run.start))}" height="${plotH}" fill="${PHASE_COLORS[run.phase]}"/>`,
+      `<text class="phase" x="${f((x(run.start) + x(run.end)) / 2)}" y="${MARGIN.top - 8}" text-anchor="middle">${run.phase}</text>`,
+    );
+  }
+  for (const t of ticks) {
+    parts.push(
+      `<line class="grid" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${f(y(t.value))}" y2="${f(y(t.value))}"/>`,
+      `<text class="tick" x="${MARGIN.left - 6}" y="${f(y(t.value) + 4)}" text-anchor="end">${t.label}</text>`,
+    );
+  }
+  // Stacked as steps: point i holds from operation i to i+1.
+  const below = timeline.map(() => 0);
+  for (const part of COMPOSITION_PARTS) {
+    const top = timeline.map((p, i) => below[i] + p.bytes[part]);
+    if (top.every((v, i) => v === below[i])) continue;
+    const upper: string[] = [];
+    const lower: string[] = [];
+    timeline.forEach((_, i) => {
+      upper.push(`${f(x(i))},${f(y(top[i]))}`, `${f(x(i + 1))},${f(y(top[i]))}`);
+      lower.push(`${f(x(i))},${f(y(below[i]))}`, `${f(x(i + 1))},${f(y(below[i]))}`);
+    });
+    parts.push(`<polygon fill="${CATEGORY_COLORS[part]}" fill-opacity="0.85" points="${[...upper, ...lower.reverse()].join(' ')}"><title>${COMPOSITION_LABELS[part]}</title></polygon>`);
+    top.forEach((v, i) => (below[i] = v));
+  }
+  if (timeline.length <= MAX_POINT_TITLES) {
+    timeline.forEach((p, i) => {
+      const detail = COMPOSITION_PARTS.map((c) => `${COMPOSITION_LABELS[c]} ${formatBytes(p.bytes[c])}`).join('\n');
+      const where = p.line !== null ? ` (line ${p.line})` : '';
+      parts.push(`<rect class="hit" x="${f(x(i))}" y="${MARGIN.top}" width="${f(x(i + 1) - x(i))}" height="${plotH}"><title>#${p.i} ${escapeHtml(p.phase)} ${escapeHtml(p.op)}${where}: ${formatBytes(totals[i])}\n${detail}</title></rect>`);
+    });
+  }
+  const px = (x(peakIndex) + x(peakIndex + 1)) / 2;
+  const py = y(totals[peakIndex]);
+  const peak = timeline[peakIndex];
+  const anchor = px > WIDTH - 220 ? 'end' : 'start';
+  parts.push(
+    `<line class="peak" x1="${f(px)}" x2="${f(px)}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/>`,
+    `<circle cx="${f(px)}" cy="${f(py)}" r="4" class="peak-dot"/>`,
+    `<text class="peak-label" x="${f(px + (anchor === 'start' ? 8 : -8))}" y="${f(Math.max(MARGIN.top + 14, py - 8))}" text-anchor="${anchor}">peak ${formatBytes(totals[peakIndex])} (${peak.phase}, ${escapeHtml(peak.op)})</text>`,
+  );
+  parts.push(
+    `<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/>`,
+    `<line class="axis" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}"/>`,
+    `<text class="tick" x="${MARGIN.left}" y="${HEIGHT - 24}">0</text>`,
+    `<text class="tick" x="${WIDTH - MARGIN.right}" y="${HEIGHT - 24}" text-anchor="end">${timeline.length}</text>`,
+    `<text class="axis-label" x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">operations of one training step</text>`,
+  );
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="memory timeline">${parts.join('')}</svg>`;
+}
+
+function legend(): string {
+  const items = COMPOSITION_PARTS.map(
+    (p) => `<span class="key"><span class="swatch" style="background:${CATEGORY_COLORS[p]}"></span>${COMPOSITION_LABELS[p]}</span>`,
+  );
+  return `<div class="legend">${items.join('')}</div>`;
+}
+
+function summary(report: Report): string {
+  const t = report.totals;
+  const rows: [string, string][] = [
+    ['params', formatCount(t.params)],
+    ['parameters', formatBytes(t.paramBytes)],
+    ['gradients', formatBytes(t.gradBytes)],
+    ['optimizer state', formatBytes(t.optimizerBytes)],
+    ['buffers', formatBytes(t.bufferBytes)],
+    ['inputs', formatBytes(t.inputBytes)],
+    ['saved activations', formatBytes(t.savedActivationBytes)],
+    ['peak', `${formatBytes(t.peakBytes)} (${t.peakPhase})`],
+    ...COMPOSITION_PARTS.map((p): [string, string] => [
+      `\u2003${COMPOSITION_LABELS[p]}`,
+      `${formatBytes(t.peakComposition[p])} (${formatPercent(t.peakComposition[p], t.peakBytes)})`,
+    ]),
+  ];
+  if (report.budgetBytes !== null) rows.push(['budget', formatBytes(report.budgetBytes)]);
+  if (report.maxBatch !== null) rows.push(['largest batch that fits', String(report.maxBatch)]);
+  return `<table class="summary">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
+}
+
+function layerTable(report: Report): string {
+  const head = ['layer', 'kind', 'line', 'params', 'output', 'saved'].map((h) => `<th>${h}</th>`).join('');
+  const rows = report.layers.map(
+    (l) =>
+      `<tr><td>${escapeHtml(l.path || '(root)')}</td><td>${escapeHtml(l.kind)}${l.calls > 1 ? ` ×${l.calls}` : ''}</td><td class="n">${l.line}</td>` +
+      `<td class="n">${formatCount(l.params)}</td><td>${formatShape(l.outputShape)}</td><td class="n">${formatBytes(l.savedBytes)}</td></tr>`,
+  );
+  return `<table class="layers"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function unknownList(report: Report): string {
+  if (!report.unknowns.length) return '';
+  const items = report.unknowns.map((u) => `<li><code>${escapeHtml(u.file)}:${u.line}</code> ${escapeHtml(u.reason)}</li>`);
+  return `<h2>Unknowns (${report.unknowns.length})</h2><ul>${items.join('')}</ul>`;
+}
+
+const CSS = `
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}
+h1{font-size:18px;margin:0 0 4px}h2{font-size:15px;margin:24px 0 8px}
+.meta{color:#555;margin-bottom:12px}
+svg text{font:11px system-ui,sans-serif;fill:#444}
+svg .phase{font-weight:600;fill:#555}svg .peak-label{font-weight:600;fill:#b00020}
+svg .grid{stroke:#ddd}svg .axis{stroke:#888}svg .peak{stroke:#b00020;stroke-dasharray:4 3}
+svg .peak-dot{fill:#b00020}svg .hit{fill:transparent}svg .hit:hover{fill:rgba(0,0,0,.08)}
+.legend{margin:6px 0 0 80px}.key{margin-right:16px;white-space:nowrap}
+.swatch{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
+table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left}
+.layers td.n{text-align:right;font-variant-numeric:tabular-nums}
+.layers thead th{border-bottom:1px solid #999}.layers tbody tr:nth-child(even){background:#f6f6f6}
+.summary th{font-weight:normal;color:#555}
+`;
+
+/** The whole page; `title` defaults to the report's file. */
+export function renderHtml(report: Report): string {
+  const s = report.settings;
+  const inputs = report.inputs.map(formatInput).join(', ') || 'none';
+  const meta = `${escapeHtml(report.entry)}${report.entryGuessed ? ' (guessed)' : ''} · inputs ${escapeHtml(inputs)} · ` +
+    `${s.precision} · ${s.optimizer} · ${s.device} · torch ${escapeHtml(s.torch)} · batch ${s.batch}`;
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Memlens: ${escapeHtml(report.file)}</title><style>${CSS}</style></head>
+<body>
+<h1>Memlens: ${escapeHtml(report.file)}</h1>
+<div class="meta">${meta}</div>
+${timelineSvg(report)}
+${legend()}
+<h2>Totals</h2>
+${summary(report)}
+<h2>Layers (${report.layers.length})</h2>
+${layerTable(report)}
+${unknownList(report)}
+</body></html>
+`;
+}

@@ -1,0 +1,62 @@
+// One base config for every bundle, merged per target: client (the extension host side) and
+// server (language server + CLI). Both run in Node; `vscode` is provided by the editor.
+'use strict';
+
+const path = require('path');
+const CopyPlugin = require('copy-webpack-plugin');
+
+/** @type {import('webpack').Configuration} */
+const base = {
+  target: 'node20',
+  devtool: 'nosources-source-map',
+  resolve: { extensions: ['.ts', '.js'] },
+  module: {
+    rules: [
+      {
+        test: /\.ts$/,
+        exclude: /node_modules/,
+        // Type checking is `tsc -p .`'s job (npm run build runs it first); this only transpiles.
+        use: [{ loader: 'ts-loader', options: { transpileOnly: true, configFile: path.resolve(__dirname, 'tsconfig.json') } }],
+      },
+    ],
+  },
+  // Keep the real __dirname: the server finds its .wasm files next to the bundle.
+  node: { __dirname: false, __filename: false },
+  output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js', libraryTarget: 'commonjs2' },
+  // Unminified: readable stack traces in bug reports, and a build that takes seconds.
+  optimization: { minimize: false },
+  performance: { hints: false },
+  infrastructureLogging: { level: 'warn' },
+  stats: 'errors-warnings',
+};
+
+/** Shallow merge with the base; the listed keys are merged one level deeper. */
+function merge(overrides) {
+  const merged = { ...base, ...overrides };
+  for (const key of ['resolve', 'output', 'node']) merged[key] = { ...base[key], ...(overrides[key] || {}) };
+  return merged;
+}
+
+const client = merge({
+  name: 'client',
+  entry: { client: './client/src/extension.ts' },
+  externals: { vscode: 'commonjs vscode' },
+});
+
+const server = merge({
+  name: 'server',
+  entry: { server: './server/src/cli.ts' },
+  // web-tree-sitter's Emscripten glue uses require() for fs/path in Node and never loads
+  // anything else dynamically; silence the "expression in require" warning it causes.
+  ignoreWarnings: [{ module: /web-tree-sitter/ }],
+  plugins: [
+    new CopyPlugin({
+      patterns: [
+        { from: require.resolve('web-tree-sitter/tree-sitter.wasm'), to: 'tree-sitter.wasm' },
+        { from: path.join(path.dirname(require.resolve('tree-sitter-python/package.json')), 'tree-sitter-python.wasm'), to: 'tree-sitter-python.wasm' },
+      ],
+    }),
+  ],
+});
+
+module.exports = [client, server];
