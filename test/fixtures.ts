@@ -1,0 +1,67 @@
+// Fixtures and their measured ground truth (test/groundtruth/README.md), for tests compiled to out/test/.
+
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The repository root, from out/test/ (compiled) or test/ (sources). */
+export const ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}out${path.sep}`) ? '../..' : '..');
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
+export const SERVER_BUNDLE = path.join(ROOT, 'dist', 'server.js');
+export const CLI = path.join(ROOT, 'bin', 'memlens.js');
+
+export interface TruthModule {
+  path: string;
+  kind: string;
+  leaf: boolean;
+  savedBytes: number;
+  outputShape?: number[];
+}
+
+export interface Truth {
+  torch: string;
+  device: string;
+  entry: string;
+  batch: number;
+  inputs: { name: string; dtype: string; shape: number[] }[];
+  params: number;
+  trainableParams: number;
+  paramBytes: number;
+  bufferBytes: number;
+  inputBytes: number;
+  savedActivationBytes: number;
+  modules: TruthModule[];
+}
+
+/** Settings under which the truth was measured (PyTorch 1.13 on a CPU). */
+export const TRUTH_SETTINGS = { device: 'cpu', torch: '1.13' } as const;
+
+export function fixturePath(name: string): string {
+  return path.join(FIXTURES, name);
+}
+
+export function readFixture(name: string): string {
+  return fs.readFileSync(fixturePath(name), 'utf8');
+}
+
+export function readTruth(name: string): Truth {
+  return JSON.parse(fs.readFileSync(fixturePath(name.replace(/\.py$/, '.truth.json')), 'utf8')) as Truth;
+}
+
+export function truthModule(truth: Truth, modulePath: string): TruthModule {
+  const m = truth.modules.find((x) => x.path === modulePath);
+  if (!m) throw new Error(`no module ${modulePath} in the truth of ${truth.entry}`);
+  return m;
+}
+
+/** 0-based line of the only line of `text` that contains `needle`. */
+export function lineOf(text: string, needle: string): number {
+  const lines = text.split('\n');
+  const found = lines.flatMap((l, i) => (l.includes(needle) ? [i] : []));
+  if (found.length !== 1) throw new Error(`"${needle}" is on ${found.length} lines, expected 1`);
+  return found[0];
+}
+
+/** Length of a 0-based line (UTF-16 units, no line break). */
+export function lineLength(text: string, line: number): number {
+  return text.split('\n')[line].replace(/\r$/, '').length;
+}

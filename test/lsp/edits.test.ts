@@ -1,0 +1,162 @@
+// Editing over LSP: incremental didChange is applied to the parsed document and the answers
+// follow the new text; half-typed and broken files get answers, never a crash.
+
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { Report } from '../../server/src/report/types';
+import { formatBytes } from '../../server/src/report/units';
+import { FIXTURES, lineLength, lineOf, readFixture, readTruth, TRUTH_SETTINGS, truthModule } from '../fixtures';
+import { fixtureUri, LspSession, markdown, tableValues } from './session';
+
+const SETTINGS = { ...TRUTH_SETTINGS, optimizer: 'sgd' };
+
+describe('incremental edits', { timeout: 60_000 }, () => {
+  const original = readFixture('mlp.py');
+  const edited = readFixture('edits/mlp_hidden64.py');
+  const before64 = readTruth('mlp.py');
+  const after64 = readTruth('edits/mlp_hidden64.py');
+  const uri = fixtureUri('mlp.py');
+  let session: LspSession;
+
+  before(async () => {
+    session = await LspSession.start({ settings: SETTINGS });
+    await session.openFixture('mlp.py');
+  });
+  after(() => session.stop());
+
+  test('two changes in one didChange, the second relative to the first: hidden=256 → 64', async () => {
+    const report0 = await session.report<Report>(uri);
+    assert.equal(report0?.totals.params, before64.params);
+
+    const comment = '# edited: a narrower hidden layer\n';
+    // Line of `hidden=256` after the inserted comment line (LSP applies changes in order).
+    const line = lineOf(original, 'hidden=256') + 1;
+    const character = original.split('\n')[line - 1].indexOf('hidden=256') + 'hidden='.length;
+    const changes = [
+      { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: comment },
+      { range: { start: { line, character }, end: { line, character: character + 3 } }, text: '64' },
+    ];
+    // The measured truth belongs to exactly this text.
+    assert.equal(comment + original.replace('hidden=256', 'hidden=64'), edited);
+
+    const diagnostics = await session.change(uri, changes);
+    assert.deepEqual(diagnostics.diagnostics, []);
+    const report = await session.report<Report>(uri);
+    assert.ok(report);
+    assert.equal(report.totals.params, after64.params);
+    assert.equal(report.totals.paramBytes, after64.paramBytes);
+    assert.equal(report.totals.savedActivationBytes, after64.savedActivationBytes);
+
+    // Hints moved down with the inserted line and show the new measured bytes.
+    const hints = (await session.inlayHints(uri)) ?? [];
+    const act1 = lineOf(edited, 'x = self.act1(x)');
+    const hint = hints.find((h) => h.position.line === act1);
+    assert.ok(hint, `no hint on line ${act1 + 1}`);
+    assert.equal(hint.position.character, lineLength(edited, act1));
+    assert.ok(String(hint.label).startsWith(`saved ${formatBytes(truthModule(after64, 'act1').savedBytes)} · `), String(hint.label));
+
+    const md = markdown(await session.hover(uri, lineOf(edited, 'x = self.act2(x)')));
+    assert.deepEqual(tableValues(md, 'saved for backward'), [formatBytes(truthModule(after64, 'act2').savedBytes)]);
+
+    // The code lens moved with its class.
+    const lenses = (await session.codeLenses(uri)) ?? [];
+    assert.deepEqual(lenses.map((l) => l.range.start.line), [lineOf(edited, 'class MLP(nn.Module):')]);
+  });
+
+  test('undoing the edit character by character gives the original numbers back', async () => {
+    // Delete the comment line, then type "256" over "64" one keystroke per didChange.
+    await session.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, text: '' }]);
+    const line = lineOf(original, 'hidden=64'.replace('64', '256'));
+    const start = original.split('\n')[line].indexOf('hidden=') + 'hidden='.length;
+    await session.change(uri, [{ range: { start: { line, character: start }, end: { line, character: start + 2 } }, text: '' }]);
+    for (const [i, ch] of ['2', '5', '6'].entries()) {
+      await session.change(uri, [{ range: { start: { line, character: start + i }, end: { line, character: start + i } }, text: ch }]);
+    }
+    const report = await session.report<Report>(uri);
+    assert.equal(report?.totals.params, before64.params);
+    assert.equal(report?.totals.savedActivationBytes, before64.savedActivationBytes);
+  });
+});
+
+describe('half-typed and broken files', { timeout: 60_000 }, () => {
+  const original = readFixture('mlp.py');
+  const truth = readTruth('mlp.py');
+  let session: LspSession;
+
+  before(async () => {
+    session = await LspSession.start({ settings: SETTINGS });
+  });
+  after(() => session.stop());
+
+  // Not on disk: the server must use the text it was sent.
+  const uriOf = (name: string): string => pathToFileURL(path.join(FIXTURES, 'unsaved', name)).toString();
+
+  async function allAnswers(uri: string, text: string): Promise<void> {
+    const diagnostics = await session.open(uri, text);
+    assert.ok(Array.isArray(diagnostics.diagnostics));
+    const hints = await session.inlayHints(uri);
+    assert.ok(Array.isArray(hints), 'inlay hints: no array');
+    const lenses = await session.codeLenses(uri);
+    assert.ok(Array.isArray(lenses), 'code lenses: no array');
+    for (let line = 0; line < text.split('\n').length; line++) await session.hover(uri, line, 0);
+    assert.ok(session.alive, 'the server died');
+  }
+
+  test('a forward in the middle of being typed', async () => {
+    const cut = original.indexOf('x = self.fc3(x)') + 'x = self.fc3('.length;
+    await allAnswers(uriOf('half_typed.py'), original.slice(0, cut));
+  });
+
+  test('a half-typed layer in __init__', async () => {
+    const line = 'self.fc2 = nn.Linear(hidden, hidden // 2)';
+    await allAnswers(uriOf('half_init.py'), original.replace(line, 'self.fc2 = nn.Lin'));
+  });
+
+  test('syntax errors: unbalanced brackets, a stray token, bad indentation', async () => {
+    const broken = original
+      .replace('self.fc1 = nn.Linear(in_features, hidden)', 'self.fc1 = nn.Linear(in_features, hidden')
+      .replace('x = self.act1(x)', 'x = self.act1(x)) $')
+      .replace('        x = self.fc2(x)', '  x = self.fc2(x)');
+    await allAnswers(uriOf('broken.py'), broken);
+  });
+
+  test('an empty file and a file with no module', async () => {
+    await allAnswers(uriOf('empty.py'), '');
+    await allAnswers(uriOf('plain.py'), 'def f(x):\n    return x + 1\n');
+  });
+
+  test('a document that goes through broken states while typed, then becomes valid again', async () => {
+    const uri = uriOf('typing.py');
+    await session.open(uri, original);
+    const line = lineOf(original, 'x = self.act2(x)');
+    const text = original.split('\n')[line];
+    // Delete the line's code a character at a time from its end, asking for hints after each keystroke.
+    for (let end = text.length; end > text.length - 8; end--) {
+      await session.change(uri, [{ range: { start: { line, character: end - 1 }, end: { line, character: end } }, text: '' }]);
+      assert.ok(Array.isArray(await session.inlayHints(uri)));
+    }
+    // Put it back in one change.
+    const restored = text.slice(text.length - 8);
+    await session.change(uri, [{ range: { start: { line, character: text.length - 8 }, end: { line, character: text.length - 8 } }, text: restored }]);
+    const report = await session.report<Report>(uri);
+    assert.equal(report?.totals.params, truth.params);
+    assert.equal(report?.totals.savedActivationBytes, truth.savedActivationBytes);
+  });
+
+  test('after all that, the server still answers a fixture with measured numbers', async () => {
+    const uri = fixtureUri('mlp.py');
+    await session.openFixture('mlp.py');
+    const md = markdown(await session.hover(uri, lineOf(original, 'x = self.act1(x)')));
+    assert.deepEqual(tableValues(md, 'saved for backward'), [formatBytes(truthModule(truth, 'act1').savedBytes)]);
+  });
+
+  test('closing a document clears its diagnostics', async () => {
+    const uri = uriOf('closing.py');
+    await session.open(uri, original.replace('hidden=256', 'hidden=25 6'));
+    const cleared = session.nextDiagnostics(uri);
+    await session.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    assert.deepEqual((await cleared).diagnostics, []);
+  });
+});

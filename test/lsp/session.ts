@@ -1,0 +1,176 @@
+// A minimal LSP client for tests: spawns the real bundled server (`node dist/server.js lsp --stdio`)
+// and speaks JSON-RPC over its stdio. No mocks; waits on notifications, never on timers.
+
+import { ChildProcess, spawn } from 'child_process';
+import { pathToFileURL } from 'url';
+import {
+  ClientCapabilities,
+  CodeLens,
+  createProtocolConnection,
+  Hover,
+  InlayHint,
+  ProtocolConnection,
+  PublishDiagnosticsParams,
+  StreamMessageReader,
+  StreamMessageWriter,
+  TextDocumentContentChangeEvent,
+} from 'vscode-languageserver-protocol/node';
+import { fixturePath, readFixture, SERVER_BUNDLE } from '../fixtures';
+
+interface DiagnosticsWaiter {
+  uri: string;
+  accept: (p: PublishDiagnosticsParams) => boolean;
+  resolve: (p: PublishDiagnosticsParams) => void;
+  reject: (e: Error) => void;
+}
+
+export interface SessionOptions {
+  /** The `memlens` section of initializationOptions. */
+  settings?: Record<string, unknown>;
+  capabilities?: ClientCapabilities;
+  /** Answers workspace/configuration requests (only when capabilities allow the server to ask). */
+  configuration?: () => unknown;
+}
+
+export class LspSession {
+  readonly stderr: string[] = [];
+  /** Requests the server sent to the client, by method, in order. */
+  readonly serverRequests: string[] = [];
+  private readonly waiters: DiagnosticsWaiter[] = [];
+  private readonly versions = new Map<string, number>();
+  private exited: Error | null = null;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly connection: ProtocolConnection,
+  ) {}
+
+  static async start(options: SessionOptions = {}): Promise<LspSession> {
+    const child = spawn(process.execPath, [SERVER_BUNDLE, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const session = new LspSession(child, connection);
+    child.stderr!.on('data', (d: Buffer) => session.stderr.push(d.toString()));
+    child.on('exit', (code, signal) => {
+      const error = new Error(`server exited (code ${code}, signal ${signal}): ${session.stderr.join('')}`);
+      session.exited = error;
+      for (const w of session.waiters.splice(0)) w.reject(error);
+    });
+    connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      for (const w of [...session.waiters]) {
+        if (w.uri === p.uri && w.accept(p)) {
+          session.waiters.splice(session.waiters.indexOf(w), 1);
+          w.resolve(p);
+        }
+      }
+    });
+    connection.onNotification('window/logMessage', (p: { message: string }) => {
+      session.stderr.push(p.message);
+    });
+    connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => {
+      session.serverRequests.push('workspace/configuration');
+      return p.items.map(() => options.configuration?.() ?? null);
+    });
+    for (const method of ['workspace/inlayHint/refresh', 'workspace/codeLens/refresh', 'client/registerCapability']) {
+      connection.onRequest(method, () => {
+        session.serverRequests.push(method);
+        return null;
+      });
+    }
+    connection.listen();
+    await connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: options.capabilities ?? {},
+      initializationOptions: { memlens: options.settings ?? {} },
+    });
+    await connection.sendNotification('initialized', {});
+    return session;
+  }
+
+  /** The next diagnostics published for `uri` that `accept` takes; register before triggering them. */
+  nextDiagnostics(uri: string, accept: (p: PublishDiagnosticsParams) => boolean = () => true): Promise<PublishDiagnosticsParams> {
+    return new Promise((resolve, reject) => {
+      if (this.exited) reject(this.exited);
+      else this.waiters.push({ uri, accept, resolve, reject });
+    });
+  }
+
+  /** Opens a document and returns its first diagnostics. */
+  async open(uri: string, text: string): Promise<PublishDiagnosticsParams> {
+    this.versions.set(uri, 1);
+    const published = this.nextDiagnostics(uri, (p) => p.version === undefined || p.version === 1);
+    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+    return published;
+  }
+
+  /** Opens test/fixtures/NAME under its file: URI. */
+  openFixture(name: string): Promise<PublishDiagnosticsParams> {
+    return this.open(fixtureUri(name), readFixture(name));
+  }
+
+  async change(uri: string, changes: TextDocumentContentChangeEvent[]): Promise<PublishDiagnosticsParams> {
+    const version = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, version);
+    const published = this.nextDiagnostics(uri, (p) => p.version === version);
+    await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: changes });
+    return published;
+  }
+
+  async configure(settings: Record<string, unknown>, uri: string): Promise<PublishDiagnosticsParams> {
+    const published = this.nextDiagnostics(uri);
+    await this.connection.sendNotification('workspace/didChangeConfiguration', { settings: { memlens: settings } });
+    return published;
+  }
+
+  inlayHints(uri: string, lines = 10_000): Promise<InlayHint[] | null> {
+    return this.connection.sendRequest('textDocument/inlayHint', {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: lines, character: 0 } },
+    });
+  }
+
+  hover(uri: string, line: number, character = 8): Promise<Hover | null> {
+    return this.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character } });
+  }
+
+  codeLenses(uri: string): Promise<CodeLens[] | null> {
+    return this.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } });
+  }
+
+  report<T>(uri: string): Promise<T | null> {
+    return this.connection.sendRequest('memlens/report', { uri });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.exited) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      await this.connection.sendRequest('shutdown');
+      await this.connection.sendNotification('exit');
+      await exited;
+    }
+    this.connection.dispose();
+  }
+
+  /** The server is still running (did not crash). */
+  get alive(): boolean {
+    return this.exited === null;
+  }
+}
+
+export function fixtureUri(name: string): string {
+  return pathToFileURL(fixturePath(name)).toString();
+}
+
+export function markdown(h: Hover | null): string {
+  if (!h) return '';
+  const c = h.contents;
+  if (typeof c === 'string') return c;
+  if (Array.isArray(c)) return c.map((x) => (typeof x === 'string' ? x : x.value)).join('\n');
+  return c.value;
+}
+
+/** The value column of a `| key | value |` row of a hover table, for each table in order. */
+export function tableValues(md: string, key: string): string[] {
+  const row = new RegExp(`^\\| ${key} \\| (.*) \\|$`, 'gm');
+  return [...md.matchAll(row)].map((m) => m[1]);
+}
