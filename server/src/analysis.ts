@@ -1,27 +1,91 @@
-// TEMPORARY STUB — the real engine replaces this file (same exports).
-import { ParsedSource } from './python/parser';
-import { Analysis, AnalysisSettings } from './report/types';
+import * as fs from 'fs';
+import { AnalysisError, runModel } from './engine/run';
+import { buildReport } from './engine/report';
+import { findDirective } from './engine/specs';
+import { ParsedSource, Tree, parsePython } from './python/parser';
+import type { Analysis, AnalysisSettings, Report } from './report/types';
 
 /** Reads other workspace files (open editors first, else disk); undefined when missing. */
 export interface SourceHost {
   readFile(absPath: string): string | undefined;
 }
 
+export const diskHost: SourceHost = {
+  readFile(p) {
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+};
+
 /**
  * Analyze one Python model file: parse, interpret, simulate. Never throws for bad input: problems
  * land in `analysis.error` (fatal) or `analysis.report.unknowns`. `loadPythonParser()` must have
  * completed first.
  */
-export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host?: SourceHost): Analysis {
-  void source; void settings; void host;
+export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost): Analysis {
+  const started = performance.now();
+  const text = typeof source === 'string' ? source : source.text;
+  let ownTree: Tree | null = null;
+  const tree = typeof source === 'string' ? (ownTree = parsePython(source)) : source.tree;
+  try {
+    const directive = findDirective(text);
+    const run = runModel({ file, tree, settings, directive, source: host });
+    const { report, lines } = buildReport(run, settings, file);
+    report.maxBatch = maxBatch(report, run.inputs.some((i) => i.dims.some((d) => typeof d === 'string')), () => {
+      const again = runModel({ file, tree, settings, directive, source: host, batchOverride: run.batch * 2 });
+      return buildReport(again, settings, file).report.totals.peakBytes;
+    });
+    const loc = run.modelClassLoc;
+    return {
+      report,
+      lines,
+      model: loc ? { file: loc.file, className: run.model.cls.name, line: loc.line } : null,
+      error: null,
+      ms: performance.now() - started,
+    };
+  } catch (e) {
+    const at = e instanceof AnalysisError ? e.at : { file, line: 1 };
+    const reason = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message ?? String(e)}`;
+    return { report: emptyReport(file, settings), lines: [], model: null, error: { file: at.file, line: at.line, reason }, ms: performance.now() - started };
+  } finally {
+    ownTree?.delete();
+  }
+}
+
+/**
+ * Largest batch whose peak fits the budget. Memory is affine in the batch size for the modelled
+ * ops, so two runs (B and 2B) give the per-sample slope.
+ */
+function maxBatch(report: Report, symbolic: boolean, peakAtDouble: () => number): number | null {
+  const budget = report.budgetBytes;
+  if (budget === null || !symbolic) return null;
+  const b = report.settings.batch;
+  const p1 = report.totals.peakBytes;
+  const p2 = peakAtDouble();
+  const slope = (p2 - p1) / b;
+  if (!(slope > 0)) return null;
+  const fixed = p1 - slope * b;
+  if (fixed > budget) return 0;
+  return Math.max(0, Math.floor((budget - fixed) / slope));
+}
+
+function emptyReport(file: string, settings: AnalysisSettings): Report {
   const zero = { params: 0, grads: 0, optimizer: 0, activations: 0, temporaries: 0 };
   return {
-    report: {
-      version: 1, file, entry: '', entryGuessed: true, inputs: [],
-      settings: { precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch, checkpoint: [], batch: 1 },
-      totals: { params: 0, trainableParams: 0, paramBytes: 0, gradBytes: 0, optimizerBytes: 0, bufferBytes: 0, inputBytes: 0, savedActivationBytes: 0, peakBytes: 0, peakPhase: 'forward', peakComposition: zero },
-      layers: [], unknowns: [], timeline: [], maxBatch: null, budgetBytes: settings.budgetBytes,
-    },
-    lines: [], model: null, error: { file, line: 1, reason: 'engine not implemented yet' }, ms: 0,
+    version: 1,
+    file,
+    entry: '',
+    entryGuessed: false,
+    inputs: [],
+    settings: { precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch, checkpoint: [], batch: settings.batch ?? 1 },
+    totals: { params: 0, trainableParams: 0, paramBytes: 0, gradBytes: 0, optimizerBytes: 0, bufferBytes: 0, inputBytes: 0, savedActivationBytes: 0, peakBytes: 0, peakPhase: 'forward', peakComposition: zero },
+    layers: [],
+    unknowns: [],
+    timeline: [],
+    maxBatch: null,
+    budgetBytes: settings.budgetBytes,
   };
 }

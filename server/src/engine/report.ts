@@ -1,0 +1,219 @@
+import { DTYPE_BYTES, Storage, Tensor, numel } from '../../../kernels/src';
+import { namedBuffers, namedModules, namedParameters } from '../interpreter/torch/nn';
+import type { InstanceV, Loc } from '../interpreter/values';
+import { OPTIMIZER_STATE, StepResult, simulateStep } from '../memory/simulate';
+import type { AnalysisSettings, LayerReport, LineCost, Report } from '../report/types';
+import type { RunResult } from './run';
+
+/** Per-module costs: own parameters and the saved bytes first seen while it was the innermost module. */
+interface ModuleCost {
+  params: number;
+  paramBytes: number;
+  trainableBytes: number;
+  savedBytes: number;
+}
+
+/** Bytes of the unique activation storages saved for backward, attributed where first saved. */
+export function attributeSaved(run: RunResult): { total: number; byModule: Map<string, number>; byLine: Map<string, number> } {
+  const seen = new Set<number>();
+  const byModule = new Map<string, number>();
+  const byLine = new Map<string, number>();
+  let total = 0;
+  for (const op of run.tracer.ops) {
+    for (const s of op.saved) {
+      if (s.kind !== 'activation' || seen.has(s.id)) continue;
+      seen.add(s.id);
+      total += s.bytes;
+      const m = op.module ?? '';
+      byModule.set(m, (byModule.get(m) ?? 0) + s.bytes);
+      if (op.line) {
+        const key = lineKey(op.line);
+        byLine.set(key, (byLine.get(key) ?? 0) + s.bytes);
+      }
+    }
+  }
+  return { total, byModule, byLine };
+}
+
+const lineKey = (l: Loc) => `${l.file}\u0000${l.line}`;
+
+function tensorBytes(t: Tensor): number {
+  return numel(t.shape) * DTYPE_BYTES[t.dtype];
+}
+
+/** Simulates the step and assembles the report and per-line costs. */
+export function buildReport(run: RunResult, settings: AnalysisSettings, file: string): { report: Report; lines: LineCost[]; step: StepResult } {
+  const params = namedParameters(run.model).map(([, t]) => t);
+  const buffers = namedBuffers(run.model).map(([, t]) => t);
+  const step = simulateStep({
+    ops: run.tracer.ops,
+    params,
+    buffers,
+    inputs: run.inputTensors,
+    outputs: run.outputs,
+    optimizer: settings.optimizer,
+    device: settings.device,
+  });
+  const saved = attributeSaved(run);
+  const optFactor = OPTIMIZER_STATE[settings.optimizer].states;
+
+  const paths = run.lib.paths;
+  const costs = new Map<InstanceV, ModuleCost>();
+  const seenParam = new Set<number>();
+  for (const [path, m] of namedModules(run.model)) {
+    let n = 0;
+    let bytes = 0;
+    let trainable = 0;
+    for (const p of m.module!.params.values()) {
+      if (p.k !== 'tensor' || seenParam.has(p.t.storage.id)) continue;
+      seenParam.add(p.t.storage.id);
+      n += numel(p.t.shape);
+      bytes += p.t.storage.bytes;
+      if (p.t.requiresGrad) trainable += p.t.storage.bytes;
+    }
+    costs.set(m, { params: n, paramBytes: bytes, trainableBytes: trainable, savedBytes: saved.byModule.get(path) ?? 0 });
+  }
+
+  // Calls in forward order; the first call of each module gives its call line and output.
+  const firstCall = new Map<InstanceV, (typeof run.lib.calls)[number]>();
+  const callCount = new Map<InstanceV, number>();
+  for (const c of run.lib.calls) {
+    if (!firstCall.has(c.module)) firstCall.set(c.module, c);
+    callCount.set(c.module, (callCount.get(c.module) ?? 0) + 1);
+  }
+  const isLeaf = (m: InstanceV) => ![...m.module!.children.values()].some((c) => c.k === 'instance');
+  const row = (path: string, m: InstanceV): LayerReport => {
+    const cost = costs.get(m)!;
+    const call = firstCall.get(m);
+    const out = call?.output.k === 'tensor' ? call.output.t : null;
+    return {
+      path,
+      kind: m.cls.name,
+      file: m.module!.created.file,
+      line: m.module!.created.line,
+      callLine: call ? call.line.line : null,
+      params: cost.params,
+      outputShape: out ? [...out.shape] : null,
+      outputBytes: out ? tensorBytes(out) : 0,
+      savedBytes: cost.savedBytes,
+      measured: null,
+      leaf: isLeaf(m),
+      calls: callCount.get(m) ?? 0,
+      paramBytes: cost.paramBytes,
+      gradBytes: cost.trainableBytes,
+      optimizerBytes: cost.trainableBytes * optFactor,
+    };
+  };
+  const modules = namedModules(run.model);
+  const called = modules.filter(([, m]) => firstCall.has(m)).sort(([, a], [, b]) => run.lib.calls.indexOf(firstCall.get(a)!) - run.lib.calls.indexOf(firstCall.get(b)!));
+  const layers: LayerReport[] = [];
+  for (const [path, m] of called) if (isLeaf(m) || costs.get(m)!.savedBytes > 0) layers.push(row(path, m));
+  for (const [path, m] of modules) if (!firstCall.has(m) && isLeaf(m)) layers.push(row(path, m));
+
+  const lines = lineCosts(run, costs, saved.byLine, optFactor, paths);
+
+  const totals = {
+    params: params.reduce((s, t) => s + numel(t.shape), 0),
+    trainableParams: params.filter((t) => t.requiresGrad).reduce((s, t) => s + numel(t.shape), 0),
+    paramBytes: step.paramBytes,
+    gradBytes: step.gradBytes,
+    optimizerBytes: step.optimizerBytes,
+    bufferBytes: step.bufferBytes,
+    inputBytes: step.inputBytes,
+    savedActivationBytes: saved.total,
+    peakBytes: step.peakBytes,
+    peakPhase: step.peakPhase,
+    peakComposition: step.peakComposition,
+  };
+  const report: Report = {
+    version: 1,
+    file,
+    entry: run.entry,
+    entryGuessed: run.entryGuessed,
+    inputs: run.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape, guessed: i.guessed })),
+    settings: { precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch, checkpoint: [], batch: run.batch },
+    totals,
+    layers,
+    unknowns: run.interp.unknowns.map((u) => ({ file: u.file, line: u.line, reason: u.reason })),
+    timeline: step.timeline,
+    maxBatch: null,
+    budgetBytes: settings.budgetBytes,
+  };
+  return { report, lines, step };
+}
+
+/** Inlay-hint costs: lines that construct modules and lines in forward that call modules or ops. */
+function lineCosts(run: RunResult, costs: Map<InstanceV, ModuleCost>, savedByLine: Map<string, number>, optFactor: number, paths: Map<InstanceV, string>): LineCost[] {
+  const subtree = (m: InstanceV) => {
+    const total = { paramBytes: 0, trainable: 0, saved: 0 };
+    for (const [, x] of namedModules(m)) {
+      const c = costs.get(x);
+      if (!c) continue;
+      total.paramBytes += c.paramBytes;
+      total.trainable += c.trainableBytes;
+      total.saved += c.savedBytes;
+    }
+    return total;
+  };
+  const out = new Map<string, LineCost>();
+  const entry = (loc: Loc, role: 'construct' | 'call'): LineCost => {
+    const key = `${role}\u0000${lineKey(loc)}`;
+    let e = out.get(key);
+    if (!e) {
+      e = { file: loc.file, line: loc.line, role, modules: [], count: 0, savedBytes: 0, paramBytes: 0, gradBytes: 0, optimizerBytes: 0, outputShape: null };
+      out.set(key, e);
+    }
+    return e;
+  };
+
+  // Construction lines: the top-most modules built on each line (a one-line Sequential counts once).
+  const parentOf = new Map<InstanceV, InstanceV>();
+  for (const [, m] of namedModules(run.model)) for (const c of m.module!.children.values()) if (c.k === 'instance' && !parentOf.has(c)) parentOf.set(c, m);
+  for (const [path, m] of namedModules(run.model)) {
+    if (m === run.model) continue;
+    const created = m.module!.created;
+    const parent = parentOf.get(m);
+    if (parent && parent !== run.model && lineKey(parent.module!.created) === lineKey(created)) continue;
+    const e = entry(created, 'construct');
+    const t = subtree(m);
+    e.modules.push(path);
+    e.count++;
+    e.savedBytes += t.saved;
+    e.paramBytes += t.paramBytes;
+    e.gradBytes += t.trainable;
+    e.optimizerBytes += t.trainable * optFactor;
+  }
+
+  // Call lines: modules called there (not those run by a container called on the same line), plus
+  // the saved bytes of every op that line caused.
+  const callParent = new Map<number, number>();
+  run.lib.calls.forEach((c, i) => {
+    for (let j = i - 1; j >= 0; j--) {
+      const p = run.lib.calls[j];
+      if (p.firstOp <= c.firstOp && p.lastOp >= c.lastOp && p !== c) {
+        callParent.set(i, j);
+        break;
+      }
+    }
+  });
+  run.lib.calls.forEach((c, i) => {
+    if (c.module === run.model) return;
+    const p = callParent.get(i);
+    if (p !== undefined && lineKey(run.lib.calls[p].line) === lineKey(c.line)) return;
+    const e = entry(c.line, 'call');
+    const t = subtree(c.module);
+    e.modules.push(paths.get(c.module) ?? c.path);
+    e.count++;
+    e.paramBytes += t.paramBytes;
+    e.gradBytes += t.trainable;
+    e.optimizerBytes += t.trainable * optFactor;
+    if (c.output.k === 'tensor') e.outputShape = [...c.output.t.shape];
+  });
+  for (const [key, bytes] of savedByLine) {
+    const [file, line] = key.split('\u0000');
+    entry({ file, line: Number(line) }, 'call').savedBytes += bytes;
+  }
+  return [...out.values()].sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));
+}
+
+export type { Storage };

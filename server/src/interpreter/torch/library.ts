@@ -1,0 +1,196 @@
+import { DType, KernelArgs, KernelError, Tensor, kernel } from '../../../../kernels/src';
+import type { Library, Interpreter } from '../interpreter';
+import { Tracer } from '../tracer';
+import {
+  Args, InstanceV, Loc, ModuleV, NONE, Value, builtin, classAttr, mro, nativeOf, tensorV, unknown,
+} from '../values';
+import { UnknownArgument, toKernel } from './convert';
+import { buildTorchModules } from './functional';
+import { MODULE_CLASS, makeModuleState, moduleGetattr, moduleSetattr } from './nn';
+import { pythonBuiltins, pythonModules } from './pybuiltins';
+import { tensorAttr, tensorBinary, tensorSubscript, tensorUnary } from './tensor';
+
+/** One call of an nn.Module during forward. */
+export interface ModuleCall {
+  readonly module: InstanceV;
+  readonly path: string;
+  /** The user-code line of the call (`self.conv1(x)`), or of the container call that ran it. */
+  readonly line: Loc;
+  readonly firstOp: number;
+  lastOp: number;
+  output: Value;
+}
+
+export interface LibrarySettings {
+  /** dtype of parameters and of float tensors created by the model (bf16 for pure bf16). */
+  readonly paramDtype: DType;
+}
+
+/** The modelled torch (and the bits of the standard library model files use). */
+export class TorchLibrary implements Library {
+  interp!: Interpreter;
+  readonly builtins: Map<string, Value>;
+  private readonly libModules: Map<string, Value>;
+  /** Qualified names of module instances, assigned once the root model is known. */
+  readonly paths = new Map<InstanceV, string>();
+  readonly calls: ModuleCall[] = [];
+  /** True while the model's forward runs (tensor factories then allocate activations). */
+  inForward = false;
+
+  constructor(readonly tracer: Tracer, readonly settings: LibrarySettings) {
+    this.builtins = pythonBuiltins(this);
+    this.libModules = new Map([...pythonModules(this), ...buildTorchModules(this)]);
+  }
+
+  module(name: string): Value | undefined {
+    return this.libModules.get(name);
+  }
+
+  get at(): Loc {
+    return this.interp.current;
+  }
+
+  /** Runs a kernel rule; a broken constraint becomes an unknown naming the operator. */
+  runKernel(name: string, args: KernelArgs, at: Loc): Value {
+    const rule = kernel(name);
+    if (!rule) return this.interp.fail(`operator '${name}' is not modelled yet`, at);
+    try {
+      return tensorV(rule(this.tracer, args));
+    } catch (e) {
+      if (e instanceof KernelError) return this.interp.fail(e.message, at);
+      if (e instanceof UnknownArgument) return e.value;
+      throw e;
+    }
+  }
+
+  /** Converts bound Python arguments and runs a kernel. */
+  runKernelWith(name: string, bound: ReadonlyMap<string, Value>, at: Loc): Value {
+    const args: Record<string, unknown> = {};
+    try {
+      for (const [k, v] of bound) args[k] = toKernel(v);
+    } catch (e) {
+      if (e instanceof UnknownArgument) return e.value;
+      throw e;
+    }
+    return this.runKernel(name, args, at);
+  }
+
+  /** A tensor created by a factory (`torch.zeros`…): an activation in forward, a constant before. */
+  factory(shape: readonly number[], dtype: DType, requiresGrad = false): Value {
+    const t = this.tracer.newTensor(shape, dtype, requiresGrad, this.inForward ? 'activation' : 'buffer');
+    if (this.inForward) {
+      this.tracer.ops.push({
+        index: this.tracer.ops.length, kind: 'factory', inputs: [], outputs: [t], inplace: false, saved: [],
+        module: this.tracer.moduleStack[this.tracer.moduleStack.length - 1] ?? null, line: this.at, flops: 0, workspaceBytes: 0, differentiable: false,
+      });
+    }
+    return tensorV(t);
+  }
+
+  newParameter(shape: readonly number[], dtype: DType = this.settings.paramDtype): Tensor {
+    return this.tracer.newTensor(shape, dtype, true, 'param');
+  }
+
+  newBuffer(shape: readonly number[], dtype: DType): Tensor {
+    return this.tracer.newTensor(shape, dtype, false, 'buffer');
+  }
+
+  // ── Library hooks used by the interpreter ─────────────────────────────────
+
+  tensorBinary(op: string, a: Value, b: Value, at: Loc): Value | undefined {
+    return tensorBinary(this, op, a, b, at);
+  }
+
+  tensorUnary(op: string, a: Value, at: Loc): Value | undefined {
+    return tensorUnary(this, op, a, at);
+  }
+
+  tensorAttr(t: Value, name: string, at: Loc): Value | undefined {
+    return t.k === 'tensor' ? tensorAttr(this, t, name, at) : undefined;
+  }
+
+  tensorSubscript(t: Value, index: Value, at: Loc): Value | undefined {
+    return t.k === 'tensor' ? tensorSubscript(this, t, index, at) : undefined;
+  }
+
+  onInstantiate(self: InstanceV, at: Loc): void {
+    if (mro(self.cls).includes(MODULE_CLASS)) self.module = makeModuleState(at);
+  }
+
+  moduleSetattr(self: InstanceV, name: string, value: Value, at: Loc): boolean {
+    return moduleSetattr(this, self, name, value, at);
+  }
+
+  moduleGetattr(self: InstanceV, name: string, at: Loc): Value | undefined {
+    return moduleGetattr(this, self, name, at);
+  }
+
+  /** `module(*args)`: runs forward with the module pushed on the tracer's module stack. */
+  callModule(self: InstanceV, a: Args, at: Loc): Value | undefined {
+    if (!self.module) return undefined;
+    const forward = this.forwardOf(self);
+    if (!forward) return this.interp.fail(`${self.cls.name} has no forward()`, at);
+    const path = this.paths.get(self) ?? `<${self.cls.name}>`;
+    const record: ModuleCall = { module: self, path, line: at, firstOp: this.tracer.ops.length, lastOp: this.tracer.ops.length, output: NONE };
+    this.calls.push(record);
+    this.tracer.moduleStack.push(path);
+    try {
+      record.output = forward(a, at);
+    } finally {
+      this.tracer.moduleStack.pop();
+      record.lastOp = this.tracer.ops.length;
+    }
+    return record.output;
+  }
+
+  private forwardOf(self: InstanceV): ((a: Args, at: Loc) => Value) | undefined {
+    const user = classAttr(self.cls, 'forward');
+    const native = nativeOf(self.cls);
+    const order = mro(self.cls);
+    if (user && (!native?.native.forward || order.indexOf(user.owner) <= order.indexOf(native.owner))) {
+      return (a, at) => this.interp.call(user.value, { pos: [self, ...a.pos], kw: a.kw }, at);
+    }
+    if (native?.native.forward) return (a, at) => native.native.forward!(self, a, at);
+    return undefined;
+  }
+
+  enterContext(v: Value, at: Loc): (() => void) | undefined {
+    if (v.k === 'instance' && v.cls.native && (v.attrs.get('__enter__') || v.attrs.get('__exit__'))) {
+      const enter = v.attrs.get('__enter__');
+      const exit = v.attrs.get('__exit__');
+      if (enter) this.interp.call(enter, { pos: [], kw: new Map() }, at);
+      return exit ? () => void this.interp.call(exit, { pos: [], kw: new Map() }, at) : undefined;
+    }
+    return undefined;
+  }
+
+  /** A context manager value implemented by the library. */
+  contextManager(name: string, enter: () => void, exit: () => void): Value {
+    const cls = { k: 'class' as const, name, bases: [], attrs: new Map<string, Value>(), native: {}, loc: null };
+    const inst: InstanceV = { k: 'instance', cls, attrs: new Map(), id: this.interp.newInstanceId() };
+    inst.attrs.set('__enter__', builtin(`${name}.__enter__`, () => { enter(); return NONE; }));
+    inst.attrs.set('__exit__', builtin(`${name}.__exit__`, () => { exit(); return NONE; }));
+    return inst;
+  }
+
+  unknownModule(name: string, at: Loc): Value {
+    return unknown(`module '${name}' is not modelled`, at);
+  }
+
+  /** Assigns `named_modules()` names under a root module (first registration wins, like torch). */
+  assignPaths(root: InstanceV): void {
+    this.paths.clear();
+    const visit = (m: InstanceV, path: string): void => {
+      if (this.paths.has(m)) return;
+      this.paths.set(m, path);
+      for (const [name, child] of m.module?.children ?? []) {
+        if (child.k === 'instance') visit(child, path ? `${path}.${name}` : name);
+      }
+    };
+    visit(root, '');
+  }
+
+  ns(name: string, entries: Record<string, Value>): ModuleV {
+    return { k: 'module', name, attrs: new Map(Object.entries(entries)) };
+  }
+}

@@ -1,0 +1,389 @@
+import catalog from '../../../catalog/torch-1.13.json';
+import { Tensor } from '../../../../kernels/src';
+import { CatalogParam, bindCatalog } from '../binding';
+import {
+  Args, ClassV, DictV, InstanceV, Loc, ModuleState, NONE, NativeClass, NoneV, PyException, TensorV, Value,
+  args, bool, builtin, int, isSubclass, list, str, tensorV, tuple,
+} from '../values';
+import type { TorchLibrary } from './library';
+import { LAYERS, LayerSpec } from './layers';
+
+/** Constructor signatures of torch.nn classes, generated from PyTorch (server/catalog/generate.py). */
+export const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, CatalogParam[]>;
+
+export function makeModuleState(created: Loc): ModuleState {
+  return { children: new Map(), params: new Map(), buffers: new Map(), training: true, created };
+}
+
+function nativeClass(name: string, native: NativeClass, bases: ClassV[] = []): ClassV {
+  return { k: 'class', name, bases, attrs: new Map(), native, loc: null };
+}
+
+/** `torch.nn.Module`: registries, `__call__` (in the library), and its public methods. */
+export const MODULE_CLASS: ClassV = nativeClass('Module', {
+  init: () => undefined,
+  attr: (self, name) => moduleMethod(self, name),
+});
+
+let libRef: TorchLibrary | null = null;
+
+/** Binds the library the native classes call back into (one analysis at a time). */
+export function bindLibrary(lib: TorchLibrary): void {
+  libRef = lib;
+}
+
+function lib(): TorchLibrary {
+  if (!libRef) throw new Error('torch library not bound');
+  return libRef;
+}
+
+// ── attribute protocol ─────────────────────────────────────────────────────
+
+export function moduleGetattr(_lib: TorchLibrary, self: InstanceV, name: string, _at: Loc): Value | undefined {
+  const m = self.module!;
+  if (m.params.has(name)) return m.params.get(name);
+  if (m.buffers.has(name)) return m.buffers.get(name);
+  if (m.children.has(name)) return m.children.get(name);
+  if (name === 'training') return bool(m.training);
+  return undefined;
+}
+
+function isParameter(v: Value): boolean {
+  return v.k === 'tensor' && v.t.storage.kind === 'param' && v.t.requiresGrad;
+}
+
+export function moduleSetattr(_lib: TorchLibrary, self: InstanceV, name: string, value: Value, _at: Loc): boolean {
+  const m = self.module!;
+  if (name === 'training') {
+    m.training = value.k === 'bool' ? value.v : m.training;
+    return true;
+  }
+  if (isParameter(value)) {
+    self.attrs.delete(name);
+    m.buffers.delete(name);
+    m.children.delete(name);
+    m.params.set(name, value as TensorV);
+    return true;
+  }
+  if (value.k === 'instance' && value.module) {
+    self.attrs.delete(name);
+    m.params.delete(name);
+    m.children.set(name, value);
+    return true;
+  }
+  if (m.params.has(name) && (value.k === 'none' || value.k === 'tensor')) {
+    m.params.set(name, value.k === 'none' ? NONE : value);
+    return true;
+  }
+  if (m.buffers.has(name) && (value.k === 'none' || value.k === 'tensor')) {
+    m.buffers.set(name, value.k === 'none' ? NONE : value);
+    return true;
+  }
+  if (m.children.has(name) && value.k === 'none') {
+    m.children.set(name, NONE);
+    return true;
+  }
+  return false;
+}
+
+// ── traversal ──────────────────────────────────────────────────────────────
+
+/** `named_modules()` order: pre-order, each instance once. */
+export function namedModules(root: InstanceV, prefix = ''): [string, InstanceV][] {
+  const out: [string, InstanceV][] = [];
+  const seen = new Set<InstanceV>();
+  const visit = (m: InstanceV, path: string): void => {
+    if (seen.has(m)) return;
+    seen.add(m);
+    out.push([path, m]);
+    for (const [name, child] of m.module?.children ?? []) if (child.k === 'instance') visit(child, path ? `${path}.${name}` : name);
+  };
+  visit(root, prefix);
+  return out;
+}
+
+/** `named_parameters()`: each parameter tensor once (tied weights count once). */
+export function namedParameters(root: InstanceV): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  const seen = new Set<number>();
+  for (const [path, m] of namedModules(root)) {
+    for (const [name, p] of m.module!.params) {
+      if (p.k !== 'tensor' || seen.has(p.t.storage.id)) continue;
+      seen.add(p.t.storage.id);
+      out.push([path ? `${path}.${name}` : name, p.t]);
+    }
+  }
+  return out;
+}
+
+export function namedBuffers(root: InstanceV): [string, Tensor][] {
+  const out: [string, Tensor][] = [];
+  const seen = new Set<number>();
+  for (const [path, m] of namedModules(root)) {
+    for (const [name, b] of m.module!.buffers) {
+      if (b.k !== 'tensor' || seen.has(b.t.storage.id)) continue;
+      seen.add(b.t.storage.id);
+      out.push([path ? `${path}.${name}` : name, b.t]);
+    }
+  }
+  return out;
+}
+
+function setTraining(root: InstanceV, mode: boolean): void {
+  for (const [, m] of namedModules(root)) m.module!.training = mode;
+}
+
+function moduleMethod(self: InstanceV, name: string): Value | undefined {
+  const m = self.module;
+  if (!m) return undefined;
+  const method = (fn: (a: Args, at: Loc) => Value) => builtin(`${self.cls.name}.${name}`, fn);
+  switch (name) {
+    case 'parameters':
+      return method(() => list(namedParameters(self).map(([, t]) => tensorV(t))));
+    case 'named_parameters':
+      return method(() => list(namedParameters(self).map(([n, t]) => tuple([str(n), tensorV(t)]))));
+    case 'buffers':
+      return method(() => list(namedBuffers(self).map(([, t]) => tensorV(t))));
+    case 'named_buffers':
+      return method(() => list(namedBuffers(self).map(([n, t]) => tuple([str(n), tensorV(t)]))));
+    case 'modules':
+      return method(() => list(namedModules(self).map(([, x]) => x)));
+    case 'named_modules':
+      return method(() => list(namedModules(self).map(([n, x]) => tuple([str(n), x]))));
+    case 'children':
+      return method(() => list([...m.children.values()].filter((c): c is InstanceV => c.k === 'instance')));
+    case 'named_children':
+      return method(() => list([...m.children].filter(([, c]) => c.k === 'instance').map(([n, c]) => tuple([str(n), c]))));
+    case 'train':
+      return method((a) => {
+        setTraining(self, a.pos[0]?.k === 'bool' ? a.pos[0].v : true);
+        return self;
+      });
+    case 'eval':
+      return method(() => {
+        setTraining(self, false);
+        return self;
+      });
+    case 'apply':
+      return method((a, at) => {
+        const fn = a.pos[0];
+        if (fn) for (const [, x] of namedModules(self).reverse()) lib().interp.call(fn, args([x]), at);
+        return self;
+      });
+    case 'register_buffer':
+      return method((a) => {
+        const [nameV, t] = [a.pos[0] ?? a.kw.get('name'), a.pos[1] ?? a.kw.get('tensor') ?? NONE];
+        if (nameV?.k === 'str') m.buffers.set(nameV.v, t.k === 'tensor' ? asBuffer(t) : NONE);
+        return NONE;
+      });
+    case 'register_parameter':
+      return method((a) => {
+        const [nameV, p] = [a.pos[0] ?? a.kw.get('name'), a.pos[1] ?? a.kw.get('param') ?? NONE];
+        if (nameV?.k === 'str') m.params.set(nameV.v, p.k === 'tensor' ? p : NONE);
+        return NONE;
+      });
+    case 'add_module':
+    case 'register_module':
+      return method((a) => {
+        const [nameV, child] = [a.pos[0], a.pos[1] ?? NONE];
+        if (nameV?.k === 'str' && (child.k === 'instance' || child.k === 'none')) m.children.set(nameV.v, child as InstanceV | NoneV);
+        return NONE;
+      });
+    case 'get_submodule':
+      return method((a) => {
+        let cur: Value = self;
+        const target = a.pos[0];
+        if (target?.k === 'str' && target.v) for (const part of target.v.split('.')) cur = cur.k === 'instance' ? cur.module?.children.get(part) ?? NONE : NONE;
+        return cur;
+      });
+    case 'to': case 'cuda': case 'cpu': case 'float': case 'double': case 'half': case 'bfloat16': case 'requires_grad_': case 'zero_grad': case 'share_memory':
+      return method(() => self);
+    case 'forward':
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+function asBuffer(t: TensorV): TensorV {
+  if (t.t.storage.kind === 'buffer') return t;
+  return tensorV(lib().newBuffer(t.t.shape, t.t.dtype));
+}
+
+// ── containers ─────────────────────────────────────────────────────────────
+
+function childrenList(self: InstanceV): InstanceV[] {
+  return [...self.module!.children.values()].filter((c): c is InstanceV => c.k === 'instance');
+}
+
+function addChildren(self: InstanceV, items: readonly Value[], at: Loc): void {
+  const m = self.module!;
+  for (const item of items) {
+    if (item.k === 'instance' && item.module) m.children.set(String(m.children.size), item);
+    else if (item.k === 'unknown') m.children.set(String(m.children.size), unknownModule(item.reason, at));
+    else throw new PyException('TypeError', `${item.k} is not a Module subclass`, at);
+  }
+}
+
+/** A placeholder module for an unknown value placed in a container, so indices keep their names. */
+function unknownModule(reason: string, at: Loc): InstanceV {
+  const cls = nativeClass('Unknown', { forward: (_s, _a, where) => lib().interp.fail(reason, where) }, [MODULE_CLASS]);
+  const inst: InstanceV = { k: 'instance', cls, attrs: new Map(), id: lib().interp.newInstanceId() };
+  inst.module = makeModuleState(at);
+  return inst;
+}
+
+function indexChild(self: InstanceV, idx: Value, at: Loc, ctor: ClassV): Value {
+  const kids = childrenList(self);
+  if (idx.k === 'slice') {
+    const inst = lib().interp.instantiate(ctor, args([]), at) as InstanceV;
+    const start = idx.start.k === 'num' ? idx.start.v : 0;
+    const stop = idx.stop.k === 'num' ? idx.stop.v : kids.length;
+    const names = [...self.module!.children.keys()];
+    const norm = (i: number) => (i < 0 ? Math.max(kids.length + i, 0) : Math.min(i, kids.length));
+    for (let i = norm(start); i < norm(stop); i++) inst.module!.children.set(ctor === SEQUENTIAL ? names[i] : String(inst.module!.children.size), kids[i]);
+    return inst;
+  }
+  if (idx.k === 'num') {
+    const i = idx.v < 0 ? kids.length + idx.v : idx.v;
+    if (i < 0 || i >= kids.length) throw new PyException('IndexError', `index ${idx.v} is out of range`, at);
+    return kids[i];
+  }
+  if (idx.k === 'str') return self.module!.children.get(idx.v) ?? lib().interp.fail(`no submodule '${idx.v}'`, at);
+  return lib().interp.fail('unsupported container index', at);
+}
+
+function containerAttr(ctor: () => ClassV) {
+  return (self: InstanceV, name: string): Value | undefined => {
+    const m = (fn: (a: Args, at: Loc) => Value) => builtin(`${self.cls.name}.${name}`, fn);
+    switch (name) {
+      case '__getitem__': return m((a, at) => indexChild(self, a.pos[0] ?? NONE, at, ctor()));
+      case '__len__': return m(() => int(childrenList(self).length));
+      case '__iter__': return m(() => list(childrenList(self)));
+      case 'append': return m((a, at) => { addChildren(self, a.pos.slice(0, 1), at); return self; });
+      case 'extend': return m((a, at) => { addChildren(self, lib().interp.iterate(a.pos[0] ?? list([]), at), at); return self; });
+      case 'insert': return m((a, at) => {
+        const kids = childrenList(self);
+        const i = a.pos[0]?.k === 'num' ? a.pos[0].v : kids.length;
+        kids.splice(i, 0, a.pos[1] as InstanceV);
+        self.module!.children.clear();
+        addChildren(self, kids, at);
+        return NONE;
+      });
+      default: return moduleMethod(self, name);
+    }
+  };
+}
+
+export const SEQUENTIAL: ClassV = nativeClass('Sequential', {
+  init: (self, a, at) => {
+    const first = a.pos[0];
+    if (a.pos.length === 1 && first?.k === 'dict') {
+      for (const [k, v] of first.map.values()) if (k.k === 'str' && v.k === 'instance') self.module!.children.set(k.v, v);
+    } else addChildren(self, a.pos, at);
+  },
+  forward: (self, a, at) => {
+    let x = a.pos[0] ?? NONE;
+    for (const child of childrenList(self)) x = lib().interp.call(child, args([x]), at);
+    return x;
+  },
+  attr: containerAttr(() => SEQUENTIAL),
+}, [MODULE_CLASS]);
+
+export const MODULE_LIST: ClassV = nativeClass('ModuleList', {
+  init: (self, a, at) => {
+    const items = a.pos[0] ?? a.kw.get('modules');
+    if (items && items.k !== 'none') addChildren(self, lib().interp.iterate(items, at), at);
+  },
+  attr: containerAttr(() => MODULE_LIST),
+}, [MODULE_CLASS]);
+
+export const MODULE_DICT: ClassV = nativeClass('ModuleDict', {
+  init: (self, a) => {
+    const d = a.pos[0] ?? a.kw.get('modules');
+    if (d?.k === 'dict') for (const [k, v] of d.map.values()) if (k.k === 'str' && v.k === 'instance') self.module!.children.set(k.v, v);
+  },
+  attr: (self, name) => {
+    const kids = self.module!.children;
+    const m = (fn: (a: Args, at: Loc) => Value) => builtin(`ModuleDict.${name}`, fn);
+    switch (name) {
+      case '__getitem__': return m((a, at) => (a.pos[0]?.k === 'str' ? kids.get(a.pos[0].v) : undefined) ?? lib().interp.fail('missing ModuleDict key', at));
+      case '__setitem__': return m((a) => { if (a.pos[0]?.k === 'str' && a.pos[1]?.k === 'instance') kids.set(a.pos[0].v, a.pos[1]); return NONE; });
+      case '__len__': return m(() => int(kids.size));
+      case '__iter__': case 'keys': return m(() => list([...kids.keys()].map(str)));
+      case 'values': return m(() => list([...kids.values()]));
+      case 'items': return m(() => list([...kids].map(([k, v]) => tuple([str(k), v]))));
+      case '__contains__': return m((a) => bool(a.pos[0]?.k === 'str' && kids.has(a.pos[0].v)));
+      default: return moduleMethod(self, name);
+    }
+  },
+}, [MODULE_CLASS]);
+
+// ── layers ─────────────────────────────────────────────────────────────────
+
+function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefined): ClassV {
+  return nativeClass(name, {
+    init: (self, a, at) => {
+      const cfg = bindCatalog(`nn.${name}`, sig, a, at);
+      self.attrs.set('__config__', { k: 'dict', map: new Map([...cfg].map(([k, v]) => [JSON.stringify(k), [str(k), v]])) } as DictV);
+      for (const [k, v] of cfg) self.attrs.set(k, v);
+      if (!spec) {
+        lib().interp.report(`nn.${name} is not modelled yet: its parameters and activations are unknown`, at);
+        return;
+      }
+      try {
+        for (const [k, v] of spec.attrs?.(cfg) ?? []) self.attrs.set(k, v);
+        for (const [pname, shape] of spec.params?.(cfg) ?? []) self.module!.params.set(pname, shape ? tensorV(lib().newParameter(shape)) : NONE);
+        for (const [bname, shape, dtype] of spec.buffers?.(cfg) ?? []) self.module!.buffers.set(bname, tensorV(lib().newBuffer(shape, dtype)));
+        // torch keeps `bias` etc. as parameters, not as the constructor flag of the same name.
+        for (const key of [...self.module!.params.keys(), ...self.module!.buffers.keys()]) self.attrs.delete(key);
+      } catch (e) {
+        if (e instanceof PyException) throw e;
+        throw new PyException('ValueError', `nn.${name}: ${(e as Error).message}`, at);
+      }
+    },
+    forward: (self, a, at) => {
+      if (!spec) return lib().interp.fail(`nn.${name} is not modelled yet`, at);
+      const cfgDict = self.attrs.get('__config__');
+      const cfg = new Map<string, Value>();
+      if (cfgDict?.k === 'dict') for (const [k, v] of cfgDict.map.values()) if (k.k === 'str') cfg.set(k.v, self.attrs.get(k.v) ?? v);
+      const m = self.module!;
+      const input = a.pos[0] ?? a.kw.get('input') ?? NONE;
+      return spec.forward({
+        lib: lib(), cfg, input, rest: a.pos.slice(1), training: m.training, at,
+        param: (p) => { const v = m.params.get(p); return v?.k === 'tensor' ? v.t : null; },
+        buffer: (b) => { const v = m.buffers.get(b); return v?.k === 'tensor' ? v.t : null; },
+      });
+    },
+    attr: (self, attrName) => moduleMethod(self, attrName),
+  }, [MODULE_CLASS]);
+}
+
+/** `nn.Parameter(data, requires_grad=True)`. */
+export const PARAMETER = builtin('Parameter', (a, at) => {
+  const data = a.pos[0] ?? a.kw.get('data');
+  if (!data || data.k === 'unknown') return data ?? lib().interp.fail('Parameter() without data', at);
+  if (data.k !== 'tensor') return lib().interp.fail('Parameter() of a non-tensor', at);
+  const rg = a.pos[1] ?? a.kw.get('requires_grad');
+  const t = lib().tracer.newTensor(data.t.shape, data.t.dtype === 'float32' ? lib().settings.paramDtype : data.t.dtype, !(rg?.k === 'bool' && !rg.v), 'param');
+  return tensorV(t);
+});
+
+/** All torch.nn classes: modelled layers, containers, and catalogued-but-unmodelled ones. */
+export function nnClasses(): Map<string, Value> {
+  const out = new Map<string, Value>();
+  for (const [name, sig] of Object.entries(MODULE_SIGNATURES)) {
+    if (name === 'Module' || name === 'Sequential' || name === 'ModuleList' || name === 'ModuleDict') continue;
+    out.set(name, layerClass(name, sig, LAYERS[name]));
+  }
+  out.set('Module', MODULE_CLASS);
+  out.set('Sequential', SEQUENTIAL);
+  out.set('ModuleList', MODULE_LIST);
+  out.set('ModuleDict', MODULE_DICT);
+  out.set('Parameter', PARAMETER);
+  return out;
+}
+
+export function isModuleClass(v: Value): boolean {
+  return v.k === 'class' && isSubclass(v, MODULE_CLASS);
+}

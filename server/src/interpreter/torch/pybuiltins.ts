@@ -1,0 +1,242 @@
+import { Args, ClassV, DictV, Loc, NONE, PyException, Value, bool, builtin, int, list, num, repr, str, tuple, typeName } from '../values';
+import type { TorchLibrary } from './library';
+
+const pyClass = (name: string, bases: ClassV[] = []): ClassV => ({ k: 'class', name, bases, attrs: new Map(), loc: null });
+
+/** Python's built-in functions, as far as model files use them. */
+export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
+  const interp = () => lib.interp;
+  const numOf = (v: Value | undefined, at: Loc): number => {
+    if (v?.k === 'num') return v.v;
+    if (v?.k === 'bool') return v.v ? 1 : 0;
+    throw new PyException('TypeError', `expected a number, got ${v ? typeName(v) : 'nothing'}`, at);
+  };
+  const b = new Map<string, Value>();
+  const def = (name: string, fn: (a: Args, at: Loc) => Value) => b.set(name, builtin(name, fn));
+
+  def('range', (a, at) => {
+    for (const v of a.pos) if (v.k === 'unknown') return v;
+    const ns = a.pos.map((v) => numOf(v, at));
+    const [start, stop, step] = ns.length === 1 ? [0, ns[0], 1] : [ns[0], ns[1], ns[2] ?? 1];
+    if (step === 0) throw new PyException('ValueError', 'range() arg 3 must not be zero', at);
+    const count = Math.max(0, Math.ceil((stop - start) / step));
+    if (count > lib.interp.budget.limits.loopIterations) {
+      return interp().fail(`range of ${count} items exceeds the unroll limit (${lib.interp.budget.limits.loopIterations})`, at);
+    }
+    const items: Value[] = [];
+    for (let i = 0; i < count; i++) items.push(int(start + i * step));
+    return list(items);
+  });
+  def('len', (a, at) => {
+    const v = a.pos[0] ?? NONE;
+    if (v.k === 'unknown') return v;
+    if (v.k === 'tensor') return int(v.t.shape[0] ?? 0);
+    if (v.k === 'instance') {
+      const m = interp().getattrOrUndefined(v, '__len__', at);
+      if (m) return interp().call(m, { pos: [], kw: new Map() }, at);
+    }
+    if (v.k === 'dict') return int(v.map.size);
+    return int(interp().iterate(v, at).length);
+  });
+  def('int', (a, at) => {
+    const v = a.pos[0] ?? int(0);
+    if (v.k === 'unknown') return v;
+    if (v.k === 'str') return int(parseInt(v.v, 10));
+    return int(Math.trunc(numOf(v, at)));
+  });
+  def('float', (a, at) => {
+    const v = a.pos[0] ?? num(0, false);
+    if (v.k === 'unknown') return v;
+    if (v.k === 'str') return num(v.v === 'inf' ? Infinity : v.v === '-inf' ? -Infinity : parseFloat(v.v), false);
+    return num(numOf(v, at), false);
+  });
+  def('bool', (a, at) => {
+    const t = interp().truthy(a.pos[0] ?? NONE, at);
+    return t === undefined ? interp().fail('truth value unknown', at) : bool(t);
+  });
+  def('str', (a) => {
+    const v = a.pos[0] ?? str('');
+    return v.k === 'str' ? v : str(v.k === 'num' ? String(v.v) : repr(v));
+  });
+  def('list', (a, at) => list(a.pos[0] ? interp().iterate(a.pos[0], at) : []));
+  def('tuple', (a, at) => tuple(a.pos[0] ? interp().iterate(a.pos[0], at) : []));
+  def('set', (a, at) => list(a.pos[0] ? dedupe(interp().iterate(a.pos[0], at)) : []));
+  def('frozenset', (a, at) => list(a.pos[0] ? dedupe(interp().iterate(a.pos[0], at)) : []));
+  def('dict', (a, at) => {
+    const d: DictV = { k: 'dict', map: new Map() };
+    const src = a.pos[0];
+    if (src?.k === 'dict') for (const [k, e] of src.map) d.map.set(k, e);
+    else if (src) for (const pair of interp().iterate(src, at)) {
+      const [k, v] = interp().iterate(pair, at);
+      if (k && v) d.map.set(repr(k), [k, v]);
+    }
+    for (const [k, v] of a.kw) d.map.set(repr(str(k)), [str(k), v]);
+    return d;
+  });
+  def('enumerate', (a, at) => {
+    const start = a.pos[1] ? numOf(a.pos[1], at) : 0;
+    return list(interp().iterate(a.pos[0] ?? list([]), at).map((v, i) => tuple([int(i + start), v])));
+  });
+  def('zip', (a, at) => {
+    const seqs = a.pos.map((s) => interp().iterate(s, at));
+    const n = Math.min(...seqs.map((s) => s.length));
+    return list(Array.from({ length: seqs.length ? n : 0 }, (_, i) => tuple(seqs.map((s) => s[i]))));
+  });
+  def('reversed', (a, at) => list(interp().iterate(a.pos[0] ?? list([]), at).reverse()));
+  def('sorted', (a, at) => {
+    const items = interp().iterate(a.pos[0] ?? list([]), at);
+    const sortedItems = [...items].sort((x, y) => (x.k === 'num' && y.k === 'num' ? x.v - y.v : repr(x).localeCompare(repr(y))));
+    const rev = a.kw.get('reverse');
+    return list(rev?.k === 'bool' && rev.v ? sortedItems.reverse() : sortedItems);
+  });
+  const minmax = (name: 'min' | 'max') => (a: Args, at: Loc): Value => {
+    const items = a.pos.length === 1 ? interp().iterate(a.pos[0], at) : a.pos;
+    if (items.some((v) => v.k === 'unknown')) return items.find((v) => v.k === 'unknown')!;
+    if (items.length === 0) return a.kw.get('default') ?? interp().fail(`${name}() of an empty sequence`, at);
+    return items.reduce((best, v) => ((name === 'min' ? numOf(v, at) < numOf(best, at) : numOf(v, at) > numOf(best, at)) ? v : best));
+  };
+  def('min', minmax('min'));
+  def('max', minmax('max'));
+  def('sum', (a, at) => {
+    const items = interp().iterate(a.pos[0] ?? list([]), at);
+    let acc: Value = a.pos[1] ?? int(0);
+    for (const v of items) acc = interp().binaryOp('+', acc, v, at, false);
+    return acc;
+  });
+  def('abs', (a, at) => {
+    const v = a.pos[0] ?? int(0);
+    return v.k === 'num' ? num(Math.abs(v.v), v.int) : interp().fail('abs() of a non-number', at);
+  });
+  def('round', (a, at) => {
+    const v = numOf(a.pos[0], at);
+    const digits = a.pos[1] ? numOf(a.pos[1], at) : undefined;
+    if (digits === undefined) return int(roundHalfEven(v));
+    const f = 10 ** digits;
+    return num(Math.round(v * f) / f, false);
+  });
+  def('divmod', (a, at) => {
+    const [x, y] = [numOf(a.pos[0], at), numOf(a.pos[1], at)];
+    return tuple([int(Math.floor(x / y)), int(x - y * Math.floor(x / y))]);
+  });
+  def('pow', (a, at) => interp().binaryOp('**', a.pos[0] ?? int(0), a.pos[1] ?? int(1), at, false));
+  def('any', (a, at) => bool(interp().iterate(a.pos[0] ?? list([]), at).some((v) => interp().truthy(v, at) === true)));
+  def('all', (a, at) => bool(interp().iterate(a.pos[0] ?? list([]), at).every((v) => interp().truthy(v, at) !== false)));
+  def('map', (a, at) => list(interp().iterate(a.pos[1] ?? list([]), at).map((v) => interp().call(a.pos[0] ?? NONE, { pos: [v], kw: new Map() }, at))));
+  def('filter', (a, at) => list(interp().iterate(a.pos[1] ?? list([]), at).filter((v) => (a.pos[0]?.k === 'none' ? interp().truthy(v, at) : interp().truthy(interp().call(a.pos[0] ?? NONE, { pos: [v], kw: new Map() }, at), at)) !== false)));
+  def('iter', (a) => a.pos[0] ?? NONE);
+  def('next', (a, at) => {
+    const items = interp().iterate(a.pos[0] ?? list([]), at);
+    return items[0] ?? a.pos[1] ?? interp().fail('next() of an empty iterator', at);
+  });
+  def('isinstance', (a, at) => {
+    const r = interp().isInstance(a.pos[0] ?? NONE, a.pos[1] ?? NONE);
+    return r === undefined ? interp().fail('isinstance() with an unknown class', at) : bool(r);
+  });
+  def('issubclass', (a) => {
+    const [c, base] = a.pos;
+    return bool(c?.k === 'class' && base?.k === 'class' && (c === base || c.bases.some((x) => x === base)));
+  });
+  def('hasattr', (a, at) => {
+    const name = a.pos[1];
+    if (name?.k !== 'str') return interp().fail('hasattr() with a non-constant name', at);
+    const v = interp().getattrOrUndefined(a.pos[0] ?? NONE, name.v, at);
+    return v === undefined ? bool(false) : v.k === 'unknown' && a.pos[0]?.k === 'unknown' ? v : bool(true);
+  });
+  def('getattr', (a, at) => {
+    const name = a.pos[1];
+    if (name?.k !== 'str') return interp().fail('getattr() with a non-constant name', at);
+    const v = interp().getattrOrUndefined(a.pos[0] ?? NONE, name.v, at);
+    return v ?? a.pos[2] ?? interp().getattr(a.pos[0] ?? NONE, name.v, at);
+  });
+  def('setattr', (a, at) => {
+    const name = a.pos[1];
+    if (name?.k === 'str') interp().setattr(a.pos[0] ?? NONE, name.v, a.pos[2] ?? NONE, at);
+    return NONE;
+  });
+  def('super', (a, at) => interp().superOf(a, at));
+  def('print', () => NONE);
+  def('id', (a) => int(a.pos[0]?.k === 'instance' ? a.pos[0].id : 0));
+  def('repr', (a) => str(repr(a.pos[0] ?? NONE)));
+  def('callable', (a) => bool(['func', 'builtin', 'bound', 'class'].includes(a.pos[0]?.k ?? '')));
+  def('type', (a) => (a.pos[0]?.k === 'instance' ? a.pos[0].cls : builtin(typeName(a.pos[0] ?? NONE), () => NONE)));
+  def('vars', (a) => {
+    const d: DictV = { k: 'dict', map: new Map() };
+    if (a.pos[0]?.k === 'instance') for (const [k, v] of a.pos[0].attrs) d.map.set(repr(str(k)), [str(k), v]);
+    return d;
+  });
+  def('staticmethod', (a) => a.pos[0] ?? NONE);
+  def('classmethod', (a) => a.pos[0] ?? NONE);
+  def('property', (a) => a.pos[0] ?? NONE);
+  def('NotImplemented', () => NONE);
+  b.set('object', pyClass('object'));
+  const exc = pyClass('Exception');
+  b.set('Exception', exc);
+  b.set('BaseException', exc);
+  for (const e of ['ValueError', 'TypeError', 'RuntimeError', 'NotImplementedError', 'KeyError', 'IndexError', 'AssertionError', 'AttributeError', 'ImportError', 'ModuleNotFoundError', 'ZeroDivisionError', 'StopIteration']) b.set(e, pyClass(e, [exc]));
+  b.set('__name__', str('__builtins__'));
+  b.set('Ellipsis', str('...'));
+  return b;
+}
+
+function dedupe(items: Value[]): Value[] {
+  const seen = new Set<string>();
+  return items.filter((v) => {
+    const k = repr(v);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The standard-library modules model files import (math, dataclasses, typing…). */
+export function pythonModules(lib: TorchLibrary): Map<string, Value> {
+  const fn = (name: string, f: (a: Args, at: Loc) => Value) => builtin(name, f);
+  const n = (a: Args, i: number): number => (a.pos[i]?.k === 'num' ? (a.pos[i] as { v: number }).v : a.pos[i]?.k === 'bool' ? ((a.pos[i] as { v: boolean }).v ? 1 : 0) : NaN);
+  const unary = (name: string, f: (x: number) => number, asInt = false) =>
+    fn(`math.${name}`, (a, at) => (a.pos[0]?.k === 'unknown' ? a.pos[0] : Number.isNaN(n(a, 0)) ? lib.interp.fail(`math.${name}() of a non-number`, at) : asInt ? int(f(n(a, 0))) : num(f(n(a, 0)), false)));
+  const math = lib.ns('math', {
+    sqrt: unary('sqrt', Math.sqrt), exp: unary('exp', Math.exp), log2: unary('log2', Math.log2), log10: unary('log10', Math.log10),
+    ceil: unary('ceil', Math.ceil, true), floor: unary('floor', Math.floor, true), trunc: unary('trunc', Math.trunc, true),
+    cos: unary('cos', Math.cos), sin: unary('sin', Math.sin), tanh: unary('tanh', Math.tanh), fabs: unary('fabs', Math.abs),
+    isqrt: unary('isqrt', (x) => Math.floor(Math.sqrt(x)), true),
+    log: fn('math.log', (a) => num(a.pos[1] ? Math.log(n(a, 0)) / Math.log(n(a, 1)) : Math.log(n(a, 0)), false)),
+    pow: fn('math.pow', (a) => num(n(a, 0) ** n(a, 1), false)),
+    gcd: fn('math.gcd', (a) => { let [x, y] = [Math.abs(n(a, 0)), Math.abs(n(a, 1))]; while (y) [x, y] = [y, x % y]; return int(x); }),
+    prod: fn('math.prod', (a, at) => { let p = 1; let isInt = true; for (const v of lib.interp.iterate(a.pos[0] ?? list([]), at)) { if (v.k === 'num') { p *= v.v; isInt &&= v.int; } } return num(p, isInt); }),
+    pi: num(Math.PI, false), e: num(Math.E, false), inf: num(Infinity, false), nan: num(NaN, false), tau: num(2 * Math.PI, false),
+  });
+  const dataclass = fn('dataclass', (a) => a.pos[0] ?? fn('dataclass', (b) => b.pos[0] ?? NONE));
+  const field = fn('dataclasses.field', (a) => {
+    const factory = a.kw.get('default_factory');
+    if (factory) return { k: 'dict', map: new Map([['"__default_factory__"', [str('__default_factory__'), factory]]]) } as DictV;
+    return a.kw.get('default') ?? NONE;
+  });
+  const dataclasses = lib.ns('dataclasses', { dataclass, field, asdict: fn('asdict', (a) => a.pos[0] ?? NONE) });
+  const typingNames = ['Optional', 'List', 'Dict', 'Tuple', 'Union', 'Any', 'Callable', 'Type', 'Sequence', 'Iterable', 'Mapping', 'Set', 'Literal', 'ClassVar', 'Final', 'TypeVar', 'Generic', 'Protocol', 'cast', 'overload', 'NamedTuple', 'TYPE_CHECKING', 'override'];
+  const typing = lib.ns('typing', Object.fromEntries(typingNames.map((t) => [t, t === 'TYPE_CHECKING' ? bool(false) : t === 'cast' ? fn('cast', (a) => a.pos[1] ?? NONE) : fn(`typing.${t}`, (a) => a.pos[0] ?? NONE)])));
+  const ordered = fn('OrderedDict', (a, at) => lib.interp.call(lib.builtins.get('dict')!, a, at));
+  const collections = lib.ns('collections', { OrderedDict: ordered, defaultdict: fn('defaultdict', () => ({ k: 'dict', map: new Map() }) as DictV), namedtuple: fn('namedtuple', (_a, at) => lib.interp.fail('namedtuple is not modelled', at)) });
+  const partial = fn('functools.partial', (a, at) => {
+    const [f, ...bound] = a.pos;
+    if (!f) return lib.interp.fail('partial() without a function', at);
+    return fn('partial', (b, where) => lib.interp.call(f, { pos: [...bound, ...b.pos], kw: new Map([...a.kw, ...b.kw]) }, where));
+  });
+  const functools = lib.ns('functools', { partial, wraps: fn('wraps', () => fn('wrap', (a) => a.pos[0] ?? NONE)), reduce: fn('reduce', (a, at) => {
+    const items = lib.interp.iterate(a.pos[1] ?? list([]), at);
+    let acc = a.pos[2] ?? items.shift() ?? NONE;
+    for (const v of items) acc = lib.interp.call(a.pos[0] ?? NONE, { pos: [acc, v], kw: new Map() }, at);
+    return acc;
+  }) });
+  const warnings = lib.ns('warnings', { warn: fn('warn', () => NONE) });
+  const abc = lib.ns('abc', { ABC: pyClass('ABC'), abstractmethod: fn('abstractmethod', (a) => a.pos[0] ?? NONE) });
+  const logging = lib.ns('logging', { getLogger: fn('getLogger', () => lib.ns('logger', { info: fn('info', () => NONE), warning: fn('warning', () => NONE), debug: fn('debug', () => NONE) })) });
+  return new Map<string, Value>([
+    ['math', math], ['dataclasses', dataclasses], ['typing', typing], ['typing_extensions', typing], ['collections', collections],
+    ['functools', functools], ['warnings', warnings], ['abc', abc], ['logging', logging], ['__future__', lib.ns('__future__', {})],
+  ]);
+}

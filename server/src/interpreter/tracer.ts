@@ -1,0 +1,133 @@
+import {
+  DType,
+  ExtraSaved,
+  Graph,
+  KernelContext,
+  OpSpec,
+  Storage,
+  StorageKind,
+  Tensor,
+  contiguousStrides,
+  isTensor,
+  tensorBytes,
+} from '../../../kernels/src';
+import type { Loc } from './values';
+
+/** One operator as the forward pass ran it. */
+export interface OpRecord {
+  readonly index: number;
+  readonly kind: string;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly inplace: boolean;
+  /** Storages autograd keeps for this op's backward (deduplicated within the op). */
+  readonly saved: readonly Storage[];
+  /** Qualified name of the innermost module running when the op ran ("" for the root). */
+  readonly module: string | null;
+  /** The user-code line that caused the op (the call inside `forward`). */
+  readonly line: Loc | null;
+  readonly flops: number;
+  readonly workspaceBytes: number;
+  /** Whether autograd recorded the op (some input needed grad, grad mode on). */
+  readonly differentiable: boolean;
+}
+
+/**
+ * Runs kernels on symbolic tensors and records what they allocate and save: the op graph that the
+ * memory simulator replays. Implements the kernels' `Graph`.
+ */
+export class Tracer implements Graph {
+  readonly ops: OpRecord[] = [];
+  readonly storages: Storage[] = [];
+  private nextTensor = 1;
+  /** Qualified names of the modules whose forward is running, innermost last. */
+  readonly moduleStack: string[] = [];
+  private readonly autocastCache = new Map<number, Tensor>();
+  private context: KernelContext;
+
+  constructor(ctx: KernelContext, private readonly lineOf: () => Loc | null) {
+    this.context = ctx;
+  }
+
+  get ctx(): KernelContext {
+    return this.context;
+  }
+
+  setContext(patch: Partial<KernelContext>): void {
+    const leavingAutocast = this.context.autocast && patch.autocast === null;
+    this.context = { ...this.context, ...patch };
+    // Leaving an autocast region drops its weight-cast cache (saved copies stay alive via autograd).
+    if (leavingAutocast) this.autocastCache.clear();
+  }
+
+  newStorage(bytes: number, kind: StorageKind, dtype: DType): Storage {
+    const s: Storage = { id: this.storages.length, bytes, kind, dtype };
+    this.storages.push(s);
+    return s;
+  }
+
+  /** A fresh contiguous tensor with its own storage (parameters, buffers, inputs, factories). */
+  newTensor(shape: readonly number[], dtype: DType, requiresGrad: boolean, kind: StorageKind): Tensor {
+    const storage = this.newStorage(tensorBytes(shape, dtype), kind, dtype);
+    return { id: this.nextTensor++, shape: [...shape], strides: contiguousStrides(shape), offset: 0, dtype, requiresGrad, storage };
+  }
+
+  private record(kind: string, inputs: readonly Tensor[], outputs: readonly Tensor[], inplace: boolean, saved: readonly (Tensor | ExtraSaved)[], flops: number, workspaceBytes: number): void {
+    const differentiable = outputs.some((t) => t.requiresGrad);
+    const storages: Storage[] = [];
+    if (differentiable) {
+      for (const s of saved) {
+        const storage = isTensor(s) ? s.storage : this.newStorage(tensorBytes(s.shape, s.dtype), 'activation', s.dtype);
+        if (!storages.includes(storage)) storages.push(storage);
+      }
+    }
+    const stack = this.moduleStack;
+    this.ops.push({
+      index: this.ops.length,
+      kind,
+      inputs,
+      outputs,
+      inplace,
+      saved: storages,
+      module: stack.length ? stack[stack.length - 1] : null,
+      line: this.lineOf(),
+      flops,
+      workspaceBytes,
+      differentiable,
+    });
+  }
+
+  private needsGrad(inputs: readonly Tensor[]): boolean {
+    return this.context.gradEnabled && inputs.some((t) => t.requiresGrad);
+  }
+
+  op(spec: OpSpec): Tensor[] {
+    const grad = this.needsGrad(spec.inputs);
+    const outputs = spec.outputs.map((o) => {
+      const floating = o.dtype.startsWith('float') || o.dtype === 'bfloat16';
+      return this.newTensor(o.shape, o.dtype, grad && floating && o.differentiable !== false, 'activation');
+    });
+    this.record(spec.kind, spec.inputs, outputs, false, spec.save ? spec.save(outputs) : [], spec.flops ?? 0, spec.workspaceBytes ?? 0);
+    return outputs;
+  }
+
+  view(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+    return { id: this.nextTensor++, shape: [...shape], strides: [...strides], offset, dtype: base.dtype, requiresGrad: base.requiresGrad, storage: base.storage };
+  }
+
+  inplace(kind: string, self: Tensor, others: readonly Tensor[], save?: (result: Tensor) => readonly (Tensor | ExtraSaved)[], flops = 0): Tensor {
+    const grad = this.needsGrad([self, ...others]);
+    const result: Tensor = { ...self, id: this.nextTensor++, requiresGrad: grad || self.requiresGrad };
+    this.record(kind, [self, ...others], [result], true, save ? save(result) : [], flops, 0);
+    return result;
+  }
+
+  autocastCopy(t: Tensor, dtype: DType): Tensor {
+    const cacheable = t.storage.kind === 'param' && t.requiresGrad;
+    const hit = cacheable ? this.autocastCache.get(t.storage.id) : undefined;
+    if (hit && hit.dtype === dtype && hit.shape.join() === t.shape.join()) return hit;
+    const copy = this.op({ kind: '_to_copy', inputs: [t], outputs: [{ shape: t.shape, dtype }] })[0];
+    if (cacheable) this.autocastCache.set(t.storage.id, copy);
+    return copy;
+  }
+}

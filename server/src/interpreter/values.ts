@@ -1,0 +1,236 @@
+import type { DType, Tensor } from '../../../kernels/src';
+import type { Node } from '../python/parser';
+
+/** A source location: absolute file path and 1-based line. */
+export interface Loc {
+  readonly file: string;
+  readonly line: number;
+}
+
+export type Value =
+  | NoneV
+  | BoolV
+  | NumV
+  | StrV
+  | TupleV
+  | ListV
+  | DictV
+  | SliceV
+  | FuncV
+  | BuiltinV
+  | BoundV
+  | ClassV
+  | InstanceV
+  | ModuleV
+  | TensorV
+  | DtypeV
+  | SuperV
+  | UnknownV;
+
+export interface NoneV { readonly k: 'none' }
+export interface BoolV { readonly k: 'bool'; readonly v: boolean }
+export interface NumV { readonly k: 'num'; readonly v: number; readonly int: boolean }
+export interface StrV { readonly k: 'str'; readonly v: string }
+export interface TupleV { readonly k: 'tuple'; readonly items: readonly Value[] }
+export interface ListV { readonly k: 'list'; items: Value[] }
+export interface DictV { readonly k: 'dict'; readonly map: Map<string, [Value, Value]> }
+export interface SliceV { readonly k: 'slice'; readonly start: Value; readonly stop: Value; readonly step: Value }
+
+/** A Python function or lambda with its defining scope. */
+export interface FuncV {
+  readonly k: 'func';
+  readonly name: string;
+  readonly node: Node;
+  readonly closure: Scope;
+  readonly file: string;
+  readonly defaults: Map<string, Value>;
+  /** Decorators we model change behaviour: 'staticmethod', 'classmethod', 'property'. */
+  readonly decorators: readonly string[];
+}
+
+/** Arguments of a call: positional values and keyword values in call order. */
+export interface Args {
+  readonly pos: readonly Value[];
+  readonly kw: ReadonlyMap<string, Value>;
+}
+
+/** A function implemented by the engine (Python builtins, the modelled torch API). */
+export interface BuiltinV {
+  readonly k: 'builtin';
+  readonly name: string;
+  readonly call: (args: Args, at: Loc) => Value;
+}
+
+export interface BoundV { readonly k: 'bound'; readonly fn: Value; readonly self: Value }
+
+/** Behaviour the engine gives a class it models (nn.Module and its subclasses in torch.nn). */
+export interface NativeClass {
+  /** Called for `Cls(...)` and `super().__init__(...)` on an instance of this (or a derived) class. */
+  init?(self: InstanceV, args: Args, at: Loc): void;
+  /** `forward`, when the class defines one. */
+  forward?(self: InstanceV, args: Args, at: Loc): Value;
+  /** Extra attribute lookups (methods, properties) after the instance's own attributes. */
+  attr?(self: InstanceV, name: string, at: Loc): Value | undefined;
+}
+
+export interface ClassV {
+  readonly k: 'class';
+  readonly name: string;
+  readonly bases: readonly ClassV[];
+  readonly attrs: Map<string, Value>;
+  readonly native?: NativeClass;
+  readonly loc: Loc | null;
+  /** Set for dataclasses: field names in order with their default expressions' values. */
+  dataclassFields?: { name: string; dflt: Value | undefined }[];
+}
+
+/** Registered state of an `nn.Module` instance, in registration order like `named_modules()`. */
+export interface ModuleState {
+  readonly children: Map<string, InstanceV | NoneV>;
+  readonly params: Map<string, TensorV | NoneV>;
+  readonly buffers: Map<string, TensorV | NoneV>;
+  training: boolean;
+  /** Where the instance was constructed. */
+  readonly created: Loc;
+}
+
+export interface InstanceV {
+  readonly k: 'instance';
+  readonly cls: ClassV;
+  readonly attrs: Map<string, Value>;
+  module?: ModuleState;
+  readonly id: number;
+}
+
+export interface ModuleV { readonly k: 'module'; readonly name: string; readonly attrs: Map<string, Value> }
+export interface TensorV { readonly k: 'tensor'; readonly t: Tensor }
+export interface DtypeV { readonly k: 'dtype'; readonly v: DType }
+export interface SuperV { readonly k: 'super'; readonly cls: ClassV; readonly self: Value }
+
+/** A value the engine could not compute, with the reason and where it arose. */
+export interface UnknownV { readonly k: 'unknown'; readonly reason: string; readonly at: Loc }
+
+/** Variables of one Python scope; `parent` is the enclosing function's or the module's. */
+export class Scope {
+  readonly vars = new Map<string, Value>();
+  constructor(readonly parent: Scope | null, readonly globals: Scope | null) {}
+
+  lookup(name: string): Value | undefined {
+    for (let s: Scope | null = this; s; s = s.parent) {
+      const v = s.vars.get(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+}
+
+export const NONE: NoneV = { k: 'none' };
+export const TRUE: BoolV = { k: 'bool', v: true };
+export const FALSE: BoolV = { k: 'bool', v: false };
+
+export const num = (v: number, int = Number.isInteger(v)): NumV => ({ k: 'num', v, int });
+export const int = (v: number): NumV => ({ k: 'num', v, int: true });
+export const str = (v: string): StrV => ({ k: 'str', v });
+export const bool = (v: boolean): BoolV => (v ? TRUE : FALSE);
+export const tuple = (items: readonly Value[]): TupleV => ({ k: 'tuple', items });
+export const list = (items: Value[]): ListV => ({ k: 'list', items });
+export const tensorV = (t: Tensor): TensorV => ({ k: 'tensor', t });
+export const unknown = (reason: string, at: Loc): UnknownV => ({ k: 'unknown', reason, at });
+
+export function builtin(name: string, call: (args: Args, at: Loc) => Value): BuiltinV {
+  return { k: 'builtin', name, call };
+}
+
+export const NO_KW: ReadonlyMap<string, Value> = new Map();
+export const args = (pos: readonly Value[], kw: ReadonlyMap<string, Value> = NO_KW): Args => ({ pos, kw });
+
+/** A Python `raise` (or an error the modelled library raises), catchable by `try/except`. */
+export class PyException extends Error {
+  constructor(readonly type: string, message: string, readonly at: Loc) {
+    super(`${type}: ${message}`);
+  }
+}
+
+/** The analysis ran out of a budget (steps, depth, loop iterations, time). */
+export class BudgetExceeded extends Error {
+  constructor(message: string, readonly at: Loc) {
+    super(message);
+  }
+}
+
+export function typeName(v: Value): string {
+  switch (v.k) {
+    case 'none': return 'NoneType';
+    case 'bool': return 'bool';
+    case 'num': return v.int ? 'int' : 'float';
+    case 'str': return 'str';
+    case 'tuple': return 'tuple';
+    case 'list': return 'list';
+    case 'dict': return 'dict';
+    case 'slice': return 'slice';
+    case 'func': case 'builtin': case 'bound': return 'function';
+    case 'class': return 'type';
+    case 'instance': return v.cls.name;
+    case 'module': return 'module';
+    case 'tensor': return 'Tensor';
+    case 'dtype': return 'torch.dtype';
+    case 'super': return 'super';
+    case 'unknown': return 'unknown';
+  }
+}
+
+/** A short Python-like rendering for messages and dict keys. */
+export function repr(v: Value): string {
+  switch (v.k) {
+    case 'none': return 'None';
+    case 'bool': return v.v ? 'True' : 'False';
+    case 'num': return v.int ? String(v.v) : Number.isInteger(v.v) ? `${v.v}.0` : String(v.v);
+    case 'str': return JSON.stringify(v.v);
+    case 'tuple': return `(${v.items.map(repr).join(', ')}${v.items.length === 1 ? ',' : ''})`;
+    case 'list': return `[${v.items.map(repr).join(', ')}]`;
+    case 'dict': return `{${[...v.map.values()].map(([k, x]) => `${repr(k)}: ${repr(x)}`).join(', ')}}`;
+    case 'slice': return `slice(${repr(v.start)}, ${repr(v.stop)}, ${repr(v.step)})`;
+    case 'func': return `<function ${v.name}>`;
+    case 'builtin': return `<built-in ${v.name}>`;
+    case 'bound': return `<bound method ${repr(v.fn)}>`;
+    case 'class': return `<class ${v.name}>`;
+    case 'instance': return `<${v.cls.name} object #${v.id}>`;
+    case 'module': return `<module ${v.name}>`;
+    case 'tensor': return `Tensor[${v.t.shape.join(', ')}] ${v.t.dtype}`;
+    case 'dtype': return `torch.${v.v}`;
+    case 'super': return `<super ${v.cls.name}>`;
+    case 'unknown': return `<unknown: ${v.reason}>`;
+  }
+}
+
+/** Walks the class hierarchy in method resolution order (C3 linearization). */
+export function mro(cls: ClassV): ClassV[] {
+  const seqs = [...cls.bases.map(mro), [...cls.bases]];
+  const out: ClassV[] = [cls];
+  for (;;) {
+    const nonEmpty = seqs.filter((s) => s.length > 0);
+    if (nonEmpty.length === 0) return out;
+    const head = nonEmpty.map((s) => s[0]).find((c) => !nonEmpty.some((s) => s.indexOf(c) > 0));
+    if (!head) return out; // inconsistent hierarchy: keep what we have
+    out.push(head);
+    for (const s of nonEmpty) if (s[0] === head) s.shift();
+  }
+}
+
+export function isSubclass(cls: ClassV, base: ClassV): boolean {
+  return mro(cls).includes(base);
+}
+
+/** Looks an attribute up on a class and its bases. */
+export function classAttr(cls: ClassV, name: string): { value: Value; owner: ClassV } | undefined {
+  for (const c of mro(cls)) {
+    const v = c.attrs.get(name);
+    if (v !== undefined) return { value: v, owner: c };
+  }
+  return undefined;
+}
+
+export function nativeOf(cls: ClassV): { native: NativeClass; owner: ClassV } | undefined {
+  for (const c of mro(cls)) if (c.native) return { native: c.native, owner: c };
+  return undefined;
+}
