@@ -1,5 +1,5 @@
 import type { DType, Tensor } from '../../../kernels/src';
-import { Node, Tree, parsePython } from '../python/parser';
+import { Node, Tree, parsePython, syntaxRoot } from '../python/parser';
 import { Budget, BudgetLimits, DEFAULT_LIMITS } from '../interpreter/budget';
 import { Interpreter, ModuleSource } from '../interpreter/interpreter';
 import { TorchLibrary } from '../interpreter/torch/library';
@@ -109,7 +109,7 @@ export function runModel(o: RunOptions): RunResult {
   if (entryText) {
     model = evalExpression(interp, entryText, scope, file, at);
   } else {
-    const main = fromMainBlock(interp, o.tree.rootNode, scope, file);
+    const main = fromMainBlock(interp, syntaxRoot(o.tree), scope, file);
     if (main) {
       model = main.model;
       entry = main.entry;
@@ -191,9 +191,10 @@ function collectTensors(v: Value): Tensor[] {
 export function evalExpression(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
   const tree = parsePython(text);
   try {
-    const stmt = tree.rootNode.namedChildren[0];
+    const root = syntaxRoot(tree);
+    const stmt = root.namedChildren[0];
     const expr = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : null;
-    if (!expr || tree.rootNode.hasError) throw new AnalysisError(`the entry '${text}' is not a Python expression`, at);
+    if (!expr || root.hasError) throw new AnalysisError(`the entry '${text}' is not a Python expression`, at);
     interp.current = at;
     return interp.guarded(() => interp.evalExpr(expr, scope, file));
   } finally {

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import type { Node, Tree } from '../python/parser';
-import { parsePython } from '../python/parser';
+import { parsePython, syntaxRoot } from '../python/parser';
 import { Budget } from './budget';
 import { bindParams } from './binding';
 import {
@@ -99,7 +99,7 @@ export class Interpreter {
     scope.vars.set('__file__', str(absPath));
     const parsed = tree ?? parsePython(text ?? '');
     try {
-      this.execModuleBody(parsed.rootNode, scope, absPath);
+      this.execModuleBody(syntaxRoot(parsed), scope, absPath);
     } finally {
       if (!tree) parsed.delete();
       this.loading.delete(absPath);

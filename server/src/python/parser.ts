@@ -1,8 +1,88 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Edit, Language, Node, Parser, Point, Tree } from 'web-tree-sitter';
+import { Edit, Language, Node as TSNode, Parser, Point, Tree } from 'web-tree-sitter';
 
-export type { Node, Tree };
+export type { Tree };
+
+/**
+ * A syntax node with its children, fields and text cached. The interpreter visits the same nodes
+ * many times (a block class built N times, forward run per instance); each access of a raw
+ * tree-sitter node crosses into wasm, so nodes are wrapped once per tree and memoised.
+ */
+export class SyntaxNode {
+  readonly type: string;
+  readonly isNamed: boolean;
+  readonly hasError: boolean;
+  readonly startPosition: Point;
+  private textValue: string | undefined;
+  private namedValue: SyntaxNode[] | undefined;
+  private childrenValue: SyntaxNode[] | undefined;
+  private readonly fields = new Map<string, SyntaxNode[]>();
+
+  constructor(private readonly raw: TSNode, private readonly cache: Map<number, SyntaxNode>) {
+    this.type = raw.type;
+    this.isNamed = raw.isNamed;
+    this.hasError = raw.hasError;
+    this.startPosition = raw.startPosition;
+  }
+
+  private wrap(n: TSNode | null): SyntaxNode | null {
+    if (!n) return null;
+    let w = this.cache.get(n.id);
+    if (!w) {
+      w = new SyntaxNode(n, this.cache);
+      this.cache.set(n.id, w);
+    }
+    return w;
+  }
+
+  get text(): string {
+    return (this.textValue ??= this.raw.text);
+  }
+
+  get namedChildren(): SyntaxNode[] {
+    return (this.namedValue ??= this.raw.namedChildren.map((c) => this.wrap(c)).filter((c): c is SyntaxNode => c !== null));
+  }
+
+  private get allChildren(): SyntaxNode[] {
+    return (this.childrenValue ??= this.raw.children.map((c) => this.wrap(c)).filter((c): c is SyntaxNode => c !== null));
+  }
+
+  get childCount(): number {
+    return this.allChildren.length;
+  }
+
+  child(i: number): SyntaxNode | null {
+    return this.allChildren[i] ?? null;
+  }
+
+  childrenForFieldName(name: string): SyntaxNode[] {
+    let v = this.fields.get(name);
+    if (!v) {
+      v = this.raw.childrenForFieldName(name).map((c) => this.wrap(c)).filter((c): c is SyntaxNode => c !== null);
+      this.fields.set(name, v);
+    }
+    return v;
+  }
+
+  childForFieldName(name: string): SyntaxNode | null {
+    return this.childrenForFieldName(name)[0] ?? null;
+  }
+}
+
+export type Node = SyntaxNode;
+
+const roots = new WeakMap<Tree, SyntaxNode>();
+
+/** The (memoised) root of a tree, as a cached SyntaxNode. */
+export function syntaxRoot(tree: Tree): SyntaxNode {
+  let r = roots.get(tree);
+  if (!r) {
+    r = new SyntaxNode(tree.rootNode, new Map());
+    roots.set(tree, r);
+  }
+  return r;
+}
 
 let loading: Promise<Parser> | null = null;
 let parser: Parser | null = null;

@@ -1,0 +1,82 @@
+// `npm run bench`: analysis time of each fixture and of a generated 2,000-line file of many model
+// classes (cold = first analysis in the process, warm = median of later ones), then p50/p95
+// latency of inlay-hint and hover requests against the real bundled language server over stdio.
+// Targets (issue 2): full analysis of a 2,000-line file under 150 ms warm; inlay hints and hover
+// p95 under 20 ms. Prints figures; exits non-zero only when it cannot run.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { pathToFileURL } from 'url';
+import { analyzeSource } from '../server/src/analysis';
+import { ParsedSource, loadPythonParser } from '../server/src/python/parser';
+import { DEFAULT_SETTINGS } from '../server/src/report/types';
+import { FIXTURES } from '../test/fixtures';
+import { LspSession } from '../test/lsp/session';
+import { generateManyModels } from './generate';
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+function timeAnalysis(file: string, text: string, runs: number): { cold: number; warm: number; p95: number } {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const source = new ParsedSource(text);
+    const a = analyzeSource(file, source, { ...DEFAULT_SETTINGS, budgetBytes: 24 * 2 ** 30 });
+    times.push(performance.now() - t0);
+    source.dispose();
+    if (a.error) throw new Error(`${path.basename(file)}: ${a.error.reason}`);
+  }
+  const warm = times.slice(1);
+  return { cold: times[0], warm: quantile(warm, 0.5), p95: quantile(warm, 0.95) };
+}
+
+const ms = (x: number) => `${x.toFixed(1).padStart(7)} ms`;
+
+async function main(): Promise<void> {
+  await loadPythonParser();
+  console.log('analysis (parse + interpret + simulate, with the max-batch rerun), 20 runs each');
+  console.log(`${'file'.padEnd(28)} ${'lines'.padStart(6)} ${'cold'.padStart(10)} ${'warm p50'.padStart(10)} ${'warm p95'.padStart(10)}`);
+  const rows: [string, string][] = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.py')).map((f) => [f, path.join(FIXTURES, f)]);
+  const big = path.join(os.tmpdir(), 'memlens-bench-many-models.py');
+  fs.writeFileSync(big, generateManyModels(2000));
+  rows.push(['many_models (generated)', big]);
+  for (const [name, file] of rows) {
+    const text = fs.readFileSync(file, 'utf8');
+    const r = timeAnalysis(file, text, 20);
+    console.log(`${name.padEnd(28)} ${String(text.split('\n').length).padStart(6)} ${ms(r.cold)} ${ms(r.warm)} ${ms(r.p95)}`);
+  }
+
+  console.log('\nlanguage server over stdio (dist/server.js), 200 requests each, on many_models (generated)');
+  const session = await LspSession.start({ settings: { budget: '24GiB' } });
+  try {
+    const uri = pathToFileURL(big).toString();
+    await session.open(uri, fs.readFileSync(big, 'utf8'));
+    const hintTimes: number[] = [];
+    const hoverTimes: number[] = [];
+    const hints = (await session.inlayHints(uri)) ?? [];
+    const lines = hints.map((h) => h.position.line);
+    for (let i = 0; i < 200; i++) {
+      let t0 = performance.now();
+      await session.inlayHints(uri);
+      hintTimes.push(performance.now() - t0);
+      t0 = performance.now();
+      await session.hover(uri, lines[i % Math.max(1, lines.length)] ?? 0);
+      hoverTimes.push(performance.now() - t0);
+    }
+    console.log(`inlay hints (${hints.length} hints)  p50 ${ms(quantile(hintTimes, 0.5))}  p95 ${ms(quantile(hintTimes, 0.95))}`);
+    console.log(`hover                      p50 ${ms(quantile(hoverTimes, 0.5))}  p95 ${ms(quantile(hoverTimes, 0.95))}`);
+  } finally {
+    await session.stop();
+  }
+  const mem = process.memoryUsage();
+  console.log(`\nbench process heap ${(mem.heapUsed / 2 ** 20).toFixed(1)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(1)} MiB`);
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${(e as Error).message}`);
+  process.exitCode = 1;
+});
