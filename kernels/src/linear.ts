@@ -51,6 +51,9 @@ export function matmul(g: Graph, a0: Tensor, b0: Tensor): Tensor {
   const ra = a.shape.length;
   const rb = b.shape.length;
   if (ra === 0 || rb === 0) throw new KernelError('matmul', 'both arguments need at least 1 dimension');
+  // Check the contracted dimension here so the error names `matmul` (what the user called), not
+  // the `mm`/`bmm` it dispatches to.
+  if (a.shape[ra - 1] !== b.shape[rb === 1 ? 0 : rb - 2]) throw new KernelError('matmul', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
   if (ra === 1 && rb === 1) {
     if (a.shape[0] !== b.shape[0]) throw new KernelError('matmul', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
     return g.op({ kind: 'dot', inputs: [a, b], outputs: [{ shape: [], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * a.shape[0] })[0];
