@@ -66,6 +66,13 @@ function phaseRuns(timeline: readonly TimelinePoint[]): PhaseRun[] {
   return runs;
 }
 
+/** Centred over its phase, but kept inside the chart when the phase is a sliver at an edge. */
+function phaseLabel(phase: Phase, x0: number, x1: number): string {
+  const half = 4 * phase.length;
+  const centre = Math.min(Math.max((x0 + x1) / 2, MARGIN.left + half), WIDTH - MARGIN.right - half);
+  return `<text class="phase" x="${centre.toFixed(1)}" y="${MARGIN.top - 8}" text-anchor="middle">${phase}</text>`;
+}
+
 function timelineSvg(report: Report): string {
   const timeline = report.timeline;
   if (!timeline.length) {
@@ -85,16 +92,17 @@ function timelineSvg(report: Report): string {
   for (const run of phaseRuns(timeline)) {
     parts.push(
       `<rect x="${f(x(run.start))}" y="${MARGIN.top}" width="${f(x(run.end) - x(run.start))}" height="${plotH}" fill="${PHASE_COLORS[run.phase]}"/>`,
-      `<text class="phase" x="${f((x(run.start) + x(run.end)) / 2)}" y="${MARGIN.top - 8}" text-anchor="middle">${run.phase}</text>`,
+      phaseLabel(run.phase, x(run.start), x(run.end)),
     );
   }
   for (const t of ticks) {
     parts.push(
-      `<line class="grid" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${f(y(t.value))}" y2="${f(y(t.value))}"/>`,
+      `<line class="grid" stroke="#ddd" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${f(y(t.value))}" y2="${f(y(t.value))}"/>`,
       `<text class="tick" x="${MARGIN.left - 6}" y="${f(y(t.value) + 4)}" text-anchor="end">${t.label}</text>`,
     );
   }
-  // Stacked as steps: point i holds from operation i to i+1.
+  // Stacked as steps: point i holds from operation i to i+1. Colours are attributes, not CSS, so
+  // the SVG also renders when cut out of the page.
   const below = timeline.map(() => 0);
   for (const part of COMPOSITION_PARTS) {
     const top = timeline.map((p, i) => below[i] + p.bytes[part]);
@@ -112,7 +120,7 @@ function timelineSvg(report: Report): string {
     timeline.forEach((p, i) => {
       const detail = COMPOSITION_PARTS.map((c) => `${COMPOSITION_LABELS[c]} ${formatBytes(p.bytes[c])}`).join('\n');
       const where = p.line !== null ? ` (line ${p.line})` : '';
-      parts.push(`<rect class="hit" x="${f(x(i))}" y="${MARGIN.top}" width="${f(x(i + 1) - x(i))}" height="${plotH}"><title>#${p.i} ${escapeHtml(p.phase)} ${escapeHtml(p.op)}${where}: ${formatBytes(totals[i])}\n${detail}</title></rect>`);
+      parts.push(`<rect class="hit" fill="#000" fill-opacity="0" x="${f(x(i))}" y="${MARGIN.top}" width="${f(x(i + 1) - x(i))}" height="${plotH}"><title>#${p.i} ${escapeHtml(p.phase)} ${escapeHtml(p.op)}${where}: ${formatBytes(totals[i])}\n${detail}</title></rect>`);
     });
   }
   const px = (x(peakIndex) + x(peakIndex + 1)) / 2;
@@ -120,13 +128,13 @@ function timelineSvg(report: Report): string {
   const peak = timeline[peakIndex];
   const anchor = px > WIDTH - 220 ? 'end' : 'start';
   parts.push(
-    `<line class="peak" x1="${f(px)}" x2="${f(px)}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/>`,
-    `<circle cx="${f(px)}" cy="${f(py)}" r="4" class="peak-dot"/>`,
-    `<text class="peak-label" x="${f(px + (anchor === 'start' ? 8 : -8))}" y="${f(Math.max(MARGIN.top + 14, py - 8))}" text-anchor="${anchor}">peak ${formatBytes(totals[peakIndex])} (${peak.phase}, ${escapeHtml(peak.op)})</text>`,
+    `<line class="peak" stroke="#b00020" stroke-dasharray="4 3" x1="${f(px)}" x2="${f(px)}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/>`,
+    `<circle cx="${f(px)}" cy="${f(py)}" r="4" fill="#b00020"/>`,
+    `<text class="peak-label" fill="#b00020" font-weight="600" x="${f(px + (anchor === 'start' ? 8 : -8))}" y="${f(Math.max(MARGIN.top + 14, py - 8))}" text-anchor="${anchor}">peak ${formatBytes(totals[peakIndex])} (${peak.phase}, ${escapeHtml(peak.op)})</text>`,
   );
   parts.push(
-    `<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/>`,
-    `<line class="axis" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}"/>`,
+    `<line stroke="#888" x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/>`,
+    `<line stroke="#888" x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}"/>`,
     `<text class="tick" x="${MARGIN.left}" y="${HEIGHT - 24}">0</text>`,
     `<text class="tick" x="${WIDTH - MARGIN.right}" y="${HEIGHT - 24}" text-anchor="end">${timeline.length}</text>`,
     `<text class="axis-label" x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">operations of one training step</text>`,
@@ -183,9 +191,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}
 h1{font-size:18px;margin:0 0 4px}h2{font-size:15px;margin:24px 0 8px}
 .meta{color:#555;margin-bottom:12px}
 svg text{font:11px system-ui,sans-serif;fill:#444}
-svg .phase{font-weight:600;fill:#555}svg .peak-label{font-weight:600;fill:#b00020}
-svg .grid{stroke:#ddd}svg .axis{stroke:#888}svg .peak{stroke:#b00020;stroke-dasharray:4 3}
-svg .peak-dot{fill:#b00020}svg .hit{fill:transparent}svg .hit:hover{fill:rgba(0,0,0,.08)}
+svg .phase{font-weight:600;fill:#555}svg .hit:hover{fill-opacity:.08}
 .legend{margin:6px 0 0 80px}.key{margin-right:16px;white-space:nowrap}
 .swatch{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-1px}
 table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left}
@@ -194,7 +200,7 @@ table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left}
 .summary th{font-weight:normal;color:#555}
 `;
 
-/** The whole page; `title` defaults to the report's file. */
+/** The whole page, titled with the report's file. */
 export function renderHtml(report: Report): string {
   const s = report.settings;
   const inputs = report.inputs.map(formatInput).join(', ') || 'none';
