@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import type { Diagnostic, InlayHint } from 'vscode-languageserver';
 import type { Report } from '../../server/src/report/types';
 import { formatBytes } from '../../server/src/report/units';
 import { FIXTURES, lineLength, lineOf, readFixture, readTruth, TRUTH_SETTINGS, truthModule } from '../fixtures';
@@ -93,33 +94,53 @@ describe('half-typed and broken files', { timeout: 60_000 }, () => {
   // Not on disk: the server must use the text it was sent.
   const uriOf = (name: string): string => pathToFileURL(path.join(FIXTURES, 'unsaved', name)).toString();
 
-  async function allAnswers(uri: string, text: string): Promise<void> {
-    const diagnostics = await session.open(uri, text);
-    assert.ok(Array.isArray(diagnostics.diagnostics));
+  interface Answers {
+    diagnostics: Diagnostic[];
+    hints: InlayHint[];
+  }
+
+  async function allAnswers(uri: string, text: string): Promise<Answers> {
+    const published = await session.open(uri, text);
+    assert.ok(Array.isArray(published.diagnostics));
     const hints = await session.inlayHints(uri);
     assert.ok(Array.isArray(hints), 'inlay hints: no array');
     const lenses = await session.codeLenses(uri);
     assert.ok(Array.isArray(lenses), 'code lenses: no array');
     for (let line = 0; line < text.split('\n').length; line++) await session.hover(uri, line, 0);
     assert.ok(session.alive, 'the server died');
+    return { diagnostics: published.diagnostics, hints };
+  }
+
+  /** The engine reads around what it cannot: a diagnostic on the broken line, hints on the good ones. */
+  function assertReadAround(answers: Answers, text: string, brokenLine: number, goodLines: string[]): void {
+    const lines = answers.diagnostics.map((d) => d.range.start.line);
+    assert.ok(lines.includes(brokenLine), `no diagnostic on line ${brokenLine + 1}: ${JSON.stringify(answers.diagnostics)}`);
+    for (const good of goodLines) {
+      const line = lineOf(text, good);
+      assert.ok(answers.hints.some((h) => h.position.line === line), `no hint on "${good}"`);
+    }
   }
 
   test('a forward in the middle of being typed', async () => {
     const cut = original.indexOf('x = self.fc3(x)') + 'x = self.fc3('.length;
-    await allAnswers(uriOf('half_typed.py'), original.slice(0, cut));
+    const text = original.slice(0, cut);
+    const answers = await allAnswers(uriOf('half_typed.py'), text);
+    assertReadAround(answers, text, lineOf(text, 'x = self.fc3('), ['self.fc1 = nn.Linear', 'x = self.fc1(x)', 'x = self.act2(x)']);
   });
 
   test('a half-typed layer in __init__', async () => {
-    const line = 'self.fc2 = nn.Linear(hidden, hidden // 2)';
-    await allAnswers(uriOf('half_init.py'), original.replace(line, 'self.fc2 = nn.Lin'));
+    const text = original.replace('self.fc2 = nn.Linear(hidden, hidden // 2)', 'self.fc2 = nn.Lin');
+    const answers = await allAnswers(uriOf('half_init.py'), text);
+    assertReadAround(answers, text, lineOf(text, 'self.fc2 = nn.Lin'), ['self.fc1 = nn.Linear', 'x = self.act1(x)']);
   });
 
   test('syntax errors: unbalanced brackets, a stray token, bad indentation', async () => {
-    const broken = original
-      .replace('self.fc1 = nn.Linear(in_features, hidden)', 'self.fc1 = nn.Linear(in_features, hidden')
+    const text = original
       .replace('x = self.act1(x)', 'x = self.act1(x)) $')
+      .replace('self.fc3 = nn.Linear(hidden // 2, num_classes)', 'self.fc3 = nn.Linear(hidden // 2, num_classes')
       .replace('        x = self.fc2(x)', '  x = self.fc2(x)');
-    await allAnswers(uriOf('broken.py'), broken);
+    const answers = await allAnswers(uriOf('broken.py'), text);
+    assert.ok(answers.diagnostics.length > 0, 'a broken file without a diagnostic');
   });
 
   test('an empty file and a file with no module', async () => {

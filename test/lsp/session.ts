@@ -14,7 +14,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
   TextDocumentContentChangeEvent,
-} from 'vscode-languageserver-protocol/node';
+} from 'vscode-languageserver/node'; // re-exports vscode-languageserver-protocol/node (a declared dependency)
 import { fixturePath, readFixture, SERVER_BUNDLE } from '../fixtures';
 
 interface DiagnosticsWaiter {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Diagnostic } from 'vscode-languageserver-protocol';
+import type { Diagnostic } from 'vscode-languageserver';
 import type { Report } from '../../server/src/report/types';
 import { formatBytes, parseBytes } from '../../server/src/report/units';
 import { lineOf, readFixture, readTruth, TRUTH_SETTINGS, truthModule } from '../fixtures';
