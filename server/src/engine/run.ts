@@ -85,91 +85,96 @@ export function runModel(o: RunOptions): RunResult {
   lib.interp = interp;
   current = () => interp.current;
   const top: Loc = { file, line: 1 };
-
-  let mod;
+  // Functions and classes of imported files point into their syntax trees: keep them until
+  // the forward has run, then free them (nothing evaluates Python after this returns).
   try {
-    mod = interp.loadFile(file, '__memlens__');
-  } catch (e) {
-    if (e instanceof BudgetExceeded) throw new AnalysisError(`evaluating the file: ${e.message}`, e.at);
-    throw e;
-  }
-  if (!mod) throw new AnalysisError('cannot read the file', top);
-  const scope = interp.scopeOf(mod)!;
+    let mod;
+    try {
+      mod = interp.loadFile(file, '__memlens__');
+    } catch (e) {
+      if (e instanceof BudgetExceeded) throw new AnalysisError(`evaluating the file: ${e.message}`, e.at);
+      throw e;
+    }
+    if (!mod) throw new AnalysisError('cannot read the file', top);
+    const scope = interp.scopeOf(mod)!;
 
-  const batch = o.batchOverride ?? settings.batch ?? o.directive?.batch ?? null;
-  const entryText = settings.entry ?? o.directive?.entry ?? null;
-  const inputTexts = settings.inputs.length ? settings.inputs : o.directive?.inputs ?? [];
+    const batch = o.batchOverride ?? settings.batch ?? o.directive?.batch ?? null;
+    const entryText = settings.entry ?? o.directive?.entry ?? null;
+    const inputTexts = settings.inputs.length ? settings.inputs : o.directive?.inputs ?? [];
 
-  let model: Value | null = null;
-  let entry = entryText ?? '';
-  let entryGuessed = false;
-  let mainInputs: Tensor[] | null = null;
-  const at = o.directive && !settings.entry ? { file, line: o.directive.line } : top;
+    let model: Value | null = null;
+    let entry = entryText ?? '';
+    let entryGuessed = false;
+    let mainInputs: Tensor[] | null = null;
+    const at = o.directive && !settings.entry ? { file, line: o.directive.line } : top;
 
-  if (entryText) {
-    model = evalExpression(interp, entryText, scope, file, at);
-  } else {
-    const main = fromMainBlock(interp, syntaxRoot(o.tree), scope, file);
-    if (main) {
-      model = main.model;
-      entry = main.entry;
-      mainInputs = main.inputs;
+    if (entryText) {
+      model = evalExpression(interp, entryText, scope, file, at);
     } else {
-      const guess = guessModel(interp, scope, file);
-      if (guess) {
-        model = guess.model;
-        entry = guess.entry;
-        entryGuessed = true;
+      const main = fromMainBlock(interp, syntaxRoot(o.tree), scope, file);
+      if (main) {
+        model = main.model;
+        entry = main.entry;
+        mainInputs = main.inputs;
+      } else {
+        const guess = guessModel(interp, scope, file);
+        if (guess) {
+          model = guess.model;
+          entry = guess.entry;
+          entryGuessed = true;
+        }
       }
     }
-  }
-  if (!model) throw new AnalysisError('no model found: add `# memlens: entry=Model() input=x:float32[B,...]` or pass --entry', top);
-  if (model.k === 'unknown') throw new AnalysisError(`the entry '${entry}' could not be evaluated: ${model.reason}`, model.at);
-  if (model.k !== 'instance' || !model.module) throw new AnalysisError(`the entry '${entry}' is not an nn.Module (got ${model.k})`, at);
+    if (!model) throw new AnalysisError('no model found: add `# memlens: entry=Model() input=x:float32[B,...]` or pass --entry', top);
+    if (model.k === 'unknown') throw new AnalysisError(`the entry '${entry}' could not be evaluated: ${model.reason}`, model.at);
+    if (model.k !== 'instance' || !model.module) throw new AnalysisError(`the entry '${entry}' is not an nn.Module (got ${model.k})`, at);
 
-  const classLoc = model.cls.loc && model.cls.loc.file === file ? model.cls.loc : model.cls.loc;
-  lib.assignPaths(model);
+    const classLoc = model.cls.loc && model.cls.loc.file === file ? model.cls.loc : model.cls.loc;
+    lib.assignPaths(model);
 
-  // Inputs: explicit specs, the __main__ block's tensors, or a guess from the first layer.
-  let inputs: ResolvedInput[];
-  const effectiveBatch = batch ?? 1;
-  if (inputTexts.length) {
-    inputs = inputTexts.map((t) => {
-      let spec: InputSpec;
-      try {
-        spec = parseInputSpec(t);
-      } catch (e) {
-        throw new AnalysisError((e as Error).message, at);
-      }
-      return bindSpec(spec, effectiveBatch, false);
-    });
-  } else if (mainInputs) {
-    inputs = mainInputs.map((t, i) => ({ name: `input${i}`, dtype: t.dtype, shape: [...t.shape], dims: batchDims(t.shape, batch), guessed: false }));
-  } else {
-    const g = guessInput(model, effectiveBatch);
-    if (!g) throw new AnalysisError(`cannot guess the input of ${model.cls.name}: add \`# memlens: input=x:float32[B,...]\` or pass --input`, classLoc ?? top);
-    inputs = [g];
-  }
-  if (settings.precision === 'bf16') inputs = inputs.map((i) => (i.dtype === 'float32' ? { ...i, dtype: 'bfloat16' } : i));
+    // Inputs: explicit specs, the __main__ block's tensors, or a guess from the first layer.
+    let inputs: ResolvedInput[];
+    const effectiveBatch = batch ?? 1;
+    if (inputTexts.length) {
+      inputs = inputTexts.map((t) => {
+        let spec: InputSpec;
+        try {
+          spec = parseInputSpec(t);
+        } catch (e) {
+          throw new AnalysisError((e as Error).message, at);
+        }
+        return bindSpec(spec, effectiveBatch, false);
+      });
+    } else if (mainInputs) {
+      inputs = mainInputs.map((t, i) => ({ name: `input${i}`, dtype: t.dtype, shape: [...t.shape], dims: batchDims(t.shape, batch), guessed: false }));
+    } else {
+      const g = guessInput(model, effectiveBatch);
+      if (!g) throw new AnalysisError(`cannot guess the input of ${model.cls.name}: add \`# memlens: input=x:float32[B,...]\` or pass --input`, classLoc ?? top);
+      inputs = [g];
+    }
+    if (settings.precision === 'bf16') inputs = inputs.map((i) => (i.dtype === 'float32' ? { ...i, dtype: 'bfloat16' } : i));
 
-  const inputTensors = inputs.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
-  lib.inForward = true;
-  tracer.setContext({ autocast: autocastDtype(settings.precision) });
-  let out: Value;
-  const callAt = classLoc ?? top;
-  try {
-    out = interp.call(model, args(inputTensors.map(tensorV)), callAt);
-  } catch (e) {
-    if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
-    else throw e;
+    const inputTensors = inputs.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
+    lib.inForward = true;
+    tracer.setContext({ autocast: autocastDtype(settings.precision) });
+    let out: Value;
+    const callAt = classLoc ?? top;
+    try {
+      out = interp.call(model, args(inputTensors.map(tensorV)), callAt);
+    } catch (e) {
+      if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
+      else throw e;
+    } finally {
+      tracer.setContext({ autocast: null });
+      lib.inForward = false;
+    }
+    return {
+      interp, lib, tracer, model, modelClassLoc: classLoc, entry, entryGuessed, inputs, inputTensors,
+      outputs: collectTensors(out), batch: effectiveBatch,
+    };
   } finally {
-    tracer.setContext({ autocast: null });
-    lib.inForward = false;
+    interp.dispose();
   }
-  return {
-    interp, lib, tracer, model, modelClassLoc: classLoc, entry, entryGuessed, inputs, inputTensors,
-    outputs: collectTensors(out), batch: effectiveBatch,
-  };
 }
 
 function bindSpec(spec: InputSpec, batch: number, guessed: boolean): ResolvedInput {

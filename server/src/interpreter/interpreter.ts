@@ -55,6 +55,8 @@ export class Interpreter {
   readonly frames: { fn: FuncV; scope: Scope }[] = [];
   /** The class whose body defined each method (Python's `__class__` cell). */
   readonly methodOwner = new WeakMap<Node, ClassV>();
+  /** Trees this interpreter parsed (imported files): their nodes back the functions and classes defined there. */
+  private readonly ownedTrees: Tree[] = [];
 
   constructor(readonly lib: Library, readonly source: ModuleSource, readonly budget: Budget) {}
 
@@ -98,15 +100,21 @@ export class Interpreter {
     scope.vars.set('__name__', str(name));
     scope.vars.set('__file__', str(absPath));
     const parsed = tree ?? parsePython(text ?? '');
+    // Not deleted here: the module's functions and classes keep pointing into this tree (see dispose).
+    if (!tree) this.ownedTrees.push(parsed);
     try {
       this.execModuleBody(syntaxRoot(parsed), scope, absPath);
     } finally {
-      if (!tree) parsed.delete();
       this.loading.delete(absPath);
     }
     for (const [k, v] of scope.vars) mod.attrs.set(k, v);
     moduleScopes.set(mod, scope);
     return mod;
+  }
+
+  /** Frees the trees of imported files; the interpreter must not evaluate anything afterwards. */
+  dispose(): void {
+    for (const t of this.ownedTrees.splice(0)) t.delete();
   }
 
   scopeOf(mod: ModuleV): Scope | undefined {
