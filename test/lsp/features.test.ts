@@ -2,11 +2,13 @@
 // the PyTorch-measured ground truth of the fixtures (test/fixtures/*.truth.json).
 
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { formatShape } from '../../server/src/report/table';
 import type { LayerReport, Report } from '../../server/src/report/types';
 import { formatBytes, formatCount } from '../../server/src/report/units';
-import { lineLength, lineOf, readFixture, readTruth, Truth, TRUTH_SETTINGS, truthModule } from '../fixtures';
+import { FIXTURES, lineLength, lineOf, readFixture, readTruth, Truth, TRUTH_SETTINGS, truthModule } from '../fixtures';
 import { fixtureUri, LspSession, markdown, tableValues } from './session';
 
 // SGD keeps no optimizer state, so a line's weights are exactly parameters + gradients.
@@ -105,6 +107,27 @@ describe('mlp.py over LSP', { timeout: 60_000 }, () => {
     // A training step holds at least the parameters and every saved activation at its peak.
     assert.ok(report.totals.peakBytes >= truth.paramBytes + truth.savedActivationBytes, `peak ${report.totals.peakBytes}`);
     assert.equal(lenses[0].command?.command, 'memlens.showReport');
+  });
+});
+
+describe('a model file without a directive', { timeout: 60_000 }, () => {
+  let session: LspSession;
+  before(async () => {
+    session = await LspSession.start({ settings: SETTINGS });
+  });
+  after(() => session.stop());
+
+  test('the code lens says what it guessed: the entry and the input', async () => {
+    const text = readFixture('mlp.py').replace(/^# memlens:.*$/m, '');
+    const uri = pathToFileURL(path.join(FIXTURES, 'unsaved', 'no_directive.py')).toString();
+    await session.open(uri, text);
+    const lenses = (await session.codeLenses(uri)) ?? [];
+    assert.equal(lenses.length, 1);
+    assert.equal(lenses[0].range.start.line, lineOf(text, 'class MLP(nn.Module):'));
+    const title = lenses[0].command?.title ?? '';
+    assert.match(title, / \(guessed entry MLP\(\)\)/);
+    // The only thing the file says about its input is in_features=784.
+    assert.match(title, / \(guessed input x: float32\[\d+, 784\]\)$/);
   });
 });
 
