@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import { AnalysisError, runModel } from './engine/run';
 import { buildReport } from './engine/report';
 import { findDirective } from './engine/specs';
-import { ParsedSource, Tree, parsePython } from './python/parser';
+import type { ParseState } from 'web-tree-sitter';
+import { ParsedSource, Tree, pythonParser } from './python/parser';
+import { DEFAULT_LIMITS } from './interpreter/budget';
 import type { Analysis, AnalysisSettings, Report } from './report/types';
 
 /** Reads other workspace files (open editors first, else disk); undefined when missing. */
@@ -27,16 +29,23 @@ export const diskHost: SourceHost = {
  */
 export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost): Analysis {
   const started = performance.now();
+  // The wall-clock budget (DEFAULT_LIMITS.ms) covers parsing and interpreting together.
+  const startedAt = Date.now();
   const text = typeof source === 'string' ? source : source.text;
   let ownTree: Tree | null = null;
-  const tree = typeof source === 'string' ? (ownTree = parsePython(source)) : source.tree;
   try {
+    const tree = typeof source === 'string' ? (ownTree = parseWithin(source, startedAt + PARSE_SHARE * DEFAULT_LIMITS.ms, file)) : source.tree;
     const directive = findDirective(text);
-    const run = runModel({ file, tree, settings, directive, source: host });
+    const run = runModel({ file, tree, settings, directive, source: host, startedAt });
     const { report, lines } = buildReport(run, settings, file);
     report.maxBatch = maxBatch(report, run.inputs.some((i) => i.dims.some((d) => typeof d === 'string')), () => {
-      const again = runModel({ file, tree, settings, directive, source: host, batchOverride: run.batch * 2 });
-      return buildReport(again, settings, file).report.totals.peakBytes;
+      try {
+        const again = runModel({ file, tree, settings, directive, source: host, batchOverride: run.batch * 2, startedAt });
+        return buildReport(again, settings, file).report.totals.peakBytes;
+      } catch (e) {
+        if (e instanceof AnalysisError) return NaN; // out of budget: no max batch
+        throw e;
+      }
     });
     const loc = run.modelClassLoc;
     return {
@@ -53,6 +62,25 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
   } finally {
     ownTree?.delete();
   }
+}
+
+/**
+ * Share of the wall-clock budget parsing may use: a file that takes longer to parse also takes
+ * about as long again to walk once (wrapping its nodes), so stopping here keeps the whole analysis
+ * within the budget.
+ */
+const PARSE_SHARE = 0.5;
+
+/** Parses `text`, giving up (an AnalysisError) when the deadline (Date.now() time) passes. */
+function parseWithin(text: string, deadline: number, file: string): Tree {
+  // tree-sitter cancels the parse when the progress callback returns true (typed as void).
+  const cancel = (() => Date.now() > deadline) as unknown as (state: ParseState) => void;
+  const parser = pythonParser();
+  const tree = parser.parse(text, null, { progressCallback: cancel });
+  // A cancelled parser resumes the old document on its next parse unless reset.
+  if (!tree) parser.reset();
+  if (!tree) throw new AnalysisError(`the file is too large to analyze: parsing stopped after ${Math.round(PARSE_SHARE * DEFAULT_LIMITS.ms)} ms`, { file, line: 1 });
+  return tree;
 }
 
 /**

@@ -64,6 +64,8 @@ export interface RunOptions {
   /** Overrides the batch the inputs' symbolic dimensions bind to. */
   batchOverride?: number;
   limits?: BudgetLimits;
+  /** When the analysis started (Date.now()): the wall-clock budget counts from here. */
+  startedAt?: number;
 }
 
 /** Interprets the file, builds the entry model and runs its forward on symbolic inputs. */
@@ -76,7 +78,7 @@ export function runModel(o: RunOptions): RunResult {
   );
   const lib = new TorchLibrary(tracer, { paramDtype: paramDtype(settings.precision) });
   bindLibrary(lib);
-  const budget = new Budget(o.limits ?? DEFAULT_LIMITS);
+  const budget = new Budget(o.limits ?? DEFAULT_LIMITS, o.startedAt);
   const source: ModuleSource = {
     readFile: (p) => o.source.readFile(p),
     treeFor: (p) => (p === file ? o.tree : o.source.treeFor?.(p)),

@@ -21,13 +21,14 @@ export class Budget {
   depth = 0;
   private readonly deadline: number;
 
-  constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS) {
-    this.deadline = Date.now() + limits.ms;
+  /** `startedAt` (Date.now() time) lets the wall-clock limit cover work done before interpreting (parsing). */
+  constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS, startedAt = Date.now()) {
+    this.deadline = startedAt + limits.ms;
   }
 
   step(at: Loc): void {
     if (++this.steps > this.limits.steps) throw new BudgetExceeded(`evaluation stopped after ${this.limits.steps} steps`, at);
-    if ((this.steps & 1023) === 0 && Date.now() > this.deadline) {
+    if ((this.steps & 255) === 0 && Date.now() > this.deadline) {
       throw new BudgetExceeded(`evaluation stopped after ${this.limits.ms} ms`, at);
     }
   }

@@ -102,6 +102,9 @@ export class Interpreter {
     const parsed = tree ?? parsePython(text ?? '');
     // Not deleted here: the module's functions and classes keep pointing into this tree (see dispose).
     if (!tree) this.ownedTrees.push(parsed);
+    const errors: { line: number; reason: string }[] = [];
+    if (parsed.rootNode.hasError) syntaxErrors(syntaxRoot(parsed), errors);
+    for (const e of errors) this.report(e.reason, { file: absPath, line: e.line });
     try {
       this.execModuleBody(syntaxRoot(parsed), scope, absPath);
     } finally {
@@ -508,23 +511,37 @@ export class Interpreter {
 
   private execDecorated(node: Node, scope: Scope, file: string): void {
     const def = node.childForFieldName('definition')!;
+    const names = decoratorNames(node);
+    const v: Value = def.type === 'class_definition' ? this.makeClass(def, scope, file, names) : this.makeFunction(def, scope, file, names);
+    scope.vars.set(def.childForFieldName('name')?.text ?? '?', this.decorate(node, v, scope, file));
+  }
+
+  /**
+   * Applies the decorators of a `decorated_definition` that are not modelled structurally,
+   * innermost first, evaluating them in `scope` (the class body for methods). A decorator that is
+   * unknown, or fails, leaves the definition undecorated (right for most wrappers) and is reported.
+   */
+  private decorate(node: Node, undecorated: Value, scope: Scope, file: string): Value {
     const decorators = node.namedChildren.filter((c): c is Node => c?.type === 'decorator');
-    const names = decorators.map((d) => d.namedChildren[0]?.text ?? '');
+    const names = decoratorNames(node);
     const at = this.loc(node, file);
-    let v: Value = def.type === 'class_definition' ? this.makeClass(def, scope, file, names) : this.makeFunction(def, scope, file, names);
-    // Apply decorators we do not model structurally, innermost first.
+    let v = undecorated;
     for (let i = decorators.length - 1; i >= 0; i--) {
       const name = names[i];
-      if (['staticmethod', 'classmethod', 'property', 'dataclass', 'dataclasses.dataclass', 'torch.no_grad', 'torch.jit.script', 'torch.jit.ignore', 'torch.jit.unused', 'torch.compile', 'abstractmethod', 'abc.abstractmethod', 'functools.wraps', 'override', 'typing.override'].some((n) => name === n || name.startsWith(`${n}(`))) continue;
-      const dec = this.evalExpr(decorators[i].namedChildren[0]!, scope, file);
+      if (STRUCTURAL_DECORATORS.some((n) => name === n || name.startsWith(`${n}(`))) continue;
+      const dec = this.guarded(() => this.evalExpr(decorators[i].namedChildren[0]!, scope, file));
       if (dec.k === 'unknown') {
-        // An unknown decorator: keep the undecorated definition, which is right for most wrappers.
         this.report(`decorator @${name} is unknown; the definition is used undecorated`, at);
         continue;
       }
-      v = this.call(dec, args([v]), at);
+      const r = this.guarded(() => this.call(dec, args([v]), at));
+      if (r.k === 'unknown') {
+        this.report(`decorator @${name} could not be applied (${r.reason}); the definition is used undecorated`, at);
+        continue;
+      }
+      v = r;
     }
-    scope.vars.set(def.childForFieldName('name')?.text ?? '?', v);
+    return v;
   }
 
   makeFunction(node: Node, scope: Scope, file: string, decorators: readonly string[]): FuncV {
@@ -564,9 +581,10 @@ export class Interpreter {
       }
       if (stmt.type === 'decorated_definition') {
         const def = stmt.childForFieldName('definition')!;
-        const decs = stmt.namedChildren.filter((c): c is Node => c?.type === 'decorator').map((d) => d.namedChildren[0]?.text ?? '');
         if (def.type === 'function_definition') {
-          body.vars.set(def.childForFieldName('name')!.text, this.makeFunction(def, scope, file, decs));
+          // Decorators are evaluated in the class body; the method closes over the enclosing scope.
+          const fn = this.makeFunction(def, scope, file, decoratorNames(stmt));
+          body.vars.set(def.childForFieldName('name')!.text, this.decorate(stmt, fn, body, file));
           continue;
         }
       }
@@ -1333,6 +1351,28 @@ export class Interpreter {
 }
 
 const moduleScopes = new WeakMap<ModuleV, Scope>();
+
+/** Decorators modelled by what they mean (FuncV.decorators, dataclass fields), not applied as calls. */
+const STRUCTURAL_DECORATORS = ['staticmethod', 'classmethod', 'property', 'dataclass', 'dataclasses.dataclass', 'torch.no_grad', 'torch.jit.script', 'torch.jit.ignore', 'torch.jit.unused', 'torch.compile', 'abstractmethod', 'abc.abstractmethod', 'functools.wraps', 'override', 'typing.override'];
+
+function decoratorNames(decorated: Node): string[] {
+  return decorated.namedChildren.filter((c): c is Node => c?.type === 'decorator').map((d) => d.namedChildren[0]?.text ?? '');
+}
+
+const COMPOUND = new Set(['module', 'block', 'function_definition', 'class_definition', 'decorated_definition', 'if_statement', 'for_statement', 'while_statement', 'with_statement', 'try_statement']);
+
+/**
+ * Locations of syntax errors: the innermost statement (or ERROR node) containing each. Reported
+ * when a file is loaded, so an error in a method that never runs is reported too.
+ */
+function syntaxErrors(node: Node, out: { line: number; reason: string }[]): void {
+  for (const c of node.namedChildren) {
+    if (!c || !c.hasError && c.type !== 'ERROR') continue;
+    if (c.type === 'ERROR') out.push({ line: c.startPosition.row + 1, reason: 'syntax error: this part of the file was skipped' });
+    else if (COMPOUND.has(c.type) || c.type.endsWith('_clause')) syntaxErrors(c, out);
+    else out.push({ line: c.startPosition.row + 1, reason: 'syntax error: this statement was skipped' });
+  }
+}
 
 function numeric(v: Value): number | undefined {
   if (v.k === 'num') return v.v;
