@@ -172,6 +172,8 @@ describe('resnet_small.py over LSP: a block class built 4 times', { timeout: 60_
       const hint = hints.find((h) => h.position.line === line);
       assert.ok(hint, `no hint on "${code}"`);
       assert.ok(String(hint.label).startsWith(`saved ${formatBytes(saved)} · `), `${hint.label} (expected saved ${formatBytes(saved)})`);
+      // The line runs once per BasicBlock, however many layers it calls.
+      assert.match(String(hint.label), / ×4$/);
     }
   });
 

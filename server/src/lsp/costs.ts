@@ -18,11 +18,39 @@ export function lineCostsIn(analysis: Analysis, file: string): LineCost[] {
   return analysis.lines.filter((l) => sameFile(l.file, file));
 }
 
-/** The layer rows a line cost names, in its order; paths without a row are skipped. */
+/**
+ * The layer row of each module a line cost names, in its order. A container module (a block built
+ * or called on the line) has no leaf row: it gets one that sums the rows beneath it, with the
+ * container's own row (functional ops run directly in it) when there is one.
+ */
 export function layersOf(analysis: Analysis, cost: LineCost): LayerReport[] {
-  const byPath = new Map<string, LayerReport>();
-  for (const l of analysis.report.layers) if (!byPath.has(l.path)) byPath.set(l.path, l);
-  return cost.modules.flatMap((m) => byPath.get(m) ?? []);
+  return cost.modules.flatMap((m) => moduleRow(analysis.report.layers, m) ?? []);
+}
+
+function moduleRow(layers: readonly LayerReport[], modulePath: string): LayerReport | null {
+  const own = layers.find((l) => l.path === modulePath);
+  if (own?.leaf !== false && own) return own;
+  const inside = layers.filter((l) => l.path === modulePath || l.path.startsWith(`${modulePath}.`));
+  if (!inside.length) return null;
+  const sum = (f: (l: LayerReport) => number): number => inside.reduce((s, l) => s + f(l), 0);
+  const leaves = inside.filter((l) => l.leaf !== false).length;
+  return {
+    path: modulePath,
+    kind: own?.kind ?? `${leaves} layer${leaves === 1 ? '' : 's'}`,
+    file: own?.file ?? inside[0].file,
+    line: own?.line ?? inside[0].line,
+    callLine: own?.callLine ?? null,
+    params: sum((l) => l.params),
+    outputShape: own?.outputShape ?? inside[inside.length - 1].outputShape,
+    outputBytes: own?.outputBytes ?? inside[inside.length - 1].outputBytes,
+    savedBytes: sum((l) => l.savedBytes),
+    measured: null,
+    leaf: false,
+    calls: own?.calls ?? 1,
+    paramBytes: sum((l) => l.paramBytes),
+    gradBytes: sum((l) => l.gradBytes),
+    optimizerBytes: sum((l) => l.optimizerBytes),
+  };
 }
 
 /**

@@ -4,8 +4,8 @@ import { Hover, MarkupKind } from 'vscode-languageserver';
 import { formatShape } from '../report/table';
 import { Analysis, LayerReport, LineCost } from '../report/types';
 import { formatBytes, formatCount, formatPercent } from '../report/units';
-import { bytesAtPeak, layersOf, lineCostsIn, weightBytes } from './costs';
-import { hintLabel } from './inlayHints';
+import { bytesAtPeak, layersOf, lineCostsIn } from './costs';
+import { hintLabel, repeats } from './inlayHints';
 import { LineIndex } from './text';
 
 /** More tables than this make a hover nobody reads; the rest is summarized in one line. */
@@ -33,7 +33,8 @@ function layerTable(analysis: Analysis, layer: LayerReport): string {
 export function hoverMarkdown(analysis: Analysis, cost: LineCost): string {
   const layers = layersOf(analysis, cost);
   const parts = [`**Memlens** — ${hintLabel(cost)}`];
-  if (cost.count > 1) parts.push(`Totals over ${cost.count} ${cost.role === 'construct' ? 'instances' : 'calls'}; weights ${formatBytes(weightBytes(cost))}.`);
+  const n = repeats(cost);
+  if (n > 1) parts.push(`Totals over the ${n} times this line runs (${cost.count} ${cost.role === 'construct' ? 'modules built' : 'calls'}).`);
   parts.push(...layers.slice(0, MAX_TABLES).map((l) => layerTable(analysis, l)));
   if (layers.length > MAX_TABLES) parts.push(`… and ${layers.length - MAX_TABLES} more: ${layers.slice(MAX_TABLES).map((l) => `\`${l.path}\``).join(', ')}`);
   return parts.join('\n\n');

@@ -8,17 +8,33 @@ import { formatBytes } from '../report/units';
 import { lineCostsIn, weightBytes } from './costs';
 import { LineIndex } from './text';
 
+/**
+ * How many times the line runs: a block class built 4 times runs its lines 4 times, and a line
+ * that calls conv1, bn1 and relu in each of them makes 12 calls but repeats 4 times. Counted as
+ * the most times one module name (its last non-index path component) occurs on the line.
+ */
+export function repeats(cost: LineCost): number {
+  const times = new Map<string, number>();
+  for (const m of cost.modules) {
+    const name = m.split('.').filter((part) => !/^\d+$/.test(part)).pop() ?? m;
+    times.set(name, (times.get(name) ?? 0) + 1);
+  }
+  return Math.max(1, ...times.values());
+}
+
 export function hintLabel(cost: LineCost): string {
   const label = `saved ${formatBytes(cost.savedBytes)} · weights ${formatBytes(weightBytes(cost))}`;
-  return cost.count > 1 ? `${label} ×${cost.count}` : label;
+  const n = repeats(cost);
+  return n > 1 ? `${label} ×${n}` : label;
 }
 
 export function hintTooltip(cost: LineCost): string {
   const what = cost.role === 'construct' ? 'built on this line' : 'called on this line';
-  const times = cost.count > 1 ? ` (${cost.count} ${cost.role === 'construct' ? 'instances' : 'calls'}, totals)` : '';
+  const n = repeats(cost);
+  const times = n > 1 ? ` (the line runs ${n} times; totals)` : '';
   const shown = cost.modules.slice(0, 6).map((m) => `\`${m}\``).join(', ') + (cost.modules.length > 6 ? ', …' : '');
   return [
-    `**Memlens**: ${cost.modules.length} module${cost.modules.length === 1 ? '' : 's'} ${what}${times}`,
+    `**Memlens**: ${cost.count} module${cost.count === 1 ? '' : 's'} ${what}${times}`,
     '',
     `- saved for backward: ${formatBytes(cost.savedBytes)}`,
     `- parameters: ${formatBytes(cost.paramBytes)}`,

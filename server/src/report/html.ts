@@ -2,7 +2,7 @@
 // external resources) with the memory timeline of a training step as a stacked area chart, the
 // phases shaded, the peak marked, and the per-layer table.
 
-import { COMPOSITION_LABELS, COMPOSITION_PARTS, compositionTotal, formatInput, formatShape } from './table';
+import { COMPOSITION_LABELS, COMPOSITION_PARTS, compositionTotal, formatInput, formatShape, layerLocation } from './table';
 import { Composition, Phase, Report, TimelinePoint } from './types';
 import { formatBytes, formatCount, formatPercent } from './units';
 
@@ -174,7 +174,7 @@ function layerTable(report: Report): string {
   const head = ['layer', 'kind', 'line', 'params', 'output', 'saved'].map((h) => `<th>${h}</th>`).join('');
   const rows = report.layers.map(
     (l) =>
-      `<tr><td>${escapeHtml(l.path || '(root)')}</td><td>${escapeHtml(l.kind)}${l.calls > 1 ? ` ×${l.calls}` : ''}</td><td class="n">${l.line}</td>` +
+      `<tr><td>${escapeHtml(l.path || '(root)')}</td><td>${escapeHtml(l.kind)}${l.calls > 1 ? ` ×${l.calls}` : ''}</td><td class="n">${escapeHtml(layerLocation(report, l))}</td>` +
       `<td class="n">${formatCount(l.params)}</td><td>${formatShape(l.outputShape)}</td><td class="n">${formatBytes(l.savedBytes)}</td></tr>`,
   );
   return `<table class="layers"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;

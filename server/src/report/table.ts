@@ -1,6 +1,7 @@
 // The terminal report of `memlens report`: header, one row per layer, totals, the peak and what it
 // is made of, and the unknowns. Plain text, aligned columns, human units.
 
+import * as path from 'path';
 import { formatBytes, formatCount, formatPercent } from './units';
 import { Composition, InputReport, Report } from './types';
 
@@ -46,12 +47,18 @@ function settingsLine(report: Report): string {
   return `${s.precision} · ${s.optimizer} · ${s.device} · torch ${s.torch} · batch ${s.batch} · checkpoint ${checkpoint}`;
 }
 
+/** A layer's construction line; `blocks.py:7` when it is built in another file than the report's. */
+export function layerLocation(report: Report, layer: { file: string; line: number }): string {
+  if (layer.file === report.file) return String(layer.line);
+  return `${path.relative(path.dirname(report.file), layer.file) || layer.file}:${layer.line}`;
+}
+
 function layerRows(report: Report): string[] {
   const header = ['layer', 'kind', 'line', 'params', 'output', 'saved'];
   const rows = report.layers.map((l) => [
     l.path || '(root)',
     l.kind + (l.calls > 1 ? ` ×${l.calls}` : ''),
-    String(l.line),
+    layerLocation(report, l),
     formatCount(l.params),
     formatShape(l.outputShape),
     formatBytes(l.savedBytes),
