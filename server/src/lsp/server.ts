@@ -10,6 +10,7 @@ import {
   TextDocumentSyncKind,
   createConnection,
 } from 'vscode-languageserver/node';
+import { inspect } from 'util';
 import { REPORT_REQUEST, ReportParams, ReportResult } from '../protocol';
 import { loadPythonParser } from '../python/parser';
 import { codeLenses } from './codeLens';
@@ -38,6 +39,12 @@ function clientSupport(c: ClientCapabilities): ClientSupport {
 /** Runs the server on stdin/stdout until the client sends `exit`. */
 export function startLanguageServer(): void {
   const connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
+  // stdout carries the protocol: anything printed with console.* goes to the client's log instead.
+  const toLog = (...args: unknown[]): void => connection.console.log(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' '));
+  console.log = console.info = console.warn = console.error = console.debug = toLog;
+  // Handlers are guarded; this is the net under anything asynchronous that still throws.
+  process.on('uncaughtException', (e) => connection.console.error(`memlens: uncaught ${e.stack ?? e.message}`));
+  process.on('unhandledRejection', (e) => connection.console.error(`memlens: unhandled rejection ${String(e)}`));
   bindServer(connection);
   connection.listen();
 }
