@@ -51,6 +51,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     if (name === 'stdio' && eq === -1) {
       opts.stdio = true;
+    } else if (name === 'clientProcessId') {
+      // vscode-languageclient appends --clientProcessId=PID to every server it starts;
+      // vscode-languageserver reads it from process.argv itself (to exit with the editor).
+      if (eq === -1) i++;
     } else if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
       if (eq !== -1) throw new UsageError(`--${name} takes no value`);
       opts[name as (typeof BOOLEAN_FLAGS)[number]] = true;
