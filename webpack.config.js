@@ -40,7 +40,9 @@ function merge(overrides) {
 const client = merge({
   name: 'client',
   entry: { client: './client/src/extension.ts' },
-  externals: { vscode: 'commonjs vscode' },
+  // onnxruntime-node loads native binaries relative to its own folder; the VSIX carries it in
+  // node_modules (one platform's binaries, scripts/package.js).
+  externals: { vscode: 'commonjs vscode', 'onnxruntime-node': 'commonjs onnxruntime-node' },
 });
 
 const server = merge({

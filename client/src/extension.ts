@@ -3,12 +3,14 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { startLanguageClient } from './languageClient';
+import * as onnxRuntime from './onnxRuntime';
 import * as showReport from './showReport';
 
 let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   try {
+    context.subscriptions.push(onnxRuntime.register(context));
     client = await startLanguageClient(context);
     context.subscriptions.push(showReport.register(client));
   } catch (e) {

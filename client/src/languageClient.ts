@@ -2,6 +2,7 @@
 
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { memlensOutput } from './outputChannel';
 
 /** The `memlens` settings as plain JSON, for initializationOptions. */
 function memlensSettings(): unknown {
@@ -22,6 +23,7 @@ export async function startLanguageClient(context: vscode.ExtensionContext): Pro
     ],
     initializationOptions: { memlens: memlensSettings() },
     synchronize: { configurationSection: 'memlens' },
+    outputChannel: memlensOutput(context),
   };
   const client = new LanguageClient('memlens', 'Memlens', serverOptions, clientOptions);
   await client.start();
