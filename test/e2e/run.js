@@ -1,0 +1,290 @@
+// `npm run test:e2e`: the Memlens VSIX installed in a real VS Code (code-server) driven in a real
+// browser (headless Chromium through playwright-core), checking only what a user sees: inlay hints,
+// a hover, the code lens, the budget diagnostic in the Problems panel, that an edit updates the
+// numbers, and that the client restarts a killed language server. Expected numbers come from the
+// CLI on the same file (the same engine), so the test checks the editor plumbing end to end.
+//
+// Environment: MEMLENS_E2E_CACHE (toolchain cache, default ~/.cache/memlens-e2e),
+// MEMLENS_E2E_VSIX (use this VSIX instead of building one), MEMLENS_E2E_HEADED=1 (show the browser).
+'use strict';
+
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { ensureToolchain } = require('./toolchain');
+const { startWorkbench, languageServerPids } = require('./workbench');
+
+const ROOT = path.join(__dirname, '..', '..');
+const RESULTS = path.join(ROOT, 'test-results', 'e2e');
+const FIXTURE = 'resnet_small.py';
+const BUDGET = '1MiB';
+/** BasicBlock's `self.conv1 = nn.Conv2d(...)`: built 4 times (layer1 ×2, layer2, layer3). */
+const BLOCK_CONV_LINE = 'self.conv1 = nn.Conv2d(planes, planes';
+const STEP_TIMEOUT = 45_000;
+
+const started = Date.now();
+function log(message) {
+  process.stdout.write(`[e2e ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
+}
+
+/** What the editor should show for `file`, from the CLI's JSON report and the same byte formatter. */
+function expectations(file) {
+  const { formatBytes } = require(path.join(ROOT, 'out', 'server', 'src', 'report', 'units.js'));
+  const json = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'memlens.js'), 'report', file, '--budget', BUDGET, '--json'], { encoding: 'utf8' });
+  const report = JSON.parse(json);
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const blockLine = lines.findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1;
+  const built = report.layers.filter((l) => l.line === blockLine);
+  const saved = built.reduce((s, l) => s + l.savedBytes, 0);
+  const weights = built.reduce((s, l) => s + l.paramBytes + l.gradBytes + l.optimizerBytes, 0);
+  const peak = `${formatBytes(report.totals.peakBytes)} (${report.totals.peakPhase})`;
+  return {
+    hint: `saved ${formatBytes(saved)} · weights ${formatBytes(weights)}${built.length > 1 ? ` ×${built.length}` : ''}`,
+    lens: `Peak ${peak}`,
+    diagnostic: `Training-step peak ${peak} exceeds the memory budget ${formatBytes(report.budgetBytes)}`,
+  };
+}
+
+// ---- the page ---------------------------------------------------------------------------------
+
+/** Monaco renders spaces as U+00A0; compare text as a person reads it. */
+function plain(text) {
+  return (text || '').replace(/\u00a0/g, ' ');
+}
+
+/** The rendered text (code + inlay hints) of the editor line containing `needle`. */
+function viewLine(page, needle) {
+  return page.locator('.editor-instance .monaco-editor .view-lines .view-line').filter({ hasText: needle.replace(/ /g, '\u00a0') }).first();
+}
+
+async function waitForText(locator, predicate, what, timeout = STEP_TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = plain(await locator.textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => ''));
+    if (predicate(last)) return last;
+    await locator.page().waitForTimeout(250); // polling a condition, not waiting for readiness
+  }
+  throw new Error(`${what}: timed out after ${timeout} ms; last text: ${JSON.stringify(last)}`);
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+async function goToLine(page, line) {
+  await page.keyboard.press('Control+g');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+}
+
+/** Types `width` over the two digits of `width=16` in ResNetSmall's signature, as a person would. */
+async function setWidth(page, source, width) {
+  await page.locator('.editor-instance .monaco-editor textarea').first().focus();
+  await goToLine(page, source.split('\n').findIndex((l) => l.includes('width=16):')) + 1);
+  await page.keyboard.press('End');
+  for (let i = 0; i < 2; i++) await page.keyboard.press('ArrowLeft');
+  for (let i = 0; i < 2; i++) await page.keyboard.press('Backspace');
+  await page.keyboard.type(width);
+  await viewLine(page, `width=${width}):`).waitFor({ timeout: 10_000 });
+}
+
+// ---- the run ----------------------------------------------------------------------------------
+
+async function main() {
+  fs.rmSync(RESULTS, { recursive: true, force: true });
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const tools = ensureToolchain();
+  log('toolchain ready');
+
+  let vsix = process.env.MEMLENS_E2E_VSIX;
+  if (!vsix) {
+    const { packageVsix } = require(path.join(ROOT, 'scripts', 'package.js'));
+    vsix = packageVsix({ target: 'linux-x64', out: path.join(RESULTS, 'memlens-linux-x64.vsix') });
+  }
+  log(`VSIX ${vsix} (${(fs.statSync(vsix).size / 2 ** 20).toFixed(1)} MiB)`);
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-e2e-'));
+  const workspace = path.join(tmp, 'workspace');
+  fs.mkdirSync(workspace);
+  const file = path.join(workspace, FIXTURE);
+  fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', FIXTURE), file);
+  const source = fs.readFileSync(file, 'utf8');
+  const before = expectations(file);
+  const widened = path.join(tmp, 'widened.py');
+  fs.writeFileSync(widened, source.replace('num_classes=10, width=16', 'num_classes=10, width=32'));
+  const after = expectations(widened);
+  log(`expected: ${JSON.stringify({ before, after })}`);
+
+  const results = [];
+  let workbench;
+  let browser;
+  let page;
+  const check = async (name, fn) => {
+    const t0 = Date.now();
+    try {
+      const detail = await fn();
+      results.push({ name, ok: true });
+      log(`PASS ${name} (${Date.now() - t0} ms)${detail ? `: ${detail}` : ''}`);
+      return true;
+    } catch (e) {
+      results.push({ name, ok: false });
+      log(`FAIL ${name} (${Date.now() - t0} ms): ${e instanceof Error ? e.message : String(e)}`);
+      if (page) await page.screenshot({ path: path.join(RESULTS, `failed-${results.length}.png`) }).catch(() => undefined);
+      return false;
+    }
+  };
+
+  try {
+    workbench = await startWorkbench({ tools, vsix, root: tmp, workspace, log });
+    const { chromium } = require('playwright-core');
+    browser = await chromium.launch({
+      executablePath: tools.chromium,
+      headless: process.env.MEMLENS_E2E_HEADED !== '1',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    page.on('pageerror', (e) => log(`page error: ${e.message}`));
+    await page.goto(workbench.url);
+
+    const opened = await check('open the file from the Explorer', async () => {
+      const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: FIXTURE });
+      await row.waitFor({ timeout: 60_000 });
+      await row.click();
+      await viewLine(page, 'class BasicBlock').waitFor({ timeout: STEP_TIMEOUT });
+      await page.locator('.editor-instance .monaco-editor').first().click({ position: { x: 300, y: 10 } });
+    });
+    if (!opened) throw new Error('the file did not open; later checks need it');
+
+    await check('inlay hint on BasicBlock conv1 shows bytes with units', async () => {
+      const text = await waitForText(viewLine(page, BLOCK_CONV_LINE), (t) => t.includes('weights'), 'inlay hint');
+      const hint = text.slice(text.indexOf('saved ')).trim();
+      if (!/^saved \d+(\.\d+)? (B|KiB|MiB|GiB) · weights \d+(\.\d+)? (B|KiB|MiB|GiB)( ×\d+)?$/.test(hint)) throw new Error(`hint ${JSON.stringify(hint)} is not "saved N unit · weights N unit"`);
+      if (hint !== before.hint) throw new Error(`hint ${JSON.stringify(hint)}, the engine says ${JSON.stringify(before.hint)}`);
+      return JSON.stringify(hint);
+    });
+
+    await check('code lens on ResNetSmall shows the peak', async () => {
+      await goToLine(page, source.split('\n').findIndex((l) => l.startsWith('class ResNetSmall')) + 1);
+      const lens = page.locator('.editor-instance .codelens-decoration', { hasText: 'Peak' }).first();
+      const text = await waitForText(lens, (t) => t.includes(before.lens), 'code lens');
+      return JSON.stringify(text.trim());
+    });
+    await page.screenshot({ path: path.join(RESULTS, 'hints-and-lens.png') });
+    await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
+
+    await check('hover on a layer line shows its table', async () => {
+      // The first span holding "conv1" is the code token (the inlay hint comes after it).
+      const token = viewLine(page, BLOCK_CONV_LINE).locator('span', { hasText: /conv1/ }).last();
+      const box = await token.boundingBox();
+      if (!box) throw new Error('the conv1 token is not on screen');
+      await page.mouse.move(box.x + box.width - 6, box.y + box.height / 2);
+      await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
+      const hover = page.locator('.monaco-hover .hover-contents, .monaco-hover .rendered-markdown', { hasText: 'saved for backward' }).first();
+      await hover.waitFor({ state: 'visible', timeout: STEP_TIMEOUT });
+      const table = hover.locator('table').first();
+      await table.waitFor({ timeout: 5_000 });
+      const text = plain(await table.innerText());
+      for (const row of ['Conv2d', 'parameters', 'gradients', 'optimizer state', 'saved for backward', 'share of peak']) {
+        if (!text.includes(row)) throw new Error(`hover table lacks "${row}": ${JSON.stringify(text)}`);
+      }
+      const heading = plain(await hover.innerText()).split('\n')[0];
+      if (!heading.includes(before.hint)) throw new Error(`hover heading ${JSON.stringify(heading)} lacks ${JSON.stringify(before.hint)}`);
+      await page.screenshot({ path: path.join(RESULTS, 'hover.png') });
+      return `${JSON.stringify(heading)}; rows: ${text.split('\n').filter(Boolean).slice(0, 4).join(' | ')} …`;
+    });
+    await page.keyboard.press('Escape');
+
+    await check('Problems panel shows the budget diagnostic', async () => {
+      await runCommand(page, 'Problems: Focus on Problems View');
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: 'exceeds the memory budget' }).first();
+      const text = await waitForText(row, (t) => t.includes(before.diagnostic), 'diagnostic');
+      await page.screenshot({ path: path.join(RESULTS, 'problems.png') });
+      return JSON.stringify(text.trim());
+    });
+
+    await check('the extension host loaded ONNX Runtime and logged its execution providers', async () => {
+      const logs = path.join(workbench.userDataDir, 'logs');
+      const found = findInFiles(logs, /\[onnxruntime\].*/);
+      if (!found) throw new Error(`no [onnxruntime] line under ${logs}`);
+      if (!/execution providers: cpu/.test(found)) throw new Error(found);
+      return JSON.stringify(found.replace(/^.*\[onnxruntime\]/, '[onnxruntime]'));
+    });
+
+    await check('editing width=16 → 32 updates the hint and the lens', async () => {
+      await setWidth(page, source, '32');
+      const lens = page.locator('.editor-instance .codelens-decoration', { hasText: 'Peak' }).first();
+      const lensText = await waitForText(lens, (t) => t.includes(after.lens), 'code lens after the edit');
+      await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
+      const hint = await waitForText(viewLine(page, BLOCK_CONV_LINE), (t) => t.includes(after.hint), 'inlay hint after the edit');
+      return `lens ${JSON.stringify(lensText.trim())}; hint ${JSON.stringify(hint.slice(hint.indexOf('saved ')).trim())}`;
+    });
+
+    await check('a killed language server is restarted by the client', async () => {
+      const pids = languageServerPids(workbench.extensionsDir);
+      if (pids.length !== 1) throw new Error(`expected one language server, found ${JSON.stringify(pids)}`);
+      process.kill(pids[0], 'SIGKILL');
+      const deadline = Date.now() + STEP_TIMEOUT;
+      let restarted = [];
+      while (Date.now() < deadline) {
+        restarted = languageServerPids(workbench.extensionsDir).filter((p) => p !== pids[0]);
+        if (restarted.length) break;
+        await page.waitForTimeout(250); // polling the process table
+      }
+      if (!restarted.length) throw new Error(`no new language server within ${STEP_TIMEOUT} ms after killing ${pids[0]}`);
+      // The new server knows nothing of the old one: it must analyze the open (edited) document
+      // and serve hints again; then an edit back to width=16 must show the original numbers.
+      const line = viewLine(page, BLOCK_CONV_LINE);
+      await waitForText(line, (t) => t.includes(after.hint), 'inlay hint after the restart');
+      await setWidth(page, source, '16');
+      await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
+      const hint = await waitForText(line, (t) => t.includes(before.hint), 'inlay hint after width=16 on the new server');
+      return `killed pid ${pids[0]}, new pid ${restarted[0]}; width=16 again: hint ${JSON.stringify(hint.slice(hint.indexOf('saved ')).trim())}`;
+    });
+  } catch (e) {
+    results.push({ name: 'setup', ok: false });
+    log(`FAIL setup: ${e instanceof Error ? e.stack : String(e)}`);
+    if (page) await page.screenshot({ path: path.join(RESULTS, 'failed-setup.png') }).catch(() => undefined);
+  } finally {
+    await browser?.close().catch(() => undefined);
+    workbench?.stop();
+    if (workbench) fs.copyFileSync(workbench.serverLog, path.join(RESULTS, 'code-server.log'));
+    if (workbench) copyTree(path.join(workbench.userDataDir, 'logs'), path.join(RESULTS, 'logs'));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  log(`screenshots and logs in ${path.relative(process.cwd(), RESULTS) || '.'}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+/** The first line matching `pattern` in any file under `dir`, or null. */
+function findInFiles(dir, pattern) {
+  if (!fs.existsSync(dir)) return null;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    const hit = entry.isDirectory() ? findInFiles(full, pattern) : (fs.readFileSync(full, 'utf8').match(pattern) || [null])[0];
+    if (hit) return hit;
+  }
+  return null;
+}
+
+function copyTree(from, to) {
+  if (fs.existsSync(from)) fs.cpSync(from, to, { recursive: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  console.log('0 passed, 1 failed');
+  process.exitCode = 1;
+});
