@@ -204,8 +204,20 @@ export function repr(v: Value): string {
 }
 
 /** Walks the class hierarchy in method resolution order (C3 linearization). */
-export function mro(cls: ClassV): ClassV[] {
-  const seqs = [...cls.bases.map(mro), [...cls.bases]];
+export function mro(cls: ClassV): readonly ClassV[] {
+  let cached = mroCache.get(cls);
+  if (!cached) {
+    cached = linearize(cls);
+    mroCache.set(cls, cached);
+  }
+  return cached;
+}
+
+// A class's bases never change after its definition, so its linearization is computed once.
+const mroCache = new WeakMap<ClassV, readonly ClassV[]>();
+
+function linearize(cls: ClassV): ClassV[] {
+  const seqs = [...cls.bases.map((b) => [...mro(b)]), [...cls.bases]];
   const out: ClassV[] = [cls];
   for (;;) {
     const nonEmpty = seqs.filter((s) => s.length > 0);
