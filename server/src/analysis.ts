@@ -4,7 +4,7 @@ import { buildReport } from './engine/report';
 import { findDirective } from './engine/specs';
 import type { ParseState } from 'web-tree-sitter';
 import { ParsedSource, Tree, pythonParser } from './python/parser';
-import { DEFAULT_LIMITS } from './interpreter/budget';
+import { DEFAULT_LIMITS, analysisClock } from './interpreter/budget';
 import type { Analysis, AnalysisSettings, Report } from './report/types';
 
 /** Reads other workspace files (open editors first, else disk); undefined when missing. */
@@ -29,8 +29,8 @@ export const diskHost: SourceHost = {
  */
 export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost): Analysis {
   const started = performance.now();
-  // The wall-clock budget (DEFAULT_LIMITS.ms) covers parsing and interpreting together.
-  const startedAt = Date.now();
+  // The time budget (DEFAULT_LIMITS.ms of CPU time) covers parsing and interpreting together.
+  const startedAt = analysisClock();
   const text = typeof source === 'string' ? source : source.text;
   let ownTree: Tree | null = null;
   try {
@@ -65,16 +65,16 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
 }
 
 /**
- * Share of the wall-clock budget parsing may use: a file that takes longer to parse also takes
+ * Share of the time budget parsing may use: a file that takes longer to parse also takes
  * about as long again to walk once (wrapping its nodes), so stopping here keeps the whole analysis
  * within the budget.
  */
 const PARSE_SHARE = 0.5;
 
-/** Parses `text`, giving up (an AnalysisError) when the deadline (Date.now() time) passes. */
+/** Parses `text`, giving up (an AnalysisError) when the deadline (an `analysisClock()` time) passes. */
 function parseWithin(text: string, deadline: number, file: string): Tree {
   // tree-sitter cancels the parse when the progress callback returns true (typed as void).
-  const cancel = (() => Date.now() > deadline) as unknown as (state: ParseState) => void;
+  const cancel = (() => analysisClock() > deadline) as unknown as (state: ParseState) => void;
   const parser = pythonParser();
   const tree = parser.parse(text, null, { progressCallback: cancel });
   // A cancelled parser resumes the old document on its next parse unless reset.

@@ -64,7 +64,7 @@ export interface RunOptions {
   /** Overrides the batch the inputs' symbolic dimensions bind to. */
   batchOverride?: number;
   limits?: BudgetLimits;
-  /** When the analysis started (Date.now()): the wall-clock budget counts from here. */
+  /** When the analysis started (an `analysisClock()` time): the time budget counts from here. */
   startedAt?: number;
 }
 
