@@ -8,6 +8,7 @@ import { lossRules } from './loss';
 import { normalizationRules } from './normalization';
 import { poolingRules } from './pooling';
 import { reductionRules } from './reduction';
+import { resamplingRules } from './resampling';
 import { shapeRules } from './shapeops';
 import { Graph, Tensor } from './types';
 
@@ -27,6 +28,7 @@ export const KERNELS: Readonly<Record<string, KernelRule>> = Object.freeze(
       ...normalizationRules,
       ...poolingRules,
       ...reductionRules,
+      ...resamplingRules,
       ...shapeRules,
     }).sort(([a], [b]) => a.localeCompare(b)),
   ),

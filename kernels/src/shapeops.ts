@@ -1,6 +1,6 @@
 import { KernelArgs, intArg, intsArg, tensorArg, tensorListArg } from './args';
 import { promote, showShape } from './common';
-import { contiguousStrides, inferShape, isContiguous, normDim, viewStrides } from './shape';
+import { broadcastShapes, contiguousStrides, inferShape, isContiguous, normDim, viewStrides } from './shape';
 import { Graph, KernelError, Tensor, numel } from './types';
 
 // Views share their base's storage and save nothing for backward (their backward needs only
@@ -120,16 +120,91 @@ export function cat(g: Graph, ts: readonly Tensor[], dim: number): Tensor {
   return g.op({ kind: 'cat', inputs: ts, outputs: [{ shape, dtype }] })[0];
 }
 
+/** Views of `t` along `dim`, one per size in `sizes` (`split`, `chunk`): storage shared, nothing saved. */
+export function splitSizes(g: Graph, t: Tensor, sizes: readonly number[], dim: number, op = 'split'): Tensor[] {
+  const d = normDim(op, dim, t.shape.length);
+  const total = sizes.reduce((x, y) => x + y, 0);
+  if (total !== t.shape[d] || sizes.some((s) => s < 0)) throw new KernelError(op, `split sizes ${showShape(sizes)} do not add up to ${t.shape[d]} (dimension ${d} of ${showShape(t.shape)})`);
+  let start = 0;
+  return sizes.map((len) => {
+    const shape = [...t.shape];
+    shape[d] = len;
+    const v = g.view(t, shape, t.strides, t.offset + start * t.strides[d]);
+    start += len;
+    return v;
+  });
+}
+
+/** `Tensor.split(split_size_or_sections, dim)`: an int gives equal pieces and a shorter last one. */
+export function split(g: Graph, t: Tensor, sizeOrSections: number | readonly number[], dim: number): Tensor[] {
+  if (typeof sizeOrSections !== 'number') return splitSizes(g, t, sizeOrSections, dim);
+  const d = normDim('split', dim, t.shape.length);
+  if (sizeOrSections <= 0) throw new KernelError('split', `split_size must be positive, got ${sizeOrSections}`);
+  const n = t.shape[d];
+  const sizes: number[] = [];
+  for (let s = 0; s < n; s += sizeOrSections) sizes.push(Math.min(sizeOrSections, n - s));
+  return splitSizes(g, t, sizes.length ? sizes : [0], dim);
+}
+
+/** `torch.chunk`: ceil(n / chunks) per piece, so fewer than `chunks` pieces may come back. */
+export function chunk(g: Graph, t: Tensor, chunks: number, dim: number): Tensor[] {
+  if (!Number.isInteger(chunks) || chunks <= 0) throw new KernelError('chunk', `chunks must be a positive int, got ${chunks}`);
+  const d = normDim('chunk', dim, t.shape.length);
+  const each = Math.ceil(t.shape[d] / chunks);
+  return each === 0 ? [t] : split(g, t, each, d);
+}
+
+/** `torch.stack`: a new tensor; backward only unbinds the gradient, so nothing is saved. */
+export function stack(g: Graph, ts: readonly Tensor[], dim: number): Tensor {
+  if (ts.length === 0) throw new KernelError('stack', 'expected a non-empty list of tensors');
+  const base = ts[0].shape;
+  for (const t of ts) {
+    if (t.shape.length !== base.length || t.shape.some((s, i) => s !== base[i])) throw new KernelError('stack', `stack expects each tensor to be equal size, got ${showShape(base)} and ${showShape(t.shape)}`);
+  }
+  const d = normDim('stack', dim, base.length + 1);
+  const shape = [...base];
+  shape.splice(d, 0, ts.length);
+  return g.op({ kind: 'stack', inputs: ts, outputs: [{ shape, dtype: ts.map((t) => t.dtype).reduce(promote) }] })[0];
+}
+
+/** `Tensor.repeat(*sizes)`: a new tensor; backward sums over the tiles (sizes only, measured: nothing saved). */
+export function repeat(g: Graph, t: Tensor, reps: readonly number[]): Tensor {
+  if (reps.length < t.shape.length) throw new KernelError('repeat', `number of repeat dims (${reps.length}) can not be smaller than the tensor's rank (${t.shape.length})`);
+  const lead = reps.length - t.shape.length;
+  const shape = reps.map((r, i) => r * (i < lead ? 1 : t.shape[i - lead]));
+  return g.op({ kind: 'repeat', inputs: [t], outputs: [{ shape, dtype: t.dtype }] })[0];
+}
+
+/**
+ * `Tensor.masked_fill(mask, value)`: the backward zeroes the gradient where the mask is set, so
+ * it keeps the bool mask (derivatives.yaml `masked_fill.Scalar: grad.masked_fill(mask, 0)`;
+ * measured on PyTorch 1.13 CPU). The mask broadcasts to the input; the in-place form keeps it too.
+ */
+export function maskedFill(g: Graph, t: Tensor, mask: Tensor, inplace: boolean): Tensor {
+  const op = inplace ? 'masked_fill_' : 'masked_fill';
+  if (mask.dtype !== 'bool' && mask.dtype !== 'uint8') throw new KernelError(op, `expected a bool mask, got ${mask.dtype}`);
+  const shape = broadcastShapes(op, t.shape, mask.shape);
+  if (inplace) {
+    if (shape.length !== t.shape.length || shape.some((s, i) => s !== t.shape[i])) throw new KernelError(op, `mask ${showShape(mask.shape)} does not broadcast to the tensor's shape ${showShape(t.shape)}`);
+    return g.inplace(op, t, [mask], () => (t.requiresGrad ? [mask] : []), numel(t.shape));
+  }
+  return g.op({ kind: op, inputs: [t, mask], outputs: [{ shape, dtype: t.dtype }], save: () => (t.requiresGrad ? [mask] : []), flops: numel(shape) })[0];
+}
+
 export const shapeRules = {
   cat: (g: Graph, a: KernelArgs) => cat(g, tensorListArg('cat', a, 'tensors'), intArg('cat', a, 'dim', 0)),
   contiguous: (g: Graph, a: KernelArgs) => contiguous(g, tensorArg('contiguous', a, 'input')),
   expand: (g: Graph, a: KernelArgs) => expand(g, tensorArg('expand', a, 'input'), dimsOf('expand', a, 'size')),
   flatten: (g: Graph, a: KernelArgs) =>
     flatten(g, tensorArg('flatten', a, 'input'), intArg('flatten', a, 'start_dim', 0), intArg('flatten', a, 'end_dim', -1)),
+  masked_fill: (g: Graph, a: KernelArgs) => maskedFill(g, tensorArg('masked_fill', a, 'input'), tensorArg('masked_fill', a, 'mask'), false),
+  masked_fill_: (g: Graph, a: KernelArgs) => maskedFill(g, tensorArg('masked_fill_', a, 'input'), tensorArg('masked_fill_', a, 'mask'), true),
   permute: (g: Graph, a: KernelArgs) => permute(g, tensorArg('permute', a, 'input'), dimsOf('permute', a, 'dims')),
+  repeat: (g: Graph, a: KernelArgs) => repeat(g, tensorArg('repeat', a, 'input'), dimsOf('repeat', a, 'repeats')),
   reshape: (g: Graph, a: KernelArgs) => reshape(g, tensorArg('reshape', a, 'input'), dimsOf('reshape', a, 'shape')),
   squeeze: (g: Graph, a: KernelArgs) =>
     squeeze(g, tensorArg('squeeze', a, 'input'), a.dim === undefined || a.dim === null ? undefined : intArg('squeeze', a, 'dim')),
+  stack: (g: Graph, a: KernelArgs) => stack(g, tensorListArg('stack', a, 'tensors'), intArg('stack', a, 'dim', 0)),
   t: (g: Graph, a: KernelArgs) => {
     const t = tensorArg('t', a, 'input');
     return t.shape.length < 2 ? t : transpose(g, t, 0, 1);

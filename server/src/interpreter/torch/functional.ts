@@ -5,7 +5,7 @@ import { Args, ClassV, NONE, TRUE, FALSE, Value, bool, builtin, int, str, tensor
 import { DTYPES, shapeFrom } from './convert';
 import type { TorchLibrary } from './library';
 import { nnClasses } from './nn';
-import { tensorBinary } from './tensor';
+import { splitValue, tensorBinary } from './tensor';
 
 /** `torch.nn.functional` signatures, generated from PyTorch (server/catalog/generate.py). */
 const FUNCTIONAL_SIGNATURES = catalog.functional as unknown as Record<string, CatalogParam[]>;
@@ -18,21 +18,36 @@ const FUNCTIONAL_KERNELS: Record<string, string> = {
   conv1d: 'conv1d',
   conv2d: 'conv2d',
   conv3d: 'conv3d',
+  conv_transpose1d: 'conv_transpose1d',
+  conv_transpose2d: 'conv_transpose2d',
+  conv_transpose3d: 'conv_transpose3d',
   cross_entropy: 'cross_entropy',
   dropout: 'dropout',
+  elu: 'elu',
   embedding: 'embedding',
   gelu: 'gelu',
+  group_norm: 'group_norm',
+  hardsigmoid: 'hardsigmoid',
+  hardswish: 'hardswish',
+  hardtanh: 'hardtanh',
+  instance_norm: 'instance_norm',
+  interpolate: 'interpolate',
   layer_norm: 'layer_norm',
+  leaky_relu: 'leaky_relu',
   linear: 'linear',
   log_softmax: 'log_softmax',
   max_pool2d: 'max_pool2d',
+  mish: 'mish',
   nll_loss: 'nll_loss',
+  pad: 'pad',
   relu: 'relu',
+  relu6: 'relu6',
   relu_: 'relu_',
   sigmoid: 'sigmoid',
   silu: 'silu',
   softmax: 'softmax',
   tanh: 'tanh',
+  upsample: 'interpolate',
 };
 
 /** Signatures of `torch.*` functions we model (C++ builtins have no Python signature to read). */
@@ -47,8 +62,10 @@ const TORCH_FUNCTIONS: Record<string, [string, CatalogParam[]]> = {
   dropout: ['dropout', [p('input'), p('p'), p('training')]],
   embedding: ['embedding', [p('weight'), p('input')]],
   flatten: ['flatten', [p('input'), p('start_dim', 0), p('end_dim', -1)]],
+  einsum: ['einsum', [p('equation'), p('operands', undefined, 'varargs')]],
   layer_norm: ['layer_norm', FUNCTIONAL_SIGNATURES.layer_norm],
   log_softmax: ['log_softmax', [p('input'), p('dim'), p('dtype', null)]],
+  masked_fill: ['masked_fill', [p('input'), p('mask'), p('value')]],
   matmul: ['matmul', [p('input'), p('other')]],
   mean: ['mean', [p('input'), p('dim', null), p('keepdim', false), p('dtype', null, 'keyword')]],
   mm: ['mm', [p('input'), p('mat2')]],
@@ -59,6 +76,7 @@ const TORCH_FUNCTIONS: Record<string, [string, CatalogParam[]]> = {
   sigmoid: ['sigmoid', [p('input')]],
   softmax: ['softmax', [p('input'), p('dim'), p('dtype', null)]],
   squeeze: ['squeeze', [p('input'), p('dim', null)]],
+  stack: ['stack', [p('tensors'), p('dim', 0)]],
   sum: ['sum', [p('input'), p('dim', null), p('keepdim', false), p('dtype', null, 'keyword')]],
   t: ['t', [p('input')]],
   tanh: ['tanh', [p('input')]],
@@ -164,6 +182,10 @@ export function buildTorchModules(lib: TorchLibrary): Map<string, Value> {
     const k = FUNCTIONAL_KERNELS[name];
     functional.set(name, k ? kernelFunction(lib, `F.${name}`, k, sig) : unmodelled(lib, `F.${name}`));
   }
+  // Added in PyTorch 2.0, so not in the 1.13 catalog; the kernel refuses it for torch < 2.0.
+  functional.set('scaled_dot_product_attention', kernelFunction(lib, 'F.scaled_dot_product_attention', 'scaled_dot_product_attention', [
+    p('query'), p('key'), p('value'), p('attn_mask', null), p('dropout_p', 0), p('is_causal', false), p('scale', null, 'keyword'),
+  ]));
   const F = lib.ns('torch.nn.functional', Object.fromEntries(functional));
 
   const initFns = ['uniform_', 'normal_', 'constant_', 'ones_', 'zeros_', 'eye_', 'dirac_', 'xavier_uniform_', 'xavier_normal_', 'kaiming_uniform_', 'kaiming_normal_', 'trunc_normal_', 'orthogonal_', 'sparse_', 'calculate_gain'];
@@ -186,6 +208,7 @@ export function buildTorchModules(lib: TorchLibrary): Map<string, Value> {
   }));
   for (const name of ['zeros_like', 'ones_like', 'empty_like', 'randn_like', 'rand_like', 'full_like']) torch.attrs.set(name, likeFactory(lib, name));
   torch.attrs.set('arange', arange(lib));
+  for (const name of ['chunk', 'split']) torch.attrs.set(name, builtin(`torch.${name}`, (a, at) => splitValue(lib, name, a.pos[0] ?? a.kw.get('input') ?? NONE, { pos: a.pos.slice(1), kw: a.kw }, at)));
   torch.attrs.set('tril', triangle(lib, 'tril'));
   torch.attrs.set('triu', triangle(lib, 'triu'));
   torch.attrs.set('eye', builtin('torch.eye', (a, at) => {

@@ -1,5 +1,5 @@
-import { DType, Tensor } from '../../../../kernels/src';
-import { Loc, Value, int, tuple } from '../values';
+import { DType, KernelError, RNN_GATES, RnnConfig, RnnMode, RnnWeights, Tensor, rnn } from '../../../../kernels/src';
+import { Loc, NONE, Value, int, tensorV, tuple } from '../values';
 import type { TorchLibrary } from './library';
 
 /** A layer's constructor arguments after binding against the catalogued signature. */
@@ -78,6 +78,158 @@ function tv(t: Tensor | null): Value {
   return t ? { k: 'tensor', t } : { k: 'none' };
 }
 
+function convTransposeSpec(dims: number): LayerSpec {
+  return {
+    params: (cfg) => {
+      const cin = n(cfg, 'in_channels');
+      const cout = n(cfg, 'out_channels');
+      const groups = n(cfg, 'groups');
+      if (cin % groups !== 0 || cout % groups !== 0) throw new Error(`in_channels (${cin}) and out_channels (${cout}) must be divisible by groups (${groups})`);
+      return [
+        ['weight', [cin, cout / groups, ...ints(cfg, 'kernel_size', dims)]],
+        ['bias', flag(cfg, 'bias') ? [cout] : null],
+      ];
+    },
+    attrs: (cfg) => [
+      ['kernel_size', intTuple(ints(cfg, 'kernel_size', dims))],
+      ['stride', intTuple(ints(cfg, 'stride', dims))],
+      ['padding', intTuple(ints(cfg, 'padding', dims))],
+      ['output_padding', intTuple(ints(cfg, 'output_padding', dims))],
+      ['dilation', intTuple(ints(cfg, 'dilation', dims))],
+    ],
+    forward: (c) => {
+      const mode = c.cfg.get('padding_mode');
+      if (mode?.k === 'str' && mode.v !== 'zeros') return c.lib.interp.fail(`ConvTranspose${dims}d: padding_mode='${mode.v}' is not supported by PyTorch`, c.at);
+      if (c.rest.length > 0 && c.rest[0].k !== 'none') return c.lib.interp.fail(`ConvTranspose${dims}d(input, output_size) is not modelled yet`, c.at);
+      return c.lib.runKernelWith(`conv_transpose${dims}d`, new Map<string, Value>([
+        ['input', c.input], ['weight', tv(c.param('weight'))], ['bias', tv(c.param('bias'))], ['stride', c.cfg.get('stride')!], ['padding', c.cfg.get('padding')!],
+        ['output_padding', c.cfg.get('output_padding')!], ['groups', c.cfg.get('groups')!], ['dilation', c.cfg.get('dilation')!],
+      ]), c.at);
+    },
+  };
+}
+
+const instanceNorm: LayerSpec = {
+  params: (cfg) => {
+    const c = n(cfg, 'num_features');
+    return flag(cfg, 'affine') ? [['weight', [c]], ['bias', [c]]] : [['weight', null], ['bias', null]];
+  },
+  buffers: (cfg) => {
+    const c = n(cfg, 'num_features');
+    return flag(cfg, 'track_running_stats') ? [['running_mean', [c], 'float32'], ['running_var', [c], 'float32'], ['num_batches_tracked', [], 'int64']] : [];
+  },
+  forward: (c) => c.lib.runKernelWith('instance_norm', new Map<string, Value>([
+    ['input', c.input], ['running_mean', tv(c.buffer('running_mean'))], ['running_var', tv(c.buffer('running_var'))],
+    ['weight', tv(c.param('weight'))], ['bias', tv(c.param('bias'))], ['use_input_stats', { k: 'bool', v: c.training || !flag(c.cfg, 'track_running_stats') }],
+  ]), c.at),
+};
+
+const upsample = (mode?: string): LayerSpec => ({
+  forward: (c) => c.lib.runKernelWith('interpolate', new Map<string, Value>([
+    ['input', c.input], ['size', c.cfg.get('size') ?? NONE], ['scale_factor', c.cfg.get('scale_factor') ?? NONE],
+    ['mode', mode ? { k: 'str', v: mode } : c.cfg.get('mode') ?? { k: 'str', v: 'nearest' }],
+  ]), c.at),
+});
+
+// ── recurrent layers ──────────────────────────────────────────────────────
+
+/** `nn.LSTM(*args, **kwargs)`: RNNBase's positional order, then keywords. */
+const RNN_ARGS = ['input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'dropout', 'bidirectional', 'proj_size'];
+const RNN_DEFAULTS: Record<string, number | boolean> = { num_layers: 1, bias: true, batch_first: false, dropout: 0, bidirectional: false, proj_size: 0 };
+
+function rnnConfig(cfg: LayerConfig, mode: 'LSTM' | 'GRU' | 'RNN', training: boolean): RnnConfig & { bias: boolean } {
+  const args = cfg.get('args');
+  const kwargs = cfg.get('kwargs');
+  const pos = args?.k === 'list' || args?.k === 'tuple' ? [...args.items] : [];
+  const kw = new Map<string, Value>();
+  if (kwargs?.k === 'dict') for (const [k, v] of kwargs.map.values()) if (k.k === 'str') kw.set(k.v, v);
+  let nonlinearity = 'tanh';
+  if (mode === 'RNN') {
+    // nn.RNN takes `nonlinearity` as its fourth positional argument.
+    if (pos.length > 3) nonlinearity = ((v) => (v.k === 'str' ? v.v : 'tanh'))(pos.splice(3, 1)[0]);
+    const nl = kw.get('nonlinearity');
+    if (nl) nonlinearity = nl.k === 'str' ? nl.v : '?';
+    kw.delete('nonlinearity');
+  }
+  const get = (name: string): number | boolean => {
+    const i = RNN_ARGS.indexOf(name);
+    const v = pos[i] ?? kw.get(name);
+    if (v === undefined) {
+      if (name in RNN_DEFAULTS) return RNN_DEFAULTS[name];
+      throw new Error(`nn.${mode}() missing required argument '${name}'`);
+    }
+    if (v.k === 'num') return v.v;
+    if (v.k === 'bool') return v.v;
+    throw new Error(`nn.${mode}: argument '${name}' must be a number or bool, got ${v.k}`);
+  };
+  for (const k of kw.keys()) if (!RNN_ARGS.includes(k) && k !== 'device' && k !== 'dtype') throw new Error(`nn.${mode}() got an unexpected keyword argument '${k}'`);
+  if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new Error(`nn.RNN: unknown nonlinearity '${nonlinearity}'`);
+  const rmode: RnnMode = mode === 'RNN' ? (nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH') : mode;
+  const c = {
+    mode: rmode, inputSize: Number(get('input_size')), hiddenSize: Number(get('hidden_size')), numLayers: Number(get('num_layers')),
+    bidirectional: Boolean(get('bidirectional')), batchFirst: Boolean(get('batch_first')), dropout: Number(get('dropout')), projSize: Number(get('proj_size')),
+    bias: Boolean(get('bias')), training,
+  };
+  if (c.projSize && mode !== 'LSTM') throw new Error(`nn.${mode}: proj_size is only supported by LSTM`);
+  if (c.projSize >= c.hiddenSize && c.projSize !== 0) throw new Error(`nn.${mode}: proj_size (${c.projSize}) has to be smaller than hidden_size (${c.hiddenSize})`);
+  return c;
+}
+
+/** Parameter names of each layer and direction, in `_flat_weights_names` order. */
+function rnnParams(c: RnnConfig & { bias: boolean }): [string, number[] | null][] {
+  const out: [string, number[] | null][] = [];
+  const gh = RNN_GATES[c.mode] * c.hiddenSize;
+  const hOut = c.projSize || c.hiddenSize;
+  const dirs = c.bidirectional ? 2 : 1;
+  for (let l = 0; l < c.numLayers; l++) {
+    for (let d = 0; d < dirs; d++) {
+      const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+      out.push([`weight_ih${sfx}`, [gh, l === 0 ? c.inputSize : dirs * hOut]], [`weight_hh${sfx}`, [gh, hOut]]);
+      if (c.bias) out.push([`bias_ih${sfx}`, [gh]], [`bias_hh${sfx}`, [gh]]);
+      if (c.projSize) out.push([`weight_hr${sfx}`, [c.projSize, c.hiddenSize]]);
+    }
+  }
+  return out;
+}
+
+function rnnSpec(mode: 'LSTM' | 'GRU' | 'RNN'): LayerSpec {
+  return {
+    params: (cfg) => rnnParams(rnnConfig(cfg, mode, true)),
+    forward: (c) => {
+      const at = c.at;
+      if (c.input.k === 'unknown') return c.input;
+      if (c.input.k !== 'tensor') return c.lib.interp.fail(`nn.${mode} expects a tensor input (packed sequences are not modelled)`, at);
+      const hxArg = c.rest[0];
+      let h0: Tensor | null = null;
+      let c0: Tensor | null = null;
+      if (hxArg && hxArg.k !== 'none') {
+        if (hxArg.k === 'unknown') return hxArg;
+        if (mode === 'LSTM' && hxArg.k === 'tuple' && hxArg.items.length === 2 && hxArg.items[0].k === 'tensor' && hxArg.items[1].k === 'tensor') [h0, c0] = [hxArg.items[0].t, hxArg.items[1].t];
+        else if (mode !== 'LSTM' && hxArg.k === 'tensor') h0 = hxArg.t;
+        else return c.lib.interp.fail(`nn.${mode}: initial state must be ${mode === 'LSTM' ? 'a (h_0, c_0) tuple of tensors' : 'a tensor'}`, at);
+      }
+      try {
+        const cfg = rnnConfig(c.cfg, mode, c.training);
+        const names = rnnParams(cfg).map(([name]) => name);
+        const p = (name: string): Tensor | null => (names.includes(name) ? c.param(name) : null);
+        const weights: RnnWeights[] = [];
+        for (let l = 0; l < cfg.numLayers; l++) {
+          for (let d = 0; d < (cfg.bidirectional ? 2 : 1); d++) {
+            const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+            weights.push({ wIh: p(`weight_ih${sfx}`)!, wHh: p(`weight_hh${sfx}`)!, bIh: p(`bias_ih${sfx}`), bHh: p(`bias_hh${sfx}`), wHr: p(`weight_hr${sfx}`) });
+          }
+        }
+        const r = rnn(c.lib.tracer, cfg, c.input.t, weights, h0, c0);
+        const state = r.cn ? tuple([tensorV(r.hn), tensorV(r.cn)]) : tensorV(r.hn);
+        return tuple([tensorV(r.output), state]);
+      } catch (e) {
+        if (e instanceof KernelError || e instanceof Error) return c.lib.interp.fail(e.message, at);
+        throw e;
+      }
+    },
+  };
+}
+
 const batchNorm: LayerSpec = {
   params: (cfg) => {
     const c = n(cfg, 'num_features');
@@ -120,8 +272,28 @@ export const LAYERS: Record<string, LayerSpec> = {
     forward: (c) => c.lib.runKernelWith('embedding', new Map<string, Value>([['input', c.input], ['weight', tv(c.param('weight'))]]), c.at),
   },
   Flatten: unary('flatten', (cfg) => [['start_dim', cfg.get('start_dim')!], ['end_dim', cfg.get('end_dim')!]]),
-  GELU: unary('gelu'),
+  ConvTranspose1d: convTransposeSpec(1),
+  ConvTranspose2d: convTransposeSpec(2),
+  ConvTranspose3d: convTransposeSpec(3),
+  ELU: unary('elu', (cfg) => [['alpha', cfg.get('alpha')!], ...withInplace(cfg)]),
+  GELU: unary('gelu', (cfg) => [['approximate', cfg.get('approximate') ?? { k: 'str', v: 'none' }]]),
+  GRU: rnnSpec('GRU'),
+  GroupNorm: {
+    params: (cfg) => {
+      const c = n(cfg, 'num_channels');
+      if (c % n(cfg, 'num_groups') !== 0) throw new Error(`num_channels (${c}) must be divisible by num_groups (${n(cfg, 'num_groups')})`);
+      return flag(cfg, 'affine') ? [['weight', [c]], ['bias', [c]]] : [['weight', null], ['bias', null]];
+    },
+    forward: (c) => c.lib.runKernelWith('group_norm', new Map<string, Value>([['input', c.input], ['num_groups', c.cfg.get('num_groups')!], ['weight', tv(c.param('weight'))], ['bias', tv(c.param('bias'))]]), c.at),
+  },
+  Hardsigmoid: unary('hardsigmoid', withInplace),
+  Hardswish: unary('hardswish', withInplace),
+  Hardtanh: unary('hardtanh', (cfg) => [['min_val', cfg.get('min_val')!], ['max_val', cfg.get('max_val')!], ...withInplace(cfg)]),
   Identity: { forward: (c) => c.input },
+  InstanceNorm1d: instanceNorm,
+  InstanceNorm2d: instanceNorm,
+  InstanceNorm3d: instanceNorm,
+  LSTM: rnnSpec('LSTM'),
   LayerNorm: {
     params: (cfg) => {
       const shape = ints(cfg, 'normalized_shape', 1);
@@ -138,6 +310,7 @@ export const LAYERS: Record<string, LayerSpec> = {
     params: (cfg) => [['weight', [n(cfg, 'out_features'), n(cfg, 'in_features')]], ['bias', flag(cfg, 'bias') ? [n(cfg, 'out_features')] : null]],
     forward: (c) => c.lib.runKernelWith('linear', new Map<string, Value>([['input', c.input], ['weight', tv(c.param('weight'))], ['bias', tv(c.param('bias'))]]), c.at),
   },
+  LeakyReLU: unary('leaky_relu', (cfg) => [['negative_slope', cfg.get('negative_slope')!], ...withInplace(cfg)]),
   LogSoftmax: unary('log_softmax', (cfg) => [['dim', cfg.get('dim')!]]),
   MaxPool2d: {
     forward: (c) => {
@@ -148,9 +321,15 @@ export const LAYERS: Record<string, LayerSpec> = {
       ]), c.at);
     },
   },
+  Mish: unary('mish', withInplace),
   ReLU: unary('relu', withInplace),
+  ReLU6: unary('relu6', withInplace),
+  RNN: rnnSpec('RNN'),
   Sigmoid: unary('sigmoid'),
   SiLU: unary('silu', withInplace),
   Softmax: unary('softmax', (cfg) => [['dim', cfg.get('dim')!]]),
   Tanh: unary('tanh'),
+  Upsample: upsample(),
+  UpsamplingBilinear2d: upsample('bilinear'),
+  UpsamplingNearest2d: upsample('nearest'),
 };

@@ -1,4 +1,4 @@
-import { DType, Tensor, binary, binaryInplace, contiguousStrides, isFloating, neg, normDim } from '../../../../kernels/src';
+import { DType, KernelError, Tensor, binary, binaryInplace, chunk, contiguousStrides, isFloating, neg, normDim, split } from '../../../../kernels/src';
 import { Args, Loc, NONE, TensorV, Value, bool, builtin, int, str, tensorV, tuple } from '../values';
 import { DTYPES, UnknownArgument, shapeFrom, sizeValue } from './convert';
 import type { TorchLibrary } from './library';
@@ -42,11 +42,48 @@ function detached(lib: TorchLibrary, x: TensorV): Value {
   return tensorV({ ...t, requiresGrad: false });
 }
 
+/**
+ * `torch.chunk`/`split` and the tensor methods: a tuple of views (no op recorded, nothing saved;
+ * measured: `x.chunk(2, 1)` pieces are views of x's storage).
+ */
+export function splitValue(lib: TorchLibrary, name: string, self: Value, a: Args, at: Loc): Value {
+  if (self.k === 'unknown') return self;
+  if (self.k !== 'tensor') return lib.interp.fail(`${name}() needs a tensor`, at);
+  const first = arg(a, 0, name === 'chunk' ? 'chunks' : 'split_size_or_sections') ?? a.kw.get('split_size');
+  const dim = arg(a, 1, 'dim') ?? int(0);
+  if (first?.k === 'unknown') return first;
+  if (dim.k === 'unknown') return dim;
+  if (dim.k !== 'num') return lib.interp.fail(`${name}(): dim must be an int`, at);
+  try {
+    let parts: Tensor[];
+    if (name === 'chunk') {
+      if (first?.k !== 'num') return lib.interp.fail('chunk(): chunks must be an int', at);
+      parts = chunk(lib.tracer, self.t, first.v, dim.v);
+    } else {
+      const sizes = first?.k === 'num' ? first.v : shapeFrom(first ? [first] : [], at);
+      if (typeof sizes !== 'number' && !Array.isArray(sizes)) return sizes;
+      parts = split(lib.tracer, self.t, sizes, dim.v);
+    }
+    return tuple(parts.map(tensorV));
+  } catch (e) {
+    if (e instanceof KernelError) return lib.interp.fail(e.message, at);
+    throw e;
+  }
+}
+
+/** `Tensor.masked_fill(mask, value)` (and `_`): the kernel keeps the mask. */
+function maskedFillMethod(inplace: boolean): Method {
+  return (lib, x, a, at) => lib.runKernelWith(inplace ? 'masked_fill_' : 'masked_fill', new Map<string, Value>([['input', x], ['mask', arg(a, 0, 'mask') ?? NONE]]), at);
+}
+
 const METHODS: Record<string, Method> = {
   add: (lib, x, a, at) => tensorBinary(lib, '+', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
   add_: (lib, x, a, at) => tensorBinary(lib, '+=', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
+  // In-place random fill of a tensor that needs no grad (stochastic depth's noise): no new memory.
+  bernoulli_: (_l, x) => x,
   bfloat16: (lib, x, _a, at) => toDtype(lib, x, 'bfloat16', at),
   bmm: kernelMethod('bmm', ['mat2']),
+  chunk: (lib, x, a, at) => splitValue(lib, 'chunk', x, a, at),
   clone: (lib, x) => tensorV(lib.tracer.op({ kind: 'clone', inputs: [x.t], outputs: [{ shape: x.t.shape, dtype: x.t.dtype }] })[0]),
   contiguous: kernelMethod('contiguous', []),
   cpu: (_l, x) => x,
@@ -54,6 +91,7 @@ const METHODS: Record<string, Method> = {
   detach: (lib, x) => detached(lib, x),
   dim: (_l, x) => int(x.t.shape.length),
   div: (lib, x, a, at) => tensorBinary(lib, '/', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
+  div_: (lib, x, a, at) => tensorBinary(lib, '/=', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
   double: (lib, x, _a, at) => toDtype(lib, x, 'float64', at),
   expand: kernelMethod('expand', [], 'size'),
   expand_as: (lib, x, a, at) => {
@@ -66,6 +104,8 @@ const METHODS: Record<string, Method> = {
   half: (lib, x, _a, at) => toDtype(lib, x, 'float16', at),
   log_softmax: kernelMethod('log_softmax', ['dim']),
   long: (lib, x, _a, at) => toDtype(lib, x, 'int64', at),
+  masked_fill: maskedFillMethod(false),
+  masked_fill_: maskedFillMethod(true),
   matmul: kernelMethod('matmul', ['other']),
   mean: kernelMethod('mean', ['dim', 'keepdim']),
   mm: kernelMethod('mm', ['mat2']),
@@ -76,6 +116,7 @@ const METHODS: Record<string, Method> = {
   permute: kernelMethod('permute', [], 'dims'),
   relu: kernelMethod('relu', []),
   relu_: kernelMethod('relu_', []),
+  repeat: kernelMethod('repeat', [], 'repeats'),
   requires_grad_: (_l, x) => x,
   reshape: kernelMethod('reshape', [], 'shape'),
   reshape_as: (lib, x, a, at) => {
@@ -95,8 +136,10 @@ const METHODS: Record<string, Method> = {
     }
   },
   softmax: kernelMethod('softmax', ['dim']),
+  split: (lib, x, a, at) => splitValue(lib, 'split', x, a, at),
   squeeze: kernelMethod('squeeze', ['dim']),
   sub: (lib, x, a, at) => tensorBinary(lib, '-', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
+  sub_: (lib, x, a, at) => tensorBinary(lib, '-=', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
   sum: kernelMethod('sum', ['dim', 'keepdim']),
   t: kernelMethod('t', []),
   tanh: kernelMethod('tanh', []),
