@@ -1,5 +1,7 @@
 import * as fs from 'fs';
-import { AnalysisError, runModel } from './engine/run';
+import { AnalysisError, ForwardPass, RunResult, runModel } from './engine/run';
+import { namedBuffers, namedParameters } from './interpreter/torch/nn';
+import { simulateStep } from './memory/simulate';
 import { buildReport } from './engine/report';
 import { findDirective } from './engine/specs';
 import type { ParseState } from 'web-tree-sitter';
@@ -36,17 +38,9 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
   try {
     const tree = typeof source === 'string' ? (ownTree = parseWithin(source, startedAt + PARSE_SHARE * DEFAULT_LIMITS.ms, file)) : source.tree;
     const directive = findDirective(text);
-    const run = runModel({ file, tree, settings, directive, source: host, startedAt });
+    const run = runModel({ file, tree, settings, directive, source: host, startedAt, againAtBatch: (settings.batch ?? directive?.batch ?? 1) * 2 });
     const { report, lines } = buildReport(run, settings, file);
-    report.maxBatch = maxBatch(report, run.inputs.some((i) => i.dims.some((d) => typeof d === 'string')), () => {
-      try {
-        const again = runModel({ file, tree, settings, directive, source: host, batchOverride: run.batch * 2, startedAt });
-        return buildReport(again, settings, file).report.totals.peakBytes;
-      } catch (e) {
-        if (e instanceof AnalysisError) return NaN; // out of budget: no max batch
-        throw e;
-      }
-    });
+    report.maxBatch = maxBatch(report, run.again ? peakOf(run, run.again, settings) : null);
     const loc = run.modelClassLoc;
     return {
       report,
@@ -85,15 +79,29 @@ function parseWithin(text: string, deadline: number, file: string): Tree {
 
 /**
  * Largest batch whose peak fits the budget. Memory is affine in the batch size for the modelled
- * ops, so two runs (B and 2B) give the per-sample slope.
+ * ops, so two forward passes of the same model (B and 2B) give the per-sample slope.
  */
-function maxBatch(report: Report, symbolic: boolean, peakAtDouble: () => number): number | null {
+/** Training-step peak of another forward pass of the analyzed model. */
+function peakOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings): { batch: number; peak: number } {
+  const step = simulateStep({
+    ops: pass.ops,
+    params: namedParameters(run.model).map(([, t]) => t),
+    buffers: namedBuffers(run.model).map(([, t]) => t),
+    inputs: pass.inputTensors,
+    outputs: pass.outputs,
+    optimizer: settings.optimizer,
+    device: settings.device,
+  });
+  return { batch: run.batch * 2, peak: step.peakBytes };
+}
+
+function maxBatch(report: Report, again: { batch: number; peak: number } | null): number | null {
   const budget = report.budgetBytes;
-  if (budget === null || !symbolic) return null;
+  if (budget === null || !again) return null;
   const b = report.settings.batch;
   const p1 = report.totals.peakBytes;
-  const p2 = peakAtDouble();
-  const slope = (p2 - p1) / b;
+  const p2 = again.peak;
+  const slope = (p2 - p1) / (again.batch - b);
   if (!(slope > 0)) return null;
   const fixed = p1 - slope * b;
   if (fixed > budget) return 0;

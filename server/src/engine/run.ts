@@ -4,7 +4,7 @@ import { Budget, BudgetLimits, DEFAULT_LIMITS } from '../interpreter/budget';
 import { Interpreter, ModuleSource } from '../interpreter/interpreter';
 import { TorchLibrary } from '../interpreter/torch/library';
 import { bindLibrary, namedModules } from '../interpreter/torch/nn';
-import { Tracer } from '../interpreter/tracer';
+import { OpRecord, Tracer } from '../interpreter/tracer';
 import { BudgetExceeded, InstanceV, Loc, PyException, Scope, Value, args, isSubclass, tensorV } from '../interpreter/values';
 import { MODULE_CLASS } from '../interpreter/torch/nn';
 import type { AnalysisSettings, Precision } from '../report/types';
@@ -32,6 +32,15 @@ export interface RunResult {
   inputTensors: Tensor[];
   outputs: Tensor[];
   batch: number;
+  /** The forward pass at `RunOptions.againAtBatch`, when asked for and the inputs have a batch dimension. */
+  again: ForwardPass | null;
+}
+
+/** The ops one forward pass recorded, with its inputs and outputs. */
+export interface ForwardPass {
+  ops: OpRecord[];
+  inputTensors: Tensor[];
+  outputs: Tensor[];
 }
 
 /** A fatal problem: the analysis cannot produce a model or its inputs. */
@@ -63,6 +72,8 @@ export interface RunOptions {
   source: ModuleSource;
   /** Overrides the batch the inputs' symbolic dimensions bind to. */
   batchOverride?: number;
+  /** Also run forward at this batch size (the model is built once), for the largest-batch estimate. */
+  againAtBatch?: number;
   limits?: BudgetLimits;
   /** When the analysis started (an `analysisClock()` time): the time budget counts from here. */
   startedAt?: number;
@@ -156,23 +167,39 @@ export function runModel(o: RunOptions): RunResult {
     }
     if (settings.precision === 'bf16') inputs = inputs.map((i) => (i.dtype === 'float32' ? { ...i, dtype: 'bfloat16' } : i));
 
-    const inputTensors = inputs.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
-    lib.inForward = true;
-    tracer.setContext({ autocast: autocastDtype(settings.precision) });
-    let out: Value;
     const callAt = classLoc ?? top;
-    try {
-      out = interp.call(model, args(inputTensors.map(tensorV)), callAt);
-    } catch (e) {
-      if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
-      else throw e;
-    } finally {
-      tracer.setContext({ autocast: null });
-      lib.inForward = false;
+    const forward = (shapes: readonly ResolvedInput[]): ForwardPass => {
+      const firstOp = tracer.ops.length;
+      const inputTensors = shapes.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
+      lib.inForward = true;
+      tracer.setContext({ autocast: autocastDtype(settings.precision) });
+      let out: Value;
+      try {
+        out = interp.call(model, args(inputTensors.map(tensorV)), callAt);
+      } catch (e) {
+        if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
+        else throw e;
+      } finally {
+        tracer.setContext({ autocast: null });
+        lib.inForward = false;
+      }
+      return { ops: tracer.ops.slice(firstOp), inputTensors, outputs: collectTensors(out) };
+    };
+    const first = forward(inputs);
+    let again: ForwardPass | null = null;
+    if (o.againAtBatch !== undefined && inputs.some((i) => i.dims.some((d) => typeof d === 'string'))) {
+      // The same model run again on inputs of another batch size; its ops, calls and unknowns are
+      // kept apart so the report describes the first pass only.
+      const marks = { ops: tracer.ops.length, calls: lib.calls.length, unknowns: interp.unknowns.length };
+      const rebound = inputs.map((i) => ({ ...i, shape: i.dims.map((d, k) => (typeof d === 'number' ? d : i.shape[k] / effectiveBatch * o.againAtBatch!)) }));
+      again = forward(rebound);
+      tracer.ops.splice(marks.ops);
+      lib.calls.splice(marks.calls);
+      interp.unknowns.splice(marks.unknowns);
     }
     return {
-      interp, lib, tracer, model, modelClassLoc: classLoc, entry, entryGuessed, inputs, inputTensors,
-      outputs: collectTensors(out), batch: effectiveBatch,
+      interp, lib, tracer, model, modelClassLoc: classLoc, entry, entryGuessed, inputs, inputTensors: first.inputTensors,
+      outputs: first.outputs, batch: effectiveBatch, again,
     };
   } finally {
     interp.dispose();
