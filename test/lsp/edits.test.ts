@@ -166,6 +166,26 @@ describe('half-typed and broken files', { timeout: 60_000 }, () => {
     assert.equal(report?.totals.savedActivationBytes, truth.savedActivationBytes);
   });
 
+  test('while an edit leaves the model unbuildable, the last good numbers stay on their lines', async () => {
+    const uri = uriOf('keep_last_good.py');
+    await session.open(uri, original);
+    const fc1 = lineOf(original, 'self.fc1 = nn.Linear');
+    const before = (await session.inlayHints(uri))?.find((h) => h.position.line === fc1);
+    assert.ok(before, 'a hint on the fc1 line');
+    // `hidden=256` half retyped as `hidden=`: the constructor can no longer be called.
+    const line = lineOf(original, 'hidden=256');
+    const col = original.split('\n')[line].indexOf('hidden=256') + 'hidden='.length;
+    const published = await session.change(uri, [{ range: { start: { line, character: col }, end: { line, character: col + 3 } }, text: '' }]);
+    assert.ok(published.diagnostics.some((d) => String(d.message).includes('showing the last good result')), JSON.stringify(published.diagnostics));
+    const during = (await session.inlayHints(uri))?.find((h) => h.position.line === fc1);
+    assert.equal(during?.label, before.label, 'the fc1 hint keeps its numbers mid-edit');
+    const lens = (await session.codeLenses(uri))?.[0];
+    assert.match(lens?.command?.title ?? '', /^Peak .* \(last good result\)$/);
+    await session.change(uri, [{ range: { start: { line, character: col }, end: { line, character: col } }, text: '256' }]);
+    const lensAfter = (await session.codeLenses(uri))?.[0];
+    assert.doesNotMatch(lensAfter?.command?.title ?? '', /last good result/);
+  });
+
   test('after all that, the server still answers a fixture with measured numbers', async () => {
     const uri = fixtureUri('mlp.py');
     await session.openFixture('mlp.py');

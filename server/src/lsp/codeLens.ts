@@ -18,12 +18,13 @@ export function lensTitle(analysis: Analysis): string {
   const guessed = r.inputs.filter((i) => i.guessed);
   if (r.entryGuessed) title += ` (guessed entry ${r.entry})`;
   if (guessed.length) title += ` (guessed input ${guessed.map(formatInput).map((t) => t.replace(' (guessed)', '')).join(', ')})`;
+  if (analysis.stale) title += ' (last good result)';
   return title;
 }
 
 export function codeLenses(analysis: Analysis, file: string, text: LineIndex, uri: string): CodeLens[] {
   const model = analysis.model;
-  if (!model || analysis.error || !sameFile(model.file, file) || model.line < 1 || model.line > text.lineCount) return [];
+  if (!model || (analysis.error && !analysis.stale) || !sameFile(model.file, file) || model.line < 1 || model.line > text.lineCount) return [];
   return [
     {
       range: text.lineRange(model.line - 1),

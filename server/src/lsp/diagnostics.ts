@@ -27,7 +27,7 @@ export function diagnostics(analysis: Analysis, file: string, text: LineIndex): 
       severity: DiagnosticSeverity.Warning,
       source: DIAGNOSTIC_SOURCE,
       code: 'analysis-failed',
-      message: `Memlens could not analyze this file: ${analysis.error.reason}${here ? '' : ` (${analysis.error.file}:${analysis.error.line})`}`,
+      message: `Memlens could not analyze this file: ${analysis.error.reason}${here ? '' : ` (${analysis.error.file}:${analysis.error.line})`}${analysis.stale ? '; showing the last good result' : ''}`,
     });
     return out;
   }

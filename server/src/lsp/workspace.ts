@@ -56,6 +56,8 @@ export function toTextChanges(text: string, events: readonly TextDocumentContent
 export class Workspace implements SourceHost {
   private readonly documents = new Map<string, OpenDocument>();
   private readonly analyses = new Map<string, { version: number; analysis: Analysis }>();
+  /** The last analysis without a fatal error, per document, with the line count it was made for. */
+  private readonly lastGood = new Map<string, { analysis: Analysis; lineCount: number }>();
   private settingsValue: ServerSettings = resolveSettings(undefined);
 
   constructor(private readonly log: (message: string) => void) {}
@@ -68,6 +70,7 @@ export class Workspace implements SourceHost {
   set settings(s: ServerSettings) {
     this.settingsValue = s;
     this.analyses.clear();
+    this.lastGood.clear();
   }
 
   get(uri: string): OpenDocument | undefined {
@@ -106,6 +109,7 @@ export class Workspace implements SourceHost {
   close(uri: string): void {
     this.documents.get(uri)?.source.dispose();
     this.documents.delete(uri);
+    this.lastGood.delete(uri);
     this.invalidate();
   }
 
@@ -120,7 +124,14 @@ export class Workspace implements SourceHost {
     if (!doc) return null;
     const cached = this.analyses.get(uri);
     if (cached && cached.version === doc.version) return cached.analysis;
-    const analysis = analyzeSource(doc.file, doc.source, this.settingsValue.analysis, this);
+    let analysis = analyzeSource(doc.file, doc.source, this.settingsValue.analysis, this);
+    const good = this.lastGood.get(uri);
+    if (!analysis.error) this.lastGood.set(uri, { analysis, lineCount: doc.lines.lineCount });
+    else if (good && good.lineCount === doc.lines.lineCount) {
+      // Mid-edit (`width=` half typed): keep showing the last good numbers, which still sit on the
+      // same lines, alongside the problem that stops the new analysis.
+      analysis = { ...good.analysis, error: analysis.error, stale: true };
+    }
     this.analyses.set(uri, { version: doc.version, analysis });
     return analysis;
   }

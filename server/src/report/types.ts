@@ -170,4 +170,6 @@ export interface Analysis {
   error: UnknownReport | null;
   /** Milliseconds the analysis took. */
   ms: number;
+  /** True when `error` stops the current text and the numbers are the last good analysis's. */
+  stale?: boolean;
 }
