@@ -43,21 +43,32 @@ function probe(): OnnxRuntimeStatus {
   }
 }
 
-/** Logs ONNX Runtime's execution providers at activation; one error message if it cannot load. */
+/**
+ * Logs ONNX Runtime's execution providers at activation; one error message if it cannot load. In
+ * Restricted Mode nothing native is loaded (static analysis still works) until trust is granted.
+ */
 export function register(context: vscode.ExtensionContext): vscode.Disposable {
   const output = memlensOutput(context);
   let disposed = false;
-  void onnxRuntimeStatus().then((s) => {
-    if (disposed) return;
-    if (s.loaded) {
-      const providers = s.providers.map((p) => (p.bundled ? p.name : `${p.name} (not bundled)`)).join(', ');
-      output.info(`[onnxruntime] onnxruntime-node ${s.version} on ${process.platform}-${process.arch}; execution providers: ${providers}`);
-    } else {
-      output.error(`[onnxruntime] not available on ${process.platform}-${process.arch}: ${s.reason}`);
-      void vscode.window.showErrorMessage(
-        `Memlens: ONNX Runtime could not be loaded (${s.reason}). Profiling is unavailable; memory estimates still work.`,
-      );
-    }
-  });
-  return { dispose: () => { disposed = true; } };
+  const load = (): void => {
+    void onnxRuntimeStatus().then((s) => {
+      if (disposed) return;
+      if (s.loaded) {
+        const providers = s.providers.map((p) => (p.bundled ? p.name : `${p.name} (not bundled)`)).join(', ');
+        output.info(`[onnxruntime] onnxruntime-node ${s.version} on ${process.platform}-${process.arch}; execution providers: ${providers}`);
+      } else {
+        output.error(`[onnxruntime] not available on ${process.platform}-${process.arch}: ${s.reason}`);
+        void vscode.window.showErrorMessage(
+          `Memlens: ONNX Runtime could not be loaded (${s.reason}). Profiling is unavailable; memory estimates still work.`,
+        );
+      }
+    });
+  };
+  if (vscode.workspace.isTrusted) {
+    load();
+    return { dispose: () => { disposed = true; } };
+  }
+  output.info('[onnxruntime] not loaded: this workspace is in Restricted Mode (static analysis works; profiling needs a trusted workspace)');
+  const granted = vscode.workspace.onDidGrantWorkspaceTrust(load);
+  return { dispose: () => { disposed = true; granted.dispose(); } };
 }
