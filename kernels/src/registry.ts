@@ -1,6 +1,8 @@
 import { activationRules } from './activation';
+import { attentionRules } from './attention';
 import { KernelArgs } from './args';
 import { convolutionRules } from './convolution';
+import { einsumRules } from './einsum';
 import { elementwiseRules } from './elementwise';
 import { embeddingRules } from './embedding';
 import { linearRules } from './linear';
@@ -20,7 +22,9 @@ export const KERNELS: Readonly<Record<string, KernelRule>> = Object.freeze(
   Object.fromEntries(
     Object.entries({
       ...activationRules,
+      ...attentionRules,
       ...convolutionRules,
+      ...einsumRules,
       ...elementwiseRules,
       ...embeddingRules,
       ...linearRules,

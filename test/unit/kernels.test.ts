@@ -504,3 +504,54 @@ describe('kernels: constraint errors name the operator and the sizes', () => {
     });
   }
 });
+
+describe('kernels: version- and device-dependent rules (kernels/VERSIONS.md)', () => {
+  it('relu6 in place keeps a copy of its input; leaky_relu in place keeps its result (measured, 1.13 CPU)', () => {
+    const tr = tracer();
+    const x = act(tr, [2, 8]);
+    run(tr, 'relu6', { input: x, inplace: true });
+    assert.equal(savedBytes(tr), 2 * 8 * 4);
+    assert.ok(!savedActivations(tr).includes(x.storage), 'a separate copy');
+    const tr2 = tracer();
+    const y = act(tr2, [2, 8]);
+    run(tr2, 'leaky_relu', { input: y, inplace: true });
+    assert.deepEqual(savedActivations(tr2), [y.storage]);
+  });
+  it('scaled_dot_product_attention does not exist in 1.13', () => {
+    const tr = tracer();
+    const q = act(tr, [2, 4, 16, 8]);
+    assert.throws(() => run(tr, 'scaled_dot_product_attention', { query: q, key: q, value: q }), (e: unknown) => e instanceof KernelError && /PyTorch 1\.13/.test(e.message));
+  });
+  it('scaled_dot_product_attention on CUDA 2.x keeps q, k, v, out and a float32 logsumexp', () => {
+    const tr = tracer({ device: 'cuda', torch: [2, 5] });
+    const [q, k, v] = [act(tr, [2, 4, 16, 8]), act(tr, [2, 4, 16, 8]), act(tr, [2, 4, 16, 8])];
+    run(tr, 'scaled_dot_product_attention', { query: q, key: k, value: v });
+    assert.equal(savedBytes(tr), 4 * (2 * 4 * 16 * 8 * 4) + 2 * 4 * 16 * 4);
+  });
+  it('scaled_dot_product_attention on CPU 2.x (math path) keeps the L×S probabilities', () => {
+    const tr = tracer({ torch: [2, 1] });
+    const q = act(tr, [1, 2, 16, 8]);
+    run(tr, 'scaled_dot_product_attention', { query: q, key: act(tr, [1, 2, 16, 8]), value: act(tr, [1, 2, 16, 8]) });
+    assert.ok(savedBytes(tr) >= 1 * 2 * 16 * 16 * 4);
+  });
+  it('einsum refuses a label summed within one operand', () => {
+    const tr = tracer();
+    assert.throws(() => run(tr, 'einsum', { equation: 'ij,jk->i', operands: [act(tr, [2, 3]), act(tr, [3, 4])] }), /einsum: subscript 'k' is summed/);
+  });
+  it('interpolate: bilinear output size, nothing saved; bicubic on 3-D input is refused', () => {
+    const tr = tracer();
+    const out = run(tr, 'interpolate', { input: act(tr, [1, 3, 5, 7]), size: null, scale_factor: 2, mode: 'bilinear' });
+    assert.deepEqual(out.shape, [1, 3, 10, 14]);
+    assert.equal(savedBytes(tr), 0);
+    assert.throws(() => run(tr, 'interpolate', { input: act(tr, [1, 3, 5]), size: 4, mode: 'bicubic' }), /interpolate: mode 'bicubic' expects 4-D input/);
+  });
+  it('conv_transpose2d: (in-1)s - 2p + d(k-1) + output_padding + 1', () => {
+    const tr = tracer();
+    const out = run(tr, 'conv_transpose2d', { input: act(tr, [2, 4, 6, 6]), weight: param(tr, [4, 3, 3, 3]), stride: 2, padding: 1, output_padding: 1 });
+    assert.deepEqual(out.shape, [2, 3, 12, 12]);
+  });
+  it('group_norm refuses groups that do not divide the channels', () => {
+    const tr = tracer();
+    assert.throws(() => run(tr, 'group_norm', { input: act(tr, [2, 6, 4, 4]), num_groups: 4 }), /group_norm: num_groups \(4\) must divide/);
+  });
+});
