@@ -31,7 +31,7 @@ export function bindParams(interp: Interpreter, params: Node | null, fn: FuncV, 
         else if (kw.has(name)) {
           v = kw.get(name);
           kw.delete(name);
-        } else v = fn.defaults.get(name);
+        } else v = fn.defaults.get(name) ?? fn.lazyDefaults?.get(name)?.();
         if (v === undefined) throw new PyException('TypeError', `${fn.name}() missing required argument: '${name}'`, at);
         local.vars.set(name, v);
         break;

@@ -3,9 +3,11 @@ import type { Node, Tree } from '../python/parser';
 import { parsePython, syntaxRoot } from '../python/parser';
 import { Budget } from './budget';
 import { bindParams } from './binding';
+import { braceFormat, percentFormat } from './strformat';
+import { ENUM_MARKER, enumByName, enumByValue, enumMembers, enumMembersDict, isEnumClass, makeEnumMembers } from './pyenum';
 import {
-  Args, BudgetExceeded, ClassV, DictV, FALSE, FuncV, InstanceV, Loc, ModuleV, NONE, NO_KW, PyException, Scope, TRUE, UnknownV,
-  Value, args, bool, builtin, classAttr, int, isSubclass, list, mro, nativeOf, num, repr, str, tuple, typeName, unknown,
+  Args, BudgetExceeded, ClassV, DictV, FALSE, FuncV, InstanceV, Lazy, Loc, ModuleV, NONE, NO_KW, PyException, Scope, TRUE, UnknownV,
+  Value, args, bool, builtin, classAttr, int, isSubclass, lazyValue, list, moduleAttr, mro, nativeOf, num, repr, str, tuple, typeName, unknown,
 } from './values';
 
 /** Reads workspace files for imports: absolute path → text, or undefined when missing. */
@@ -55,6 +57,10 @@ export class Interpreter {
   readonly frames: { fn: FuncV; scope: Scope }[] = [];
   /** The class whose body defined each method (Python's `__class__` cell). */
   readonly methodOwner = new WeakMap<Node, ClassV>();
+  /** `instance.name` lookups running a user `__getattr__` (a hook that reads a missing attribute of itself). */
+  private readonly inGetattr = new Set<string>();
+  /** The first file loaded (the analyzed one): decides which installed packages count as its own. */
+  private entryFile: string | null = null;
   /** Trees this interpreter parsed (imported files): their nodes back the functions and classes defined there. */
   private readonly ownedTrees: Tree[] = [];
 
@@ -92,6 +98,7 @@ export class Interpreter {
     const tree = this.source.treeFor?.(absPath);
     const text = tree ? undefined : this.source.readFile(absPath);
     if (!tree && text === undefined) return undefined;
+    this.entryFile ??= absPath;
     const mod: ModuleV = { k: 'module', name, attrs: new Map() };
     this.modules.set(absPath, mod);
     if (this.loading.has(absPath)) return mod; // circular import: the partial module, as Python does
@@ -105,12 +112,16 @@ export class Interpreter {
     const errors: { line: number; reason: string }[] = [];
     if (parsed.rootNode.hasError) syntaxErrors(syntaxRoot(parsed), errors);
     for (const e of errors) this.report(e.reason, { file: absPath, line: e.line });
+    // A lazily resolved import loads its file in the middle of evaluating something else.
+    const resume = this.current;
     try {
       this.execModuleBody(syntaxRoot(parsed), scope, absPath);
     } finally {
       this.loading.delete(absPath);
+      this.current = resume;
     }
     for (const [k, v] of scope.vars) mod.attrs.set(k, v);
+    if (scope.lazy.size) mod.lazy = new Map(scope.lazy);
     moduleScopes.set(mod, scope);
     return mod;
   }
@@ -142,11 +153,21 @@ export class Interpreter {
   }
 
   private resolveImport(name: string, level: number, fromFile: string, at: Loc): Value {
+    const parts = name ? name.split('.') : [];
     if (level === 0) {
       const lib = this.lib.module(name);
       if (lib) return lib;
+      // `torch.hub`, `collections.abc`: a part of a modelled library that is not modelled is not
+      // looked for among files (it would find the installed library's own sources).
+      if (parts.length > 1 && this.lib.module(parts[0])) return this.fail(`'${name}' is not modelled; values from it are unknown`, at);
     }
-    const parts = name ? name.split('.') : [];
+    const mod = this.findModuleFile(parts, level, fromFile, name);
+    if (mod) return mod;
+    return this.fail(`unresolved import '${'.'.repeat(level)}${name}' (not a workspace file or a modelled library); values from it are unknown`, at);
+  }
+
+  /** Loads the workspace file a (relative or absolute) module name names, if there is one. */
+  private findModuleFile(parts: readonly string[], level: number, fromFile: string, name: string): ModuleV | undefined {
     const bases: string[] = [];
     if (level > 0) {
       let dir = path.dirname(fromFile);
@@ -165,12 +186,27 @@ export class Interpreter {
     for (const base of bases) {
       const stem = path.join(base, ...parts);
       for (const candidate of [`${stem}.py`, path.join(stem, '__init__.py')]) {
-        if (candidate === fromFile) continue;
+        if (candidate === fromFile || this.isOtherInstalledPackage(candidate)) continue;
         const mod = this.loadFile(candidate, name || path.basename(base));
         if (mod) return mod;
       }
     }
-    return this.fail(`unresolved import '${'.'.repeat(level)}${name}' (not a workspace file or a modelled library); values from it are unknown`, at);
+    return undefined;
+  }
+
+  /**
+   * True for a file of an installed package (under site-packages or dist-packages) other than the
+   * one the analyzed file belongs to: numpy, PIL or torch's own sources are libraries, not model
+   * code, and interpreting them would only spend the budget.
+   */
+  private isOtherInstalledPackage(file: string): boolean {
+    const pkg = installedPackage(file);
+    return pkg !== null && pkg !== (this.entryFile ? installedPackage(this.entryFile) : null);
+  }
+
+  /** A value that resolves an import when first read, reporting a failure at the import line then. */
+  private lazyImport(resolve: () => Value, at: Loc): Lazy {
+    return lazyValue(() => this.guarded(resolve), () => this.fail('circular import: the name is read while its module is still loading', at));
   }
 
   private execImport(node: Node, scope: Scope, file: string): void {
@@ -181,13 +217,17 @@ export class Interpreter {
         const full = child.text;
         const top = full.split('.')[0];
         // `import a.b` binds `a`; make sure `a.b` resolves through it.
-        const mod = this.resolveImport(full, 0, file, at);
-        if (full === top) scope.vars.set(top, mod);
-        else scope.vars.set(top, this.resolveImport(top, 0, file, at));
+        if (full === top) scope.bindLazy(top, this.lazyImport(() => this.resolveImport(full, 0, file, at), at));
+        else {
+          scope.bindLazy(top, this.lazyImport(() => {
+            this.resolveImport(full, 0, file, at);
+            return this.resolveImport(top, 0, file, at);
+          }, at));
+        }
       } else if (child.type === 'aliased_import') {
         const nameNode = child.childForFieldName('name');
         const alias = child.childForFieldName('alias');
-        if (nameNode && alias) scope.vars.set(alias.text, this.resolveImport(nameNode.text, 0, file, at));
+        if (nameNode && alias) scope.bindLazy(alias.text, this.lazyImport(() => this.resolveImport(nameNode.text, 0, file, at), at));
       }
     }
   }
@@ -203,13 +243,16 @@ export class Interpreter {
       level = prefix ? prefix.text.length : 0;
       name = modNode.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '';
     }
-    const mod = this.resolveImport(name, level, file, at);
     if (node.namedChildren.some((c) => c?.type === 'wildcard_import')) {
+      const mod = this.resolveImport(name, level, file, at);
       if (mod.k === 'module') {
-        for (const [k, v] of mod.attrs) if (!k.startsWith('_')) scope.vars.set(k, v);
+        const exported = this.exportedNames(mod, at);
+        for (const [k, v] of mod.attrs) if (exported ? exported.has(k) : !k.startsWith('_')) scope.vars.set(k, v);
+        for (const [k, f] of mod.lazy ?? []) if (exported ? exported.has(k) : !k.startsWith('_')) scope.bindLazy(k, f);
       }
       return;
     }
+    const mod = lazyValue(() => this.resolveImport(name, level, file, at), () => this.fail('circular import', at));
     for (const child of node.childrenForFieldName('name')) {
       if (!child) continue;
       let member = child.text;
@@ -218,14 +261,24 @@ export class Interpreter {
         member = child.childForFieldName('name')?.text ?? '';
         alias = child.childForFieldName('alias')?.text ?? member;
       }
-      let v: Value;
-      if (mod.k === 'unknown') v = mod;
-      else {
-        const got = this.getattrOrUndefined(mod, member, at);
-        v = got ?? this.resolveImport(name ? `${name}.${member}` : member, level, file, at);
-      }
-      scope.vars.set(alias, v);
+      scope.bindLazy(alias, this.lazyImport(() => {
+        // `from pkg import sub` where pkg/sub.py exists loads that file without running
+        // pkg/__init__.py (which often imports the whole package); else sub is an attribute of pkg.
+        const sub = (level > 0 || !this.lib.module(name)) ? this.findModuleFile([...(name ? name.split('.') : []), member], level, file, name ? `${name}.${member}` : member) : undefined;
+        if (sub) return sub;
+        const m = mod();
+        if (m.k === 'unknown') return m;
+        return this.getattrOrUndefined(m, member, at) ?? this.fail(`cannot import name '${member}' from '${'.'.repeat(level)}${name}'`, at);
+      }, at));
     }
+  }
+
+  /** A module's `__all__` as a set of names, or null when it has none. */
+  private exportedNames(mod: ModuleV, at: Loc): Set<string> | null {
+    const all = mod.attrs.get('__all__');
+    if (!all || (all.k !== 'list' && all.k !== 'tuple')) return null;
+    void at;
+    return new Set(all.items.flatMap((v) => (v.k === 'str' ? [v.v] : [])));
   }
 
   // ── statements ────────────────────────────────────────────────────────────
@@ -289,7 +342,9 @@ export class Interpreter {
       case 'raise_statement': {
         const e = node.namedChildren[0];
         const v = e ? this.evalExpr(e, scope, file) : NONE;
-        throw new PyException(v.k === 'instance' ? v.cls.name : 'Exception', repr(v), at);
+        const first = v.k === 'instance' ? v.attrs.get('args') : undefined;
+        const message = first?.k === 'tuple' && first.items[0] ? (first.items[0].k === 'str' ? first.items[0].v : repr(first.items[0])) : repr(v);
+        throw new PyException(v.k === 'instance' ? v.cls.name : v.k === 'class' ? v.name : 'Exception', message, at);
       }
       case 'assert_statement':
         return;
@@ -546,16 +601,23 @@ export class Interpreter {
 
   makeFunction(node: Node, scope: Scope, file: string, decorators: readonly string[]): FuncV {
     const defaults = new Map<string, Value>();
+    let lazyDefaults: Map<string, Lazy> | undefined;
     const params = node.childForFieldName('parameters');
     for (const p of params?.namedChildren ?? []) {
       if (!p) continue;
       if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
         const name = p.childForFieldName('name')!.text;
-        defaults.set(name, this.evalExpr(p.childForFieldName('value')!, scope, file));
+        const expr = p.childForFieldName('value')!;
+        const root = rootName(expr);
+        if (root && scope.isLazy(root)) {
+          lazyDefaults ??= new Map();
+          const at = this.loc(expr, file);
+          lazyDefaults.set(name, lazyValue(() => this.evalExpr(expr, scope, file), () => this.fail('a default value that reads itself', at)));
+        } else defaults.set(name, this.evalExpr(expr, scope, file));
       }
     }
     const name = node.type === 'lambda' ? '<lambda>' : node.childForFieldName('name')?.text ?? '?';
-    return { k: 'func', name, node, closure: scope, file, defaults, decorators };
+    return { k: 'func', name, node, closure: scope, file, defaults, lazyDefaults, decorators };
   }
 
   private makeClass(node: Node, scope: Scope, file: string, decorators: readonly string[]): ClassV {
@@ -605,10 +667,16 @@ export class Interpreter {
         else throw e;
       }
     }
+    for (const k of [...body.lazy.keys()]) body.force(k);
     for (const [k, v] of body.vars) {
       cls.attrs.set(k, v);
       if (v.k === 'func') this.methodOwner.set(v.node, cls);
     }
+    if (!cls.attrs.has('__module__')) {
+      const moduleName = (scope.globals ?? scope).lookup('__name__');
+      if (moduleName?.k === 'str') cls.attrs.set('__module__', moduleName);
+    }
+    if (isEnumClass(cls) && !cls.attrs.has(ENUM_MARKER)) makeEnumMembers(this, cls, at);
     if (decorators.some((d) => d === 'dataclass' || d.startsWith('dataclass(') || d.startsWith('dataclasses.dataclass'))) {
       const inherited = bases.flatMap((b) => b.dataclassFields ?? []);
       const all = [...inherited.filter((f) => !fields.some((g) => g.name === f.name)), ...fields];
@@ -759,6 +827,8 @@ export class Interpreter {
 
   private evalString(node: Node, scope: Scope, file: string): Value {
     if (node.type !== 'string') return this.evalExpr(node, scope, file);
+    const plain = plainString(node.text);
+    if (plain !== null) return str(plain);
     let out = '';
     for (const c of node.namedChildren) {
       if (!c) continue;
@@ -890,6 +960,7 @@ export class Interpreter {
       case 'bound':
         return this.call(fn.fn, { pos: [fn.self, ...a.pos], kw: a.kw }, at);
       case 'class':
+        if (isEnumClass(fn) && enumMembers(fn).length > 0) return enumByValue(fn, a.pos[0] ?? NONE) ?? this.raise('ValueError', `${repr(a.pos[0] ?? NONE)} is not a valid ${fn.name}`, at);
         return this.instantiate(fn, a, at);
       case 'instance': {
         const viaModule = this.lib.callModule(fn, a, at);
@@ -975,7 +1046,7 @@ export class Interpreter {
       case 'unknown':
         return obj;
       case 'module':
-        return obj.attrs.get(name);
+        return moduleAttr(obj, name);
       case 'instance': {
         const own = obj.attrs.get(name);
         if (own !== undefined) return own;
@@ -989,7 +1060,8 @@ export class Interpreter {
         const nv = native?.native.attr?.(obj, name, at);
         if (nv !== undefined) return nv;
         if (name === '__class__') return obj.cls;
-        return undefined;
+        if (name === '__dict__') return { k: 'dict', map: new Map([...obj.attrs].map(([k, v]) => [repr(str(k)), [str(k), v]])) };
+        return this.userGetattr(obj, name, at);
       }
       case 'class': {
         const ca = classAttr(obj, name);
@@ -997,7 +1069,8 @@ export class Interpreter {
           if (ca.value.k === 'func' && ca.value.decorators.includes('classmethod')) return { k: 'bound', fn: ca.value, self: obj };
           return ca.value;
         }
-        if (name === '__name__') return str(obj.name);
+        if (name === '__name__' || name === '__qualname__') return str(obj.name);
+        if (name === '__members__' && isEnumClass(obj)) return enumMembersDict(obj);
         return undefined;
       }
       case 'super': {
@@ -1006,6 +1079,13 @@ export class Interpreter {
         for (const c of order.slice(start + 1)) {
           const v = c.attrs.get(name);
           if (v !== undefined) return this.bindAttr(v, obj.self, at);
+          if (c.dataclassFields && name === '__init__') {
+            // The `__init__` @dataclass generates for c.
+            return builtin(`${c.name}.__init__`, (a, where) => {
+              if (obj.self.k === 'instance') this.initDataclass(obj.self, c, a, where);
+              return NONE;
+            });
+          }
           if (c.native && name === '__init__') {
             const native = c.native;
             return builtin(`${c.name}.__init__`, (a, where) => {
@@ -1019,6 +1099,14 @@ export class Interpreter {
           }
         }
         if (name === '__init__') return builtin('object.__init__', () => NONE);
+        if (name === '__getattr__' || name === '__getattribute__') {
+          const self = obj.self;
+          return builtin(`object.${name}`, (a, where) => {
+            const attr = a.pos[0];
+            const found = attr?.k === 'str' && name === '__getattribute__' ? this.getattrOrUndefined(self, attr.v, where) : undefined;
+            return found ?? this.raise('AttributeError', `'${typeName(self)}' object has no attribute ${attr ? repr(attr) : '?'}`, where);
+          });
+        }
         if (obj.self.k === 'instance') {
           const native = nativeOf(obj.self.cls);
           return native?.native.attr?.(obj.self, name, at);
@@ -1028,10 +1116,33 @@ export class Interpreter {
       case 'tensor':
         return this.lib.tensorAttr(obj, name, at);
       case 'func':
-        if (name === '__name__') return str(obj.name);
+        if (name === '__name__' || name === '__qualname__') return str(obj.name);
+        if (name === '__wrapped__') return obj.wrapped;
+        if (name === '__class__') return builtin('function', () => NONE);
+        if (name === '__module__') return obj.closure.lookup('__name__') ?? (obj.closure.globals ?? obj.closure).lookup('__name__');
+        return undefined;
+      case 'builtin':
+        if (name === '__name__' || name === '__qualname__') return str(obj.name.replace(/^.*\./, ''));
         return undefined;
       default:
         return builtinMethod(this, obj, name, at);
+    }
+  }
+
+  /** A class's own `__getattr__`, called for attributes found nowhere else (AttributeError: none). */
+  private userGetattr(obj: InstanceV, name: string, at: Loc): Value | undefined {
+    const hook = classAttr(obj.cls, '__getattr__');
+    if (!hook || hook.value.k !== 'func' || name.startsWith('__')) return undefined;
+    const key = `${obj.id}.${name}`;
+    if (this.inGetattr.has(key)) return undefined;
+    this.inGetattr.add(key);
+    try {
+      return this.call(hook.value, args([obj, str(name)]), at);
+    } catch (e) {
+      if (e instanceof PyException && e.type === 'AttributeError') return undefined;
+      throw e;
+    } finally {
+      this.inGetattr.delete(key);
     }
   }
 
@@ -1089,6 +1200,7 @@ export class Interpreter {
       const m = this.getattrOrUndefined(obj, '__getitem__', at);
       if (m) return this.call(m, args([idx]), at);
     }
+    if (obj.k === 'class' && isEnumClass(obj)) return enumByName(obj, idx) ?? this.raise('KeyError', repr(idx), at);
     if (obj.k === 'class' || obj.k === 'builtin') return obj; // typing generics: List[int]
     return this.fail(`'${typeName(obj)}' object is not subscriptable`, at);
   }
@@ -1200,7 +1312,10 @@ export class Interpreter {
         if (seq.k === 'str') return str(seq.v.repeat(Math.max(0, Math.min(n, this.budget.limits.sequenceLength))));
       }
     }
-    if (bare === '%' && l.k === 'str') return str(l.v);
+    if (bare === '%' && l.k === 'str') {
+      const formatted = percentFormat(l.v, r);
+      return formatted === undefined ? this.fail(`string formatting ${repr(l)} % ${repr(r)} is not modelled`, at) : str(formatted);
+    }
     if (bare === '|' && l.k === 'dict' && r.k === 'dict') return { k: 'dict', map: new Map([...l.map, ...r.map]) };
     if (l.k === 'instance') {
       const m = this.getattrOrUndefined(l, dunder(bare), at);
@@ -1307,8 +1422,15 @@ export class Interpreter {
         throw new PyException('TypeError', `'${v.cls.name}' object is not iterable`, at);
       }
       case 'unknown': return [];
+      case 'class':
+        if (isEnumClass(v)) return enumMembers(v);
+        throw new PyException('TypeError', `'type' object is not iterable`, at);
       default: throw new PyException('TypeError', `'${typeName(v)}' object is not iterable`, at);
     }
+  }
+
+  raise(type: string, message: string, at: Loc): never {
+    throw new PyException(type, message, at);
   }
 
   /** Runs a callable and returns its result, turning Python exceptions into an unknown. */
@@ -1337,7 +1459,14 @@ export class Interpreter {
     if (cls.k === 'tuple') return cls.items.some((c) => this.isInstance(v, c));
     if (cls.k !== 'class' && cls.k !== 'builtin') return undefined;
     if (cls.k === 'class') return v.k === 'instance' ? isSubclass(v.cls, cls) : v.k === 'tensor' ? cls.name === 'Tensor' || cls.name === 'Parameter' && v.t.storage.kind === 'param' : false;
-    switch (cls.name) {
+    switch (cls.name.replace(/^(typing|collections\.abc)\./, '')) {
+      case 'Sequence': return v.k === 'list' || v.k === 'tuple' || v.k === 'str';
+      case 'List': return v.k === 'list';
+      case 'Tuple': return v.k === 'tuple';
+      case 'Dict': case 'Mapping': return v.k === 'dict';
+      case 'Iterable': return v.k === 'list' || v.k === 'tuple' || v.k === 'dict' || v.k === 'str' || v.k === 'tensor';
+      case 'Callable': return ['func', 'builtin', 'bound', 'class'].includes(v.k);
+      case 'Any': return true;
       case 'int': return v.k === 'num' && v.int || v.k === 'bool';
       case 'float': return v.k === 'num' && !v.int;
       case 'bool': return v.k === 'bool';
@@ -1345,6 +1474,8 @@ export class Interpreter {
       case 'list': return v.k === 'list';
       case 'tuple': return v.k === 'tuple';
       case 'dict': return v.k === 'dict';
+      case 'function': case 'FunctionType': return v.k === 'func' || v.k === 'builtin' || v.k === 'bound';
+      case 'object': return true;
       default: return undefined;
     }
   }
@@ -1352,8 +1483,37 @@ export class Interpreter {
 
 const moduleScopes = new WeakMap<ModuleV, Scope>();
 
+/**
+ * The value of a string literal without interpolation or escapes (`"conv1"`, `'''doc'''`), read
+ * from its text without visiting its child nodes (long tables of names are common); else null.
+ */
+function plainString(text: string): string | null {
+  const m = /^([rRuUbB]{0,2})('''|"""|'|")/.exec(text);
+  if (!m) return null;
+  const q = m[2];
+  const body = text.slice(m[0].length, text.length - q.length);
+  if (!text.endsWith(q) || text.length < m[0].length + q.length) return null;
+  if (!/[rR]/.test(m[1]) && body.includes('\\')) return null;
+  return body;
+}
+
+/** `a` for `a`, `a.b.c`: the name an attribute chain starts from. */
+function rootName(expr: Node): string | null {
+  let n: Node | null = expr;
+  while (n?.type === 'attribute') n = n.childForFieldName('object');
+  return n?.type === 'identifier' ? n.text : null;
+}
+
+/** `numpy` for `.../site-packages/numpy/core/x.py`; null outside installed packages. */
+function installedPackage(file: string): string | null {
+  const parts = file.split(path.sep);
+  const i = parts.findIndex((p) => p === 'site-packages' || p === 'dist-packages');
+  if (i < 0 || i + 1 >= parts.length) return null;
+  return parts[i + 1].replace(/\.py$/, '');
+}
+
 /** Decorators modelled by what they mean (FuncV.decorators, dataclass fields), not applied as calls. */
-const STRUCTURAL_DECORATORS = ['staticmethod', 'classmethod', 'property', 'dataclass', 'dataclasses.dataclass', 'torch.no_grad', 'torch.jit.script', 'torch.jit.ignore', 'torch.jit.unused', 'torch.compile', 'abstractmethod', 'abc.abstractmethod', 'functools.wraps', 'override', 'typing.override'];
+const STRUCTURAL_DECORATORS = ['staticmethod', 'classmethod', 'property', 'dataclass', 'dataclasses.dataclass', 'torch.no_grad', 'torch.jit.script', 'torch.jit.ignore', 'torch.jit.unused', 'torch.jit._overload_method', 'torch.jit._overload', 'overload', 'typing.overload', 'torch.compile', 'abstractmethod', 'abc.abstractmethod', 'override', 'typing.override'];
 
 function decoratorNames(decorated: Node): string[] {
   return decorated.namedChildren.filter((c): c is Node => c?.type === 'decorator').map((d) => d.namedChildren[0]?.text ?? '');
@@ -1476,7 +1636,10 @@ function builtinMethod(interp: Interpreter, obj: Value, name: string, at: Loc): 
   }
   if (obj.k === 'str') {
     switch (name) {
-      case 'format': return m(() => obj);
+      case 'format': return m((a, where) => {
+        const formatted = braceFormat(obj.v, a.pos, a.kw);
+        return formatted === undefined ? interp.fail(`${repr(obj)}.format() with these arguments is not modelled`, where) : str(formatted);
+      });
       case 'lower': return m(() => str(obj.v.toLowerCase()));
       case 'upper': return m(() => str(obj.v.toUpperCase()));
       case 'strip': return m(() => str(obj.v.trim()));

@@ -44,6 +44,14 @@ export interface FuncV {
   readonly closure: Scope;
   readonly file: string;
   readonly defaults: Map<string, Value>;
+  /**
+   * Defaults whose expression reads a name imported but not yet resolved
+   * (`interpolation=InterpolationMode.BILINEAR`): evaluated at the first call that needs them,
+   * so defining a function does not load the module a default comes from.
+   */
+  readonly lazyDefaults?: Map<string, Lazy>;
+  /** Set by `functools.wraps(wrapped)`: `inspect.signature` follows it, as Python does. */
+  wrapped?: Value;
   /** Decorators we model change behaviour: 'staticmethod', 'classmethod', 'property'. */
   readonly decorators: readonly string[];
 }
@@ -102,7 +110,16 @@ export interface InstanceV {
   readonly id: number;
 }
 
-export interface ModuleV { readonly k: 'module'; readonly name: string; readonly attrs: Map<string, Value> }
+export interface ModuleV {
+  readonly k: 'module';
+  readonly name: string;
+  readonly attrs: Map<string, Value>;
+  /** Names bound by imports not yet resolved (see `Scope.lazy`); `attrs` wins over them. */
+  lazy?: Map<string, Lazy>;
+}
+
+/** A value computed when first read, once (an import is resolved when its name is first used). */
+export type Lazy = () => Value;
 export interface TensorV { readonly k: 'tensor'; readonly t: Tensor }
 export interface DtypeV { readonly k: 'dtype'; readonly v: DType }
 export interface SuperV { readonly k: 'super'; readonly cls: ClassV; readonly self: Value }
@@ -113,15 +130,75 @@ export interface UnknownV { readonly k: 'unknown'; readonly reason: string; read
 /** Variables of one Python scope; `parent` is the enclosing function's or the module's. */
 export class Scope {
   readonly vars = new Map<string, Value>();
+  /**
+   * Names bound by import statements, resolved on first read: a model file imports much it never
+   * uses for the model (weights registries, transforms, image libraries), and loading all of it
+   * would spend the time budget and report unknowns on lines that do not build the model.
+   * A later assignment to `vars` shadows an entry here; `bindLazy` drops an older `vars` entry.
+   */
+  readonly lazy = new Map<string, Lazy>();
   constructor(readonly parent: Scope | null, readonly globals: Scope | null) {}
 
   lookup(name: string): Value | undefined {
     for (let s: Scope | null = this; s; s = s.parent) {
-      const v = s.vars.get(name);
+      const v = s.vars.get(name) ?? s.force(name);
       if (v !== undefined) return v;
     }
     return undefined;
   }
+
+  /** True when `name` would resolve to an import of this scope chain that has not been read yet. */
+  isLazy(name: string): boolean {
+    for (let s: Scope | null = this; s; s = s.parent) {
+      if (s.vars.has(name)) return false;
+      if (s.lazy.has(name)) return true;
+    }
+    return this.globals !== null && this.globals !== this && this.globals.isLazy(name);
+  }
+
+  bindLazy(name: string, value: Lazy): void {
+    this.vars.delete(name);
+    this.lazy.set(name, value);
+  }
+
+  /** Resolves a lazily bound name of this scope (not its parents) into `vars`. */
+  force(name: string): Value | undefined {
+    const f = this.lazy.get(name);
+    if (!f) return undefined;
+    this.lazy.delete(name);
+    const v = f();
+    if (!this.vars.has(name)) this.vars.set(name, v);
+    return this.vars.get(name);
+  }
+}
+
+/** Memoizes `compute`; a read while it is still computing (a circular import) gets `cycle()`. */
+export function lazyValue(compute: () => Value, cycle: () => Value): Lazy {
+  let state: 'new' | 'busy' | 'done' = 'new';
+  let value: Value = NONE;
+  return () => {
+    if (state === 'done') return value;
+    if (state === 'busy') return cycle();
+    state = 'busy';
+    try {
+      value = compute();
+    } finally {
+      state = 'done';
+    }
+    return value;
+  };
+}
+
+/** A module attribute, resolving a lazily imported name on first read. */
+export function moduleAttr(mod: ModuleV, name: string): Value | undefined {
+  const v = mod.attrs.get(name);
+  if (v !== undefined) return v;
+  const f = mod.lazy?.get(name);
+  if (!f) return undefined;
+  mod.lazy!.delete(name);
+  const forced = f();
+  mod.attrs.set(name, forced);
+  return forced;
 }
 
 export const NONE: NoneV = { k: 'none' };

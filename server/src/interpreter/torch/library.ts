@@ -40,6 +40,30 @@ export class TorchLibrary implements Library {
   constructor(readonly tracer: Tracer, readonly settings: LibrarySettings) {
     this.builtins = pythonBuiltins(this);
     this.libModules = new Map([...pythonModules(this), ...buildTorchModules(this)]);
+    this.addRegistrationApis();
+  }
+
+  /**
+   * torch APIs that only register or log (API-usage logging, FX tracing leaves, ONNX export
+   * symbolics): library code calls them at import time; they change nothing a training step holds.
+   */
+  private addRegistrationApis(): void {
+    const torch = this.libModules.get('torch');
+    if (torch?.k !== 'module') return;
+    const identity = (name: string) => builtin(name, (a) => a.pos[0] ?? NONE);
+    const nothing = (name: string) => builtin(name, () => NONE);
+    const add = (dotted: string, entries: Record<string, Value>) => {
+      const short = dotted.slice('torch.'.length);
+      if (this.libModules.has(dotted) || torch.attrs.has(short.split('.')[0]) && !short.includes('.')) return;
+      const mod = this.ns(dotted, entries);
+      this.libModules.set(dotted, mod);
+      const parent = this.libModules.get(dotted.slice(0, dotted.lastIndexOf('.')));
+      if (parent?.k === 'module') parent.attrs.set(short.slice(short.lastIndexOf('.') + 1), mod);
+    };
+    add('torch._C', { _log_api_usage_once: nothing('torch._C._log_api_usage_once') });
+    add('torch.fx', { wrap: identity('torch.fx.wrap') });
+    add('torch.onnx', { register_custom_op_symbolic: nothing('torch.onnx.register_custom_op_symbolic') });
+    add('torch.onnx.symbolic_helper', { parse_args: builtin('torch.onnx.symbolic_helper.parse_args', () => identity('parse_args.<decorator>')) });
   }
 
   module(name: string): Value | undefined {

@@ -1,5 +1,7 @@
 import { Args, ClassV, DictV, Loc, NONE, PyException, Value, bool, builtin, int, list, num, repr, str, tuple, typeName } from '../values';
 import type { TorchLibrary } from './library';
+import { AUTO_MARKER, ENUM_MARKER } from '../pyenum';
+import { inspectModule } from './pyinspect';
 
 const pyClass = (name: string, bases: ClassV[] = []): ClassV => ({ k: 'class', name, bases, attrs: new Map(), loc: null });
 
@@ -168,8 +170,19 @@ export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
   def('classmethod', (a) => a.pos[0] ?? NONE);
   def('property', (a) => a.pos[0] ?? NONE);
   def('NotImplemented', () => NONE);
-  b.set('object', pyClass('object'));
+  const object = pyClass('object');
+  object.attrs.set('__getattribute__', builtin('object.__getattribute__', (a, at) => interp().getattr(a.pos[0] ?? NONE, a.pos[1]?.k === 'str' ? a.pos[1].v : '?', at)));
+  object.attrs.set('__setattr__', builtin('object.__setattr__', (a, at) => {
+    if (a.pos[1]?.k === 'str') interp().setattr(a.pos[0] ?? NONE, a.pos[1].v, a.pos[2] ?? NONE, at);
+    return NONE;
+  }));
+  b.set('object', object);
   const exc = pyClass('Exception');
+  exc.attrs.set('__init__', builtin('Exception.__init__', (a) => {
+    const [self, ...rest] = a.pos;
+    if (self?.k === 'instance') self.attrs.set('args', tuple(rest));
+    return NONE;
+  }));
   b.set('Exception', exc);
   b.set('BaseException', exc);
   for (const e of ['ValueError', 'TypeError', 'RuntimeError', 'NotImplementedError', 'KeyError', 'IndexError', 'AssertionError', 'AttributeError', 'ImportError', 'ModuleNotFoundError', 'ZeroDivisionError', 'StopIteration']) b.set(e, pyClass(e, [exc]));
@@ -216,7 +229,14 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
     if (factory) return { k: 'dict', map: new Map([['"__default_factory__"', [str('__default_factory__'), factory]]]) } as DictV;
     return a.kw.get('default') ?? NONE;
   });
-  const dataclasses = lib.ns('dataclasses', { dataclass, field, asdict: fn('asdict', (a) => a.pos[0] ?? NONE) });
+  const fieldCls = pyClass('Field');
+  const fields = fn('dataclasses.fields', (a, at) => {
+    const x = a.pos[0] ?? NONE;
+    const cls = x.k === 'class' ? x : x.k === 'instance' ? x.cls : null;
+    if (!cls?.dataclassFields) throw new PyException('TypeError', 'fields() should be called on dataclass types or instances', at);
+    return tuple(cls.dataclassFields.map((f) => ({ k: 'instance', cls: fieldCls, attrs: new Map<string, Value>([['name', str(f.name)], ['default', f.dflt ?? NONE]]), id: lib.interp.newInstanceId() })));
+  });
+  const dataclasses = lib.ns('dataclasses', { dataclass, field, fields, asdict: fn('asdict', (a) => a.pos[0] ?? NONE) });
   const typingNames = ['Optional', 'List', 'Dict', 'Tuple', 'Union', 'Any', 'Callable', 'Type', 'Sequence', 'Iterable', 'Mapping', 'Set', 'Literal', 'ClassVar', 'Final', 'TypeVar', 'Generic', 'Protocol', 'cast', 'overload', 'NamedTuple', 'TYPE_CHECKING', 'override'];
   const typing = lib.ns('typing', Object.fromEntries(typingNames.map((t) => [t, t === 'TYPE_CHECKING' ? bool(false) : t === 'cast' ? fn('cast', (a) => a.pos[1] ?? NONE) : fn(`typing.${t}`, (a) => a.pos[0] ?? NONE)])));
   const ordered = fn('OrderedDict', (a, at) => lib.interp.call(lib.builtins.get('dict')!, a, at));
@@ -226,7 +246,17 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
     if (!f) return lib.interp.fail('partial() without a function', at);
     return fn('partial', (b, where) => lib.interp.call(f, { pos: [...bound, ...b.pos], kw: new Map([...a.kw, ...b.kw]) }, where));
   });
-  const functools = lib.ns('functools', { partial, wraps: fn('wraps', () => fn('wrap', (a) => a.pos[0] ?? NONE)), reduce: fn('reduce', (a, at) => {
+  // `wraps(f)(g)`: g under f's name, remembering f (`inspect.signature` follows `__wrapped__`).
+  const wraps = fn('functools.wraps', (a) => {
+    const wrapped = a.pos[0] ?? a.kw.get('wrapped') ?? NONE;
+    return fn('functools.wraps.<decorator>', (b) => {
+      const g = b.pos[0] ?? NONE;
+      if (g.k !== 'func') return g;
+      const name = wrapped.k === 'func' || wrapped.k === 'builtin' || wrapped.k === 'class' ? wrapped.name : g.name;
+      return { ...g, name, wrapped };
+    });
+  });
+  const functools = lib.ns('functools', { partial, wraps, lru_cache: fn('lru_cache', (a) => (a.pos[0]?.k === 'func' ? a.pos[0] : fn('lru_cache', (b) => b.pos[0] ?? NONE))), cache: fn('cache', (a) => a.pos[0] ?? NONE), reduce: fn('reduce', (a, at) => {
     const items = lib.interp.iterate(a.pos[1] ?? list([]), at);
     let acc = a.pos[2] ?? items.shift() ?? NONE;
     for (const v of items) acc = lib.interp.call(a.pos[0] ?? NONE, { pos: [acc, v], kw: new Map() }, at);
@@ -235,8 +265,42 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   const warnings = lib.ns('warnings', { warn: fn('warn', () => NONE) });
   const abc = lib.ns('abc', { ABC: pyClass('ABC'), abstractmethod: fn('abstractmethod', (a) => a.pos[0] ?? NONE) });
   const logging = lib.ns('logging', { getLogger: fn('getLogger', () => lib.ns('logger', { info: fn('info', () => NONE), warning: fn('warning', () => NONE), debug: fn('debug', () => NONE) })) });
+  // copy.copy / copy.deepcopy of plain data (configs, lists, dicts); a module's copy would need its
+  // parameters cloned, which is not modelled.
+  const copyOf = (deep: boolean) => (a: Args, at: Loc): Value => {
+    const clone = (v: Value, depth: number): Value => {
+      if (depth > 32) throw new PyException('RecursionError', 'copy of a too deeply nested value', at);
+      const inner = (x: Value) => (deep ? clone(x, depth + 1) : x);
+      switch (v.k) {
+        case 'list': return list(v.items.map(inner));
+        case 'tuple': return deep ? tuple(v.items.map(inner)) : v;
+        case 'dict': return { k: 'dict', map: new Map([...v.map].map(([k, [kv, x]]) => [k, [kv, inner(x)]])) } as DictV;
+        case 'instance':
+          if (v.module) return lib.interp.fail(`copy.${deep ? 'deepcopy' : 'copy'}() of an nn.Module is not modelled`, at);
+          return { k: 'instance', cls: v.cls, attrs: new Map([...v.attrs].map(([k, x]) => [k, inner(x)])), id: lib.interp.newInstanceId() };
+        default: return v;
+      }
+    };
+    return clone(a.pos[0] ?? NONE, 0);
+  };
+  const copy = lib.ns('copy', { copy: fn('copy.copy', copyOf(false)), deepcopy: fn('copy.deepcopy', copyOf(true)) });
+  const enumBase = pyClass('Enum');
+  enumBase.attrs.set(ENUM_MARKER, bool(true));
+  const autoCls = pyClass('auto');
+  autoCls.attrs.set(AUTO_MARKER, bool(true));
+  const enumMeta = pyClass('EnumMeta');
+  const enumModule = lib.ns('enum', {
+    Enum: enumBase, IntEnum: pyClass('IntEnum', [enumBase]), Flag: pyClass('Flag', [enumBase]), IntFlag: pyClass('IntFlag', [enumBase]),
+    EnumMeta: enumMeta, EnumType: enumMeta, auto: autoCls, unique: fn('enum.unique', (a) => a.pos[0] ?? NONE),
+  });
+  const types = lib.ns('types', {
+    FunctionType: fn('FunctionType', (_a, at) => lib.interp.fail('types.FunctionType() is not modelled', at)),
+    MethodType: fn('MethodType', (a) => (a.pos[0] && a.pos[1] ? { k: 'bound', fn: a.pos[0], self: a.pos[1] } : NONE)),
+    ModuleType: pyClass('ModuleType'), SimpleNamespace: pyClass('SimpleNamespace'),
+  });
+  const sys = lib.ns('sys', { version_info: { k: 'tuple', items: [int(3), int(10), int(0)] }, maxsize: int(2 ** 53 - 1), platform: str('linux'), argv: list([]), modules: { k: 'dict', map: new Map() } as DictV });
   return new Map<string, Value>([
-    ['math', math], ['dataclasses', dataclasses], ['typing', typing], ['typing_extensions', typing], ['collections', collections],
+    ['math', math], ['copy', copy], ['enum', enumModule], ['inspect', inspectModule(lib)], ['types', types], ['sys', sys], ['dataclasses', dataclasses], ['typing', typing], ['typing_extensions', typing], ['collections', collections],
     ['functools', functools], ['warnings', warnings], ['abc', abc], ['logging', logging], ['__future__', lib.ns('__future__', {})],
   ]);
 }
