@@ -7,6 +7,10 @@ training-mode forward pass under `torch.autograd.graph.saved_tensors_hooks`, and
 NAME.truth.json next to the fixture.
 
 Regenerate with:  /usr/bin/python3 test/groundtruth/measure.py
+
+torchvision's classification models (test/fixtures/torchvision/cases.json: module, entry
+expression, input) are measured from the installed torchvision, whose files the fixture folder
+copies unmodified:  /usr/bin/python3 test/groundtruth/measure.py --torchvision [NAME...]
 """
 import glob
 import json
@@ -114,7 +118,8 @@ def make_input(spec, batch):
     return t, shape
 
 
-def measure(path):
+def build_from_directive(path):
+    """The model, inputs and metadata a fixture's `# memlens:` directive describes."""
     with open(path) as f:
         source = f.read()
     entry, batch, input_specs = parse_directive(source, path)
@@ -124,6 +129,15 @@ def measure(path):
           "__file__": os.path.abspath(path)}
     exec(compile(source, path, "exec"), ns)
     model = eval(entry, ns)
+    return model, entry, batch, input_specs, {}
+
+
+def measure(path):
+    model, entry, batch, input_specs, extra = build_from_directive(path)
+    return measure_model(path, model, entry, batch, input_specs, os.path.splitext(path)[0] + ".truth.json", extra)
+
+
+def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     model.train()
 
     inputs, input_meta = [], []
@@ -231,7 +245,7 @@ def measure(path):
         "modules": modules,
         "saved": saved,
     }
-    out_path = os.path.splitext(path)[0] + ".truth.json"
+    truth.update(extra)
     with open(out_path, "w") as f:
         json.dump(truth, f, indent=2)
         f.write("\n")
@@ -241,8 +255,49 @@ def measure(path):
     return truth
 
 
+TORCHVISION_CASES = os.path.join(FIXTURES, "torchvision", "cases.json")
+
+
+def parse_input(text):
+    """`x:float32[2,3,64,64]` (the CLI's --input syntax) as an input spec."""
+    name, _, rest = text.partition(":")
+    dtype, _, dims = rest.partition("[")
+    return {"name": name, "dtype": dtype, "dims": [d.strip() for d in dims.rstrip("]").split(",") if d.strip()]}
+
+
+def measure_torchvision(case):
+    """A torchvision model built by its entry expression in the installed torchvision's own module
+    (the fixture folder holds byte-identical copies of the files the analysis reads)."""
+    import hashlib
+    import importlib
+    import torchvision
+
+    module = importlib.import_module("torchvision.models." + case["module"])
+    with open(module.__file__, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    copy = os.path.join(FIXTURES, "torchvision", "models", case["module"] + ".py")
+    with open(copy, "rb") as f:
+        if hashlib.sha256(f.read()).hexdigest() != digest:
+            raise RuntimeError("%s differs from %s" % (copy, module.__file__))
+    torch.manual_seed(0)
+    model = eval(case["entry"], vars(module))
+    spec = parse_input(case["input"])
+    batch = int(spec["dims"][0])
+    extra = {"torchvision": torchvision.__version__, "file": "models/%s.py" % case["module"], "sha256": digest, "input": case["input"]}
+    out_path = os.path.join(FIXTURES, "torchvision", case["name"] + ".truth.json")
+    return measure_model(copy, model, case["entry"], batch, [spec], out_path, extra)
+
+
 def main(argv):
     torch.set_num_threads(1)
+    if argv[:1] == ["--torchvision"]:
+        with open(TORCHVISION_CASES) as f:
+            cases = json.load(f)
+        wanted = set(argv[1:])
+        for case in cases:
+            if not wanted or case["name"] in wanted:
+                measure_torchvision(case)
+        return
     paths = argv or sorted(p for p in glob.glob(os.path.join(FIXTURES, "*.py")))
     for p in paths:
         measure(p)
