@@ -18,11 +18,14 @@ const SETTINGS: AnalysisSettings = { ...DEFAULT_SETTINGS, device: 'cpu', torch: 
 let dir = '';
 let counter = 0;
 
-/** Writes `files` (name → text) to a fresh folder and analyzes the first one from disk. */
+/** Writes `files` (relative path → text) to a fresh folder and analyzes the first one from disk. */
 function analyze(files: Record<string, string>, settings: Partial<AnalysisSettings> = {}): Analysis {
   const sub = path.join(dir, `case${counter++}`);
   fs.mkdirSync(sub);
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(sub, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(sub, name)), { recursive: true });
+    fs.writeFileSync(path.join(sub, name), text);
+  }
   const [main] = Object.keys(files);
   const file = path.join(sub, main);
   return analyzeSource(file, files[main], { ...SETTINGS, ...settings });
@@ -560,5 +563,128 @@ if __name__ == "__main__":
     assert.equal(r4.totals.savedActivationBytes, 4 * 20 * 4);
     assert.equal(r8.totals.savedActivationBytes, 2 * r4.totals.savedActivationBytes);
     assert.equal(r8.totals.inputBytes, 2 * r4.totals.inputBytes);
+  });
+});
+
+describe('interpreter: multi-file models', () => {
+  const BLOCK = `${HEADER}WIDTH = 12
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+`;
+  const NET = (importLine: string) => `${HEADER}${importLine}
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = Block(WIDTH)
+        self.b = Block(WIDTH)
+
+    def forward(self, x):
+        return self.b(self.a(x))
+
+# memlens: entry=Net() input=x:float32[B,12] batch=2
+`;
+  // Two Linear(12, 12) blocks; each ReLU saves its output [2, 12], which the next Linear saves as input.
+  const check = (a: Analysis): void => {
+    ok(a);
+    assert.equal(a.report.totals.params, 2 * (12 * 12 + 12));
+    assert.deepEqual(a.report.layers.map((l) => l.path), ['a.fc', 'a.act', 'b.fc', 'b.act']);
+    assert.equal(a.report.totals.savedActivationBytes, 2 * 2 * 12 * 4);
+  };
+
+  it('from .unet_parts import * (relative wildcard, honouring __all__)', () => {
+    const a = analyze({
+      'model.py': NET('from .unet_parts import *'),
+      'unet_parts.py': `${BLOCK}\n__all__ = ["Block", "WIDTH"]\n`,
+    });
+    check(a);
+  });
+
+  it('from models.blocks import Block (a package folder)', () => {
+    check(analyze({ 'train.py': NET('from models.blocks import Block, WIDTH'), 'models/__init__.py': '', 'models/blocks.py': BLOCK }));
+  });
+
+  it('from models import Block: re-exported by the package __init__.py', () => {
+    check(analyze({
+      'train.py': NET('from models import Block, WIDTH'),
+      'models/__init__.py': 'from .blocks import Block, WIDTH\nfrom .unused import Thing\n',
+      'models/blocks.py': BLOCK,
+    }));
+  });
+
+  it('from ..layers.blocks import Block: two levels up, from a nested package', () => {
+    check(analyze({ 'pkg/models/net.py': NET('from ..layers.blocks import Block, WIDTH'), 'pkg/layers/__init__.py': '', 'pkg/layers/blocks.py': BLOCK }));
+  });
+
+  it('an import that is never used is not resolved, so an unresolvable one is no unknown', () => {
+    check(analyze({ 'model.py': NET('import einops\nfrom PIL import Image\nfrom blocks import Block, WIDTH'), 'blocks.py': BLOCK }));
+  });
+
+  it('a name imported from a module that fails is an unknown on the import line', () => {
+    const text = NET('from blocks import Block, WIDTH, missing') + 'm = missing\n';
+    const a = analyze({ 'model.py': text, 'blocks.py': BLOCK });
+    assert.equal(a.error, null);
+    assert.equal(a.report.totals.params, 2 * (12 * 12 + 12));
+    const line = text.split('\n').findIndex((l) => l.startsWith('from blocks')) + 1;
+    assert.deepEqual(a.report.unknowns.map((u) => [u.line, u.reason]), [[line, "cannot import name 'missing' from 'blocks'"]]);
+  });
+});
+
+describe('interpreter: library-style Python', () => {
+  it('enum members, decorators with functools.wraps and inspect.signature, %-formatted names', () => {
+    const a = ok(analyze({
+      'model.py': `${HEADER}import enum
+import functools
+import inspect
+
+
+class Width(enum.Enum):
+    SMALL = 8
+    LARGE = 16
+    DEFAULT = SMALL
+
+
+def register(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        params = inspect.signature(wrapper).parameters
+        kinds = [p.kind for p in params.values()]
+        assert kinds == [inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.VAR_KEYWORD]
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+class Stack(nn.Module):
+    def __init__(self, width, depth):
+        super().__init__()
+        for i in range(depth):
+            self.add_module("layer%d" % (i + 1), nn.Linear(width, width))
+        self.head = nn.Linear(width, Width["LARGE"].value)
+
+    def forward(self, x):
+        for name, m in self.named_children():
+            x = m(x)
+        return x
+
+
+@register
+def stack(*, width=Width.DEFAULT, **kwargs):
+    assert stack.__name__ == "stack" and Width(8) is Width.SMALL and len(list(Width)) == 2
+    return Stack(width.value, **kwargs)
+
+# memlens: entry=stack(depth=3) input=x:float32[B,8] batch=2
+`,
+    }));
+    assert.deepEqual(a.report.layers.map((l) => l.path), ['layer1', 'layer2', 'layer3', 'head']);
+    assert.equal(a.report.totals.params, 3 * (8 * 8 + 8) + 8 * 16 + 16);
   });
 });
