@@ -185,7 +185,10 @@ export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
   }));
   b.set('Exception', exc);
   b.set('BaseException', exc);
-  for (const e of ['ValueError', 'TypeError', 'RuntimeError', 'NotImplementedError', 'KeyError', 'IndexError', 'AssertionError', 'AttributeError', 'ImportError', 'ModuleNotFoundError', 'ZeroDivisionError', 'StopIteration']) b.set(e, pyClass(e, [exc]));
+  for (const e of ['ValueError', 'TypeError', 'RuntimeError', 'NotImplementedError', 'KeyError', 'IndexError', 'AssertionError', 'AttributeError', 'ImportError', 'ModuleNotFoundError', 'ZeroDivisionError', 'StopIteration', 'OSError', 'FileNotFoundError', 'OverflowError', 'RecursionError', 'LookupError', 'ArithmeticError']) b.set(e, pyClass(e, [exc]));
+  const warning = pyClass('Warning', [exc]);
+  b.set('Warning', warning);
+  for (const w of ['UserWarning', 'DeprecationWarning', 'FutureWarning', 'RuntimeWarning', 'PendingDeprecationWarning', 'SyntaxWarning']) b.set(w, pyClass(w, [warning]));
   b.set('__name__', str('__builtins__'));
   b.set('Ellipsis', str('...'));
   return b;
