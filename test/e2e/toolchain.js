@@ -74,8 +74,12 @@ function ensureToolchain() {
   const codeServerHome = path.join(codeServerPrefix, 'node_modules', 'code-server');
   once(`code-server@${CODE_SERVER_VERSION}`, path.join(codeServerPrefix, '.installed'), () => {
     fs.mkdirSync(codeServerPrefix, { recursive: true });
+    // Under `npm run test:e2e` the outer npm's settings arrive as npm_* variables; the inner npm
+    // would read them as its own config (npm_config_user_agent names node 20, and code-server's
+    // postinstall refuses it). Start from an environment without them.
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
     const env = {
-      ...process.env,
+      ...clean,
       PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}`,
       npm_config_nodedir: nodeHome,
       // Only the npm registry is reachable; the install must not try other downloads.
