@@ -36,7 +36,7 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
   const text = typeof source === 'string' ? source : source.text;
   let ownTree: Tree | null = null;
   try {
-    const tree = typeof source === 'string' ? (ownTree = parseWithin(source, startedAt + PARSE_SHARE * DEFAULT_LIMITS.ms, file)) : source.tree;
+    const tree = typeof source === 'string' ? (ownTree = parseWithin(source, startedAt + DEFAULT_LIMITS.parseMs, file)) : source.tree;
     const directive = findDirective(text);
     const run = runModel({ file, tree, settings, directive, source: host, startedAt, againAtBatch: (settings.batch ?? directive?.batch ?? 1) * 2 });
     const { report, lines } = buildReport(run, settings, file);
@@ -58,12 +58,6 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
   }
 }
 
-/**
- * Share of the time budget parsing may use: a file that takes longer to parse also takes
- * about as long again to walk once (wrapping its nodes), so stopping here keeps the whole analysis
- * within the budget.
- */
-const PARSE_SHARE = 0.5;
 
 /** Parses `text`, giving up (an AnalysisError) when the deadline (an `analysisClock()` time) passes. */
 function parseWithin(text: string, deadline: number, file: string): Tree {
@@ -73,7 +67,7 @@ function parseWithin(text: string, deadline: number, file: string): Tree {
   const tree = parser.parse(text, null, { progressCallback: cancel });
   // A cancelled parser resumes the old document on its next parse unless reset.
   if (!tree) parser.reset();
-  if (!tree) throw new AnalysisError(`the file is too large to analyze: parsing stopped after ${Math.round(PARSE_SHARE * DEFAULT_LIMITS.ms)} ms`, { file, line: 1 });
+  if (!tree) throw new AnalysisError(`the file is too large to analyze: parsing stopped after ${DEFAULT_LIMITS.parseMs} ms`, { file, line: 1 });
   return tree;
 }
 

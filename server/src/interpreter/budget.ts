@@ -12,9 +12,13 @@ export interface BudgetLimits {
   readonly ms: number;
   /** Elements a Python list/range/str may have. */
   readonly sequenceLength: number;
+  /** CPU milliseconds parsing may take before a file counts as too large to analyze. */
+  readonly parseMs: number;
 }
 
-export const DEFAULT_LIMITS: BudgetLimits = { steps: 2_000_000, depth: 80, loopIterations: 100_000, ms: 800, sequenceLength: 1_000_000 };
+// 2 s of CPU: torchvision's efficientnet (its file imports torchvision's transforms package)
+// needs ~0.75 s cold; hostile inputs are stopped far sooner by the step, depth, loop and parse limits.
+export const DEFAULT_LIMITS: BudgetLimits = { steps: 2_000_000, depth: 80, loopIterations: 100_000, ms: 2000, sequenceLength: 1_000_000, parseMs: 400 };
 
 /**
  * The clock budgets are measured on: this process's CPU time in ms. Wall time would stop a normal
