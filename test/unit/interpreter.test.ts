@@ -640,6 +640,30 @@ class Net(nn.Module):
 });
 
 describe('interpreter: library-style Python', () => {
+  it('torch.nn.functional has only what the selected release has (hasattr picks the branch)', () => {
+    const src = `${HEADER}import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.flash = hasattr(torch.nn.functional, 'scaled_dot_product_attention')
+        if self.flash != hasattr(torch, 'compile'):
+            self.broken = nn.Linear(8, 8)
+        if not self.flash:
+            self.extra = nn.Linear(8, 8)
+
+    def forward(self, x):
+        x = self.fc(x)
+        return self.extra(x) if not self.flash else x
+
+# memlens: entry=Net() input=x:float32[B,8] batch=1
+`;
+    assert.deepEqual(ok(analyze({ 'model.py': src })).report.layers.map((l) => l.path), ['fc', 'extra'], 'PyTorch 1.13: no SDPA');
+    assert.deepEqual(ok(analyze({ 'model.py': src }, { torch: '2.1' })).report.layers.map((l) => l.path), ['fc'], 'PyTorch 2.1: SDPA');
+  });
+
   it('enum members, decorators with functools.wraps and inspect.signature, %-formatted names', () => {
     const a = ok(analyze({
       'model.py': `${HEADER}import enum

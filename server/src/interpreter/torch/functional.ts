@@ -175,6 +175,20 @@ function autocast(lib: TorchLibrary): Value {
 
 const identityDecorator = (name: string): Value => builtin(name, (a) => a.pos[0] ?? NONE);
 
+/**
+ * Release that added each modelled name newer than the 1.13 catalog; under an older `--torch`
+ * the name is absent, so `hasattr(F, 'scaled_dot_product_attention')` is False as in that release.
+ */
+const ADDED_IN: Record<string, readonly [number, number]> = {
+  'torch.nn.functional.scaled_dot_product_attention': [2, 0],
+  'torch.compile': [2, 0],
+};
+
+function existsIn(version: readonly [number, number], qualified: string): boolean {
+  const since = ADDED_IN[qualified];
+  return !since || version[0] > since[0] || (version[0] === since[0] && version[1] >= since[1]);
+}
+
 /** The modelled torch namespaces, by import name. */
 export function buildTorchModules(lib: TorchLibrary): Map<string, Value> {
   const functional = new Map<string, Value>();
@@ -182,8 +196,9 @@ export function buildTorchModules(lib: TorchLibrary): Map<string, Value> {
     const k = FUNCTIONAL_KERNELS[name];
     functional.set(name, k ? kernelFunction(lib, `F.${name}`, k, sig) : unmodelled(lib, `F.${name}`));
   }
-  // Added in PyTorch 2.0, so not in the 1.13 catalog; the kernel refuses it for torch < 2.0.
-  functional.set('scaled_dot_product_attention', kernelFunction(lib, 'F.scaled_dot_product_attention', 'scaled_dot_product_attention', [
+  const version = lib.tracer.ctx.torch;
+  // Added in PyTorch 2.0, so not in the 1.13 catalog.
+  if (existsIn(version, 'torch.nn.functional.scaled_dot_product_attention')) functional.set('scaled_dot_product_attention', kernelFunction(lib, 'F.scaled_dot_product_attention', 'scaled_dot_product_attention', [
     p('query'), p('key'), p('value'), p('attn_mask', null), p('dropout_p', 0), p('is_causal', false), p('scale', null, 'keyword'),
   ]));
   const F = lib.ns('torch.nn.functional', Object.fromEntries(functional));
@@ -249,8 +264,8 @@ export function buildTorchModules(lib: TorchLibrary): Map<string, Value> {
   }));
   const jit = lib.ns('torch.jit', { script: identityDecorator('torch.jit.script'), ignore: identityDecorator('torch.jit.ignore'), unused: identityDecorator('torch.jit.unused'), is_scripting: builtin('is_scripting', () => FALSE), is_tracing: builtin('is_tracing', () => FALSE) });
   torch.attrs.set('jit', jit);
-  torch.attrs.set('compile', identityDecorator('torch.compile'));
-  torch.attrs.set('__version__', str('2.5.0'));
+  if (existsIn(version, 'torch.compile')) torch.attrs.set('compile', identityDecorator('torch.compile'));
+  torch.attrs.set('__version__', str(`${version[0]}.${version[1]}.0`));
   torch.attrs.set('nn', nn);
   torch.attrs.set('float', { k: 'dtype', v: 'float32' });
 
