@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measure ground truth for the Memlens test fixtures with real PyTorch (CPU).
 
-For every fixture (test/fixtures/*.py, or the paths given on the command line) this parses the
+For every fixture (test/fixtures/*.py, the file with the directive in each multi-file fixture
+folder test/fixtures/NAME/, or the paths given on the command line) this parses the
 `# memlens: entry=... input=NAME:DTYPE[D0,...] batch=N` directive, builds the model, runs one
 training-mode forward pass under `torch.autograd.graph.saved_tensors_hooks`, and writes
 NAME.truth.json next to the fixture.
@@ -125,9 +126,19 @@ def build_from_directive(path):
     entry, batch, input_specs = parse_directive(source, path)
 
     torch.manual_seed(0)
-    ns = {"__name__": "memlens_fixture_" + os.path.splitext(os.path.basename(path))[0],
-          "__file__": os.path.abspath(path)}
-    exec(compile(source, path, "exec"), ns)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.dirname(folder) == FIXTURES:
+        # A multi-file fixture (test/fixtures/NAME/model.py): imported as module NAME.model so that
+        # its relative imports (`from .parts import *`) resolve as they do in a package.
+        import importlib
+        if FIXTURES not in sys.path:
+            sys.path.insert(0, FIXTURES)
+        module_name = "%s.%s" % (os.path.basename(folder), os.path.splitext(os.path.basename(path))[0])
+        ns = vars(importlib.import_module(module_name))
+    else:
+        ns = {"__name__": "memlens_fixture_" + os.path.splitext(os.path.basename(path))[0],
+              "__file__": os.path.abspath(path)}
+        exec(compile(source, path, "exec"), ns)
     model = eval(entry, ns)
     return model, entry, batch, input_specs, {}
 
@@ -295,7 +306,9 @@ def main(argv):
             if not wanted or case["name"] in wanted:
                 measure_torchvision(case)
         return
-    paths = argv or sorted(p for p in glob.glob(os.path.join(FIXTURES, "*.py")))
+    # Top-level fixtures, and each multi-file fixture's entry file (the one with the directive).
+    nested = [p for p in glob.glob(os.path.join(FIXTURES, "*", "*.py")) if "# memlens:" in open(p).read()]
+    paths = argv or sorted(glob.glob(os.path.join(FIXTURES, "*.py")) + nested)
     for p in paths:
         measure(p)
 

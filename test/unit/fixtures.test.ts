@@ -23,15 +23,24 @@ interface Truth {
   modules: { path: string; kind: string; leaf: boolean; savedBytes: number; outputShape?: number[] | null }[];
 }
 
-const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.truth.json')).map((f) => f.replace('.truth.json', ''));
+/** Fixture names relative to test/fixtures, without `.py`: top-level files, then the entry file
+ * of each multi-file fixture folder (`unet/model`); torchvision's own test reads its truths. */
+function fixtureNames(): string[] {
+  const truths = (dir: string) => fs.readdirSync(path.join(FIXTURES, dir)).filter((f) => f.endsWith('.truth.json')).map((f) => path.posix.join(dir, f.replace('.truth.json', '')));
+  const folders = fs.readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'torchvision').map((d) => d.name);
+  return [...truths(''), ...folders.sort().flatMap(truths)];
+}
+
+const fixtures = fixtureNames();
 
 describe('fixtures match PyTorch 1.13 (CPU) ground truth', () => {
   before(async () => {
     await loadPythonParser();
   });
 
-  it('has at least eight fixtures', () => {
+  it('has at least eight fixtures, multi-file ones among them', () => {
     assert.ok(fixtures.length >= 8, `only ${fixtures.length} fixtures`);
+    assert.ok(fixtures.includes('unet/model'), 'the two-file U-Net (unet/model.py imports unet/unet_parts.py)');
   });
 
   for (const name of fixtures) {
