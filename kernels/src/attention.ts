@@ -2,9 +2,11 @@ import { dropout, softmax } from './activation';
 import { KernelArgs, boolArg, numArg, optNumArg, optTensorArg, tensorArg } from './args';
 import { castLowPrecision, showShape } from './common';
 import { binary } from './elementwise';
-import { matmul } from './linear';
-import { transpose } from './shapeops';
-import { Graph, KernelError, Tensor, numel } from './types';
+import { baddbmm, bmm, linear, matmul } from './linear';
+import { sum } from './reduction';
+import { broadcastShapes } from './shape';
+import { cat, chunk, contiguous, repeat, splitSizes, squeeze, transpose, unsqueeze, view } from './shapeops';
+import { Graph, KernelError, Tensor, isFloating, numel } from './types';
 
 /**
  * `F.scaled_dot_product_attention(q, k, v)` (PyTorch ≥ 2.0; q `[…, L, E]`, k `[…, S, E]`,
@@ -54,3 +56,146 @@ export const attentionRules = {
     return scaledDotProductAttention(g, tensorArg(op, a, 'query'), tensorArg(op, a, 'key'), tensorArg(op, a, 'value'), optTensorArg(op, a, 'attn_mask'), numArg(op, a, 'dropout_p', 0), boolArg(a, 'is_causal', false), optNumArg(op, a, 'scale'));
   },
 };
+
+/** Arguments of `F.multi_head_attention_forward` the engine models (torch's names, seq-first layout). */
+export interface MhaArgs {
+  /** `[L, N, E]` or unbatched `[L, E]`; key/value `[S, N, Ek]`/`[S, N, Ev]`. Identity (`q is k`) picks the packed projection. */
+  readonly query: Tensor;
+  readonly key: Tensor;
+  readonly value: Tensor;
+  readonly numHeads: number;
+  /** Packed `[3E, E]` weight, or null with `qkvWeights` (kdim/vdim ≠ embed_dim). */
+  readonly inProjWeight: Tensor | null;
+  readonly qkvWeights: readonly [Tensor, Tensor, Tensor] | null;
+  readonly inProjBias: Tensor | null;
+  readonly biasK: Tensor | null;
+  readonly biasV: Tensor | null;
+  readonly addZeroAttn: boolean;
+  readonly dropoutP: number;
+  readonly outProjWeight: Tensor;
+  readonly outProjBias: Tensor | null;
+  readonly training: boolean;
+  readonly keyPaddingMask: Tensor | null;
+  readonly needWeights: boolean;
+  readonly attnMask: Tensor | null;
+  readonly averageAttnWeights: boolean;
+}
+
+/** A tensor made from non-differentiable inputs (mask conversions, zero padding): a temporary, nothing saved. */
+function fresh(g: Graph, kind: string, inputs: readonly Tensor[], shape: readonly number[], dtype: Tensor['dtype']): Tensor {
+  return g.op({ kind, inputs, outputs: [{ shape, dtype, differentiable: false }] })[0];
+}
+
+/**
+ * `F.multi_head_attention_forward` on its math path (PyTorch 1.13 `torch/nn/functional.py`; the
+ * only path while training). Self-attention (`q is k is v`) projects once with the packed weight
+ * and `chunk(3)`s the result, so q, k and v are each copied by `.contiguous()`; otherwise q is
+ * projected alone and k/v share a `chunk(2)` (k is v) or all three are projected separately.
+ * What autograd keeps, measured on 1.13 CPU (test/fixtures/mha_block.py, transformer_lm.py): the
+ * projection inputs (a `[L·N, E]` copy when the input is a transposed batch-first view), the
+ * 8-byte scale `1/√d` of `q / √d`, the scaled q and kᵀ (`baddbmm`/`bmm`), the softmax output, the
+ * dropout noise and the dropped probabilities with v (`bmm`), the out-projection's input copy,
+ * and with `need_weights` the 8-byte `num_heads` divisor of the head average.
+ */
+export function multiHeadAttentionForward(g: Graph, a: MhaArgs): { output: Tensor; weights: Tensor | null } {
+  const op = 'multi_head_attention_forward';
+  const batched = a.query.shape.length === 3;
+  if (batched ? a.key.shape.length !== 3 || a.value.shape.length !== 3 : a.query.shape.length !== 2 || a.key.shape.length !== 2 || a.value.shape.length !== 2) {
+    throw new KernelError(op, `query, key and value must all be 3-D (batched) or 2-D (unbatched), got ${showShape(a.query.shape)}, ${showShape(a.key.shape)}, ${showShape(a.value.shape)}`);
+  }
+  const lift = (t: Tensor) => (batched ? t : unsqueeze(g, t, 1));
+  const sameQK = a.query === a.key;
+  const sameKV = a.key === a.value;
+  const query = lift(a.query);
+  const key = sameQK ? query : lift(a.key);
+  const value = sameKV ? key : lift(a.value);
+  let kpm = a.keyPaddingMask && !batched ? unsqueeze(g, a.keyPaddingMask, 0) : a.keyPaddingMask;
+  const [tgtLen, bsz, embed] = query.shape;
+  const heads = a.numHeads;
+  const headDim = Math.floor(embed / heads);
+  if (headDim * heads !== embed) throw new KernelError(op, `embed_dim ${embed} not divisible by num_heads ${heads}`);
+  if (key.shape[1] !== bsz || value.shape[1] !== bsz || key.shape[0] !== value.shape[0]) {
+    throw new KernelError(op, `key ${showShape(key.shape)} and value ${showShape(value.shape)} must match the query's batch and each other's sequence length`);
+  }
+  if (kpm && kpm.dtype !== 'bool' && !isFloating(kpm.dtype)) throw new KernelError(op, 'only bool and floating types of key_padding_mask are supported');
+
+  // In-projection.
+  let q: Tensor;
+  let k: Tensor;
+  let v: Tensor;
+  const bias3 = a.inProjBias ? chunk(g, a.inProjBias, 3, 0) : [null, null, null];
+  if (a.inProjWeight) {
+    if (a.inProjWeight.shape[0] !== 3 * embed || a.inProjWeight.shape[1] !== embed) throw new KernelError(op, `in_proj_weight ${showShape(a.inProjWeight.shape)} does not match embed_dim ${embed}`);
+    if (key.shape[2] !== embed || value.shape[2] !== embed) throw new KernelError(op, `key and value must have embed_dim ${embed} features with a packed in_proj_weight, got ${key.shape[2]} and ${value.shape[2]}`);
+    if (sameKV && sameQK) {
+      [q, k, v] = chunk(g, linear(g, query, a.inProjWeight, a.inProjBias), 3, -1);
+    } else if (sameKV) {
+      const [wq, wkv] = splitSizes(g, a.inProjWeight, [embed, 2 * embed], 0);
+      const [bq, bkv] = a.inProjBias ? splitSizes(g, a.inProjBias, [embed, 2 * embed], 0) : [null, null];
+      q = linear(g, query, wq, bq);
+      [k, v] = chunk(g, linear(g, key, wkv, bkv), 2, -1);
+    } else {
+      const [wq, wk, wv] = chunk(g, a.inProjWeight, 3, 0);
+      [q, k, v] = [linear(g, query, wq, bias3[0]), linear(g, key, wk, bias3[1]), linear(g, value, wv, bias3[2])];
+    }
+  } else if (a.qkvWeights) {
+    const [wq, wk, wv] = a.qkvWeights;
+    [q, k, v] = [linear(g, query, wq, bias3[0]), linear(g, key, wk, bias3[1]), linear(g, value, wv, bias3[2])];
+  } else {
+    throw new KernelError(op, 'needs in_proj_weight or q/k/v_proj_weight');
+  }
+
+  let mask = a.attnMask;
+  let srcLen = key.shape[0];
+  if (mask) {
+    if (mask.dtype === 'uint8') mask = fresh(g, '_to_copy', [mask], mask.shape, 'bool');
+    else if (mask.dtype !== 'bool' && !isFloating(mask.dtype)) throw new KernelError(op, `only float, byte and bool attn_mask are supported, not ${mask.dtype}`);
+    const want = mask.shape.length === 2 ? [tgtLen, srcLen] : [bsz * heads, tgtLen, srcLen];
+    if (mask.shape.length !== 2 && mask.shape.length !== 3) throw new KernelError(op, `attn_mask's dimension ${mask.shape.length} is not supported`);
+    if (mask.shape.some((d, i) => d !== want[i])) throw new KernelError(op, `the shape of the ${mask.shape.length}-D attn_mask is ${showShape(mask.shape)}, but should be ${showShape(want)}`);
+    if (mask.shape.length === 2) mask = unsqueeze(g, mask, 0);
+  }
+  const padLast = (t: Tensor | null) => (t ? fresh(g, 'constant_pad_nd', [t], [...t.shape.slice(0, -1), t.shape[t.shape.length - 1] + 1], t.dtype) : null);
+  if (a.biasK && a.biasV) {
+    k = cat(g, [k, repeat(g, a.biasK, [1, bsz, 1])], 0);
+    v = cat(g, [v, repeat(g, a.biasV, [1, bsz, 1])], 0);
+    mask = padLast(mask);
+    kpm = padLast(kpm);
+  }
+  q = transpose(g, view(g, contiguous(g, q), [tgtLen, bsz * heads, headDim]), 0, 1);
+  k = transpose(g, view(g, contiguous(g, k), [k.shape[0], bsz * heads, headDim]), 0, 1);
+  v = transpose(g, view(g, contiguous(g, v), [v.shape[0], bsz * heads, headDim]), 0, 1);
+  if (a.addZeroAttn) {
+    const zeros = fresh(g, 'zeros', [], [bsz * heads, 1, headDim], k.dtype);
+    k = cat(g, [k, zeros], 1);
+    v = cat(g, [v, zeros], 1);
+    mask = padLast(mask);
+    kpm = padLast(kpm);
+  }
+  srcLen = k.shape[1];
+  if (kpm) {
+    if (kpm.shape.length !== 2 || kpm.shape[0] !== bsz || kpm.shape[1] !== srcLen) throw new KernelError(op, `expecting key_padding_mask shape of [${bsz}, ${srcLen}], but got ${showShape(kpm.shape)}`);
+    // view → expand → reshape: a copy `[N·H, 1, S]`.
+    const expanded = fresh(g, '_reshape_copy', [kpm], [bsz * heads, 1, srcLen], kpm.dtype);
+    if (!mask) mask = expanded;
+    else mask = fresh(g, mask.dtype === 'bool' ? 'logical_or' : 'masked_fill', [mask, expanded], broadcastShapes(op, mask.shape, expanded.shape), mask.dtype);
+  }
+  if (mask && mask.dtype === 'bool') mask = fresh(g, 'masked_fill_', [mask], mask.shape, q.dtype);
+
+  const scaled = binary(g, 'div', q, Math.sqrt(headDim));
+  const kt = transpose(g, k, -2, -1);
+  let attn = mask ? baddbmm(g, mask, scaled, kt) : bmm(g, scaled, kt);
+  attn = softmax(g, '_softmax', attn, -1);
+  if (a.training && a.dropoutP > 0) attn = dropout(g, attn, a.dropoutP, true, false);
+  let out = bmm(g, attn, v);
+  out = view(g, contiguous(g, transpose(g, out, 0, 1)), [tgtLen * bsz, embed]);
+  out = view(g, linear(g, out, a.outProjWeight, a.outProjBias), [tgtLen, bsz, a.outProjWeight.shape[0]]);
+  let weights: Tensor | null = null;
+  if (a.needWeights) {
+    weights = view(g, attn, [bsz, heads, tgtLen, srcLen]);
+    if (a.averageAttnWeights) weights = binary(g, 'div', sum(g, weights, [1], false), heads);
+    if (!batched) weights = squeeze(g, weights, 0);
+  }
+  if (!batched) out = squeeze(g, out, 1);
+  return { output: out, weights };
+}

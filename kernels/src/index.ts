@@ -11,5 +11,6 @@ export { activation } from './activation';
 export { groupNorm, instanceNorm } from './normalization';
 export { chunk, split, splitSizes, stack, repeat, maskedFill } from './shapeops';
 export { rnn, RnnConfig, RnnMode, RnnResult, RnnWeights, RNN_GATES } from './recurrent';
-export { linear, matmul, bmm } from './linear';
+export { linear, matmul, bmm, baddbmm } from './linear';
+export { multiHeadAttentionForward, MhaArgs } from './attention';
 export { softmax } from './activation';

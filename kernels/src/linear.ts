@@ -1,7 +1,7 @@
 import { KernelArgs, optTensorArg, tensorArg } from './args';
 import { castLowPrecision, showShape } from './common';
 import { expand, reshape, transpose, view } from './shapeops';
-import { isContiguous } from './shape';
+import { broadcastShapes, isContiguous } from './shape';
 import { Graph, KernelError, Tensor, numel } from './types';
 
 // mm/bmm/addmm save each operand only when the *other* one needs grad (derivatives.yaml:
@@ -39,6 +39,20 @@ export function bmm(g: Graph, a: Tensor, b: Tensor): Tensor {
   const [bs, n, k] = a.shape;
   const m = b.shape[2];
   return g.op({ kind: 'bmm', inputs: [a, b], outputs: [{ shape: [bs, n, m], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * bs * n * k * m })[0];
+}
+
+/** `torch.baddbmm(input, a, b)` = input + a @ b (input broadcasts to `[b,n,m]`); input's gradient needs nothing saved. */
+export function baddbmm(g: Graph, input: Tensor, a: Tensor, b: Tensor): Tensor {
+  if (a.shape.length !== 3 || b.shape.length !== 3 || a.shape[0] !== b.shape[0] || a.shape[2] !== b.shape[1]) {
+    throw new KernelError('baddbmm', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
+  }
+  const [bs, n, k] = a.shape;
+  const m = b.shape[2];
+  const shape = [bs, n, m];
+  if (broadcastShapes('baddbmm', input.shape, shape).some((d, i) => d !== shape[i])) {
+    throw new KernelError('baddbmm', `input ${showShape(input.shape)} does not broadcast to ${showShape(shape)}`);
+  }
+  return g.op({ kind: 'baddbmm', inputs: [input, a, b], outputs: [{ shape, dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * bs * n * k * m })[0];
 }
 
 /**
@@ -120,6 +134,10 @@ export function linear(g: Graph, x0: Tensor, w0: Tensor, bias0: Tensor | null): 
 }
 
 export const linearRules = {
+  baddbmm: (g: Graph, a: KernelArgs) => {
+    const [x, m1, m2] = castLowPrecision(g, [tensorArg('baddbmm', a, 'input'), tensorArg('baddbmm', a, 'batch1'), tensorArg('baddbmm', a, 'batch2')]);
+    return baddbmm(g, x, m1, m2);
+  },
   bmm: (g: Graph, a: KernelArgs) => {
     const [x, y] = castLowPrecision(g, [tensorArg('bmm', a, 'input'), tensorArg('bmm', a, 'mat2')]);
     return bmm(g, x, y);
