@@ -1,6 +1,7 @@
 import { DType, KernelError, RNN_GATES, RnnConfig, RnnMode, RnnWeights, Tensor, rnn } from '../../../../kernels/src';
-import { Loc, NONE, Value, int, tensorV, tuple } from '../values';
+import { Args, InstanceV, Loc, NONE, Value, int, tensorV, tuple } from '../values';
 import type { TorchLibrary } from './library';
+import { TRANSFORMER_LAYERS } from './transformer';
 
 /** A layer's constructor arguments after binding against the catalogued signature. */
 export type LayerConfig = ReadonlyMap<string, Value>;
@@ -12,9 +13,21 @@ export interface LayerCall {
   readonly input: Value;
   readonly rest: readonly Value[];
   readonly training: boolean;
+  /** Every argument of the call (`input` is also `args.pos[0]`). */
+  readonly args: Args;
   param(name: string): Tensor | null;
   buffer(name: string): Tensor | null;
+  /** A registered submodule, or None. */
+  child(name: string): Value;
+  /** Calls a module or function (a submodule runs under its own name in the report). */
+  call(fn: Value, pos: readonly Value[], kw?: Record<string, Value>): Value;
   readonly at: Loc;
+}
+
+/** How a layer builds its submodules: torch.nn classes by name, and `copy.deepcopy` of a module. */
+export interface ModuleBuilder {
+  make(className: string, pos: readonly Value[], kw?: Record<string, Value>): Value;
+  clone(module: Value): Value;
 }
 
 /** How the engine models one torch.nn layer class: its parameters, buffers and forward. */
@@ -24,6 +37,10 @@ export interface LayerSpec {
   buffers?(cfg: LayerConfig): [string, number[], DType][];
   /** Attributes torch sets on the instance whose value differs from the raw argument. */
   attrs?(cfg: LayerConfig): [string, Value][];
+  /** Submodules torch's `__init__` registers, in registration order (a None value stays a plain attribute). */
+  children?(cfg: LayerConfig, build: ModuleBuilder): [string, Value][];
+  /** Attributes the class's `__setstate__` sets on a `copy.deepcopy` of an instance. */
+  deepcopied?(copy: InstanceV): [string, Value][];
   forward(call: LayerCall): Value;
 }
 
@@ -332,4 +349,5 @@ export const LAYERS: Record<string, LayerSpec> = {
   Upsample: upsample(),
   UpsamplingBilinear2d: upsample('bilinear'),
   UpsamplingNearest2d: upsample('nearest'),
+  ...TRANSFORMER_LAYERS,
 };

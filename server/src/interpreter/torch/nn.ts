@@ -3,10 +3,10 @@ import { Tensor } from '../../../../kernels/src';
 import { CatalogParam, bindCatalog } from '../binding';
 import {
   Args, ClassV, DictV, InstanceV, Loc, ModuleState, NONE, NativeClass, NoneV, PyException, TensorV, Value,
-  args, bool, builtin, int, isSubclass, list, str, tensorV, tuple,
+  args, bool, builtin, int, isSubclass, list, nativeOf, str, tensorV, tuple,
 } from '../values';
 import type { TorchLibrary } from './library';
-import { LAYERS, LayerSpec } from './layers';
+import { LAYERS, LayerSpec, ModuleBuilder } from './layers';
 
 /** Constructor signatures of torch.nn classes, generated from PyTorch (server/catalog/generate.py). */
 export const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, CatalogParam[]>;
@@ -321,7 +321,72 @@ export const MODULE_DICT: ClassV = nativeClass('ModuleDict', {
 
 // ── layers ─────────────────────────────────────────────────────────────────
 
-function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefined): ClassV {
+/** torch.nn classes that torch.nn does not export but layers build (MultiheadAttention's `out_proj`). */
+const INTERNAL_CLASSES = new Map<string, ClassV>();
+
+function moduleBuilder(at: Loc): ModuleBuilder {
+  return {
+    make: (className, pos, kw = {}) => {
+      const nn = lib().module('torch.nn');
+      const cls = INTERNAL_CLASSES.get(className) ?? (nn?.k === 'module' ? nn.attrs.get(className) : undefined);
+      if (cls?.k !== 'class') throw new Error(`nn.${className} is not available`);
+      return lib().interp.instantiate(cls, args(pos, new Map(Object.entries(kw))), at);
+    },
+    clone: (m) => (m.k === 'instance' && m.module ? cloneModule(m) : m),
+  };
+}
+
+/**
+ * `copy.deepcopy` of a module: fresh parameters and buffers of the same shapes (shared ones stay
+ * shared inside the copy), children and containers copied, other attributes kept.
+ */
+export function cloneModule(root: InstanceV): InstanceV {
+  const memo = new Map<object, Value>();
+  const cloneValue = (v: Value): Value => {
+    const done = memo.get(v.k === 'tensor' ? v.t.storage : v);
+    if (done) return done;
+    switch (v.k) {
+      case 'tensor': {
+        const { kind } = v.t.storage;
+        if (kind !== 'param' && kind !== 'buffer') return v;
+        const t = tensorV(lib().tracer.newTensor(v.t.shape, v.t.dtype, v.t.requiresGrad, kind));
+        memo.set(v.t.storage, t);
+        return t;
+      }
+      case 'list': {
+        const out = list([]);
+        memo.set(v, out);
+        out.items.push(...v.items.map(cloneValue));
+        return out;
+      }
+      case 'tuple': return tuple(v.items.map(cloneValue));
+      case 'dict': {
+        const out: DictV = { k: 'dict', map: new Map() };
+        memo.set(v, out);
+        for (const [key, [kv, x]] of v.map) out.map.set(key, [kv, cloneValue(x)]);
+        return out;
+      }
+      case 'instance': {
+        if (!v.module) return v;
+        const inst: InstanceV = { k: 'instance', cls: v.cls, attrs: new Map(), id: lib().interp.newInstanceId() };
+        memo.set(v, inst);
+        const m = v.module;
+        inst.module = { ...makeModuleState(m.created), training: m.training };
+        for (const [k, x] of v.attrs) inst.attrs.set(k, cloneValue(x));
+        for (const [k, x] of m.params) inst.module.params.set(k, cloneValue(x) as TensorV | NoneV);
+        for (const [k, x] of m.buffers) inst.module.buffers.set(k, cloneValue(x) as TensorV | NoneV);
+        for (const [k, x] of m.children) inst.module.children.set(k, cloneValue(x) as InstanceV | NoneV);
+        const native = nativeOf(v.cls);
+        for (const [k, x] of (native && LAYERS[native.owner.name]?.deepcopied?.(inst)) || []) inst.attrs.set(k, x);
+        return inst;
+      }
+      default: return v;
+    }
+  };
+  return cloneValue(root) as InstanceV;
+}
+
+function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefined, bases: ClassV[] = [MODULE_CLASS]): ClassV {
   return nativeClass(name, {
     init: (self, a, at) => {
       const cfg = bindCatalog(`nn.${name}`, sig, a, at);
@@ -335,8 +400,12 @@ function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefin
         for (const [k, v] of spec.attrs?.(cfg) ?? []) self.attrs.set(k, v);
         for (const [pname, shape] of spec.params?.(cfg) ?? []) self.module!.params.set(pname, shape ? tensorV(lib().newParameter(shape)) : NONE);
         for (const [bname, shape, dtype] of spec.buffers?.(cfg) ?? []) self.module!.buffers.set(bname, tensorV(lib().newBuffer(shape, dtype)));
+        for (const [cname, child] of spec.children?.(cfg, moduleBuilder(at)) ?? []) {
+          if (child.k === 'instance' && child.module) self.module!.children.set(cname, child);
+          else self.attrs.set(cname, child);
+        }
         // torch keeps `bias` etc. as parameters, not as the constructor flag of the same name.
-        for (const key of [...self.module!.params.keys(), ...self.module!.buffers.keys()]) self.attrs.delete(key);
+        for (const key of [...self.module!.params.keys(), ...self.module!.buffers.keys(), ...self.module!.children.keys()]) self.attrs.delete(key);
       } catch (e) {
         if (e instanceof PyException) throw e;
         throw new PyException('ValueError', `nn.${name}: ${(e as Error).message}`, at);
@@ -350,13 +419,15 @@ function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefin
       const m = self.module!;
       const input = a.pos[0] ?? a.kw.get('input') ?? NONE;
       return spec.forward({
-        lib: lib(), cfg, input, rest: a.pos.slice(1), training: m.training, at,
+        lib: lib(), cfg, input, rest: a.pos.slice(1), args: a, training: m.training, at,
         param: (p) => { const v = m.params.get(p); return v?.k === 'tensor' ? v.t : null; },
         buffer: (b) => { const v = m.buffers.get(b); return v?.k === 'tensor' ? v.t : null; },
+        child: (c) => m.children.get(c) ?? NONE,
+        call: (fn, pos, kw = {}) => lib().interp.call(fn, args(pos, new Map(Object.entries(kw))), at),
       });
     },
     attr: (self, attrName) => moduleMethod(self, attrName),
-  }, [MODULE_CLASS]);
+  }, bases);
 }
 
 /** `nn.Parameter(data, requires_grad=True)`. */
@@ -369,6 +440,16 @@ export const PARAMETER = builtin('Parameter', (a, at) => {
   return tensorV(t);
 });
 
+/** `nn.Transformer.generate_square_subsequent_mask(sz)`: `triu(full((sz, sz), -inf), diagonal=1)`, float32. */
+const SQUARE_SUBSEQUENT_MASK = builtin('Transformer.generate_square_subsequent_mask', (a, at) => {
+  const sz = a.pos[0] ?? a.kw.get('sz');
+  if (sz?.k === 'unknown') return sz;
+  if (sz?.k !== 'num' || !sz.int) return lib().interp.fail('generate_square_subsequent_mask(sz) needs a constant int size', at);
+  const full = lib().factory([sz.v, sz.v], 'float32');
+  if (!lib().inForward || full.k !== 'tensor') return full;
+  return tensorV(lib().tracer.op({ kind: 'triu', inputs: [full.t], outputs: [{ shape: full.t.shape, dtype: 'float32' }] })[0]);
+});
+
 /** All torch.nn classes: modelled layers, containers, and catalogued-but-unmodelled ones. */
 export function nnClasses(): Map<string, Value> {
   const out = new Map<string, Value>();
@@ -376,6 +457,9 @@ export function nnClasses(): Map<string, Value> {
     if (name === 'Module' || name === 'Sequential' || name === 'ModuleList' || name === 'ModuleDict') continue;
     out.set(name, layerClass(name, sig, LAYERS[name]));
   }
+  const linear = out.get('Linear') as ClassV;
+  INTERNAL_CLASSES.set('NonDynamicallyQuantizableLinear', layerClass('NonDynamicallyQuantizableLinear', MODULE_SIGNATURES.Linear, LAYERS.Linear, [linear]));
+  (out.get('Transformer') as ClassV).attrs.set('generate_square_subsequent_mask', SQUARE_SUBSEQUENT_MASK);
   out.set('Module', MODULE_CLASS);
   out.set('Sequential', SEQUENTIAL);
   out.set('ModuleList', MODULE_LIST);

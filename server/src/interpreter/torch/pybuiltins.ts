@@ -1,6 +1,7 @@
 import { Args, ClassV, DictV, Loc, NONE, PyException, Value, bool, builtin, int, list, num, repr, str, tuple, typeName } from '../values';
 import type { TorchLibrary } from './library';
 import { AUTO_MARKER, ENUM_MARKER } from '../pyenum';
+import { cloneModule } from './nn';
 import { inspectModule } from './pyinspect';
 
 const pyClass = (name: string, bases: ClassV[] = []): ClassV => ({ k: 'class', name, bases, attrs: new Map(), loc: null });
@@ -268,8 +269,8 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   const warnings = lib.ns('warnings', { warn: fn('warn', () => NONE) });
   const abc = lib.ns('abc', { ABC: pyClass('ABC'), abstractmethod: fn('abstractmethod', (a) => a.pos[0] ?? NONE) });
   const logging = lib.ns('logging', { getLogger: fn('getLogger', () => lib.ns('logger', { info: fn('info', () => NONE), warning: fn('warning', () => NONE), debug: fn('debug', () => NONE) })) });
-  // copy.copy / copy.deepcopy of plain data (configs, lists, dicts); a module's copy would need its
-  // parameters cloned, which is not modelled.
+  // copy.copy / copy.deepcopy of plain data (configs, lists, dicts); a module's deep copy gets fresh
+  // parameters (nn.ts cloneModule).
   const copyOf = (deep: boolean) => (a: Args, at: Loc): Value => {
     const clone = (v: Value, depth: number): Value => {
       if (depth > 32) throw new PyException('RecursionError', 'copy of a too deeply nested value', at);
@@ -279,7 +280,7 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
         case 'tuple': return deep ? tuple(v.items.map(inner)) : v;
         case 'dict': return { k: 'dict', map: new Map([...v.map].map(([k, [kv, x]]) => [k, [kv, inner(x)]])) } as DictV;
         case 'instance':
-          if (v.module) return lib.interp.fail(`copy.${deep ? 'deepcopy' : 'copy'}() of an nn.Module is not modelled`, at);
+          if (v.module) return deep ? cloneModule(v) : lib.interp.fail('copy.copy() of an nn.Module is not modelled', at);
           return { k: 'instance', cls: v.cls, attrs: new Map([...v.attrs].map(([k, x]) => [k, inner(x)])), id: lib.interp.newInstanceId() };
         default: return v;
       }
