@@ -111,6 +111,10 @@ const METHODS: Record<string, Method> = {
   mm: kernelMethod('mm', ['mat2']),
   mul: (lib, x, a, at) => tensorBinary(lib, '*', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
   mul_: (lib, x, a, at) => tensorBinary(lib, '*=', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
+  new_empty: newFactory(),
+  new_full: newFactory(true),
+  new_ones: newFactory(),
+  new_zeros: newFactory(),
   normal_: (_l, x) => x,
   numel: (_l, x) => int(x.t.shape.reduce((p, d) => p * d, 1)),
   permute: kernelMethod('permute', [], 'dims'),
@@ -168,6 +172,18 @@ const METHODS: Record<string, Method> = {
   },
   zero_: (_l, x) => x,
 };
+
+/** `x.new_zeros(*size, dtype=None)` and friends: a fresh tensor with x's dtype unless told otherwise. */
+function newFactory(withFill = false): Method {
+  return (lib, x, a, at) => {
+    const sizeArgs = withFill ? a.pos.slice(0, 1) : a.pos;
+    const shape = shapeFrom(sizeArgs.length ? sizeArgs : [a.kw.get('size') ?? tuple([])], at);
+    if (!Array.isArray(shape)) return shape;
+    const d = a.kw.get('dtype');
+    const rg = a.kw.get('requires_grad');
+    return lib.factory(shape, d?.k === 'dtype' ? d.v : x.t.dtype, rg?.k === 'bool' && rg.v);
+  };
+}
 
 /** Attributes and methods of a tensor value. */
 export function tensorAttr(lib: TorchLibrary, x: TensorV, name: string, at: Loc): Value | undefined {
