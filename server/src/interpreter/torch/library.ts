@@ -5,6 +5,7 @@ import {
   Args, InstanceV, Loc, ModuleV, NONE, Value, builtin, classAttr, mro, nativeOf, tensorV, unknown,
 } from '../values';
 import { UnknownArgument, toKernel } from './convert';
+import { einopsModules } from './einops';
 import { buildTorchModules } from './functional';
 import { MODULE_CLASS, makeModuleState, moduleGetattr, moduleSetattr } from './nn';
 import { pythonBuiltins, pythonModules } from './pybuiltins';
@@ -39,7 +40,7 @@ export class TorchLibrary implements Library {
 
   constructor(readonly tracer: Tracer, readonly settings: LibrarySettings) {
     this.builtins = pythonBuiltins(this);
-    this.libModules = new Map([...pythonModules(this), ...buildTorchModules(this)]);
+    this.libModules = new Map([...pythonModules(this), ...buildTorchModules(this), ...einopsModules(this)]);
     this.addRegistrationApis();
   }
 
