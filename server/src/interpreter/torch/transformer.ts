@@ -5,7 +5,7 @@
 // only without grad, where nothing is saved (kernels/VERSIONS.md).
 import { KernelError, Tensor, multiHeadAttentionForward, transpose } from '../../../../kernels/src';
 import { NONE, PyException, Value, bool, int, list, num, str, tensorV, tuple } from '../values';
-import type { LayerCall, LayerConfig, LayerSpec } from './layers';
+import type { LayerCall, LayerConfig, LayerSpec, ModuleBuilder } from './layers';
 
 const intOf = (cfg: LayerConfig, name: string): number => {
   const v = cfg.get(name);
@@ -30,6 +30,7 @@ function bindForward(c: LayerCall, op: string, names: readonly string[], require
   return out;
 }
 
+const numOf = (v: Value | undefined): number => (v?.k === 'num' ? v.v : 0);
 const optTensor = (v: Value | undefined): Tensor | null => (v?.k === 'tensor' ? v.t : null);
 const firstUnknown = (vs: Iterable<Value>): Value | undefined => [...vs].find((v) => v.k === 'unknown');
 
@@ -67,7 +68,10 @@ const multiheadAttention: LayerSpec = {
     const { embed, kdim, vdim, packed } = mhaDims(cfg);
     return [['kdim', int(kdim)], ['vdim', int(vdim)], ['_qkv_same_embed_dim', bool(packed)], ['head_dim', int(embed / intOf(cfg, 'num_heads'))]];
   },
-  children: (cfg, build) => [['out_proj', build.make('NonDynamicallyQuantizableLinear', [int(mhaDims(cfg).embed), int(mhaDims(cfg).embed)], { bias: bool(isTrue(cfg.get('bias'))) })]],
+  children: (cfg, build) => {
+    const e = int(mhaDims(cfg).embed);
+    return [['out_proj', build.make('NonDynamicallyQuantizableLinear', [e, e], { bias: bool(isTrue(cfg.get('bias'))) })]];
+  },
   forward: (c) => {
     const a = bindForward(c, 'MultiheadAttention', ['query', 'key', 'value', 'key_padding_mask', 'need_weights', 'attn_mask', 'average_attn_weights'], 3);
     const unknownArg = firstUnknown(a.values());
@@ -92,7 +96,7 @@ const multiheadAttention: LayerSpec = {
         inProjWeight: packed ? c.param('in_proj_weight') : null,
         qkvWeights: packed ? null : [c.param('q_proj_weight')!, c.param('k_proj_weight')!, c.param('v_proj_weight')!],
         inProjBias: c.param('in_proj_bias'), biasK: c.param('bias_k'), biasV: c.param('bias_v'),
-        addZeroAttn: isTrue(c.cfg.get('add_zero_attn')), dropoutP: c.cfg.get('dropout')?.k === 'num' ? (c.cfg.get('dropout') as { v: number }).v : 0,
+        addZeroAttn: isTrue(c.cfg.get('add_zero_attn')), dropoutP: numOf(c.cfg.get('dropout')),
         outProjWeight: outW, outProjBias: paramOf(outProj, 'bias'), training: c.training,
         keyPaddingMask: optTensor(a.get('key_padding_mask')), needWeights: needWeights === undefined || isTrue(needWeights),
         attnMask: optTensor(a.get('attn_mask')), averageAttnWeights: a.get('average_attn_weights') === undefined || isTrue(a.get('average_attn_weights')),
@@ -114,7 +118,7 @@ function checkActivation(cfg: LayerConfig): void {
   if (act?.k === 'str' && act.v !== 'relu' && act.v !== 'gelu') throw new Error(`activation should be relu/gelu, not ${act.v}`);
 }
 
-function layerChildren(cfg: LayerConfig, build: Parameters<NonNullable<LayerSpec['children']>>[1], attentions: string[], norms: number): [string, Value][] {
+function layerChildren(cfg: LayerConfig, build: ModuleBuilder, attentions: string[], norms: number): [string, Value][] {
   checkActivation(cfg);
   const [d, ff, p, eps] = [cfg.get('d_model')!, cfg.get('dim_feedforward')!, cfg.get('dropout')!, cfg.get('layer_norm_eps')!];
   const out: [string, Value][] = attentions.map((name) => [name, build.make('MultiheadAttention', [d, cfg.get('nhead')!], { dropout: p, batch_first: cfg.get('batch_first')! })]);
@@ -203,7 +207,7 @@ const decoderLayer: LayerSpec = {
 // ── stacks ─────────────────────────────────────────────────────────────────
 
 /** `_get_clones(layer, N)`: a ModuleList `layers` of deep copies, then the optional final `norm`. */
-function stackChildren(cfg: LayerConfig, build: Parameters<NonNullable<LayerSpec['children']>>[1], layerArg: string): [string, Value][] {
+function stackChildren(cfg: LayerConfig, build: ModuleBuilder, layerArg: string): [string, Value][] {
   const layer = cfg.get(layerArg);
   if (layer?.k !== 'instance' || !layer.module) throw new Error(`${layerArg} must be a module`);
   const copies = Array.from({ length: intOf(cfg, 'num_layers') }, () => build.clone(layer));
