@@ -1,5 +1,6 @@
 // A model that imports a block class from a sibling file: the server reads the sibling from its
-// open (unsaved) editor first, else from disk, and an edit to the sibling changes the model's answers.
+// open (unsaved) editor first, else from disk, and an edit to the sibling changes the model's answers
+// and re-publishes the model's diagnostics.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { overBudgetMessage } from '../../server/src/lsp/diagnostics';
 import type { Report } from '../../server/src/report/types';
 import { CLI, TRUTH_SETTINGS } from '../fixtures';
 import { LspSession, markdown, tableValues } from './session';
@@ -93,5 +95,44 @@ describe('imports from the same folder', { timeout: 60_000 }, () => {
     const fc = unsaved.layers.find((l) => l.path === 'block1.fc');
     assert.ok(fc);
     assert.ok(tableValues(md, 'params').includes(fc.params.toLocaleString('en-US')), md);
+  });
+});
+
+describe('an edit to an imported file re-publishes the importer', { timeout: 60_000 }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-importers-'));
+  const modelUri = pathToFileURL(path.join(dir, 'model.py')).toString();
+  const blocksUri = pathToFileURL(path.join(dir, 'blocks.py')).toString();
+  const WIDER = BLOCKS.replace('nn.Linear(width, width)', 'nn.Sequential(nn.Linear(width, 4 * width), nn.Linear(4 * width, width))');
+  const BUDGET = 1024;
+  let session: LspSession;
+
+  before(async () => {
+    fs.writeFileSync(path.join(dir, 'blocks.py'), BLOCKS);
+    fs.writeFileSync(path.join(dir, 'model.py'), MODEL);
+    session = await LspSession.start({ settings: { ...TRUTH_SETTINGS, budget: `${BUDGET}B` } });
+  });
+  after(() => session.stop());
+
+  test("the model's over-budget diagnostic follows an edit of blocks.py without touching model.py", async () => {
+    const before = cliReport(BLOCKS);
+    const wider = cliReport(WIDER);
+    const expected = (r: Report) => overBudgetMessage(r.totals.peakBytes, r.totals.peakPhase, BUDGET);
+    assert.notEqual(expected(wider), expected(before), 'the edit must change the published numbers');
+
+    const first = await session.open(modelUri, MODEL);
+    assert.deepEqual(first.diagnostics.map((d) => d.message), [expected(before)]);
+    await session.open(blocksUri, BLOCKS);
+
+    const republished = session.nextDiagnostics(modelUri, (p) => p.diagnostics.some((d) => d.message === expected(wider)));
+    const line = BLOCKS.split('\n').findIndex((l) => l.includes('nn.Linear(width, width)'));
+    const start = BLOCKS.split('\n')[line].indexOf('nn.Linear(width, width)');
+    await session.change(blocksUri, [{ range: { start: { line, character: start }, end: { line, character: start + 'nn.Linear(width, width)'.length } }, text: 'nn.Sequential(nn.Linear(width, 4 * width), nn.Linear(4 * width, width))' }]);
+    const p = await republished;
+    assert.deepEqual(p.diagnostics.map((d) => d.message), [expected(wider)]);
+
+    // Closing the editor reverts the model to the file on disk, and that is published too.
+    const reverted = session.nextDiagnostics(modelUri, (d) => d.diagnostics.some((x) => x.message === expected(before)));
+    await session.connection.sendNotification('textDocument/didClose', { textDocument: { uri: blocksUri } });
+    assert.deepEqual((await reverted).diagnostics.map((d) => d.message), [expected(before)]);
   });
 });

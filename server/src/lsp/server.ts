@@ -80,6 +80,12 @@ export function bindServer(connection: Connection): void {
     }));
   }
 
+  /** Publishes `uri` and every open document that imports it (their numbers depend on its text). */
+  function schedulePublishWithImporters(uri: string): void {
+    schedulePublish(uri);
+    for (const importer of workspace.importers(uri)) schedulePublish(importer);
+  }
+
   function applySettings(settings: ServerSettings): void {
     for (const p of settings.problems) log(p);
     workspace.settings = settings;
@@ -127,20 +133,23 @@ export function bindServer(connection: Connection): void {
   connection.onDidOpenTextDocument(
     guard('didOpen', undefined, ({ textDocument: d }) => {
       workspace.open(d.uri, d.text, d.version);
-      schedulePublish(d.uri);
+      schedulePublishWithImporters(d.uri);
     }),
   );
 
   connection.onDidChangeTextDocument(
     guard('didChange', undefined, ({ textDocument: d, contentChanges }) => {
-      if (workspace.change(d.uri, d.version ?? 0, contentChanges)) schedulePublish(d.uri);
+      if (workspace.change(d.uri, d.version ?? 0, contentChanges)) schedulePublishWithImporters(d.uri);
     }),
   );
 
   connection.onDidCloseTextDocument(
     guard('didClose', undefined, ({ textDocument: d }) => {
+      // Importers read the file from disk again once its editor closes.
+      const importers = workspace.importers(d.uri);
       workspace.close(d.uri);
       void connection.sendDiagnostics({ uri: d.uri, diagnostics: [] });
+      for (const importer of importers) schedulePublish(importer);
     }),
   );
 

@@ -59,6 +59,10 @@ export class Workspace implements SourceHost {
   /** The last analysis without a fatal error, per document, with the line count it was made for. */
   private readonly lastGood = new Map<string, { analysis: Analysis; lineCount: number }>();
   private settingsValue: ServerSettings = resolveSettings(undefined);
+  /** Files each document's latest analysis read through readFile (its imports), by uri. */
+  private readonly imports = new Map<string, Set<string>>();
+  /** Collects readFile paths while an analysis runs. */
+  private reading: Set<string> | null = null;
 
   constructor(private readonly log: (message: string) => void) {}
 
@@ -110,6 +114,7 @@ export class Workspace implements SourceHost {
     this.documents.get(uri)?.source.dispose();
     this.documents.delete(uri);
     this.lastGood.delete(uri);
+    this.imports.delete(uri);
     this.invalidate();
   }
 
@@ -124,7 +129,15 @@ export class Workspace implements SourceHost {
     if (!doc) return null;
     const cached = this.analyses.get(uri);
     if (cached && cached.version === doc.version) return cached.analysis;
-    let analysis = analyzeSource(doc.file, doc.source, this.settingsValue.analysis, this);
+    const read = new Set<string>();
+    this.reading = read;
+    let analysis: Analysis;
+    try {
+      analysis = analyzeSource(doc.file, doc.source, this.settingsValue.analysis, this);
+    } finally {
+      this.reading = null;
+    }
+    this.imports.set(uri, read);
     const good = this.lastGood.get(uri);
     if (!analysis.error) this.lastGood.set(uri, { analysis, lineCount: doc.lines.lineCount });
     else if (good && good.lineCount === doc.lines.lineCount) {
@@ -136,9 +149,21 @@ export class Workspace implements SourceHost {
     return analysis;
   }
 
+  /**
+   * Open documents whose latest analysis read `uri`'s file (imported it, directly or through
+   * another file): an edit to `uri` changes their results too.
+   */
+  importers(uri: string): string[] {
+    const doc = this.documents.get(uri);
+    if (!doc) return [];
+    const file = path.resolve(doc.file);
+    return [...this.imports].filter(([other, read]) => other !== uri && this.documents.has(other) && read.has(file)).map(([other]) => other);
+  }
+
   /** SourceHost: imported files come from open editors first, else from disk. */
   readFile(absPath: string): string | undefined {
     const wanted = path.resolve(absPath);
+    this.reading?.add(wanted);
     for (const doc of this.documents.values()) if (path.resolve(doc.file) === wanted) return doc.source.text;
     try {
       return fs.readFileSync(wanted, 'utf8');
