@@ -3,6 +3,17 @@ import { castLowPrecision, showShape } from './common';
 import { tupleN, windowOut } from './shape';
 import { Graph, KernelError, Tensor, numel } from './types';
 
+/** Autocast-cast operands of an N-d (transposed) convolution, checked, with the input seen as batched. */
+function convOperands(g: Graph, op: string, n: number, x0: Tensor, w0: Tensor, bias0: Tensor | null) {
+  const [x, w, ...rest] = castLowPrecision(g, bias0 ? [x0, w0, bias0] : [x0, w0]);
+  const batched = x.shape.length === n + 2;
+  if (!batched && x.shape.length !== n + 1) {
+    throw new KernelError(op, `expected ${n + 1}-D (unbatched) or ${n + 2}-D (batched) input, got shape ${showShape(x.shape)}`);
+  }
+  if (w.shape.length !== n + 2) throw new KernelError(op, `weight must be ${n + 2}-D, got ${showShape(w.shape)}`);
+  return { x, w, bias: rest[0] ?? null, batched, inShape: batched ? x.shape : [1, ...x.shape] };
+}
+
 /**
  * N-d convolution (`F.conv1d/2d/3d`). Autograd's `ConvolutionBackward0` saves the input and the
  * weight (derivatives.yaml `convolution`); the weight is a parameter, so only the input costs
@@ -10,14 +21,7 @@ import { Graph, KernelError, Tensor, numel } from './types';
  */
 export function convolution(g: Graph, n: number, x0: Tensor, w0: Tensor, bias0: Tensor | null, stride: number | number[], padding: number | number[] | string, dilation: number | number[], groups: number): Tensor {
   const op = `conv${n}d`;
-  const [x, w, ...rest] = castLowPrecision(g, bias0 ? [x0, w0, bias0] : [x0, w0]);
-  const bias = rest[0] ?? null;
-  const batched = x.shape.length === n + 2;
-  if (!batched && x.shape.length !== n + 1) {
-    throw new KernelError(op, `expected ${n + 1}-D (unbatched) or ${n + 2}-D (batched) input, got shape ${showShape(x.shape)}`);
-  }
-  if (w.shape.length !== n + 2) throw new KernelError(op, `weight must be ${n + 2}-D, got ${showShape(w.shape)}`);
-  const inShape = batched ? x.shape : [1, ...x.shape];
+  const { x, w, bias, batched, inShape } = convOperands(g, op, n, x0, w0, bias0);
   const cin = inShape[1];
   const cout = w.shape[0];
   if (cin !== w.shape[1] * groups) {
@@ -55,14 +59,7 @@ export function convolution(g: Graph, n: number, x0: Tensor, w0: Tensor, bias0: 
  */
 export function convTranspose(g: Graph, n: number, x0: Tensor, w0: Tensor, bias0: Tensor | null, stride: number | number[], padding: number | number[], outputPadding: number | number[], groups: number, dilation: number | number[]): Tensor {
   const op = `conv_transpose${n}d`;
-  const [x, w, ...rest] = castLowPrecision(g, bias0 ? [x0, w0, bias0] : [x0, w0]);
-  const bias = rest[0] ?? null;
-  const batched = x.shape.length === n + 2;
-  if (!batched && x.shape.length !== n + 1) {
-    throw new KernelError(op, `expected ${n + 1}-D (unbatched) or ${n + 2}-D (batched) input, got shape ${showShape(x.shape)}`);
-  }
-  if (w.shape.length !== n + 2) throw new KernelError(op, `weight must be ${n + 2}-D, got ${showShape(w.shape)}`);
-  const inShape = batched ? x.shape : [1, ...x.shape];
+  const { x, w, bias, batched, inShape } = convOperands(g, op, n, x0, w0, bias0);
   const cin = inShape[1];
   if (cin !== w.shape[0]) throw new KernelError(op, `expected input with ${w.shape[0]} channels (weight ${showShape(w.shape)}), got ${cin} (input ${showShape(x.shape)})`);
   const cout = w.shape[1] * groups;

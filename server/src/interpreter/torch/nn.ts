@@ -102,31 +102,28 @@ export function namedModules(root: InstanceV, prefix = ''): [string, InstanceV][
   return out;
 }
 
-/** `named_parameters()`: each parameter tensor once (tied weights count once). */
-export function namedParameters(root: InstanceV): [string, Tensor][] {
+/** Each tensor of one registry (parameters or buffers) once, named like torch (tied weights count once). */
+function namedTensors(root: InstanceV, registry: 'params' | 'buffers'): [string, Tensor][] {
   const out: [string, Tensor][] = [];
   const seen = new Set<number>();
   for (const [path, m] of namedModules(root)) {
-    for (const [name, p] of m.module!.params) {
-      if (p.k !== 'tensor' || seen.has(p.t.storage.id)) continue;
-      seen.add(p.t.storage.id);
-      out.push([path ? `${path}.${name}` : name, p.t]);
+    for (const [name, v] of m.module![registry]) {
+      if (v.k !== 'tensor' || seen.has(v.t.storage.id)) continue;
+      seen.add(v.t.storage.id);
+      out.push([path ? `${path}.${name}` : name, v.t]);
     }
   }
   return out;
 }
 
+/** `named_parameters()`. */
+export function namedParameters(root: InstanceV): [string, Tensor][] {
+  return namedTensors(root, 'params');
+}
+
+/** `named_buffers()`. */
 export function namedBuffers(root: InstanceV): [string, Tensor][] {
-  const out: [string, Tensor][] = [];
-  const seen = new Set<number>();
-  for (const [path, m] of namedModules(root)) {
-    for (const [name, b] of m.module!.buffers) {
-      if (b.k !== 'tensor' || seen.has(b.t.storage.id)) continue;
-      seen.add(b.t.storage.id);
-      out.push([path ? `${path}.${name}` : name, b.t]);
-    }
-  }
-  return out;
+  return namedTensors(root, 'buffers');
 }
 
 function setTraining(root: InstanceV, mode: boolean): void {
