@@ -62,18 +62,22 @@ const ints = (cfg: LayerConfig, name: string, count: number): number[] => {
 };
 const intTuple = (xs: number[]): Value => tuple(xs.map(int));
 
+/** Weight and bias of a (transposed) convolution: `[out, in/groups, k…]`, transposed `[in, out/groups, k…]`. */
+function convParams(cfg: LayerConfig, dims: number, transposed: boolean): [string, number[] | null][] {
+  const cin = n(cfg, 'in_channels');
+  const cout = n(cfg, 'out_channels');
+  const groups = n(cfg, 'groups');
+  if (cin % groups !== 0 || cout % groups !== 0) throw new Error(`in_channels (${cin}) and out_channels (${cout}) must be divisible by groups (${groups})`);
+  const k = ints(cfg, 'kernel_size', dims);
+  return [
+    ['weight', transposed ? [cin, cout / groups, ...k] : [cout, cin / groups, ...k]],
+    ['bias', flag(cfg, 'bias') ? [cout] : null],
+  ];
+}
+
 function convSpec(dims: number): LayerSpec {
   return {
-    params: (cfg) => {
-      const cin = n(cfg, 'in_channels');
-      const cout = n(cfg, 'out_channels');
-      const groups = n(cfg, 'groups');
-      if (cin % groups !== 0 || cout % groups !== 0) throw new Error(`in_channels (${cin}) and out_channels (${cout}) must be divisible by groups (${groups})`);
-      return [
-        ['weight', [cout, cin / groups, ...ints(cfg, 'kernel_size', dims)]],
-        ['bias', flag(cfg, 'bias') ? [cout] : null],
-      ];
-    },
+    params: (cfg) => convParams(cfg, dims, false),
     attrs: (cfg) => [
       ['kernel_size', intTuple(ints(cfg, 'kernel_size', dims))],
       ['stride', intTuple(ints(cfg, 'stride', dims))],
@@ -97,16 +101,7 @@ function tv(t: Tensor | null): Value {
 
 function convTransposeSpec(dims: number): LayerSpec {
   return {
-    params: (cfg) => {
-      const cin = n(cfg, 'in_channels');
-      const cout = n(cfg, 'out_channels');
-      const groups = n(cfg, 'groups');
-      if (cin % groups !== 0 || cout % groups !== 0) throw new Error(`in_channels (${cin}) and out_channels (${cout}) must be divisible by groups (${groups})`);
-      return [
-        ['weight', [cin, cout / groups, ...ints(cfg, 'kernel_size', dims)]],
-        ['bias', flag(cfg, 'bias') ? [cout] : null],
-      ];
-    },
+    params: (cfg) => convParams(cfg, dims, true),
     attrs: (cfg) => [
       ['kernel_size', intTuple(ints(cfg, 'kernel_size', dims))],
       ['stride', intTuple(ints(cfg, 'stride', dims))],
