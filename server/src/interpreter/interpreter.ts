@@ -1,6 +1,6 @@
 import * as path from 'path';
 import type { Node, Tree } from '../python/parser';
-import { parsePython, syntaxRoot } from '../python/parser';
+import { importedTrees, syntaxRoot } from '../python/parser';
 import { Budget } from './budget';
 import { bindParams } from './binding';
 import { braceFormat, percentFormat } from './strformat';
@@ -62,7 +62,8 @@ export class Interpreter {
   /** The first file loaded (the analyzed one): decides which installed packages count as its own. */
   private entryFile: string | null = null;
   /** Trees this interpreter parsed (imported files): their nodes back the functions and classes defined there. */
-  private readonly ownedTrees: Tree[] = [];
+  /** Trees of the imported files this analysis runs (shared through importedTrees). */
+  private readonly usedTrees = new Set<Tree>();
 
   constructor(readonly lib: Library, readonly source: ModuleSource, readonly budget: Budget) {}
 
@@ -106,9 +107,9 @@ export class Interpreter {
     const scope = new Scope(null, null);
     scope.vars.set('__name__', str(name));
     scope.vars.set('__file__', str(absPath));
-    const parsed = tree ?? parsePython(text ?? '');
-    // Not deleted here: the module's functions and classes keep pointing into this tree (see dispose).
-    if (!tree) this.ownedTrees.push(parsed);
+    // The module's functions and classes keep pointing into this tree: the cache keeps it alive.
+    const parsed = tree ?? importedTrees.tree(absPath, text ?? '', this.usedTrees);
+    this.usedTrees.add(parsed);
     const errors: { line: number; reason: string }[] = [];
     if (parsed.rootNode.hasError) syntaxErrors(syntaxRoot(parsed), errors);
     for (const e of errors) this.report(e.reason, { file: absPath, line: e.line });
@@ -126,9 +127,9 @@ export class Interpreter {
     return mod;
   }
 
-  /** Frees the trees of imported files; the interpreter must not evaluate anything afterwards. */
+  /** Releases the imported files' trees to the cache; the interpreter must not evaluate anything afterwards. */
   dispose(): void {
-    for (const t of this.ownedTrees.splice(0)) t.delete();
+    this.usedTrees.clear();
   }
 
   scopeOf(mod: ModuleV): Scope | undefined {
