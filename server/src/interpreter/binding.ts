@@ -1,9 +1,9 @@
 import type { Node } from '../python/parser';
-import type { Interpreter } from './interpreter';
+import type { ExpressionEvaluator } from './expressions';
 import { Args, DictV, FuncV, Loc, NONE, PyException, Scope, Value, list, str, tuple } from './values';
 
 /** Binds a call's arguments to a Python function's parameters in its new local scope. */
-export function bindParams(interp: Interpreter, params: Node | null, fn: FuncV, a: Args, local: Scope, at: Loc): void {
+export function bindParams(interp: ExpressionEvaluator, params: Node | null, fn: FuncV, a: Args, local: Scope, at: Loc): void {
   const pos = [...a.pos];
   const kw = new Map(a.kw);
   let keywordOnly = false;

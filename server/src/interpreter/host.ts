@@ -1,0 +1,36 @@
+// What the interpreter needs from its surroundings: the workspace's files and the modelled
+// library (torch, the standard library), kept apart so the interpreter stays Python-only.
+
+import type { Tree } from '../python/parser';
+import type { Args, InstanceV, Loc, Value } from './values';
+
+/** Reads workspace files for imports: absolute path → text, or undefined when missing. */
+export interface ModuleSource {
+  readFile(absPath: string): string | undefined;
+  /** A parsed tree for a file the caller already parsed (the open document). */
+  treeFor?(absPath: string): Tree | undefined;
+}
+
+/** What the torch model library gives the interpreter (kept apart so the core stays Python-only). */
+export interface Library {
+  /** A modelled module by dotted name (`torch`, `torch.nn`, `math`…), or undefined. */
+  module(name: string): Value | undefined;
+  builtins: Map<string, Value>;
+  /** Binary operator where an operand is a tensor; undefined when neither is. */
+  tensorBinary(op: string, a: Value, b: Value, at: Loc): Value | undefined;
+  tensorUnary(op: string, a: Value, at: Loc): Value | undefined;
+  tensorAttr(t: Value, name: string, at: Loc): Value | undefined;
+  tensorSubscript(t: Value, index: Value, at: Loc): Value | undefined;
+  /** `self.x = value` on an nn.Module instance: registers parameters, buffers and submodules. */
+  moduleSetattr(self: InstanceV, name: string, value: Value, at: Loc): boolean;
+  moduleGetattr(self: InstanceV, name: string, at: Loc): Value | undefined;
+  /** Calls an nn.Module instance (runs forward under hooks). */
+  callModule(self: InstanceV, a: Args, at: Loc): Value | undefined;
+  /** Called for every new instance before `__init__` runs (nn.Module instances get their registries). */
+  onInstantiate(self: InstanceV, at: Loc): void;
+  /** Enters/leaves a `with` context manager the library models (no_grad, autocast). */
+  enterContext(v: Value, at: Loc): (() => void) | undefined;
+}
+
+/** One value the analysis could not compute: where, and why. */
+export interface UnknownEntry { file: string; line: number; reason: string }
