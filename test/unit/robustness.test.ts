@@ -287,4 +287,50 @@ class Net(nn.Module):
     assert.match(u.reason, /\b10\b/);
     wellFormed(a, text);
   });
+
+  it('an expression nested 5,000 deep is skipped with a reason; the model still builds', () => {
+    const deep = `${'('.repeat(5000)}1${')'.repeat(5000)}`;
+    const text = initWith(`depth = ${deep}`);
+    const { a } = timed(text);
+    assert.equal(a.error, null, a.error?.reason);
+    assert.equal(a.report.totals.params, 8 * 4 + 4);
+    assert.ok(a.report.unknowns.some((u) => /nested too deeply/.test(u.reason)), JSON.stringify(a.report.unknowns));
+    wellFormed(a, text);
+  });
+
+  it('layer sizes that torch rejects (negative, fractional) are unknowns naming the layer, not odd parameter counts', () => {
+    for (const [ctor, bad] of [['nn.Linear(16, -1)', '-1'], ['nn.Linear(16, 1.5)', '1.5'], ['nn.Conv2d(8, 8, -3)', '-3']] as const) {
+      const text = initWith(`self.bad = ${ctor}`);
+      const { a } = timed(text);
+      const u = [...a.report.unknowns, ...(a.error ? [a.error] : [])].find((x) => x.reason.includes(ctor.split('(')[0]));
+      assert.ok(u, `${ctor}: ${JSON.stringify(a.report.unknowns)} ${JSON.stringify(a.error)}`);
+      assert.ok(u.reason.includes(bad), u.reason);
+      wellFormed(a, text);
+    }
+  });
+});
+
+describe('robustness: one analysis does not leak into the next', () => {
+  it('assigning onto nn.Module or nn.Sequential is reported and ignored, so the next file is unaffected', () => {
+    const patch = `${HEADER}nn.Module.width = 100
+nn.Sequential.extra = 1
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, getattr(self, 'width', 4))
+
+    def forward(self, x):
+        return self.fc(x)
+
+# memlens: entry=Net() input=x:float32[B,8] batch=2
+`;
+    const first = timed(patch).a;
+    assert.equal(first.report.totals.params, 8 * 4 + 4, 'the patch does not take effect');
+    assert.ok(first.report.unknowns.some((u) => u.line === lineOf(patch, 'nn.Module.width') && /modelled torch class/.test(u.reason)), JSON.stringify(first.report.unknowns));
+    const plain = initWith('w = getattr(self, "width", 4)');
+    const second = timed(plain).a;
+    assert.equal(second.report.totals.params, 8 * 4 + 4);
+    assert.deepEqual(second.report.unknowns, []);
+  });
 });

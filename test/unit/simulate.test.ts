@@ -45,17 +45,17 @@ before(async () => {
 });
 
 describe('simulate: optimizer state', () => {
-  // memory-model.md: SGD none; momentum 1×; Adam/AdamW 2× (exp_avg, exp_avg_sq) + a scalar step.
-  // simulate.ts counts the step as one 4-byte tensor per trainable parameter.
+  // memory-model.md: SGD none; momentum 1×; Adam/AdamW 2× (exp_avg, exp_avg_sq). Adam's scalar
+  // `step` lives on the CPU unless the optimizer is fused/capturable (torch/optim/adam.py).
   const cases: { optimizer: AnalysisSettings['optimizer']; device: 'cpu' | 'cuda'; optimizerBytes: number }[] = [
     { optimizer: 'none', device: 'cpu', optimizerBytes: 0 },
     { optimizer: 'sgd', device: 'cpu', optimizerBytes: 0 },
     { optimizer: 'momentum', device: 'cpu', optimizerBytes: PARAM_BYTES },
-    { optimizer: 'adam', device: 'cpu', optimizerBytes: 2 * PARAM_BYTES + 4 * 4 },
-    { optimizer: 'adamw', device: 'cpu', optimizerBytes: 2 * PARAM_BYTES + 4 * 4 },
-    // cuda: each gradient rounds to 512: 2048 + 512 + 1024 + 512 = 4096; each step scalar to 512.
+    { optimizer: 'adam', device: 'cpu', optimizerBytes: 2 * PARAM_BYTES },
+    { optimizer: 'adamw', device: 'cpu', optimizerBytes: 2 * PARAM_BYTES },
+    // cuda: each gradient rounds to 512: 2048 + 512 + 1024 + 512 = 4096.
     { optimizer: 'momentum', device: 'cuda', optimizerBytes: 4096 },
-    { optimizer: 'adam', device: 'cuda', optimizerBytes: 2 * 4096 + 4 * 512 },
+    { optimizer: 'adam', device: 'cuda', optimizerBytes: 2 * 4096 },
   ];
   for (const c of cases) {
     it(`${c.optimizer} on ${c.device}: ${c.optimizerBytes} bytes`, () => {

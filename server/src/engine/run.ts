@@ -1,7 +1,7 @@
 import type { DType, Tensor } from '../../../kernels/src';
 import { Node, Tree, parsePython, syntaxRoot } from '../python/parser';
 import { Budget, BudgetLimits, DEFAULT_LIMITS } from '../interpreter/budget';
-import { Interpreter, ModuleSource } from '../interpreter/interpreter';
+import { Interpreter, ModuleSource, STACK_OVERFLOW, isStackOverflow } from '../interpreter/interpreter';
 import { TorchLibrary } from '../interpreter/torch/library';
 import { bindLibrary, namedModules } from '../interpreter/torch/nn';
 import { OpRecord, Tracer } from '../interpreter/tracer';
@@ -178,6 +178,7 @@ export function runModel(o: RunOptions): RunResult {
         out = interp.call(model, args(inputTensors.map(tensorV)), callAt);
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
+        else if (isStackOverflow(e)) out = interp.fail(STACK_OVERFLOW, interp.current);
         else throw e;
       } finally {
         tracer.setContext({ autocast: null });

@@ -83,6 +83,10 @@ export class Interpreter extends ExpressionEvaluator {
           continue;
         }
         if (e instanceof ReturnSignal || e instanceof BreakSignal || e instanceof ContinueSignal) continue;
+        if (isStackOverflow(e)) {
+          this.report(STACK_OVERFLOW, this.loc(stmt, file));
+          continue;
+        }
         throw e;
       }
     }
@@ -230,6 +234,16 @@ export class Interpreter extends ExpressionEvaluator {
     this.budget.step(at);
     this.current = at;
     if (node.type === 'comment') return;
+    try {
+      this.execStmtOf(node, scope, file, at);
+    } catch (e) {
+      // A simple statement whose expression nests past the JS stack: skip it, keep analyzing.
+      if (!isStackOverflow(e) || COMPOUND_STATEMENTS.has(node.type)) throw e;
+      this.report(STACK_OVERFLOW, at);
+    }
+  }
+
+  private execStmtOf(node: Node, scope: Scope, file: string, at: Loc): void {
     if (node.hasError && !['function_definition', 'class_definition', 'decorated_definition', 'if_statement', 'for_statement', 'while_statement', 'with_statement', 'try_statement', 'block'].includes(node.type)) {
       this.report('syntax error: this statement was skipped', at);
       return;
@@ -586,3 +600,13 @@ function syntaxErrors(node: Node, out: { line: number; reason: string }[]): void
 
 
 export { NO_KW };
+
+/** The unknown's reason when an expression nests deeper than the evaluator's stack (`((((…))))`). */
+const COMPOUND_STATEMENTS = new Set(['function_definition', 'class_definition', 'decorated_definition', 'if_statement', 'for_statement', 'while_statement', 'with_statement', 'try_statement']);
+
+export const STACK_OVERFLOW = 'nested too deeply to evaluate; skipped';
+
+/** V8's "Maximum call stack size exceeded". */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}

@@ -187,6 +187,12 @@ export abstract class ObjectModel {
       return;
     }
     if (obj.k === 'class') {
+      // Library classes (nn.Module, nn.Sequential…) are shared by every analysis: patching them
+      // would leak into the next file analyzed.
+      if (obj.native) {
+        this.report(`assigning ${obj.name}.${name} on a modelled torch class is not modelled; ignored`, at);
+        return;
+      }
       obj.attrs.set(name, value);
       return;
     }

@@ -81,7 +81,9 @@ export function simulateStep(input: StepInput): StepResult {
   const inputBytes = sumStorages(input.inputs.map((t) => t.storage), round);
   const gradBytes = trainable.reduce((s, t) => s + round(t.storage.bytes), 0);
   const opt = OPTIMIZER_STATE[input.optimizer];
-  const optimizerBytes = opt.states * gradBytes + (input.optimizer === 'adam' || input.optimizer === 'adamw' ? trainable.length * round(4) : 0);
+  // Adam's per-parameter `step` counter is a CPU tensor unless the optimizer is fused or
+  // capturable (torch/optim/adam.py, 1.13 and 2.x), so it costs no device memory.
+  const optimizerBytes = opt.states * gradBytes;
 
   live.params = paramBytes + bufferBytes;
   live.optimizer = optimizerBytes;

@@ -1,5 +1,5 @@
 import { DType, KernelError, RNN_GATES, RnnConfig, RnnMode, RnnWeights, Tensor, rnn } from '../../../../kernels/src';
-import { Args, InstanceV, Loc, NONE, Value, int, tensorV, tuple } from '../values';
+import { Args, InstanceV, Loc, NONE, Value, int, repr, tensorV, tuple } from '../values';
 import type { TorchLibrary } from './library';
 import { TRANSFORMER_LAYERS } from './transformer';
 
@@ -44,21 +44,23 @@ export interface LayerSpec {
   forward(call: LayerCall): Value;
 }
 
+/** A size argument (features, channels, groups): a non-negative int, as torch requires. */
 const n = (cfg: LayerConfig, name: string): number => {
   const v = cfg.get(name);
-  if (v?.k === 'num') return v.v;
-  if (v?.k === 'bool') return v.v ? 1 : 0;
-  throw new Error(`argument '${name}' must be a number`);
+  const x = v?.k === 'num' ? v.v : v?.k === 'bool' ? (v.v ? 1 : 0) : NaN;
+  if (!Number.isSafeInteger(x) || x < 0) throw new Error(`argument '${name}' must be a non-negative int, got ${v ? repr(v) : 'nothing'}`);
+  return x;
 };
 const flag = (cfg: LayerConfig, name: string): boolean => {
   const v = cfg.get(name);
   return v?.k === 'bool' ? v.v : v?.k === 'num' ? v.v !== 0 : false;
 };
+/** An int-or-tuple argument (kernel size, stride, padding…) expanded to `count` non-negative ints. */
 const ints = (cfg: LayerConfig, name: string, count: number): number[] => {
   const v = cfg.get(name);
-  if (v?.k === 'num') return new Array<number>(count).fill(v.v);
-  if (v?.k === 'tuple' || v?.k === 'list') return v.items.map((x) => (x.k === 'num' ? x.v : NaN));
-  throw new Error(`argument '${name}' must be an int or a tuple of ints`);
+  const xs = v?.k === 'num' ? new Array<number>(count).fill(v.v) : v?.k === 'tuple' || v?.k === 'list' ? v.items.map((x) => (x.k === 'num' ? x.v : NaN)) : null;
+  if (!xs || xs.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new Error(`argument '${name}' must be a non-negative int or a tuple of them, got ${v ? repr(v) : 'nothing'}`);
+  return xs;
 };
 const intTuple = (xs: number[]): Value => tuple(xs.map(int));
 
@@ -175,7 +177,7 @@ function rnnConfig(cfg: LayerConfig, mode: 'LSTM' | 'GRU' | 'RNN', training: boo
     throw new Error(`nn.${mode}: argument '${name}' must be a number or bool, got ${v.k}`);
   };
   for (const k of kw.keys()) if (!RNN_ARGS.includes(k) && k !== 'device' && k !== 'dtype') throw new Error(`nn.${mode}() got an unexpected keyword argument '${k}'`);
-  if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new Error(`nn.RNN: unknown nonlinearity '${nonlinearity}'`);
+  if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new Error(`unknown nonlinearity '${nonlinearity}'`);
   const rmode: RnnMode = mode === 'RNN' ? (nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH') : mode;
   const c = {
     mode: rmode, inputSize: Number(get('input_size')), hiddenSize: Number(get('hidden_size')), numLayers: Number(get('num_layers')),
