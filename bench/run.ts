@@ -20,9 +20,9 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
-/** torchvision's resnet.py, from a copy beside the fixtures or Debian's python3-torchvision. */
+/** torchvision's resnet.py as Debian's python3-torchvision installs it. */
 function torchvisionResnet(): string | null {
-  const candidates = [path.join(FIXTURES, 'torchvision', 'models', 'resnet.py'), '/usr/lib/python3/dist-packages/torchvision/models/resnet.py'];
+  const candidates = [path.join(process.env.MEMLENS_TORCHVISION_DIR ?? '/usr/lib/python3/dist-packages/torchvision', 'models', 'resnet.py')];
   return candidates.find((f) => fs.existsSync(f)) ?? null;
 }
 

