@@ -5,7 +5,7 @@ import { simulateStep } from './memory/simulate';
 import { buildReport } from './engine/report';
 import { findDirective } from './engine/specs';
 import type { ParseState } from 'web-tree-sitter';
-import { ParsedSource, Tree, pythonParser } from './python/parser';
+import { MAX_SOURCE_CHARS, ParsedSource, Tree, isTooLarge, pythonParser } from './python/parser';
 import { DEFAULT_LIMITS, analysisClock } from './interpreter/budget';
 import type { Analysis, AnalysisSettings, Report } from './report/types';
 
@@ -36,6 +36,10 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
   const text = typeof source === 'string' ? source : source.text;
   let ownTree: Tree | null = null;
   try {
+    if (isTooLarge(text)) {
+      const lines = text.split('\n').length;
+      throw new AnalysisError(`the file is too large to analyze (${lines.toLocaleString('en-US')} lines; Memlens reads files up to ${MAX_SOURCE_CHARS.toLocaleString('en-US')} characters)`, { file, line: 1 });
+    }
     const tree = typeof source === 'string' ? (ownTree = parseWithin(source, startedAt + DEFAULT_LIMITS.parseMs, file)) : source.tree;
     const directive = findDirective(text);
     const run = runModel({ file, tree, settings, directive, source: host, startedAt, againAtBatch: (settings.batch ?? directive?.batch ?? 1) * 2 });

@@ -186,6 +186,22 @@ describe('half-typed and broken files', { timeout: 60_000 }, () => {
     assert.doesNotMatch(lensAfter?.command?.title ?? '', /last good result/);
   });
 
+  test('a file too large to parse in the editor gets one diagnostic, fast, and the server keeps answering', async () => {
+    const uri = uriOf('huge.py');
+    const lines = Array.from({ length: 60_000 }, (_, i) => `CONST_${i} = ${i} * 2 + 1`);
+    const text = `import torch.nn as nn\n${lines.join('\n')}\n`;
+    const t0 = performance.now();
+    const published = await session.open(uri, text);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 5000, `opening took ${ms.toFixed(0)} ms`);
+    assert.equal(published.diagnostics.length, 1);
+    assert.match(String(published.diagnostics[0].message), /too large to analyze \(60,002 lines; Memlens reads files up to 1,000,000 characters\)/);
+    assert.deepEqual(await session.inlayHints(uri), []);
+    // Cutting it below the limit makes it a normal file again.
+    const published2 = await session.change(uri, [{ range: { start: { line: 2, character: 0 }, end: { line: 60_001, character: 0 } }, text: '' }]);
+    assert.ok(!published2.diagnostics.some((d) => /too large/.test(String(d.message))), JSON.stringify(published2.diagnostics));
+  });
+
   test('after all that, the server still answers a fixture with measured numbers', async () => {
     const uri = fixtureUri('mlp.py');
     await session.openFixture('mlp.py');

@@ -113,6 +113,17 @@ export function pythonParser(): Parser {
   return parser;
 }
 
+/**
+ * Largest source Memlens parses, in UTF-16 units (~25,000 lines of typical Python). Parsing is
+ * synchronous in the language server; past this a file is reported as too large instead of
+ * blocking the server for seconds.
+ */
+export const MAX_SOURCE_CHARS = 1_000_000;
+
+export function isTooLarge(text: string): boolean {
+  return text.length > MAX_SOURCE_CHARS;
+}
+
 export function parsePython(text: string, old?: Tree | null): Tree {
   const tree = pythonParser().parse(text, old ?? null);
   if (!tree) throw new Error('tree-sitter returned no tree');
@@ -138,7 +149,8 @@ export class ImportedTrees {
       return hit.tree;
     }
     if (hit && !inUse.has(hit.tree)) hit.tree.delete();
-    const tree = parsePython(text);
+    // A huge imported file reads as an empty module (its names then become unknowns).
+    const tree = parsePython(isTooLarge(text) ? '' : text);
     this.entries.set(file, { text, tree });
     for (const [key, e] of this.entries) {
       if (this.entries.size <= this.capacity) break;
@@ -177,7 +189,12 @@ export class ParsedSource {
   private treeValue: Tree;
 
   constructor(private textValue: string) {
-    this.treeValue = parsePython(textValue);
+    this.treeValue = parsePython(isTooLarge(textValue) ? '' : textValue);
+  }
+
+  /** True when the text is over MAX_SOURCE_CHARS: the tree is then of an empty module. */
+  get tooLarge(): boolean {
+    return isTooLarge(this.textValue);
   }
 
   get text(): string {
@@ -192,6 +209,15 @@ export class ParsedSource {
   update(changes: readonly TextChange[]): void {
     let text = this.textValue;
     const tree = this.treeValue;
+    const wasTooLarge = this.tooLarge;
+    for (const c of changes) text = text.slice(0, c.start) + c.text + text.slice(c.end);
+    if (wasTooLarge || isTooLarge(text)) {
+      this.textValue = text;
+      this.treeValue = parsePython(isTooLarge(text) ? '' : text);
+      tree.delete();
+      return;
+    }
+    text = this.textValue;
     for (const c of changes) {
       const edit: Edit = {
         startIndex: c.start,
