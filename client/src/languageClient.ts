@@ -16,13 +16,16 @@ export async function startLanguageClient(context: vscode.ExtensionContext): Pro
     run: { module, transport: TransportKind.stdio, args: ['lsp'] },
     debug: { module, transport: TransportKind.stdio, args: ['lsp'], options: { execArgv: ['--nolazy', '--inspect=6010'] } },
   };
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.py');
+  context.subscriptions.push(watcher);
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: 'python' },
       { scheme: 'untitled', language: 'python' },
     ],
     initializationOptions: { memlens: memlensSettings() },
-    synchronize: { configurationSection: 'memlens' },
+    // Imported model files edited outside VS Code (git checkout, another editor) re-analyze their importers.
+    synchronize: { configurationSection: 'memlens', fileEvents: watcher },
     outputChannel: memlensOutput(context),
   };
   const client = new LanguageClient('memlens', 'Memlens', serverOptions, clientOptions);

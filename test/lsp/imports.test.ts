@@ -135,4 +135,20 @@ describe('an edit to an imported file re-publishes the importer', { timeout: 60_
     await session.connection.sendNotification('textDocument/didClose', { textDocument: { uri: blocksUri } });
     assert.deepEqual((await reverted).diagnostics.map((d) => d.message), [expected(before)]);
   });
+
+  test('blocks.py changed on disk (not open): a watched-file event re-publishes the model', async () => {
+    const before = cliReport(BLOCKS);
+    const wider = cliReport(WIDER);
+    const expected = (r: Report) => overBudgetMessage(r.totals.peakBytes, r.totals.peakPhase, BUDGET);
+    const first = await session.open(modelUri, MODEL);
+    assert.deepEqual(first.diagnostics.map((d) => d.message), [expected(before)]);
+    const republished = session.nextDiagnostics(modelUri, (p) => p.diagnostics.some((d) => d.message === expected(wider)));
+    fs.writeFileSync(path.join(dir, 'blocks.py'), WIDER);
+    await session.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: blocksUri, type: 2 }] });
+    assert.deepEqual((await republished).diagnostics.map((d) => d.message), [expected(wider)]);
+    fs.writeFileSync(path.join(dir, 'blocks.py'), BLOCKS);
+    const reverted = session.nextDiagnostics(modelUri, (p) => p.diagnostics.some((d) => d.message === expected(before)));
+    await session.connection.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: blocksUri, type: 2 }] });
+    assert.deepEqual((await reverted).diagnostics.map((d) => d.message), [expected(before)]);
+  });
 });

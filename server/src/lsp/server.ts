@@ -18,7 +18,7 @@ import { diagnostics } from './diagnostics';
 import { hover } from './hover';
 import { inlayHints } from './inlayHints';
 import { resolveSettings, ServerSettings } from './settings';
-import { Workspace } from './workspace';
+import { Workspace, uriToFile } from './workspace';
 
 interface ClientSupport {
   configuration: boolean;
@@ -150,6 +150,17 @@ export function bindServer(connection: Connection): void {
       workspace.close(d.uri);
       void connection.sendDiagnostics({ uri: d.uri, diagnostics: [] });
       for (const importer of importers) schedulePublish(importer);
+    }),
+  );
+
+  // Files changed outside the editor (the client watches **/*.py): re-analyze the open documents
+  // that imported them. Open documents follow their editor, not the disk.
+  connection.onDidChangeWatchedFiles(
+    guard('didChangeWatchedFiles', undefined, ({ changes }) => {
+      const onDisk = changes.filter((c) => !workspace.get(c.uri));
+      if (onDisk.length === 0) return;
+      workspace.fileChangedOnDisk();
+      for (const c of onDisk) for (const importer of workspace.importersOfFile(uriToFile(c.uri))) schedulePublish(importer);
     }),
   );
 

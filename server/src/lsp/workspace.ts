@@ -155,9 +155,18 @@ export class Workspace implements SourceHost {
    */
   importers(uri: string): string[] {
     const doc = this.documents.get(uri);
-    if (!doc) return [];
-    const file = path.resolve(doc.file);
-    return [...this.imports].filter(([other, read]) => other !== uri && this.documents.has(other) && read.has(file)).map(([other]) => other);
+    return doc ? this.importersOfFile(doc.file) : [];
+  }
+
+  /** Open documents (other than `file` itself) whose last analysis read `file`. */
+  importersOfFile(file: string): string[] {
+    const wanted = path.resolve(file);
+    return [...this.imports].filter(([other, read]) => this.documents.has(other) && path.resolve(this.documents.get(other)!.file) !== wanted && read.has(wanted)).map(([other]) => other);
+  }
+
+  /** A file changed on disk (checkout, another editor): every analysis may have read it. */
+  fileChangedOnDisk(): void {
+    this.invalidate();
   }
 
   /** SourceHost: imported files come from open editors first, else from disk. */
