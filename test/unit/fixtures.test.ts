@@ -8,20 +8,7 @@ import { before, describe, it } from 'node:test';
 import { analyzeSource } from '../../server/src/analysis';
 import { loadPythonParser } from '../../server/src/python/parser';
 import { DEFAULT_SETTINGS } from '../../server/src/report/types';
-
-const FIXTURES = path.resolve(__dirname, '../../../test/fixtures');
-
-interface Truth {
-  torch: string;
-  batch: number;
-  params: number;
-  trainableParams: number;
-  paramBytes: number;
-  bufferBytes: number;
-  inputBytes: number;
-  savedActivationBytes: number;
-  modules: { path: string; kind: string; leaf: boolean; savedBytes: number; outputShape?: number[] | null }[];
-}
+import { FIXTURES, Truth } from '../fixtures';
 
 /** Fixture names relative to test/fixtures, without `.py`: top-level files, then the entry file
  * of each multi-file fixture folder (`unet/model`); torchvision's own test reads its truths. */

@@ -142,7 +142,7 @@ export function runModel(o: RunOptions): RunResult {
     if (model.k === 'unknown') throw new AnalysisError(`the entry '${entry}' could not be evaluated: ${model.reason}`, model.at);
     if (model.k !== 'instance' || !model.module) throw new AnalysisError(`the entry '${entry}' is not an nn.Module (got ${model.k})`, at);
 
-    const classLoc = model.cls.loc && model.cls.loc.file === file ? model.cls.loc : model.cls.loc;
+    const classLoc = model.cls.loc;
     lib.assignPaths(model);
 
     // Inputs: explicit specs, the __main__ block's tensors, or a guess from the first layer.
