@@ -2,7 +2,7 @@
 // external resources) with the memory timeline of a training step as a stacked area chart, the
 // phases shaded, the peak marked, and the per-layer table.
 
-import { COMPOSITION_LABELS, COMPOSITION_PARTS, compositionTotal, formatInput, formatShape, layerLocation } from './table';
+import { COMPOSITION_LABELS, COMPOSITION_PARTS, byteTotals, compositionTotal, formatInput, formatShape, layerLocation } from './table';
 import { Composition, Phase, Report, TimelinePoint } from './types';
 import { formatBytes, formatCount, formatPercent } from './units';
 
@@ -153,12 +153,7 @@ function summary(report: Report): string {
   const t = report.totals;
   const rows: [string, string][] = [
     ['params', formatCount(t.params)],
-    ['parameters', formatBytes(t.paramBytes)],
-    ['gradients', formatBytes(t.gradBytes)],
-    ['optimizer state', formatBytes(t.optimizerBytes)],
-    ['buffers', formatBytes(t.bufferBytes)],
-    ['inputs', formatBytes(t.inputBytes)],
-    ['saved activations', formatBytes(t.savedActivationBytes)],
+    ...byteTotals(t),
     ['peak', `${formatBytes(t.peakBytes)} (${t.peakPhase})`],
     ...COMPOSITION_PARTS.map((p): [string, string] => [
       `\u2003${COMPOSITION_LABELS[p]}`,

@@ -98,12 +98,7 @@ export function renderTable(report: Report): string {
     ...alignColumns(
       [
         ['params', `${formatCount(t.params)}${frozen > 0 ? ` (${formatCount(frozen)} frozen)` : ''}`],
-        ['parameters', formatBytes(t.paramBytes)],
-        ['gradients', formatBytes(t.gradBytes)],
-        ['optimizer state', formatBytes(t.optimizerBytes)],
-        ['buffers', formatBytes(t.bufferBytes)],
-        ['inputs', formatBytes(t.inputBytes)],
-        ['saved activations', formatBytes(t.savedActivationBytes)],
+        ...byteTotals(t),
       ],
       ['l', 'r'],
     ),
@@ -122,4 +117,16 @@ export function renderTable(report: Report): string {
     out.push(...report.unknowns.map((u) => `  ${u.file}:${u.line}  ${u.reason}`));
   }
   return out.join('\n');
+}
+
+/** The byte totals of a report, labelled as the terminal and HTML reports show them. */
+export function byteTotals(t: Report['totals']): [string, string][] {
+  return [
+    ['parameters', formatBytes(t.paramBytes)],
+    ['gradients', formatBytes(t.gradBytes)],
+    ['optimizer state', formatBytes(t.optimizerBytes)],
+    ['buffers', formatBytes(t.bufferBytes)],
+    ['inputs', formatBytes(t.inputBytes)],
+    ['saved activations', formatBytes(t.savedActivationBytes)],
+  ];
 }

@@ -123,15 +123,21 @@ function convTransposeSpec(dims: number): LayerSpec {
   };
 }
 
+/** Per-channel affine weight and bias of BatchNorm/InstanceNorm (`affine=True`). */
+function normParams(cfg: LayerConfig): [string, number[] | null][] {
+  const c = n(cfg, 'num_features');
+  return flag(cfg, 'affine') ? [['weight', [c]], ['bias', [c]]] : [['weight', null], ['bias', null]];
+}
+
+/** Running statistics of BatchNorm/InstanceNorm (`track_running_stats=True`): fp32 mean/var and an int64 counter. */
+function normRunningStats(cfg: LayerConfig): [string, number[], DType][] {
+  const c = n(cfg, 'num_features');
+  return flag(cfg, 'track_running_stats') ? [['running_mean', [c], 'float32'], ['running_var', [c], 'float32'], ['num_batches_tracked', [], 'int64']] : [];
+}
+
 const instanceNorm: LayerSpec = {
-  params: (cfg) => {
-    const c = n(cfg, 'num_features');
-    return flag(cfg, 'affine') ? [['weight', [c]], ['bias', [c]]] : [['weight', null], ['bias', null]];
-  },
-  buffers: (cfg) => {
-    const c = n(cfg, 'num_features');
-    return flag(cfg, 'track_running_stats') ? [['running_mean', [c], 'float32'], ['running_var', [c], 'float32'], ['num_batches_tracked', [], 'int64']] : [];
-  },
+  params: normParams,
+  buffers: normRunningStats,
   forward: (c) => c.lib.runKernelWith('instance_norm', new Map<string, Value>([
     ['input', c.input], ['running_mean', tv(c.buffer('running_mean'))], ['running_var', tv(c.buffer('running_var'))],
     ['weight', tv(c.param('weight'))], ['bias', tv(c.param('bias'))], ['use_input_stats', { k: 'bool', v: c.training || !flag(c.cfg, 'track_running_stats') }],
@@ -245,14 +251,8 @@ function rnnSpec(mode: 'LSTM' | 'GRU' | 'RNN'): LayerSpec {
 }
 
 const batchNorm: LayerSpec = {
-  params: (cfg) => {
-    const c = n(cfg, 'num_features');
-    return flag(cfg, 'affine') ? [['weight', [c]], ['bias', [c]]] : [['weight', null], ['bias', null]];
-  },
-  buffers: (cfg) => {
-    const c = n(cfg, 'num_features');
-    return flag(cfg, 'track_running_stats') ? [['running_mean', [c], 'float32'], ['running_var', [c], 'float32'], ['num_batches_tracked', [], 'int64']] : [];
-  },
+  params: normParams,
+  buffers: normRunningStats,
   forward: (c) => {
     const track = flag(c.cfg, 'track_running_stats');
     return c.lib.runKernelWith('batch_norm', new Map<string, Value>([
