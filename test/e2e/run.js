@@ -255,7 +255,7 @@ async function main() {
     if (page) await page.screenshot({ path: path.join(RESULTS, 'failed-setup.png') }).catch(() => undefined);
   } finally {
     await browser?.close().catch(() => undefined);
-    workbench?.stop();
+    await workbench?.stop();
     if (workbench) fs.copyFileSync(workbench.serverLog, path.join(RESULTS, 'code-server.log'));
     if (workbench) copyTree(path.join(workbench.userDataDir, 'logs'), path.join(RESULTS, 'logs'));
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -68,9 +68,12 @@ async function startWorkbench({ tools, vsix, root, workspace, log }) {
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`code-server did not listen within 60 s (see ${serverLog})`)), 60_000);
+    // Match on the accumulated output: the line may arrive split across chunks.
+    let seen = '';
     const onData = (chunk) => {
       fs.writeSync(out, chunk);
-      if (/HTTP server listening on/.test(chunk.toString())) {
+      seen = (seen + chunk.toString()).slice(-4096);
+      if (/HTTP server listening on/.test(seen)) {
         clearTimeout(timer);
         resolve();
       }
@@ -91,12 +94,25 @@ async function startWorkbench({ tools, vsix, root, workspace, log }) {
     serverLog,
     extensionsDir,
     userDataDir,
+    /** Stops code-server and its children (extension host, language server); resolves once it exited. */
     stop() {
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve));
       try {
         process.kill(-child.pid, 'SIGTERM');
       } catch {
         // already gone
       }
+      const killAfter = setTimeout(() => {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }, 10_000);
+      return exited.then(() => {
+        clearTimeout(killAfter);
+        fs.closeSync(out);
+      });
     },
   };
 }
