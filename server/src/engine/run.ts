@@ -204,6 +204,9 @@ export function runModel(o: RunOptions): RunResult {
     };
   } finally {
     interp.dispose();
+    // The shared torch classes call back into this run's library only while it runs; unbinding
+    // also lets the finished run's graph be collected.
+    bindLibrary(null);
   }
 }
 

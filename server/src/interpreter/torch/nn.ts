@@ -28,7 +28,7 @@ export const MODULE_CLASS: ClassV = nativeClass('Module', {
 let libRef: TorchLibrary | null = null;
 
 /** Binds the library the native classes call back into (one analysis at a time). */
-export function bindLibrary(lib: TorchLibrary): void {
+export function bindLibrary(lib: TorchLibrary | null): void {
   libRef = lib;
 }
 
