@@ -119,6 +119,22 @@ describe('simulate: the timeline', () => {
   });
 });
 
+describe('simulate: the optimizer step', () => {
+  it("Adam's update scratch: all parameters at once on CUDA (foreach), twice the largest parameter elsewhere (per-tensor loop)", () => {
+    for (const device of ['cpu', 'cuda'] as const) {
+      const r = report({ device, optimizer: 'adam' });
+      const step = r.timeline.find((p) => p.op === 'adam.step')!;
+      const rounded = PARAM_TENSOR_BYTES.map((b) => allocated(b, device));
+      const scratch = device === 'cuda' ? rounded.reduce((a, b) => a + b, 0) : 2 * Math.max(...rounded);
+      const zeroGrad = r.timeline.find((p) => p.op === 'zero_grad')!;
+      // Everything alive at the step (params, grads, states, inputs) plus the scratch.
+      const sum = (b: typeof step.bytes) => b.params + b.grads + b.optimizer + b.activations + b.temporaries;
+      assert.equal(sum(step.bytes), sum(zeroGrad.bytes) + step.bytes.grads + scratch, device);
+      assert.equal(step.bytes.temporaries - zeroGrad.bytes.temporaries, scratch, device);
+    }
+  });
+});
+
 describe('simulate: device and precision', () => {
   it('cuda rounds every allocation to 512 bytes, so its peak is at least the cpu peak', () => {
     for (const optimizer of ['sgd', 'adam'] as const) {

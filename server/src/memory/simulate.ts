@@ -34,16 +34,29 @@ export function allocated(bytes: number, device: Device): number {
   return Math.ceil(bytes / 512) * 512;
 }
 
-/** Optimizer state per trainable parameter, in multiples of the parameter's bytes, and the update's scratch. */
-export const OPTIMIZER_STATE: Record<OptimizerKind, { states: number; scratch: number }> = {
-  none: { states: 0, scratch: 0 },
-  sgd: { states: 0, scratch: 0 },
+/** Optimizer state per trainable parameter, in multiples of the parameter's bytes. */
+export const OPTIMIZER_STATE: Record<OptimizerKind, { states: number }> = {
+  none: { states: 0 },
+  sgd: { states: 0 },
   // momentum_buffer
-  momentum: { states: 1, scratch: 0 },
-  // exp_avg and exp_avg_sq; the foreach update materialises sqrt(exp_avg_sq) (one more copy).
-  adam: { states: 2, scratch: 1 },
-  adamw: { states: 2, scratch: 1 },
+  momentum: { states: 1 },
+  // exp_avg and exp_avg_sq
+  adam: { states: 2 },
+  adamw: { states: 2 },
 };
+
+/**
+ * Scratch bytes of one optimizer step (torch/optim/adam.py, 1.13 and 2.x; unmeasured). Adam's
+ * update builds the denominator `exp_avg_sq.sqrt() / bias_correction2_sqrt` out of place. On CUDA
+ * the default foreach implementation does it for every parameter at once (`_foreach_sqrt`): one
+ * copy of all parameters. Elsewhere PyTorch runs the per-tensor loop, where `sqrt()` and the
+ * division's result coexist for one parameter: twice the largest parameter. SGD updates in place.
+ */
+export function optimizerScratch(optimizer: OptimizerKind, device: Device, trainableBytes: readonly number[]): number {
+  if (optimizer !== 'adam' && optimizer !== 'adamw') return 0;
+  if (device === 'cuda') return trainableBytes.reduce((a, b) => a + b, 0);
+  return 2 * Math.max(0, ...trainableBytes);
+}
 
 type Category = keyof Composition;
 
@@ -186,7 +199,7 @@ export function simulateStep(input: StepInput): StepResult {
 
   // ── optimizer step ──
   if (input.optimizer !== 'none') {
-    point('optimizer', `${input.optimizer}.step`, null, opt.scratch * gradBytes);
+    point('optimizer', `${input.optimizer}.step`, null, optimizerScratch(input.optimizer, device, trainable.map((t) => round(t.storage.bytes))));
   }
   // zero_grad(set_to_none=True) frees the gradients before the next forward.
   live.grads = 0;
