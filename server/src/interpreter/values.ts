@@ -120,7 +120,12 @@ export interface ModuleV {
 
 /** A value computed when first read, once (an import is resolved when its name is first used). */
 export type Lazy = () => Value;
-export interface TensorV { readonly k: 'tensor'; readonly t: Tensor }
+/**
+ * A tensor value. `values` holds its elements (row-major) when they are known constants: a small
+ * tensor built from Python numbers (`torch.tensor([...])`, `torch.arange(n)`) and the elementwise
+ * arithmetic on it, so that code computing layer widths with torch (`….int().tolist()`) runs.
+ */
+export interface TensorV { readonly k: 'tensor'; readonly t: Tensor; readonly values?: readonly number[] }
 export interface DtypeV { readonly k: 'dtype'; readonly v: DType }
 export interface SuperV { readonly k: 'super'; readonly cls: ClassV; readonly self: Value }
 
@@ -212,6 +217,8 @@ export const bool = (v: boolean): BoolV => (v ? TRUE : FALSE);
 export const tuple = (items: readonly Value[]): TupleV => ({ k: 'tuple', items });
 export const list = (items: Value[]): ListV => ({ k: 'list', items });
 export const tensorV = (t: Tensor): TensorV => ({ k: 'tensor', t });
+/** A tensor value with its elements, when they are known (see TensorV.values). */
+export const tensorWithValues = (t: Tensor, values: readonly number[] | undefined): TensorV => (values ? { k: 'tensor', t, values } : { k: 'tensor', t });
 export const unknown = (reason: string, at: Loc): UnknownV => ({ k: 'unknown', reason, at });
 
 export function builtin(name: string, call: (args: Args, at: Loc) => Value): BuiltinV {

@@ -2,6 +2,7 @@ import catalog from '../../../catalog/torch-1.13.json';
 import { DType } from '../../../../kernels/src';
 import { CatalogParam, bindCatalog } from '../binding';
 import { Args, ClassV, NONE, TRUE, FALSE, Value, bool, builtin, int, str, tensorV, tuple } from '../values';
+import { MAX_CONSTANT_ELEMENTS, constantFunctions, constantTensor, flattenData } from './constants';
 import { DTYPES, shapeFrom } from './convert';
 import type { TorchLibrary } from './library';
 import { nnClasses } from './nn';
@@ -136,7 +137,7 @@ function arange(lib: TorchLibrary): Value {
     const n = Math.max(0, Math.ceil((end - start) / step));
     const d = a.kw.get('dtype');
     const allInt = a.pos.every((v) => v.k === 'num' && v.int);
-    return lib.factory([n], d?.k === 'dtype' ? d.v : allInt ? 'int64' : 'float32');
+    return constantTensor(lib, [n], d?.k === 'dtype' ? d.v : allInt ? 'int64' : 'float32', Array.from({ length: Math.min(n, MAX_CONSTANT_ELEMENTS + 1) }, (_, i) => start + i * step));
   });
 }
 
@@ -236,9 +237,15 @@ export function buildTorchModules(lib: TorchLibrary): Map<string, Value> {
     for (let v: Value = data; v.k === 'list' || v.k === 'tuple'; v = v.items[0] ?? NONE) shape.push(v.items.length);
     const floating = JSON.stringify(data).includes('"int":false');
     const d = a.kw.get('dtype');
-    return lib.factory(shape, d?.k === 'dtype' ? d.v : data.k === 'bool' ? 'bool' : floating ? 'float32' : 'int64');
+    return constantTensor(lib, shape, d?.k === 'dtype' ? d.v : data.k === 'bool' ? 'bool' : floating ? 'float32' : 'int64', flattenData(data));
   }));
   for (const op of ['add', 'sub', 'mul', 'div']) torch.attrs.set(op, arith(lib, op));
+  torch.attrs.set('divide', builtin('torch.divide', (a, at) => {
+    const mode = a.kw.get('rounding_mode');
+    if (mode && mode.k !== 'none') return lib.interp.fail('torch.divide() with a rounding_mode is not modelled yet', at);
+    return tensorBinary(lib, '/', a.pos[0] ?? a.kw.get('input') ?? NONE, a.pos[1] ?? a.kw.get('other') ?? NONE, at) ?? NONE;
+  }));
+  for (const [name, fn] of constantFunctions(lib)) torch.attrs.set(name, fn);
   torch.attrs.set('no_grad', gradMode(lib, 'no_grad', false));
   torch.attrs.set('enable_grad', gradMode(lib, 'enable_grad', true));
   torch.attrs.set('inference_mode', gradMode(lib, 'inference_mode', false));

@@ -1,6 +1,7 @@
 import { DType, KernelError, Tensor, binary, binaryInplace, chunk, contiguousStrides, isFloating, neg, normDim, split } from '../../../../kernels/src';
-import { Args, Loc, NONE, TensorV, Value, bool, builtin, int, str, tensorV, tuple } from '../values';
+import { Args, Loc, NONE, TensorV, Value, bool, builtin, int, str, tensorV, tensorWithValues, tuple } from '../values';
 import { DTYPES, UnknownArgument, shapeFrom, sizeValue } from './convert';
+import { CONSTANT_METHODS, castValues, combineValues, constantMethod, toList } from './constants';
 import type { TorchLibrary } from './library';
 
 type Method = (lib: TorchLibrary, x: TensorV, a: Args, at: Loc) => Value;
@@ -29,7 +30,7 @@ function toDtype(lib: TorchLibrary, x: TensorV, dtype: DType, at: Loc): Value {
   if (x.t.dtype === dtype) return x;
   const out = lib.tracer.op({ kind: '_to_copy', inputs: [x.t], outputs: [{ shape: x.t.shape, dtype }] })[0];
   void at;
-  return tensorV(out);
+  return tensorWithValues(out, x.values && castValues(x.values, dtype));
 }
 
 function dtypeArg(v: Value | undefined): DType | undefined {
@@ -102,6 +103,8 @@ const METHODS: Record<string, Method> = {
   flatten: kernelMethod('flatten', ['start_dim', 'end_dim']),
   float: (lib, x, _a, at) => toDtype(lib, x, 'float32', at),
   half: (lib, x, _a, at) => toDtype(lib, x, 'float16', at),
+  int: (lib, x, _a, at) => toDtype(lib, x, 'int32', at),
+  item: (lib, x, _a, at) => (x.values?.length === 1 ? toList(lib, { ...x, t: { ...x.t, shape: [] } }, at) : lib.interp.fail('Tensor.item() on a tensor whose value is not known is not modelled yet', at)),
   log_softmax: kernelMethod('log_softmax', ['dim']),
   long: (lib, x, _a, at) => toDtype(lib, x, 'int64', at),
   masked_fill: maskedFillMethod(false),
@@ -146,6 +149,7 @@ const METHODS: Record<string, Method> = {
   sub_: (lib, x, a, at) => tensorBinary(lib, '-=', x, arg(a, 0, 'other') ?? NONE, at) ?? NONE,
   sum: kernelMethod('sum', ['dim', 'keepdim']),
   t: kernelMethod('t', []),
+  tolist: (lib, x, _a, at) => toList(lib, x, at),
   tanh: kernelMethod('tanh', []),
   tanh_: kernelMethod('tanh_', []),
   to: (lib, x, a, at) => {
@@ -201,11 +205,18 @@ export function tensorAttr(lib: TorchLibrary, x: TensorV, name: string, at: Loc)
       return lib.runKernelWith('permute', new Map<string, Value>([['input', x], ['dims', tuple(t.shape.map((_, i) => int(t.shape.length - 1 - i)))]]), at);
   }
   const m = METHODS[name];
-  if (!m) return undefined;
+  if (!m) {
+    if (!CONSTANT_METHODS.has(name)) return undefined;
+    return builtin(`Tensor.${name}`, (a, where) => constantMethod(lib, x, name, a, where) ?? NONE);
+  }
   return builtin(`Tensor.${name}`, (a, where) => m(lib, x, a, where));
 }
 
 const OPS: Record<string, 'add' | 'sub' | 'mul' | 'div'> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div' };
+
+const VALUE_OPS: Record<'add' | 'sub' | 'mul' | 'div', (x: number, y: number) => number> = {
+  add: (x, y) => x + y, sub: (x, y) => x - y, mul: (x, y) => x * y, div: (x, y) => x / y,
+};
 
 function operand(v: Value): Tensor | number | undefined {
   if (v.k === 'tensor') return v.t;
@@ -231,13 +242,15 @@ export function tensorBinary(lib: TorchLibrary, op: string, a: Value, b: Value, 
     const kind = OPS[bare];
     if (kind) {
       if (inplace && typeof x !== 'number') return tensorV(binaryInplace(lib.tracer, kind, x, y));
-      return tensorV(binary(lib.tracer, kind, x, y));
+      const out = binary(lib.tracer, kind, x, y);
+      return tensorWithValues(out, combineValues(a, b, VALUE_OPS[kind], out.dtype));
     }
     if (['==', '!=', '<', '<=', '>', '>='].includes(bare)) {
       const ref = typeof x === 'number' ? (y as Tensor) : x;
       const shape = typeof x !== 'number' && typeof y !== 'number' ? broadcast(x.shape, y.shape) : ref.shape;
       return tensorV(lib.tracer.op({ kind: 'compare', inputs: [x, y].filter((v): v is Tensor => typeof v !== 'number'), outputs: [{ shape, dtype: 'bool', differentiable: false }] })[0]);
     }
+    if (bare === '**' && typeof x !== 'number' && combineValues(a, b, Math.pow, x.dtype)) return constantMethod(lib, a as TensorV, 'pow', { pos: [b], kw: new Map() }, at);
     if (bare === '**' && typeof x !== 'number') {
       // pow(Tensor, Scalar) keeps its input for backward (derivatives.yaml: pow_backward(grad, self, exponent)).
       return tensorV(lib.tracer.op({ kind: 'pow', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], save: () => [x], flops: 2 * x.shape.reduce((p, d) => p * d, 1) })[0]);
