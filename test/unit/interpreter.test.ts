@@ -664,6 +664,39 @@ class Net(nn.Module):
     assert.deepEqual(ok(analyze({ 'model.py': src }, { torch: '2.1' })).report.layers.map((l) => l.path), ['fc'], 'PyTorch 2.1: SDPA');
   });
 
+  it('collections.namedtuple: fields by name and index, isinstance, class attributes; a named-tuple output keeps its tensors', () => {
+    const a = ok(analyze({
+      'model.py': `${HEADER}from collections import namedtuple
+
+Outputs = namedtuple("Outputs", ["logits", "aux"])
+Outputs.__annotations__ = {"logits": torch.Tensor, "aux": torch.Tensor}
+Dims = namedtuple("Dims", "inp hidden, out")
+
+
+class Net(nn.Module):
+    def __init__(self, d=Dims(8, 16, out=4)):
+        super().__init__()
+        self.fc1 = nn.Linear(d.inp, d[1])
+        self.fc2 = nn.Linear(d.hidden, d.out)
+        if isinstance(d, Dims) and not isinstance(d, Outputs) and Dims._fields == ("inp", "hidden", "out"):
+            self.tag = nn.Identity()
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x))
+        out = Outputs(self.fc2(h), aux=h)
+        logits, aux = out
+        return Outputs(self.tag(logits), out.aux)
+
+# memlens: entry=Net() input=x:float32[B,8] batch=2
+`,
+    }));
+    // The root gets a row: torch.relu in its forward saves bytes there.
+    assert.deepEqual(a.report.layers.map((l) => l.path), ['', 'fc1', 'fc2', 'tag']);
+    assert.equal(a.report.totals.params, 8 * 16 + 16 + 16 * 4 + 4);
+    // relu keeps its output [2, 16] (fc2 saves the same storage): 2·16·4 bytes.
+    assert.equal(a.report.totals.savedActivationBytes, 2 * 16 * 4);
+  });
+
   it('enum members, decorators with functools.wraps and inspect.signature, %-formatted names', () => {
     const a = ok(analyze({
       'model.py': `${HEADER}import enum

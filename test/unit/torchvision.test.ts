@@ -38,7 +38,7 @@ describe('torchvision classification models match PyTorch 1.13 (CPU)', { skip: m
 
   it('covers every family', () => {
     const modules = new Set(cases.map((c) => c.module));
-    for (const m of ['resnet', 'vgg', 'alexnet', 'mobilenetv2', 'mobilenetv3', 'densenet', 'efficientnet', 'shufflenetv2', 'squeezenet', 'convnext', 'mnasnet']) assert.ok(modules.has(m), m);
+    for (const m of ['resnet', 'vgg', 'alexnet', 'mobilenetv2', 'mobilenetv3', 'densenet', 'efficientnet', 'shufflenetv2', 'squeezenet', 'convnext', 'mnasnet', 'regnet', 'googlenet']) assert.ok(modules.has(m), m);
   });
 
   for (const c of cases) {

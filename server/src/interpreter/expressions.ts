@@ -365,6 +365,7 @@ export abstract class ExpressionEvaluator extends ObjectModel {
       case 'bound':
         return this.call(fn.fn, { pos: [fn.self, ...a.pos], kw: a.kw }, at);
       case 'class':
+        if (fn.tupleFields) return this.namedTuple(fn, fn.tupleFields, a, at);
         if (isEnumClass(fn) && enumMembers(fn).length > 0) return enumByValue(fn, a.pos[0] ?? NONE) ?? this.raise('ValueError', `${repr(a.pos[0] ?? NONE)} is not a valid ${fn.name}`, at);
         return this.instantiate(fn, a, at);
       case 'instance': {
@@ -422,6 +423,14 @@ export abstract class ExpressionEvaluator extends ObjectModel {
     const post = classAttr(cls, '__post_init__');
     if (cls.dataclassFields && post) this.call(post.value, args([self]), at);
     return self;
+  }
+
+  /** `Point(1, y=2)` for a `collections.namedtuple` class: a tuple whose items have names. */
+  private namedTuple(cls: ClassV, fields: readonly string[], a: Args, at: Loc): Value {
+    const items = fields.map((f, i) => (i < a.pos.length ? a.pos[i] : a.kw.get(f)));
+    const missing = fields.filter((_, i) => items[i] === undefined);
+    if (missing.length || a.pos.length > fields.length) this.raise('TypeError', `${cls.name}() takes ${fields.join(', ')}; got ${a.pos.length} positional and ${[...a.kw.keys()].join(', ') || 'no'} keyword arguments`, at);
+    return { k: 'tuple', items: items as Value[], fields };
   }
 
   protected initDataclass(self: InstanceV, cls: ClassV, a: Args, at: Loc): void {

@@ -88,6 +88,7 @@ export abstract class ObjectModel {
         return this.userGetattr(obj, name, at);
       }
       case 'class': {
+        if (obj.tupleFields && name === '_fields') return tuple(obj.tupleFields.map(str));
         const ca = classAttr(obj, name);
         if (ca) {
           if (ca.value.k === 'func' && ca.value.decorators.includes('classmethod')) return { k: 'bound', fn: ca.value, self: obj };
@@ -148,6 +149,13 @@ export abstract class ObjectModel {
       case 'builtin':
         if (name === '__name__' || name === '__qualname__') return str(obj.name.replace(/^.*\./, ''));
         return undefined;
+      case 'tuple':
+        if (obj.fields) {
+          const i = obj.fields.indexOf(name);
+          if (i >= 0) return obj.items[i];
+          if (name === '_fields') return tuple(obj.fields.map(str));
+        }
+        return builtinMethod(this, obj, name, at);
       default:
         return builtinMethod(this, obj, name, at);
     }
@@ -488,6 +496,7 @@ export abstract class ObjectModel {
   isInstance(v: Value, cls: Value): boolean | undefined {
     if (cls.k === 'tuple') return cls.items.some((c) => this.isInstance(v, c));
     if (cls.k !== 'class' && cls.k !== 'builtin') return undefined;
+    if (cls.k === 'class' && cls.tupleFields) return v.k === 'tuple' && v.fields === cls.tupleFields;
     if (cls.k === 'class') return v.k === 'instance' ? isSubclass(v.cls, cls) : v.k === 'tensor' ? cls.name === 'Tensor' || cls.name === 'Parameter' && v.t.storage.kind === 'param' : false;
     switch (cls.name.replace(/^(typing|collections\.abc)\./, '')) {
       case 'Sequence': return v.k === 'list' || v.k === 'tuple' || v.k === 'str';

@@ -31,7 +31,12 @@ export interface NoneV { readonly k: 'none' }
 export interface BoolV { readonly k: 'bool'; readonly v: boolean }
 export interface NumV { readonly k: 'num'; readonly v: number; readonly int: boolean }
 export interface StrV { readonly k: 'str'; readonly v: string }
-export interface TupleV { readonly k: 'tuple'; readonly items: readonly Value[] }
+export interface TupleV {
+  readonly k: 'tuple';
+  readonly items: readonly Value[];
+  /** Field names of a `collections.namedtuple` instance. */
+  readonly fields?: readonly string[];
+}
 export interface ListV { readonly k: 'list'; items: Value[] }
 export interface DictV { readonly k: 'dict'; readonly map: Map<string, [Value, Value]> }
 export interface SliceV { readonly k: 'slice'; readonly start: Value; readonly stop: Value; readonly step: Value }
@@ -90,6 +95,8 @@ export interface ClassV {
   readonly loc: Loc | null;
   /** Set for dataclasses: field names in order with their default expressions' values. */
   dataclassFields?: { name: string; dflt: Value | undefined }[];
+  /** Set for `collections.namedtuple` classes: calling one builds a tuple with these field names. */
+  tupleFields?: readonly string[];
 }
 
 /** Registered state of an `nn.Module` instance, in registration order like `named_modules()`. */

@@ -244,7 +244,7 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   const typingNames = ['Optional', 'List', 'Dict', 'Tuple', 'Union', 'Any', 'Callable', 'Type', 'Sequence', 'Iterable', 'Mapping', 'Set', 'Literal', 'ClassVar', 'Final', 'TypeVar', 'Generic', 'Protocol', 'cast', 'overload', 'NamedTuple', 'TYPE_CHECKING', 'override'];
   const typing = lib.ns('typing', Object.fromEntries(typingNames.map((t) => [t, t === 'TYPE_CHECKING' ? bool(false) : t === 'cast' ? fn('cast', (a) => a.pos[1] ?? NONE) : fn(`typing.${t}`, (a) => a.pos[0] ?? NONE)])));
   const ordered = fn('OrderedDict', (a, at) => lib.interp.call(lib.builtins.get('dict')!, a, at));
-  const collections = lib.ns('collections', { OrderedDict: ordered, defaultdict: fn('defaultdict', () => ({ k: 'dict', map: new Map() }) as DictV), namedtuple: fn('namedtuple', (_a, at) => lib.interp.fail('namedtuple is not modelled', at)) });
+  const collections = lib.ns('collections', { OrderedDict: ordered, defaultdict: fn('defaultdict', () => ({ k: 'dict', map: new Map() }) as DictV), namedtuple: fn('namedtuple', (a, at) => namedtupleClass(lib, a, at)) });
   const partial = fn('functools.partial', (a, at) => {
     const [f, ...bound] = a.pos;
     if (!f) return lib.interp.fail('partial() without a function', at);
@@ -307,4 +307,14 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
     ['math', math], ['copy', copy], ['enum', enumModule], ['inspect', inspectModule(lib)], ['types', types], ['sys', sys], ['dataclasses', dataclasses], ['typing', typing], ['typing_extensions', typing], ['collections', collections],
     ['functools', functools], ['warnings', warnings], ['abc', abc], ['logging', logging], ['__future__', lib.ns('__future__', {})],
   ]);
+}
+
+/** `collections.namedtuple("Name", ["a", "b"])` or `("Name", "a b")` / `"a, b"`: a class whose calls build named tuples. */
+function namedtupleClass(lib: TorchLibrary, a: Args, at: Loc): Value {
+  const name = a.pos[0] ?? a.kw.get('typename');
+  const spec = a.pos[1] ?? a.kw.get('field_names');
+  if (name?.k !== 'str' || !spec) return lib.interp.fail('namedtuple() needs a name and field names', at);
+  const fields = spec.k === 'str' ? spec.v.split(/[\s,]+/).filter(Boolean) : lib.interp.iterate(spec, at).map((f) => (f.k === 'str' ? f.v : '?'));
+  if (fields.includes('?')) return lib.interp.fail('namedtuple() field names must be strings', at);
+  return { k: 'class', name: name.v, bases: [], attrs: new Map(), loc: at, tupleFields: fields };
 }
