@@ -60,6 +60,26 @@ interface Case {
 }
 
 // Linear(i, o) has i·o + o parameters; Conv2d(ci, co, k) ci·co·k² (+ co with bias).
+/** One model whose __init__ branches on its arguments; `entry` picks the branches. */
+function conditionalNet(entry: string): string {
+  return `${HEADER}class Net(nn.Module):
+    def __init__(self, d=8, use_norm=True, extra=0):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        if use_norm:
+            self.norm = nn.LayerNorm(d)
+        else:
+            self.norm = nn.Identity()
+        if extra > 0:
+            self.extra = nn.Linear(d, extra)
+
+    def forward(self, x):
+        return self.norm(self.fc(x))
+
+# memlens: entry=${entry} input=x:float32[B,8] batch=2
+`;
+}
+
 const CASES: Case[] = [
   {
     name: 'ModuleList from a comprehension over range(n)',
@@ -307,43 +327,13 @@ class Net(nn.Module):
   },
   {
     name: 'conditionals in __init__ (branch taken)',
-    src: `${HEADER}class Net(nn.Module):
-    def __init__(self, d=8, use_norm=True, extra=0):
-        super().__init__()
-        self.fc = nn.Linear(d, d)
-        if use_norm:
-            self.norm = nn.LayerNorm(d)
-        else:
-            self.norm = nn.Identity()
-        if extra > 0:
-            self.extra = nn.Linear(d, extra)
-
-    def forward(self, x):
-        return self.norm(self.fc(x))
-
-# memlens: entry=Net() input=x:float32[B,8] batch=2
-`,
+    src: conditionalNet('Net()'),
     params: 8 * 8 + 8 + 2 * 8,
     layers: ['fc', 'norm'],
   },
   {
     name: 'conditionals in __init__ (other branches)',
-    src: `${HEADER}class Net(nn.Module):
-    def __init__(self, d=8, use_norm=True, extra=0):
-        super().__init__()
-        self.fc = nn.Linear(d, d)
-        if use_norm:
-            self.norm = nn.LayerNorm(d)
-        else:
-            self.norm = nn.Identity()
-        if extra > 0:
-            self.extra = nn.Linear(d, extra)
-
-    def forward(self, x):
-        return self.norm(self.fc(x))
-
-# memlens: entry=Net(use_norm=False, extra=3) input=x:float32[B,8] batch=2
-`,
+    src: conditionalNet('Net(use_norm=False, extra=3)'),
     params: 8 * 8 + 8 + 8 * 3 + 3,
     // `extra` is registered but never called: reported after the called leaves.
     layers: ['fc', 'norm', 'extra'],
