@@ -3,15 +3,30 @@
 
 For every fixture (test/fixtures/*.py, the file with the directive in each multi-file fixture
 folder test/fixtures/NAME/, or the paths given on the command line) this parses the
-`# memlens: entry=... input=NAME:DTYPE[D0,...] batch=N` directive, builds the model, runs one
-training-mode forward pass under `torch.autograd.graph.saved_tensors_hooks`, and writes
-NAME.truth.json next to the fixture.
+`# memlens: entry=... input=NAME:DTYPE[D0,...] batch=N` directive, builds the model, and writes
+NAME.truth-<release>.json next to the fixture, where <release> is the running PyTorch's
+major.minor (1.13, 2.13, 2.14). Two measurements:
 
-Regenerate with:  /usr/bin/python3 test/groundtruth/measure.py
+- saved activations: one training-mode forward pass under `torch.autograd.graph.saved_tensors_hooks`
+  (keys `savedActivationBytes`, `modules`, `saved`);
+- the training-step peak of live tensor bytes (key `peak`): a TorchDispatchMode that tracks every
+  op's storages with weak references through forward, loss, backward and the optimizer step, with
+  no optimizer ("none") and with torch.optim.AdamW ("adamw").
+
+Run it in each measurement environment (test/groundtruth/setup-envs.sh; measure-all.sh runs all):
+
+    ~/.cache/memlens-truth/torch-2.14/bin/python test/groundtruth/measure.py [FIXTURE.py ...]
 
 torchvision's classification models (test/fixtures/torchvision/cases.json: module, entry
-expression, input) are measured from the installed torchvision (Debian's python3-torchvision),
-whose files the tests analyze in place:  /usr/bin/python3 test/groundtruth/measure.py --torchvision [NAME...]
+expression, input) are measured from the torchvision installed beside that PyTorch, whose files
+the tests analyze:  .../bin/python test/groundtruth/measure.py --torchvision [NAME...]
+
+Options (before the names):
+  --series DIR   also write every op's live-bytes series to DIR/<fixture>.series-<release>.json
+                 (for debugging the engine's simulator; never committed)
+  --mallinfo     poll glibc mallinfo2() in-use bytes after every op as well, into the series, and
+                 print how its changes agree with the live tensor bytes
+  --no-peak      measure saved activations only (keeps the "peak" of an existing truth file)
 """
 import glob
 import json
@@ -98,13 +113,27 @@ def resolve_dim(d, batch):
     return int(eval(d, env))
 
 
+def untyped_storage(t):
+    """The tensor's whole untyped storage (torch >= 2.0: untyped_storage(); 1.13: storage().untyped())."""
+    if hasattr(t, "untyped_storage"):
+        return t.untyped_storage()
+    return t.storage().untyped()
+
+
 def storage_of(t):
     """(key, nbytes) of the whole underlying storage, in bytes (untyped)."""
-    if hasattr(t, "untyped_storage"):  # torch >= 2.0
-        s = t.untyped_storage()
-        return s.data_ptr(), s.nbytes()
-    s = t.storage()  # torch 1.13: TypedStorage; nbytes() is the byte size of the whole storage
+    s = untyped_storage(t)
     return s.data_ptr(), s.nbytes()
+
+
+def release():
+    """major.minor of the running PyTorch: the suffix of the truth files it writes."""
+    return ".".join(torch.__version__.split("+")[0].split(".")[:2])
+
+
+def truth_path(base):
+    """NAME.truth-<release>.json for the path NAME (no extension)."""
+    return "%s.truth-%s.json" % (base, release())
 
 
 def make_input(spec, batch):
@@ -143,9 +172,262 @@ def build_from_directive(path):
     return model, entry, batch, input_specs, {}
 
 
+# ---------------------------------------------------------------------------------------------
+# The training-step peak of live tensor bytes (CPU).
+
+PHASES = ("forward", "loss", "backward", "optimizer")
+
+
+def _mallinfo_in_use():
+    """glibc mallinfo2(): bytes in use by malloc (uordblks + hblkhd), or None without glibc 2.33."""
+    import ctypes
+
+    class Mallinfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost")]
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        fn = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+    fn.restype = Mallinfo2
+
+    def poll():
+        m = fn()
+        return m.uordblks + m.hblkhd
+    return poll
+
+
+def op_name(func):
+    """`aten::name.overload` of an OpOverload (1.13 and 2.x)."""
+    schema = func._schema
+    return schema.name + ("." + schema.overload_name if schema.overload_name else "")
+
+
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402 (1.13 has it too)
+
+
+class LiveBytes(TorchDispatchMode):
+    """Records the bytes of live tensor storages after every aten op that runs inside it.
+
+    Before each op, storages whose weak reference has expired are dropped; after it, every output
+    storage (and any argument storage not registered yet) is registered by its data_ptr with the
+    byte size of the whole untyped storage. `series` gets (op, phase, live bytes, bytes of storages
+    the op's outputs newly brought)."""
+
+    def __init__(self, mallinfo=None):
+        super().__init__()
+        from torch.multiprocessing.reductions import StorageWeakRef
+        self._weak = StorageWeakRef
+        self.live = {}          # data_ptr -> (StorageWeakRef, nbytes)
+        self.total = 0
+        self.phase = "setup"
+        self.series = []        # (op, phase, live, allocated[, malloc in use])
+        self.appeared = 0       # argument storages first seen as an argument, not as an output
+        self.mallinfo = mallinfo
+
+    def register(self, t):
+        """Track t's storage; the bytes newly registered (0 if it already was)."""
+        if not isinstance(t, torch.Tensor) or t.layout != torch.strided or t.device.type == "meta":
+            return 0
+        st = untyped_storage(t)
+        n = st.nbytes()
+        if n == 0:
+            return 0
+        key = st.data_ptr()
+        old = self.live.get(key)
+        if old is not None:
+            if not old[0].expired():
+                return 0
+            self.total -= old[1]
+        self.live[key] = (self._weak(st), n)
+        self.total += n
+        return n
+
+    def prune(self):
+        dead = [k for k, (w, _) in self.live.items() if w.expired()]
+        for k in dead:
+            self.total -= self.live.pop(k)[1]
+        return self.total
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        from torch.utils._pytree import tree_flatten
+        self.prune()
+        out = func(*args, **(kwargs or {}))
+        name = op_name(func)
+        if name.startswith("profiler::"):  # record_function markers (optimizer.step): no tensors
+            return out
+        allocated = sum(self.register(t) for t in tree_flatten(out)[0])
+        for t in tree_flatten((args, kwargs or {}))[0]:
+            n = self.register(t)
+            if n:
+                self.appeared += 1
+        rec = (name, self.phase, self.total, allocated)
+        if self.mallinfo is not None:
+            rec = rec + (self.mallinfo(),)
+        self.series.append(rec)
+        return out
+
+
+def floating_outputs(out):
+    """Tensors of a forward's result, in order, through tuples, lists (namedtuples) and dicts."""
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in floating_outputs(o)]
+    if isinstance(out, dict):
+        return [t for o in out.values() for t in floating_outputs(o)]
+    return []
+
+
+def loss_of(out):
+    """The loss rule the engine simulates: the first 0-dim floating tensor that requires grad in
+    the result, else the sum of `o.sum()` over every floating tensor that requires grad, in order."""
+    outs = [t for t in floating_outputs(out) if t.is_floating_point() and t.requires_grad]
+    for t in outs:
+        if t.dim() == 0:
+            return t
+    if not outs:
+        raise RuntimeError("the forward returns no floating tensor that requires grad")
+    loss = None
+    for t in outs:
+        loss = t.sum() if loss is None else loss + t.sum()
+    return loss
+
+
+def optimizer_state_tensors(opt):
+    return [v for st in opt.state.values() for v in st.values() if isinstance(v, torch.Tensor)]
+
+
+def unique_storage_bytes(tensors):
+    seen = {}
+    for t in tensors:
+        key, n = storage_of(t)
+        seen[key] = n
+    return sum(seen.values())
+
+
+def train_step(model, inputs, opt, mode=None):
+    """One iteration: forward, loss, backward (out and loss referenced until backward returns, then
+    deleted), then opt.step() and opt.zero_grad(set_to_none=True), or every .grad = None without
+    an optimizer. Under `mode` (a LiveBytes) the phases are labelled and the boundaries recorded."""
+    marks = {}
+
+    def phase(name):
+        if mode is not None:
+            mode.phase = name
+
+    def mark(name):
+        if mode is not None:
+            marks[name] = mode.prune()
+
+    torch.manual_seed(0)
+    phase("forward")
+    out = model(*inputs)
+    mark("endOfForward")
+    phase("loss")
+    loss = loss_of(out)
+    mark("startOfBackward")
+    phase("backward")
+    loss.backward()
+    if mode is not None:
+        # .grad tensors come out of backward ops; register any that did not (none seen so far).
+        late = sum(mode.register(p.grad) for p in model.parameters() if p.grad is not None)
+        if late:
+            print("  note: %d bytes of .grad were not outputs of any op seen" % late)
+    del out, loss
+    phase("optimizer")
+    if opt is None:
+        for p in model.parameters():
+            p.grad = None
+    else:
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    mark("end")
+    return marks
+
+
+def optimizer_implementation(series):
+    ops = [r[0] for r in series if r[1] == "optimizer"]
+    if any("_fused_" in o for o in ops):
+        return "fused"
+    if any(o.startswith("aten::_foreach_") for o in ops):
+        return "foreach"
+    return "for-loop" if ops else "none"
+
+
+def measure_peak(model, inputs, optimizer, mallinfo=None):
+    """The peak of live tensor bytes in one measured training iteration (after one unmeasured)."""
+    model.train()
+    params = list(model.parameters())
+    for p in params:
+        p.grad = None
+    opt = torch.optim.AdamW(params) if optimizer == "adamw" else None
+    # Warm-up, under a throwaway mode so that whatever the first use of a dispatch mode allocates
+    # lazily is not in the measured iteration (malloc saw ~24 MB of it); creates AdamW's state.
+    with LiveBytes():
+        train_step(model, inputs, opt)
+
+    mode = LiveBytes(mallinfo)
+    for t in params + list(model.buffers()) + list(inputs):
+        mode.register(t)
+    state = optimizer_state_tensors(opt) if opt is not None else []
+    for t in state:
+        mode.register(t)
+    for p in params:
+        if p.grad is not None:
+            mode.register(p.grad)
+    baseline = mode.total
+    base_malloc = mallinfo() if mallinfo else None
+    with mode:
+        marks = train_step(model, inputs, opt, mode)
+
+    series = mode.series
+    if not any(r[1] == "backward" for r in series):
+        raise RuntimeError("the dispatch mode saw no backward op")
+    index = max(range(len(series)), key=lambda i: (series[i][2], -i))
+    counts = {ph: sum(1 for r in series if r[1] == ph) for ph in PHASES}
+    peak = {"bytes": series[index][2], "phase": series[index][1], "op": series[index][0],
+            "index": index, "ops": counts,
+            "endOfForward": marks["endOfForward"], "startOfBackward": marks["startOfBackward"]}
+    if opt is not None:
+        peak["optimizerStateBytes"] = unique_storage_bytes(state)
+        peak["optimizerImplementation"] = optimizer_implementation(series)
+    detail = {"optimizer": optimizer, "baselineBytes": baseline, "endBytes": marks["end"],
+              "appearedArgumentStorages": mode.appeared,
+              "columns": ["op", "phase", "liveBytes", "allocatedBytes"] + (["mallocInUse"] if mallinfo else []),
+              "ops": [list(r) for r in series]}
+    if mallinfo:
+        detail["baselineMallocInUse"] = base_malloc
+    return peak, detail
+
+
+def malloc_agreement(detail):
+    """How far the change of malloc's in-use bytes from the baseline strays from the change of live
+    tensor bytes, over the series and at the peak."""
+    base_live, base_m = detail["baselineBytes"], detail["baselineMallocInUse"]
+    rows = detail["ops"]
+    diffs = [(r[4] - base_m) - (r[2] - base_live) for r in rows]
+    i = max(range(len(rows)), key=lambda k: (rows[k][2], -k))
+    return {"peakLive": rows[i][2] - base_live, "peakMalloc": rows[i][4] - base_m,
+            "maxMalloc": max(r[4] for r in rows) - base_m,
+            "maxAbsDiff": max(abs(d) for d in diffs)}
+
+
+def write_series(series_dir, out_path, details):
+    rel = os.path.relpath(out_path, FIXTURES).replace(".truth-", ".series-")
+    path = os.path.join(series_dir, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"torch": torch.__version__, **details}, f)
+    return path
+
+
 def measure(path):
     model, entry, batch, input_specs, extra = build_from_directive(path)
-    return measure_model(path, model, entry, batch, input_specs, os.path.splitext(path)[0] + ".truth.json", extra)
+    return measure_model(path, model, entry, batch, input_specs, truth_path(os.path.splitext(path)[0]), extra)
 
 
 def measure_model(path, model, entry, batch, input_specs, out_path, extra):
@@ -231,6 +513,9 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     # Sanity: the graph must be usable for backward.
     if isinstance(out, torch.Tensor) and out.requires_grad:
         out.sum().backward()
+    del out
+    for p in params:
+        p.grad = None
 
     modules = []
     for name, mod in model.named_modules():
@@ -257,12 +542,28 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
         "saved": saved,
     }
     truth.update(extra)
+    if OPTIONS["peak"]:
+        details = {}
+        mallinfo = _mallinfo_in_use() if OPTIONS["mallinfo"] else None
+        truth["peak"] = {}
+        for optimizer in ("none", "adamw"):
+            truth["peak"][optimizer], details[optimizer] = measure_peak(model, inputs, optimizer, mallinfo)
+            if mallinfo:
+                print("  %s malloc vs live: %s" % (optimizer, malloc_agreement(details[optimizer])))
+        if OPTIONS["series"]:
+            write_series(OPTIONS["series"], out_path, details)
+    elif os.path.exists(out_path):
+        with open(out_path) as f:
+            old = json.load(f)
+        if "peak" in old:
+            truth["peak"] = old["peak"]
     with open(out_path, "w") as f:
         json.dump(truth, f, indent=2)
         f.write("\n")
-    print("%-24s params=%-8d saved=%-9d (%d storages) inputs=%d -> %s" % (
-        os.path.basename(path), n_params, truth["savedActivationBytes"], len(saved),
-        input_bytes, os.path.relpath(out_path)))
+    peak = truth.get("peak", {})
+    print("%-24s params=%-8d saved=%-9d (%d storages) inputs=%d peak none=%s adamw=%s -> %s" % (
+        os.path.basename(path), n_params, truth["savedActivationBytes"], len(saved), input_bytes,
+        peak.get("none", {}).get("bytes"), peak.get("adamw", {}).get("bytes"), os.path.relpath(out_path)))
     return truth
 
 
@@ -284,20 +585,46 @@ def measure_torchvision(case):
     import importlib
     import torchvision
 
-    module = importlib.import_module("torchvision.models." + case["module"])
+    try:
+        module = importlib.import_module("torchvision.models." + case["module"])
+    except ImportError as e:
+        print("%-24s SKIPPED: torchvision %s has no module models.%s (%s)" % (
+            case["name"], torchvision.__version__, case["module"], e))
+        return None
     with open(module.__file__, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     torch.manual_seed(0)
-    model = eval(case["entry"], vars(module))
+    try:
+        model = eval(case["entry"], vars(module))
+    except (NameError, AttributeError) as e:
+        print("%-24s SKIPPED: torchvision %s models.%s cannot build %s (%s)" % (
+            case["name"], torchvision.__version__, case["module"], case["entry"], e))
+        return None
     spec = parse_input(case["input"])
     batch = int(spec["dims"][0])
-    extra = {"torchvision": torchvision.__version__, "file": "models/%s.py" % case["module"], "sha256": digest, "input": case["input"]}
-    out_path = os.path.join(FIXTURES, "torchvision", case["name"] + ".truth.json")
+    package = os.path.dirname(os.path.abspath(torchvision.__file__))
+    rel_file = os.path.relpath(os.path.abspath(module.__file__), package).replace(os.sep, "/")
+    extra = {"torchvision": torchvision.__version__, "file": rel_file, "sha256": digest, "input": case["input"]}
+    out_path = truth_path(os.path.join(FIXTURES, "torchvision", case["name"]))
     return measure_model(module.__file__, model, case["entry"], batch, [spec], out_path, extra)
+
+
+OPTIONS = {"series": None, "mallinfo": False, "peak": True}
 
 
 def main(argv):
     torch.set_num_threads(1)
+    argv = list(argv)
+    while argv and argv[0].startswith("--") and argv[0] != "--torchvision":
+        opt = argv.pop(0)
+        if opt == "--series":
+            OPTIONS["series"] = os.path.abspath(argv.pop(0))
+        elif opt == "--mallinfo":
+            OPTIONS["mallinfo"] = True
+        elif opt == "--no-peak":
+            OPTIONS["peak"] = False
+        else:
+            raise SystemExit("unknown option %s (see the docstring)" % opt)
     if argv[:1] == ["--torchvision"]:
         with open(TORCHVISION_CASES) as f:
             cases = json.load(f)
@@ -310,7 +637,15 @@ def main(argv):
     nested = [p for p in glob.glob(os.path.join(FIXTURES, "*", "*.py")) if "# memlens:" in open(p).read()]
     paths = argv or sorted(glob.glob(os.path.join(FIXTURES, "*.py")) + nested)
     for p in paths:
-        measure(p)
+        try:
+            measure(p)
+        except ImportError as e:
+            # einops/vit_einops.py imports einops, which the measurement environments lack (the
+            # name then finds the fixture folder einops/ itself); its plain-torch twin
+            # vit_torch.py carries its truth. Given by name, a fixture that fails to import fails.
+            if argv or (e.name or "").split(".")[0] == "torch":
+                raise
+            print("%-24s SKIPPED: %s" % (os.path.basename(p), e))
 
 
 if __name__ == "__main__":
