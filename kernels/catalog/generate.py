@@ -804,6 +804,12 @@ class Catalog:
                 continue
             if not callable(obj) or is_typing_name(obj):
                 continue
+            ref = self.identity.get(id(obj))
+            if prefix == "torch" and ref is not None and ref[0] == "torch" and ref[1] != name:
+                continue  # a loop variable left in torch/__init__.py (1.13: torch.obj)
+            own = getattr(obj, "__name__", name)
+            if prefix == "torch" and own != name and not inspect.isfunction(obj) and getattr(module, own, None) is obj:
+                continue  # likewise (1.13: torch.candidate is torch.wait)
             out[f"{prefix}.{name}"] = self.callable_entry("function", obj, name, pyi)
         return out
 
