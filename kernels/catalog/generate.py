@@ -589,6 +589,8 @@ def python_overload(fn, skip_self=False):
         if skip_self and i == 0:
             continue
         entry = {"name": name, "kind": KIND[p.kind], "type": annotation_type(p.annotation)}
+        if name == "dtype" and entry["type"] in ("int", "int?"):
+            entry["type"] = "ScalarType" + entry["type"][3:]  # torch.nn.functional: DType = int (TorchScript)
         entry.update(encode_default(p.default))
         if entry["type"] is None and isinstance(entry.get("default"), bool):
             entry["type"] = "bool"
@@ -1027,8 +1029,8 @@ def derivative_of(fn):
         "outputDifferentiable": list(info.output_differentiability) if info.output_differentiability is not None else None,
         "saved": saved,
     }
-    if info.name != str(f.func.name):
-        d["from"] = info.name  # the derivatives.yaml entry reused (in-place / out-of-place match)
+    if str(info.func.func.name) != str(f.func.name):
+        d["from"] = str(info.func.func.name)  # the derivatives.yaml entry reused (in-place <- out-of-place)
     return d
 
 

@@ -2,6 +2,7 @@
 
     python3 kernels/catalog/releases.py            # download missing wheels, read them, write releases.json
     python3 kernels/catalog/releases.py --offline  # only read wheels already in the cache
+    python3 kernels/catalog/releases.py --download-only
 
 For every release 1.13, 2.0, ..., 2.14 the manylinux aarch64 CPU wheel of the last patch release is
 downloaded with `pip download` into ~/.cache/memlens-truth/wheels (override: MEMLENS_WHEELS) and
@@ -219,8 +220,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--offline", action="store_true")
     ap.add_argument("--out", default=os.path.join(HERE, "releases.json"))
+    ap.add_argument("--download-only", action="store_true")
     args = ap.parse_args()
     os.makedirs(WHEELS, exist_ok=True)
+    if args.download_only:
+        for rel in RELEASES:
+            w = wheel_path(rel) or download(rel)
+            print(f"{rel}: {w or 'NOT FOUND'}", file=sys.stderr)
+        return
     present = {}
     for rel in RELEASES:
         w = wheel_path(rel) or (None if args.offline else download(rel))
