@@ -197,7 +197,7 @@ def python_arg(a, method):
     """PythonArgument -> param (name as PythonArgument.argument_str spells it)."""
     t = schema_type(a.type)
     name = a.name
-    if name == "self" and t in ("Tensor", "Scalar") and not method:
+    if name == "self" and t == "Tensor" and not method:  # argument_str: only a Tensor self is "input"
         name = "input"
     if a.default is None:
         return param(name, None, t, required=True)
