@@ -50,7 +50,7 @@ export class AnalysisError extends Error {
   }
 }
 
-export function parseTorchVersion(v: string): [number, number] {
+function parseTorchVersion(v: string): [number, number] {
   const m = /^(\d+)(?:\.(\d+))?/.exec(v.trim());
   if (!m) throw new Error(`malformed torch version '${v}' (expected e.g. 2.5 or 1.13)`);
   return [Number(m[1]), Number(m[2] ?? 0)];
@@ -70,8 +70,6 @@ export interface RunOptions {
   settings: AnalysisSettings;
   directive: Directive | null;
   source: ModuleSource;
-  /** Overrides the batch the inputs' symbolic dimensions bind to. */
-  batchOverride?: number;
   /** Also run forward at this batch size (the model is built once), for the largest-batch estimate. */
   againAtBatch?: number;
   limits?: BudgetLimits;
@@ -111,7 +109,7 @@ export function runModel(o: RunOptions): RunResult {
     if (!mod) throw new AnalysisError('cannot read the file', top);
     const scope = interp.scopeOf(mod)!;
 
-    const batch = o.batchOverride ?? settings.batch ?? o.directive?.batch ?? null;
+    const batch = settings.batch ?? o.directive?.batch ?? null;
     const entryText = settings.entry ?? o.directive?.entry ?? null;
     const inputTexts = settings.inputs.length ? settings.inputs : o.directive?.inputs ?? [];
 
@@ -226,7 +224,7 @@ function collectTensors(v: Value): Tensor[] {
 }
 
 /** Evaluates a Python expression (the entry) in the module's scope. */
-export function evalExpression(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
+function evalExpression(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
   const tree = parsePython(text);
   try {
     const root = syntaxRoot(tree);

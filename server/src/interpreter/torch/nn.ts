@@ -3,13 +3,13 @@ import { Tensor } from '../../../../kernels/src';
 import { CatalogParam, bindCatalog } from '../binding';
 import {
   Args, ClassV, DictV, InstanceV, Loc, ModuleState, NONE, NativeClass, NoneV, PyException, TensorV, Value,
-  args, bool, builtin, int, isSubclass, list, nativeOf, str, tensorV, tuple,
+  args, bool, builtin, int, list, nativeOf, str, tensorV, tuple,
 } from '../values';
 import type { TorchLibrary } from './library';
 import { LAYERS, LayerSpec, ModuleBuilder } from './layers';
 
 /** Constructor signatures of torch.nn classes, generated from PyTorch (server/catalog/generate.py). */
-export const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, CatalogParam[]>;
+const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, CatalogParam[]>;
 
 export function makeModuleState(created: Loc): ModuleState {
   return { children: new Map(), params: new Map(), buffers: new Map(), training: true, created };
@@ -272,7 +272,7 @@ function containerAttr(ctor: () => ClassV) {
   };
 }
 
-export const SEQUENTIAL: ClassV = nativeClass('Sequential', {
+const SEQUENTIAL: ClassV = nativeClass('Sequential', {
   init: (self, a, at) => {
     const first = a.pos[0];
     if (a.pos.length === 1 && first?.k === 'dict') {
@@ -287,7 +287,7 @@ export const SEQUENTIAL: ClassV = nativeClass('Sequential', {
   attr: containerAttr(() => SEQUENTIAL),
 }, [MODULE_CLASS]);
 
-export const MODULE_LIST: ClassV = nativeClass('ModuleList', {
+const MODULE_LIST: ClassV = nativeClass('ModuleList', {
   init: (self, a, at) => {
     const items = a.pos[0] ?? a.kw.get('modules');
     if (items && items.k !== 'none') addChildren(self, lib().interp.iterate(items, at), at);
@@ -295,7 +295,7 @@ export const MODULE_LIST: ClassV = nativeClass('ModuleList', {
   attr: containerAttr(() => MODULE_LIST),
 }, [MODULE_CLASS]);
 
-export const MODULE_DICT: ClassV = nativeClass('ModuleDict', {
+const MODULE_DICT: ClassV = nativeClass('ModuleDict', {
   init: (self, a) => {
     const d = a.pos[0] ?? a.kw.get('modules');
     if (d?.k === 'dict') for (const [k, v] of d.map.values()) if (k.k === 'str' && v.k === 'instance') self.module!.children.set(k.v, v);
@@ -428,7 +428,7 @@ function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefin
 }
 
 /** `nn.Parameter(data, requires_grad=True)`. */
-export const PARAMETER = builtin('Parameter', (a, at) => {
+const PARAMETER = builtin('Parameter', (a, at) => {
   const data = a.pos[0] ?? a.kw.get('data');
   if (!data || data.k === 'unknown') return data ?? lib().interp.fail('Parameter() without data', at);
   if (data.k !== 'tensor') return lib().interp.fail('Parameter() of a non-tensor', at);
@@ -463,8 +463,4 @@ export function nnClasses(): Map<string, Value> {
   out.set('ModuleDict', MODULE_DICT);
   out.set('Parameter', PARAMETER);
   return out;
-}
-
-export function isModuleClass(v: Value): boolean {
-  return v.k === 'class' && isSubclass(v, MODULE_CLASS);
 }
