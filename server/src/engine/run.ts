@@ -3,7 +3,7 @@ import { Node, Tree, parsePython, syntaxRoot } from '../python/parser';
 import { Budget, BudgetLimits, DEFAULT_LIMITS } from '../interpreter/budget';
 import { Interpreter, ModuleSource, STACK_OVERFLOW, isStackOverflow } from '../interpreter/interpreter';
 import { TorchLibrary } from '../interpreter/torch/library';
-import { bindLibrary, namedModules } from '../interpreter/torch/nn';
+import { namedModules } from '../interpreter/torch/nn';
 import { OpRecord, Tracer } from '../interpreter/tracer';
 import { BudgetExceeded, InstanceV, Loc, PyException, Scope, Value, args, isSubclass, tensorV } from '../interpreter/values';
 import { MODULE_CLASS } from '../interpreter/torch/nn';
@@ -86,7 +86,6 @@ export function runModel(o: RunOptions): RunResult {
     () => current(),
   );
   const lib = new TorchLibrary(tracer, { paramDtype: paramDtype(settings.precision) });
-  bindLibrary(lib);
   const budget = new Budget(o.limits ?? DEFAULT_LIMITS, o.startedAt);
   const source: ModuleSource = {
     readFile: (p) => o.source.readFile(p),
@@ -202,9 +201,6 @@ export function runModel(o: RunOptions): RunResult {
     };
   } finally {
     interp.dispose();
-    // The shared torch classes call back into this run's library only while it runs; unbinding
-    // also lets the finished run's graph be collected.
-    bindLibrary(null);
   }
 }
 

@@ -414,7 +414,7 @@ export abstract class ExpressionEvaluator extends ObjectModel {
     if (init && (!native || mro(cls).indexOf(init.owner) < mro(cls).indexOf(native.owner))) {
       this.call(init.value, { pos: [self, ...a.pos], kw: a.kw }, at);
     } else if (native?.native.init) {
-      native.native.init(self, a, at);
+      native.native.init(self, a, at, this.lib);
     } else if (cls.dataclassFields) {
       this.initDataclass(self, cls, a, at);
     } else if (init) {

@@ -81,7 +81,7 @@ export abstract class ObjectModel {
           if (m !== undefined) return m;
         }
         const native = nativeOf(obj.cls);
-        const nv = native?.native.attr?.(obj, name, at);
+        const nv = native?.native.attr?.(obj, name, at, this.lib);
         if (nv !== undefined) return nv;
         if (name === '__class__') return obj.cls;
         if (name === '__dict__') return { k: 'dict', map: new Map([...obj.attrs].map(([k, v]) => [repr(str(k)), [str(k), v]])) };
@@ -114,13 +114,13 @@ export abstract class ObjectModel {
           if (c.native && name === '__init__') {
             const native = c.native;
             return builtin(`${c.name}.__init__`, (a, where) => {
-              if (obj.self.k === 'instance') native.init?.(obj.self, a, where);
+              if (obj.self.k === 'instance') native.init?.(obj.self, a, where, this.lib);
               return NONE;
             });
           }
           if (c.native && name === 'forward' && c.native.forward) {
             const native = c.native;
-            return builtin(`${c.name}.forward`, (a, where) => (obj.self.k === 'instance' ? native.forward!(obj.self, a, where) : NONE));
+            return builtin(`${c.name}.forward`, (a, where) => (obj.self.k === 'instance' ? native.forward!(obj.self, a, where, this.lib) : NONE));
           }
         }
         if (name === '__init__') return builtin('object.__init__', () => NONE);
@@ -134,7 +134,7 @@ export abstract class ObjectModel {
         }
         if (obj.self.k === 'instance') {
           const native = nativeOf(obj.self.cls);
-          return native?.native.attr?.(obj.self, name, at);
+          return native?.native.attr?.(obj.self, name, at, this.lib);
         }
         return undefined;
       }

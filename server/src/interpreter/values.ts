@@ -1,5 +1,6 @@
 import type { DType, Tensor } from '../../../kernels/src';
 import type { Node } from '../python/parser';
+import type { Library } from './host';
 
 /** A source location: absolute file path and 1-based line. */
 export interface Loc {
@@ -76,14 +77,19 @@ export interface BuiltinV {
 
 export interface BoundV { readonly k: 'bound'; readonly fn: Value; readonly self: Value }
 
-/** Behaviour the engine gives a class it models (nn.Module and its subclasses in torch.nn). */
+/**
+ * Behaviour the engine gives a class it models (nn.Module and its subclasses in torch.nn). The
+ * classes are shared by every analysis, so each hook is handed the library of the analysis running
+ * it. A library's classes are reachable only through that library's namespaces, so a hook may
+ * declare the concrete library type it belongs to (method parameters are compared bivariantly).
+ */
 export interface NativeClass {
   /** Called for `Cls(...)` and `super().__init__(...)` on an instance of this (or a derived) class. */
-  init?(self: InstanceV, args: Args, at: Loc): void;
+  init?(self: InstanceV, args: Args, at: Loc, lib: Library): void;
   /** `forward`, when the class defines one. */
-  forward?(self: InstanceV, args: Args, at: Loc): Value;
+  forward?(self: InstanceV, args: Args, at: Loc, lib: Library): Value;
   /** Extra attribute lookups (methods, properties) after the instance's own attributes. */
-  attr?(self: InstanceV, name: string, at: Loc): Value | undefined;
+  attr?(self: InstanceV, name: string, at: Loc, lib: Library): Value | undefined;
 }
 
 export interface ClassV {

@@ -175,7 +175,7 @@ export class TorchLibrary implements Library {
     if (user && (!native?.native.forward || order.indexOf(user.owner) <= order.indexOf(native.owner))) {
       return (a, at) => this.interp.call(user.value, { pos: [self, ...a.pos], kw: a.kw }, at);
     }
-    if (native?.native.forward) return (a, at) => native.native.forward!(self, a, at);
+    if (native?.native.forward) return (a, at) => native.native.forward!(self, a, at, this);
     return undefined;
   }
 

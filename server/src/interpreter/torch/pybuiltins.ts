@@ -280,7 +280,7 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
         case 'tuple': return deep ? tuple(v.items.map(inner)) : v;
         case 'dict': return { k: 'dict', map: new Map([...v.map].map(([k, [kv, x]]) => [k, [kv, inner(x)]])) } as DictV;
         case 'instance':
-          if (v.module) return deep ? cloneModule(v) : lib.interp.fail('copy.copy() of an nn.Module is not modelled', at);
+          if (v.module) return deep ? cloneModule(lib, v) : lib.interp.fail('copy.copy() of an nn.Module is not modelled', at);
           return { k: 'instance', cls: v.cls, attrs: new Map([...v.attrs].map(([k, x]) => [k, inner(x)])), id: lib.interp.newInstanceId() };
         default: return v;
       }
