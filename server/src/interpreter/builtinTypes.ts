@@ -1,5 +1,5 @@
 import type { ObjectModel } from './objects';
-import { braceFormat } from './strformat';
+import { braceFormat } from './stdlib/strformat';
 import { Args, Loc, NONE, Value, bool, builtin, int, list, repr, str, tuple, typeName } from './values';
 
 /** Items picked by a Python slice. */

@@ -2,7 +2,7 @@ import type { Node } from '../python/parser';
 import { Budget } from './budget';
 import { builtinMethod, sliceItems } from './builtinTypes';
 import type { Library, UnknownEntry } from './host';
-import { percentFormat } from './strformat';
+import { percentFormat } from './stdlib/strformat';
 import { enumByName, enumMembers, enumMembersDict, isEnumClass } from './pyenum';
 import {
   Args, BudgetExceeded, ClassV, FuncV, InstanceV, Loc, NONE, PyException, Scope, UnknownV, Value, args, bool, builtin, classAttr, int, isSubclass, list, moduleAttr, mro, nativeOf, num, repr, str, tuple, typeName, unknown,

@@ -8,7 +8,8 @@ import { UnknownArgument, toKernel } from './convert';
 import { einopsModules } from './einops';
 import { buildTorchModules } from './functional';
 import { MODULE_CLASS, makeModuleState, moduleGetattr, moduleSetattr } from './nn';
-import { pythonBuiltins, pythonModules } from './pybuiltins';
+import { pythonBuiltins } from '../stdlib/builtins';
+import { pythonModules } from '../stdlib/standardModules';
 import { tensorAttr, tensorBinary, tensorSubscript, tensorUnary } from './tensor';
 
 /** One call of an nn.Module during forward. */

@@ -3,12 +3,11 @@
 // positional arguments.
 import type { Node } from '../../python/parser';
 import { ClassV, DictV, FuncV, InstanceV, ModuleV, NONE, Value, bool, builtin, classAttr, int, repr, str } from '../values';
-import type { TorchLibrary } from './library';
+import type { TorchLibrary } from '../torch/library';
+import { pyClass } from './builtins';
 
 /** `inspect.Parameter.kind` values (Python's `_ParameterKind`). */
 const KINDS = { POSITIONAL_ONLY: 0, POSITIONAL_OR_KEYWORD: 1, VAR_POSITIONAL: 2, KEYWORD_ONLY: 3, VAR_KEYWORD: 4 } as const;
-
-const pyClass = (name: string): ClassV => ({ k: 'class', name, bases: [], attrs: new Map(), loc: null });
 
 export function inspectModule(lib: TorchLibrary): ModuleV {
   const empty = pyClass('_empty');
