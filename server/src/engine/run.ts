@@ -1,7 +1,7 @@
 import type { DType, Tensor } from '../../../kernels/src';
 import { Node, Tree, parsePython, syntaxRoot } from '../python/parser';
-import { Budget, BudgetLimits, DEFAULT_LIMITS } from '../interpreter/budget';
-import { Interpreter, ModuleSource, STACK_OVERFLOW, isStackOverflow } from '../interpreter/interpreter';
+import { Budget, BudgetLimits, DEFAULT_LIMITS, STACK_OVERFLOW, isStackOverflow } from '../interpreter/budget';
+import { Interpreter, ModuleSource, createInterpreter } from '../interpreter/interpreter';
 import { TorchLibrary } from '../interpreter/torch/library';
 import { namedModules } from '../interpreter/torch/nn';
 import { OpRecord, Tracer } from '../interpreter/tracer';
@@ -91,7 +91,7 @@ export function runModel(o: RunOptions): RunResult {
     readFile: (p) => o.source.readFile(p),
     treeFor: (p) => (p === file ? o.tree : o.source.treeFor?.(p)),
   };
-  const interp = new Interpreter(lib, source, budget);
+  const interp = createInterpreter(lib, source, budget);
   lib.interp = interp;
   current = () => interp.current;
   const top: Loc = { file, line: 1 };

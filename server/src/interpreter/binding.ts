@@ -1,9 +1,8 @@
 import type { Node } from '../python/parser';
-import type { ExpressionEvaluator } from './expressions';
 import { Args, DictV, FuncV, Loc, NONE, PyException, Scope, Value, list, str, tuple } from './values';
 
 /** Binds a call's arguments to a Python function's parameters in its new local scope. */
-export function bindParams(interp: ExpressionEvaluator, params: Node | null, fn: FuncV, a: Args, local: Scope, at: Loc): void {
+export function bindParams(params: Node | null, fn: FuncV, a: Args, local: Scope, at: Loc): void {
   const pos = [...a.pos];
   const kw = new Map(a.kw);
   let keywordOnly = false;
@@ -53,7 +52,6 @@ export function bindParams(interp: ExpressionEvaluator, params: Node | null, fn:
   }
   if (pos.length > 0) throw new PyException('TypeError', `${fn.name}() takes fewer positional arguments than the ${a.pos.length} given`, at);
   if (kw.size > 0) throw new PyException('TypeError', `${fn.name}() got an unexpected keyword argument '${[...kw.keys()][0]}'`, at);
-  void interp;
 }
 
 function kwDict(kw: Map<string, Value>): DictV {
@@ -71,7 +69,7 @@ export interface CatalogParam {
 }
 
 /** Converts a catalog default (JSON) to a value. */
-export function defaultValue(d: unknown): Value {
+function defaultValue(d: unknown): Value {
   if (d === null || d === undefined) return NONE;
   if (typeof d === 'boolean') return { k: 'bool', v: d };
   if (typeof d === 'number') return { k: 'num', v: d, int: Number.isInteger(d) };

@@ -248,6 +248,11 @@ export class PyException extends Error {
   }
 }
 
+/** `raise type(message)` where an expression is expected. */
+export function raise(type: string, message: string, at: Loc): never {
+  throw new PyException(type, message, at);
+}
+
 /** The analysis ran out of a budget (steps, depth, loop iterations, time). */
 export class BudgetExceeded extends Error {
   constructor(message: string, readonly at: Loc) {

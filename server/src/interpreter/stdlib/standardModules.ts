@@ -1,6 +1,8 @@
 import { Args, DictV, Loc, NONE, PyException, Value, bool, builtin, int, list, num, str, tuple } from '../values';
 import type { TorchLibrary } from '../torch/library';
-import { AUTO_MARKER, ENUM_MARKER } from '../pyenum';
+import { defaultFactory } from '../dataClasses';
+import { AUTO_MARKER, ENUM_MARKER } from '../enums';
+import { namedTupleClass } from '../namedTuples';
 import { cloneModule } from '../torch/nn';
 import { pyClass } from './builtins';
 import { inspectModule } from './inspect';
@@ -25,7 +27,7 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   const dataclass = fn('dataclass', (a) => a.pos[0] ?? fn('dataclass', (b) => b.pos[0] ?? NONE));
   const field = fn('dataclasses.field', (a) => {
     const factory = a.kw.get('default_factory');
-    if (factory) return { k: 'dict', map: new Map([['"__default_factory__"', [str('__default_factory__'), factory]]]) } as DictV;
+    if (factory) return defaultFactory(factory);
     return a.kw.get('default') ?? NONE;
   });
   const fieldCls = pyClass('Field');
@@ -39,7 +41,7 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   const typingNames = ['Optional', 'List', 'Dict', 'Tuple', 'Union', 'Any', 'Callable', 'Type', 'Sequence', 'Iterable', 'Mapping', 'Set', 'Literal', 'ClassVar', 'Final', 'TypeVar', 'Generic', 'Protocol', 'cast', 'overload', 'NamedTuple', 'TYPE_CHECKING', 'override'];
   const typing = lib.ns('typing', Object.fromEntries(typingNames.map((t) => [t, t === 'TYPE_CHECKING' ? bool(false) : t === 'cast' ? fn('cast', (a) => a.pos[1] ?? NONE) : fn(`typing.${t}`, (a) => a.pos[0] ?? NONE)])));
   const ordered = fn('OrderedDict', (a, at) => lib.interp.call(lib.builtins.get('dict')!, a, at));
-  const collections = lib.ns('collections', { OrderedDict: ordered, defaultdict: fn('defaultdict', () => ({ k: 'dict', map: new Map() }) as DictV), namedtuple: fn('namedtuple', (a, at) => namedtupleClass(lib, a, at)) });
+  const collections = lib.ns('collections', { OrderedDict: ordered, defaultdict: fn('defaultdict', () => ({ k: 'dict', map: new Map() }) as DictV), namedtuple: fn('namedtuple', (a, at) => namedtuple(lib, a, at)) });
   const partial = fn('functools.partial', (a, at) => {
     const [f, ...bound] = a.pos;
     if (!f) return lib.interp.fail('partial() without a function', at);
@@ -105,11 +107,11 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
 }
 
 /** `collections.namedtuple("Name", ["a", "b"])` or `("Name", "a b")` / `"a, b"`: a class whose calls build named tuples. */
-function namedtupleClass(lib: TorchLibrary, a: Args, at: Loc): Value {
+function namedtuple(lib: TorchLibrary, a: Args, at: Loc): Value {
   const name = a.pos[0] ?? a.kw.get('typename');
   const spec = a.pos[1] ?? a.kw.get('field_names');
   if (name?.k !== 'str' || !spec) return lib.interp.fail('namedtuple() needs a name and field names', at);
   const fields = spec.k === 'str' ? spec.v.split(/[\s,]+/).filter(Boolean) : lib.interp.iterate(spec, at).map((f) => (f.k === 'str' ? f.v : '?'));
   if (fields.includes('?')) return lib.interp.fail('namedtuple() field names must be strings', at);
-  return { k: 'class', name: name.v, bases: [], attrs: new Map(), loc: at, tupleFields: fields };
+  return namedTupleClass(name.v, fields, at);
 }
