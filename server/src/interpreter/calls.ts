@@ -1,6 +1,6 @@
 // Calling values: dispatch on what is called, Python functions run in a new frame, classes
 // instantiated (user `__init__`, a modelled torch class's own, or a dataclass's generated one).
-import { bindParams } from './binding';
+import { bindArguments, parametersOf } from './binding';
 import { initDataclass, postInitDataclass } from './dataClasses';
 import { callEnumClass } from './enums';
 import { evalExpr } from './expressions';
@@ -43,7 +43,8 @@ export function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Lo
   const saved = state.current;
   const local = new Scope(fn.closure, fn.closure.globals ?? fn.closure);
   try {
-    bindParams(fn.node.childForFieldName('parameters'), fn, a, local, at);
+    const bound = bindArguments(fn.name, parametersOf(fn.node), a, at, (p) => fn.defaults.get(p.name) ?? fn.lazyDefaults?.get(p.name)?.());
+    for (const [name, v] of bound) local.vars.set(name, v);
     state.frames.push({ fn, scope: local });
     const body = fn.node.childForFieldName('body');
     if (fn.node.type === 'lambda') return body ? evalExpr(state, body, local, fn.file) : NONE;

@@ -1,6 +1,6 @@
 import catalog from '../../../catalog/torch-1.13.json';
 import { DType } from '../../../../kernels/src';
-import { CatalogParam, bindCatalog } from '../binding';
+import { Parameter as CatalogParam, bindCatalog } from '../binding';
 import { Args, ClassV, NONE, TRUE, FALSE, Value, bool, builtin, int, str, tensorV, tuple } from '../values';
 import { MAX_CONSTANT_ELEMENTS, constantFunctions, constantTensor, flattenData } from './constants';
 import { DTYPES, shapeFrom } from './convert';

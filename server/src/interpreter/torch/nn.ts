@@ -1,6 +1,6 @@
 import catalog from '../../../catalog/torch-1.13.json';
 import { Tensor } from '../../../../kernels/src';
-import { CatalogParam, bindCatalog } from '../binding';
+import { Parameter, bindCatalog } from '../binding';
 import {
   Args, ClassV, DictV, InstanceV, Loc, ModuleState, NONE, NativeClass, NoneV, PyException, TensorV, Value,
   args, bool, builtin, int, list, nativeOf, str, tensorV, tuple,
@@ -9,7 +9,7 @@ import type { TorchLibrary } from './library';
 import { LAYERS, LayerSpec, ModuleBuilder } from './layers';
 
 /** Constructor signatures of torch.nn classes, generated from PyTorch (server/catalog/generate.py). */
-const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, CatalogParam[]>;
+const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, Parameter[]>;
 
 export function makeModuleState(created: Loc): ModuleState {
   return { children: new Map(), params: new Map(), buffers: new Map(), training: true, created };
@@ -371,7 +371,7 @@ export function cloneModule(lib: TorchLibrary, root: InstanceV): InstanceV {
   return cloneValue(root) as InstanceV;
 }
 
-function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefined, bases: ClassV[] = [MODULE_CLASS]): ClassV {
+function layerClass(name: string, sig: Parameter[], spec: LayerSpec | undefined, bases: ClassV[] = [MODULE_CLASS]): ClassV {
   return nativeClass(name, {
     init: (self, a, at, lib: TorchLibrary) => {
       const cfg = bindCatalog(`nn.${name}`, sig, a, at);
