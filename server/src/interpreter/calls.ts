@@ -38,7 +38,7 @@ export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Valu
 }
 
 /** Runs a Python function or lambda on its arguments in a new frame. */
-export function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Value {
+function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Value {
   state.budget.enter(at);
   const saved = state.current;
   const local = new Scope(fn.closure, fn.closure.globals ?? fn.closure);

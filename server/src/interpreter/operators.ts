@@ -151,7 +151,7 @@ export function compare(state: InterpreterState, op: string, l: Value, r: Value,
 }
 
 /** `item in container`; undefined when it cannot be known. */
-export function contains(state: InterpreterState, container: Value, item: Value, at: Loc): boolean | undefined {
+function contains(state: InterpreterState, container: Value, item: Value, at: Loc): boolean | undefined {
   switch (container.k) {
     case 'str': return item.k === 'str' ? container.v.includes(item.v) : undefined;
     case 'tuple': case 'list': return container.items.some((x) => x.k === item.k && repr(x) === repr(item));

@@ -238,7 +238,7 @@ export function builtin(name: string, call: (args: Args, at: Loc) => Value): Bui
   return { k: 'builtin', name, call };
 }
 
-export const NO_KW: ReadonlyMap<string, Value> = new Map();
+const NO_KW: ReadonlyMap<string, Value> = new Map();
 export const args = (pos: readonly Value[], kw: ReadonlyMap<string, Value> = NO_KW): Args => ({ pos, kw });
 
 /** A Python `raise` (or an error the modelled library raises), catchable by `try/except`. */

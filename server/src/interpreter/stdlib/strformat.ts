@@ -3,7 +3,7 @@
 import { Value, repr } from '../values';
 
 /** `str(v)` of a value, as Python prints it. */
-export function pyStr(v: Value): string {
+function pyStr(v: Value): string {
   if (v.k === 'str') return v.v;
   if (v.k === 'num') return v.int ? String(v.v) : Number.isInteger(v.v) ? `${v.v}.0` : String(v.v);
   return repr(v);
