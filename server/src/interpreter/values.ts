@@ -80,8 +80,9 @@ export interface BoundV { readonly k: 'bound'; readonly fn: Value; readonly self
 /**
  * Behaviour the engine gives a class it models (nn.Module and its subclasses in torch.nn). The
  * classes are shared by every analysis, so each hook is handed the library of the analysis running
- * it. A library's classes are reachable only through that library's namespaces, so a hook may
- * declare the concrete library type it belongs to (method parameters are compared bivariantly).
+ * it. A modelled class is reachable only through the namespaces of the library kind that models
+ * it, so its hooks may declare that library's concrete type (method parameters are compared
+ * bivariantly).
  */
 export interface NativeClass {
   /** Called for `Cls(...)` and `super().__init__(...)` on an instance of this (or a derived) class. */
