@@ -17,41 +17,53 @@ export interface Parameter {
 }
 
 /**
- * Binds a call's arguments to parameters: name → value in parameter order, `*args` as a tuple and
- * `**kwargs` as a dict. Parameters the call leaves out get `defaultOf(p)`. A call Python would
- * refuse raises the TypeError Python raises, checked in CPython's order.
+ * Binds a call's arguments to parameters, into `bound` (name → value in parameter order; a
+ * function's new local variables), `*args` as a tuple and `**kwargs` as a dict. Parameters the
+ * call leaves out get `defaultOf(p)`. A call Python would refuse raises the TypeError Python
+ * raises, checked in CPython's order.
  */
-export function bindArguments(callee: string, params: readonly Parameter[], a: Args, at: Loc, defaultOf: (p: Parameter) => Value | undefined): Map<string, Value> {
-  const pos = [...a.pos];
-  const kw = new Map(a.kw);
-  const given = params.map((p): Value | undefined => {
-    if (p.kind === 'varargs') return tuple(pos.splice(0));
-    if (p.kind === 'varkw') {
-      const d = keywordDict(kw);
-      kw.clear();
-      return d;
-    }
-    if (p.kind !== 'keyword' && pos.length > 0) return pos.shift();
-    const v = kw.get(p.name);
-    kw.delete(p.name);
-    return v;
-  });
-  for (const name of kw.keys()) {
+export function bindArguments(
+  callee: string, params: readonly Parameter[], a: Args, at: Loc, defaultOf: (p: Parameter) => Value | undefined, bound = new Map<string, Value>(),
+): Map<string, Value> {
+  // Calls run on every evaluation step, so this takes one pass and allocates little.
+  let next = 0;
+  const kw = a.kw.size > 0 ? new Map(a.kw) : null;
+  const given: (Value | undefined)[] = new Array(params.length);
+  let missing = false;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    let v: Value | undefined;
+    if (p.kind === 'varargs') {
+      v = tuple(a.pos.slice(next));
+      next = a.pos.length;
+    } else if (p.kind === 'varkw') {
+      v = keywordDict(kw);
+      kw?.clear();
+    } else if (p.kind !== 'keyword' && next < a.pos.length) v = a.pos[next++];
+    else if (kw?.has(p.name)) {
+      v = kw.get(p.name);
+      kw.delete(p.name);
+    } else missing ||= p.required === true;
+    given[i] = v;
+  }
+  for (const name of kw?.keys() ?? []) {
     // A keyword left over names a parameter only when a positional argument already filled it.
     const filled = params.some((p) => p.name === name && p.kind !== 'varargs' && p.kind !== 'varkw');
     throw typeError(callee, filled ? `got multiple values for argument '${name}'` : `got an unexpected keyword argument '${name}'`, at);
   }
-  if (pos.length > 0) throw typeError(callee, tooManyPositional(params, a.pos.length), at);
-  for (const keywordOnly of [false, true]) {
-    const missing = params.filter((p, i) => given[i] === undefined && p.required && (p.kind === 'keyword') === keywordOnly);
-    if (missing.length) throw missingArguments(callee, missing, keywordOnly, at);
+  if (next < a.pos.length) throw typeError(callee, tooManyPositional(params, a.pos.length), at);
+  if (missing) {
+    for (const keywordOnly of [false, true]) {
+      const absent = params.filter((p, i) => given[i] === undefined && p.required && (p.kind === 'keyword') === keywordOnly);
+      if (absent.length) throw missingArguments(callee, absent, keywordOnly, at);
+    }
   }
-  const bound = new Map<string, Value>();
-  params.forEach((p, i) => {
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
     const v = given[i] ?? defaultOf(p);
     if (v === undefined) throw missingArguments(callee, [p], p.kind === 'keyword', at);
     bound.set(p.name, v);
-  });
+  }
   return bound;
 }
 
@@ -109,9 +121,9 @@ function readParameters(list: Node | null): Parameter[] {
   return out;
 }
 
-function keywordDict(kw: ReadonlyMap<string, Value>): DictV {
+function keywordDict(kw: ReadonlyMap<string, Value> | null): DictV {
   const d: DictV = { k: 'dict', map: new Map() };
-  for (const [k, v] of kw) d.map.set(JSON.stringify(k), [str(k), v]);
+  for (const [k, v] of kw ?? []) d.map.set(JSON.stringify(k), [str(k), v]);
   return d;
 }
 

@@ -43,8 +43,7 @@ function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Val
   const saved = state.current;
   const local = new Scope(fn.closure, fn.closure.globals ?? fn.closure);
   try {
-    const bound = bindArguments(fn.name, parametersOf(fn.node), a, at, (p) => fn.defaults.get(p.name) ?? fn.lazyDefaults?.get(p.name)?.());
-    for (const [name, v] of bound) local.vars.set(name, v);
+    bindArguments(fn.name, parametersOf(fn.node), a, at, (p) => fn.defaults.get(p.name) ?? fn.lazyDefaults?.get(p.name)?.(), local.vars);
     state.frames.push({ fn, scope: local });
     const body = fn.node.childForFieldName('body');
     if (fn.node.type === 'lambda') return body ? evalExpr(state, body, local, fn.file) : NONE;
