@@ -1,4 +1,4 @@
-import { DType, Graph, KernelError, Tensor, isFloating } from './types';
+import { DType, Graph, Tensor, isFloating } from './types';
 
 /** Autocast's low-precision op list (CUDA): these run in the region's dtype. */
 export function castLowPrecision(g: Graph, ts: readonly Tensor[]): Tensor[] {
@@ -24,17 +24,6 @@ export function promote(a: DType, b: DType): DType {
 /** Shape text for error messages. */
 export function showShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
-}
-
-export function expectRank(op: string, t: Tensor, ranks: readonly number[], what = 'input'): void {
-  if (!ranks.includes(t.shape.length)) {
-    throw new KernelError(op, `expected ${what} of rank ${ranks.join(' or ')}, got shape ${showShape(t.shape)}`);
-  }
-}
-
-export function expectTensor(op: string, name: string, v: unknown): Tensor {
-  if (!isTensor(v)) throw new KernelError(op, `argument '${name}' must be a tensor`);
-  return v;
 }
 
 export function isTensor(v: unknown): v is Tensor {

@@ -1,9 +1,9 @@
 import type { DType, Tensor } from '../../../kernels/src';
 import { Node, Tree, parsePython, syntaxRoot } from '../python/parser';
-import { Budget, BudgetLimits, DEFAULT_LIMITS } from '../interpreter/budget';
-import { Interpreter, ModuleSource, STACK_OVERFLOW, isStackOverflow } from '../interpreter/interpreter';
+import { Budget, BudgetLimits, DEFAULT_LIMITS, STACK_OVERFLOW, isStackOverflow } from '../interpreter/budget';
+import { Interpreter, ModuleSource, createInterpreter } from '../interpreter/interpreter';
 import { TorchLibrary } from '../interpreter/torch/library';
-import { bindLibrary, namedModules } from '../interpreter/torch/nn';
+import { namedModules } from '../interpreter/torch/nn';
 import { OpRecord, Tracer } from '../interpreter/tracer';
 import { BudgetExceeded, InstanceV, Loc, PyException, Scope, Value, args, isSubclass, tensorV } from '../interpreter/values';
 import { MODULE_CLASS } from '../interpreter/torch/nn';
@@ -50,7 +50,7 @@ export class AnalysisError extends Error {
   }
 }
 
-export function parseTorchVersion(v: string): [number, number] {
+function parseTorchVersion(v: string): [number, number] {
   const m = /^(\d+)(?:\.(\d+))?/.exec(v.trim());
   if (!m) throw new Error(`malformed torch version '${v}' (expected e.g. 2.5 or 1.13)`);
   return [Number(m[1]), Number(m[2] ?? 0)];
@@ -70,8 +70,6 @@ export interface RunOptions {
   settings: AnalysisSettings;
   directive: Directive | null;
   source: ModuleSource;
-  /** Overrides the batch the inputs' symbolic dimensions bind to. */
-  batchOverride?: number;
   /** Also run forward at this batch size (the model is built once), for the largest-batch estimate. */
   againAtBatch?: number;
   limits?: BudgetLimits;
@@ -88,13 +86,12 @@ export function runModel(o: RunOptions): RunResult {
     () => current(),
   );
   const lib = new TorchLibrary(tracer, { paramDtype: paramDtype(settings.precision) });
-  bindLibrary(lib);
   const budget = new Budget(o.limits ?? DEFAULT_LIMITS, o.startedAt);
   const source: ModuleSource = {
     readFile: (p) => o.source.readFile(p),
     treeFor: (p) => (p === file ? o.tree : o.source.treeFor?.(p)),
   };
-  const interp = new Interpreter(lib, source, budget);
+  const interp = createInterpreter(lib, source, budget);
   lib.interp = interp;
   current = () => interp.current;
   const top: Loc = { file, line: 1 };
@@ -111,7 +108,7 @@ export function runModel(o: RunOptions): RunResult {
     if (!mod) throw new AnalysisError('cannot read the file', top);
     const scope = interp.scopeOf(mod)!;
 
-    const batch = o.batchOverride ?? settings.batch ?? o.directive?.batch ?? null;
+    const batch = settings.batch ?? o.directive?.batch ?? null;
     const entryText = settings.entry ?? o.directive?.entry ?? null;
     const inputTexts = settings.inputs.length ? settings.inputs : o.directive?.inputs ?? [];
 
@@ -204,9 +201,6 @@ export function runModel(o: RunOptions): RunResult {
     };
   } finally {
     interp.dispose();
-    // The shared torch classes call back into this run's library only while it runs; unbinding
-    // also lets the finished run's graph be collected.
-    bindLibrary(null);
   }
 }
 
@@ -226,7 +220,7 @@ function collectTensors(v: Value): Tensor[] {
 }
 
 /** Evaluates a Python expression (the entry) in the module's scope. */
-export function evalExpression(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
+function evalExpression(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
   const tree = parsePython(text);
   try {
     const root = syntaxRoot(tree);

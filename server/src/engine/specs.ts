@@ -24,10 +24,6 @@ export function parseInputSpec(text: string): InputSpec {
   return { name: m[1], dtype, dims: parsed };
 }
 
-export function formatInputSpec(s: { name: string; dtype: string; shape: readonly (number | string)[] }): string {
-  return `${s.name}:${s.dtype}[${s.shape.join(',')}]`;
-}
-
 /** A `# memlens: entry=… input=… batch=…` directive comment. */
 export interface Directive {
   line: number;

@@ -62,3 +62,14 @@ export class Budget {
     return this.steps;
   }
 }
+
+/**
+ * The unknown's reason when Python nests deeper than the evaluator's own (JS) stack
+ * (`((((…))))`, deep recursion between budget checks): the one limit not counted above.
+ */
+export const STACK_OVERFLOW = 'nested too deeply to evaluate; skipped';
+
+/** V8's "Maximum call stack size exceeded". */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}

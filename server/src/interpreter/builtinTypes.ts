@@ -1,14 +1,16 @@
-import type { ObjectModel } from './objects';
-import { braceFormat } from './strformat';
+import { iterate } from './objects';
+import { toInt } from './operators';
+import type { InterpreterState } from './state';
+import { braceFormat } from './stdlib/strformat';
 import { Args, Loc, NONE, Value, bool, builtin, int, list, repr, str, tuple, typeName } from './values';
 
 /** Items picked by a Python slice. */
-export function sliceItems<T>(items: readonly T[], s: { start: Value; stop: Value; step: Value }, interp: ObjectModel, at: Loc): T[] {
+export function sliceItems<T>(items: readonly T[], s: { start: Value; stop: Value; step: Value }): T[] {
   const n = items.length;
-  const step = s.step.k === 'none' ? 1 : interp.toInt(s.step, at) ?? 1;
+  const step = s.step.k === 'none' ? 1 : toInt(s.step) ?? 1;
   const norm = (v: Value, dflt: number): number => {
     if (v.k === 'none') return dflt;
-    const i = interp.toInt(v, at) ?? dflt;
+    const i = toInt(v) ?? dflt;
     const j = i < 0 ? i + n : i;
     return step > 0 ? Math.min(Math.max(j, 0), n) : Math.min(Math.max(j, -1), n - 1);
   };
@@ -21,15 +23,15 @@ export function sliceItems<T>(items: readonly T[], s: { start: Value; stop: Valu
 }
 
 /** Methods of Python's built-in types (list.append, dict.items, str.format…). */
-export function builtinMethod(interp: ObjectModel, obj: Value, name: string, at: Loc): Value | undefined {
+export function builtinMethod(state: InterpreterState, obj: Value, name: string): Value | undefined {
   const m = (fn: (a: Args, where: Loc) => Value) => builtin(`${typeName(obj)}.${name}`, fn);
   if (obj.k === 'list') {
     switch (name) {
       case 'append': return m((a) => { obj.items.push(a.pos[0] ?? NONE); return NONE; });
-      case 'extend': return m((a, where) => { obj.items.push(...interp.iterate(a.pos[0] ?? list([]), where)); return NONE; });
-      case 'insert': return m((a, where) => { obj.items.splice(interp.toInt(a.pos[0] ?? int(0), where) ?? 0, 0, a.pos[1] ?? NONE); return NONE; });
-      case 'pop': return m((a, where) => {
-        const i = a.pos[0] ? interp.toInt(a.pos[0], where) ?? -1 : -1;
+      case 'extend': return m((a, where) => { obj.items.push(...iterate(state, a.pos[0] ?? list([]), where)); return NONE; });
+      case 'insert': return m((a) => { obj.items.splice(toInt(a.pos[0] ?? int(0)) ?? 0, 0, a.pos[1] ?? NONE); return NONE; });
+      case 'pop': return m((a) => {
+        const i = a.pos[0] ? toInt(a.pos[0]) ?? -1 : -1;
         const [v] = obj.items.splice(i < 0 ? obj.items.length + i : i, 1);
         return v ?? NONE;
       });
@@ -73,7 +75,7 @@ export function builtinMethod(interp: ObjectModel, obj: Value, name: string, at:
     switch (name) {
       case 'format': return m((a, where) => {
         const formatted = braceFormat(obj.v, a.pos, a.kw);
-        return formatted === undefined ? interp.fail(`${repr(obj)}.format() with these arguments is not modelled`, where) : str(formatted);
+        return formatted === undefined ? state.fail(`${repr(obj)}.format() with these arguments is not modelled`, where) : str(formatted);
       });
       case 'lower': return m(() => str(obj.v.toLowerCase()));
       case 'upper': return m(() => str(obj.v.toUpperCase()));
@@ -81,11 +83,10 @@ export function builtinMethod(interp: ObjectModel, obj: Value, name: string, at:
       case 'startswith': return m((a) => bool(a.pos[0]?.k === 'str' && obj.v.startsWith(a.pos[0].v)));
       case 'endswith': return m((a) => bool(a.pos[0]?.k === 'str' && obj.v.endsWith(a.pos[0].v)));
       case 'split': return m((a) => list(obj.v.split(a.pos[0]?.k === 'str' ? a.pos[0].v : /\s+/).filter((s) => a.pos[0] || s).map(str)));
-      case 'join': return m((a, where) => str(interp.iterate(a.pos[0] ?? list([]), where).map((x) => (x.k === 'str' ? x.v : repr(x))).join(obj.v)));
+      case 'join': return m((a, where) => str(iterate(state, a.pos[0] ?? list([]), where).map((x) => (x.k === 'str' ? x.v : repr(x))).join(obj.v)));
       case 'replace': return m((a) => str(a.pos[0]?.k === 'str' && a.pos[1]?.k === 'str' ? obj.v.split(a.pos[0].v).join(a.pos[1].v) : obj.v));
     }
   }
   if (obj.k === 'num' && name === 'is_integer') return m(() => bool(Number.isInteger(obj.v)));
-  void at;
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { DType, Tensor } from '../../../kernels/src';
 import type { Node } from '../python/parser';
+import type { Library } from './host';
 
 /** A source location: absolute file path and 1-based line. */
 export interface Loc {
@@ -76,14 +77,20 @@ export interface BuiltinV {
 
 export interface BoundV { readonly k: 'bound'; readonly fn: Value; readonly self: Value }
 
-/** Behaviour the engine gives a class it models (nn.Module and its subclasses in torch.nn). */
+/**
+ * Behaviour the engine gives a class it models (nn.Module and its subclasses in torch.nn). The
+ * classes are shared by every analysis, so each hook is handed the library of the analysis running
+ * it. A modelled class is reachable only through the namespaces of the library kind that models
+ * it, so its hooks may declare that library's concrete type (method parameters are compared
+ * bivariantly).
+ */
 export interface NativeClass {
   /** Called for `Cls(...)` and `super().__init__(...)` on an instance of this (or a derived) class. */
-  init?(self: InstanceV, args: Args, at: Loc): void;
+  init?(self: InstanceV, args: Args, at: Loc, lib: Library): void;
   /** `forward`, when the class defines one. */
-  forward?(self: InstanceV, args: Args, at: Loc): Value;
+  forward?(self: InstanceV, args: Args, at: Loc, lib: Library): Value;
   /** Extra attribute lookups (methods, properties) after the instance's own attributes. */
-  attr?(self: InstanceV, name: string, at: Loc): Value | undefined;
+  attr?(self: InstanceV, name: string, at: Loc, lib: Library): Value | undefined;
 }
 
 export interface ClassV {
@@ -232,7 +239,7 @@ export function builtin(name: string, call: (args: Args, at: Loc) => Value): Bui
   return { k: 'builtin', name, call };
 }
 
-export const NO_KW: ReadonlyMap<string, Value> = new Map();
+const NO_KW: ReadonlyMap<string, Value> = new Map();
 export const args = (pos: readonly Value[], kw: ReadonlyMap<string, Value> = NO_KW): Args => ({ pos, kw });
 
 /** A Python `raise` (or an error the modelled library raises), catchable by `try/except`. */
@@ -240,6 +247,11 @@ export class PyException extends Error {
   constructor(readonly type: string, message: string, readonly at: Loc) {
     super(`${type}: ${message}`);
   }
+}
+
+/** `raise type(message)` where an expression is expected. */
+export function raise(type: string, message: string, at: Loc): never {
+  throw new PyException(type, message, at);
 }
 
 /** The analysis ran out of a budget (steps, depth, loop iterations, time). */

@@ -1,4 +1,4 @@
-import { DType, KernelArgs, Tensor } from '../../../../kernels/src';
+import { DType, Tensor } from '../../../../kernels/src';
 import { Loc, UnknownV, Value, bool, int, list, num, str, tensorV, tuple, NONE } from '../values';
 
 /** Thrown when a kernel argument is an unknown value; the caller returns that unknown. */
@@ -21,12 +21,6 @@ export function toKernel(v: Value): unknown {
     case 'tuple': case 'list': return v.items.map(toKernel);
     default: return v;
   }
-}
-
-export function toKernelArgs(bound: ReadonlyMap<string, Value>): KernelArgs {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of bound) out[k] = toKernel(v);
-  return out;
 }
 
 /** Kernel results back to Python values. */

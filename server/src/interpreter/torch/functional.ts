@@ -1,6 +1,6 @@
 import catalog from '../../../catalog/torch-1.13.json';
 import { DType } from '../../../../kernels/src';
-import { CatalogParam, bindCatalog } from '../binding';
+import { Parameter as CatalogParam, bindCatalog } from '../binding';
 import { Args, ClassV, NONE, TRUE, FALSE, Value, bool, builtin, int, str, tensorV, tuple } from '../values';
 import { MAX_CONSTANT_ELEMENTS, constantFunctions, constantTensor, flattenData } from './constants';
 import { DTYPES, shapeFrom } from './convert';
@@ -208,7 +208,7 @@ export function buildTorchModules(lib: TorchLibrary): Map<string, Value> {
   // Weight initialisation writes into existing parameters: no memory, no saved tensors.
   const init = lib.ns('torch.nn.init', Object.fromEntries(initFns.map((n) => [n, builtin(`nn.init.${n}`, (a) => (n === 'calculate_gain' ? { k: 'num', v: 1, int: false } : a.pos[0] ?? NONE))])));
 
-  const nnEntries = Object.fromEntries(nnClasses());
+  const nnEntries = Object.fromEntries(nnClasses(lib));
   const nn = lib.ns('torch.nn', { ...nnEntries, functional: F, init });
   nn.attrs.set('modules', lib.ns('torch.nn.modules', nnEntries));
 

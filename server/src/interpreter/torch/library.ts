@@ -8,7 +8,8 @@ import { UnknownArgument, toKernel } from './convert';
 import { einopsModules } from './einops';
 import { buildTorchModules } from './functional';
 import { MODULE_CLASS, makeModuleState, moduleGetattr, moduleSetattr } from './nn';
-import { pythonBuiltins, pythonModules } from './pybuiltins';
+import { pythonBuiltins } from '../stdlib/builtins';
+import { pythonModules } from '../stdlib/standardModules';
 import { tensorAttr, tensorBinary, tensorSubscript, tensorUnary } from './tensor';
 
 /** One call of an nn.Module during forward. */
@@ -175,7 +176,7 @@ export class TorchLibrary implements Library {
     if (user && (!native?.native.forward || order.indexOf(user.owner) <= order.indexOf(native.owner))) {
       return (a, at) => this.interp.call(user.value, { pos: [self, ...a.pos], kw: a.kw }, at);
     }
-    if (native?.native.forward) return (a, at) => native.native.forward!(self, a, at);
+    if (native?.native.forward) return (a, at) => native.native.forward!(self, a, at, this);
     return undefined;
   }
 

@@ -1,15 +1,15 @@
 import catalog from '../../../catalog/torch-1.13.json';
 import { Tensor } from '../../../../kernels/src';
-import { CatalogParam, bindCatalog } from '../binding';
+import { Parameter, bindCatalog } from '../binding';
 import {
   Args, ClassV, DictV, InstanceV, Loc, ModuleState, NONE, NativeClass, NoneV, PyException, TensorV, Value,
-  args, bool, builtin, int, isSubclass, list, nativeOf, str, tensorV, tuple,
+  args, bool, builtin, int, list, nativeOf, str, tensorV, tuple,
 } from '../values';
 import type { TorchLibrary } from './library';
 import { LAYERS, LayerSpec, ModuleBuilder } from './layers';
 
 /** Constructor signatures of torch.nn classes, generated from PyTorch (server/catalog/generate.py). */
-export const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, CatalogParam[]>;
+const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, Parameter[]>;
 
 export function makeModuleState(created: Loc): ModuleState {
   return { children: new Map(), params: new Map(), buffers: new Map(), training: true, created };
@@ -22,20 +22,8 @@ function nativeClass(name: string, native: NativeClass, bases: ClassV[] = []): C
 /** `torch.nn.Module`: registries, `__call__` (in the library), and its public methods. */
 export const MODULE_CLASS: ClassV = nativeClass('Module', {
   init: () => undefined,
-  attr: (self, name) => moduleMethod(self, name),
+  attr: (self, name, _at, lib: TorchLibrary) => moduleMethod(lib, self, name),
 });
-
-let libRef: TorchLibrary | null = null;
-
-/** Binds the library the native classes call back into (one analysis at a time). */
-export function bindLibrary(lib: TorchLibrary | null): void {
-  libRef = lib;
-}
-
-function lib(): TorchLibrary {
-  if (!libRef) throw new Error('torch library not bound');
-  return libRef;
-}
 
 // ── attribute protocol ─────────────────────────────────────────────────────
 
@@ -130,7 +118,7 @@ function setTraining(root: InstanceV, mode: boolean): void {
   for (const [, m] of namedModules(root)) m.module!.training = mode;
 }
 
-function moduleMethod(self: InstanceV, name: string): Value | undefined {
+function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value | undefined {
   const m = self.module;
   if (!m) return undefined;
   const method = (fn: (a: Args, at: Loc) => Value) => builtin(`${self.cls.name}.${name}`, fn);
@@ -164,13 +152,13 @@ function moduleMethod(self: InstanceV, name: string): Value | undefined {
     case 'apply':
       return method((a, at) => {
         const fn = a.pos[0];
-        if (fn) for (const [, x] of namedModules(self).reverse()) lib().interp.call(fn, args([x]), at);
+        if (fn) for (const [, x] of namedModules(self).reverse()) lib.interp.call(fn, args([x]), at);
         return self;
       });
     case 'register_buffer':
       return method((a) => {
         const [nameV, t] = [a.pos[0] ?? a.kw.get('name'), a.pos[1] ?? a.kw.get('tensor') ?? NONE];
-        if (nameV?.k === 'str') m.buffers.set(nameV.v, t.k === 'tensor' ? asBuffer(t) : NONE);
+        if (nameV?.k === 'str') m.buffers.set(nameV.v, t.k === 'tensor' ? asBuffer(lib, t) : NONE);
         return NONE;
       });
     case 'register_parameter':
@@ -202,9 +190,9 @@ function moduleMethod(self: InstanceV, name: string): Value | undefined {
   }
 }
 
-function asBuffer(t: TensorV): TensorV {
+function asBuffer(lib: TorchLibrary, t: TensorV): TensorV {
   if (t.t.storage.kind === 'buffer') return t;
-  return tensorV(lib().newBuffer(t.t.shape, t.t.dtype));
+  return tensorV(lib.newBuffer(t.t.shape, t.t.dtype));
 }
 
 // ── containers ─────────────────────────────────────────────────────────────
@@ -213,27 +201,27 @@ function childrenList(self: InstanceV): InstanceV[] {
   return [...self.module!.children.values()].filter((c): c is InstanceV => c.k === 'instance');
 }
 
-function addChildren(self: InstanceV, items: readonly Value[], at: Loc): void {
+function addChildren(lib: TorchLibrary, self: InstanceV, items: readonly Value[], at: Loc): void {
   const m = self.module!;
   for (const item of items) {
     if (item.k === 'instance' && item.module) m.children.set(String(m.children.size), item);
-    else if (item.k === 'unknown') m.children.set(String(m.children.size), unknownModule(item.reason, at));
+    else if (item.k === 'unknown') m.children.set(String(m.children.size), unknownModule(lib, item.reason, at));
     else throw new PyException('TypeError', `${item.k} is not a Module subclass`, at);
   }
 }
 
 /** A placeholder module for an unknown value placed in a container, so indices keep their names. */
-function unknownModule(reason: string, at: Loc): InstanceV {
-  const cls = nativeClass('Unknown', { forward: (_s, _a, where) => lib().interp.fail(reason, where) }, [MODULE_CLASS]);
-  const inst: InstanceV = { k: 'instance', cls, attrs: new Map(), id: lib().interp.newInstanceId() };
+function unknownModule(lib: TorchLibrary, reason: string, at: Loc): InstanceV {
+  const cls = nativeClass('Unknown', { forward: (_s, _a, where) => lib.interp.fail(reason, where) }, [MODULE_CLASS]);
+  const inst: InstanceV = { k: 'instance', cls, attrs: new Map(), id: lib.interp.newInstanceId() };
   inst.module = makeModuleState(at);
   return inst;
 }
 
-function indexChild(self: InstanceV, idx: Value, at: Loc, ctor: ClassV): Value {
+function indexChild(lib: TorchLibrary, self: InstanceV, idx: Value, at: Loc, ctor: ClassV): Value {
   const kids = childrenList(self);
   if (idx.k === 'slice') {
-    const inst = lib().interp.instantiate(ctor, args([]), at) as InstanceV;
+    const inst = lib.interp.instantiate(ctor, args([]), at) as InstanceV;
     const start = idx.start.k === 'num' ? idx.start.v : 0;
     const stop = idx.stop.k === 'num' ? idx.stop.v : kids.length;
     const names = [...self.module!.children.keys()];
@@ -246,72 +234,72 @@ function indexChild(self: InstanceV, idx: Value, at: Loc, ctor: ClassV): Value {
     if (i < 0 || i >= kids.length) throw new PyException('IndexError', `index ${idx.v} is out of range`, at);
     return kids[i];
   }
-  if (idx.k === 'str') return self.module!.children.get(idx.v) ?? lib().interp.fail(`no submodule '${idx.v}'`, at);
-  return lib().interp.fail('unsupported container index', at);
+  if (idx.k === 'str') return self.module!.children.get(idx.v) ?? lib.interp.fail(`no submodule '${idx.v}'`, at);
+  return lib.interp.fail('unsupported container index', at);
 }
 
 function containerAttr(ctor: () => ClassV) {
-  return (self: InstanceV, name: string): Value | undefined => {
+  return (self: InstanceV, name: string, _at: Loc, lib: TorchLibrary): Value | undefined => {
     const m = (fn: (a: Args, at: Loc) => Value) => builtin(`${self.cls.name}.${name}`, fn);
     switch (name) {
-      case '__getitem__': return m((a, at) => indexChild(self, a.pos[0] ?? NONE, at, ctor()));
+      case '__getitem__': return m((a, at) => indexChild(lib, self, a.pos[0] ?? NONE, at, ctor()));
       case '__len__': return m(() => int(childrenList(self).length));
       case '__iter__': return m(() => list(childrenList(self)));
-      case 'append': return m((a, at) => { addChildren(self, a.pos.slice(0, 1), at); return self; });
-      case 'extend': return m((a, at) => { addChildren(self, lib().interp.iterate(a.pos[0] ?? list([]), at), at); return self; });
+      case 'append': return m((a, at) => { addChildren(lib, self, a.pos.slice(0, 1), at); return self; });
+      case 'extend': return m((a, at) => { addChildren(lib, self, lib.interp.iterate(a.pos[0] ?? list([]), at), at); return self; });
       case 'insert': return m((a, at) => {
         const kids = childrenList(self);
         const i = a.pos[0]?.k === 'num' ? a.pos[0].v : kids.length;
         kids.splice(i, 0, a.pos[1] as InstanceV);
         self.module!.children.clear();
-        addChildren(self, kids, at);
+        addChildren(lib, self, kids, at);
         return NONE;
       });
-      default: return moduleMethod(self, name);
+      default: return moduleMethod(lib, self, name);
     }
   };
 }
 
-export const SEQUENTIAL: ClassV = nativeClass('Sequential', {
-  init: (self, a, at) => {
+const SEQUENTIAL: ClassV = nativeClass('Sequential', {
+  init: (self, a, at, lib: TorchLibrary) => {
     const first = a.pos[0];
     if (a.pos.length === 1 && first?.k === 'dict') {
       for (const [k, v] of first.map.values()) if (k.k === 'str' && v.k === 'instance') self.module!.children.set(k.v, v);
-    } else addChildren(self, a.pos, at);
+    } else addChildren(lib, self, a.pos, at);
   },
-  forward: (self, a, at) => {
+  forward: (self, a, at, lib: TorchLibrary) => {
     let x = a.pos[0] ?? NONE;
-    for (const child of childrenList(self)) x = lib().interp.call(child, args([x]), at);
+    for (const child of childrenList(self)) x = lib.interp.call(child, args([x]), at);
     return x;
   },
   attr: containerAttr(() => SEQUENTIAL),
 }, [MODULE_CLASS]);
 
-export const MODULE_LIST: ClassV = nativeClass('ModuleList', {
-  init: (self, a, at) => {
+const MODULE_LIST: ClassV = nativeClass('ModuleList', {
+  init: (self, a, at, lib: TorchLibrary) => {
     const items = a.pos[0] ?? a.kw.get('modules');
-    if (items && items.k !== 'none') addChildren(self, lib().interp.iterate(items, at), at);
+    if (items && items.k !== 'none') addChildren(lib, self, lib.interp.iterate(items, at), at);
   },
   attr: containerAttr(() => MODULE_LIST),
 }, [MODULE_CLASS]);
 
-export const MODULE_DICT: ClassV = nativeClass('ModuleDict', {
+const MODULE_DICT: ClassV = nativeClass('ModuleDict', {
   init: (self, a) => {
     const d = a.pos[0] ?? a.kw.get('modules');
     if (d?.k === 'dict') for (const [k, v] of d.map.values()) if (k.k === 'str' && v.k === 'instance') self.module!.children.set(k.v, v);
   },
-  attr: (self, name) => {
+  attr: (self, name, _at, lib: TorchLibrary) => {
     const kids = self.module!.children;
     const m = (fn: (a: Args, at: Loc) => Value) => builtin(`ModuleDict.${name}`, fn);
     switch (name) {
-      case '__getitem__': return m((a, at) => (a.pos[0]?.k === 'str' ? kids.get(a.pos[0].v) : undefined) ?? lib().interp.fail('missing ModuleDict key', at));
+      case '__getitem__': return m((a, at) => (a.pos[0]?.k === 'str' ? kids.get(a.pos[0].v) : undefined) ?? lib.interp.fail('missing ModuleDict key', at));
       case '__setitem__': return m((a) => { if (a.pos[0]?.k === 'str' && a.pos[1]?.k === 'instance') kids.set(a.pos[0].v, a.pos[1]); return NONE; });
       case '__len__': return m(() => int(kids.size));
       case '__iter__': case 'keys': return m(() => list([...kids.keys()].map(str)));
       case 'values': return m(() => list([...kids.values()]));
       case 'items': return m(() => list([...kids].map(([k, v]) => tuple([str(k), v]))));
       case '__contains__': return m((a) => bool(a.pos[0]?.k === 'str' && kids.has(a.pos[0].v)));
-      default: return moduleMethod(self, name);
+      default: return moduleMethod(lib, self, name);
     }
   },
 }, [MODULE_CLASS]);
@@ -321,15 +309,15 @@ export const MODULE_DICT: ClassV = nativeClass('ModuleDict', {
 /** torch.nn classes that torch.nn does not export but layers build (MultiheadAttention's `out_proj`). */
 const INTERNAL_CLASSES = new Map<string, ClassV>();
 
-function moduleBuilder(at: Loc): ModuleBuilder {
+function moduleBuilder(lib: TorchLibrary, at: Loc): ModuleBuilder {
   return {
     make: (className, pos, kw = {}) => {
-      const nn = lib().module('torch.nn');
+      const nn = lib.module('torch.nn');
       const cls = INTERNAL_CLASSES.get(className) ?? (nn?.k === 'module' ? nn.attrs.get(className) : undefined);
       if (cls?.k !== 'class') throw new Error(`nn.${className} is not available`);
-      return lib().interp.instantiate(cls, args(pos, new Map(Object.entries(kw))), at);
+      return lib.interp.instantiate(cls, args(pos, new Map(Object.entries(kw))), at);
     },
-    clone: (m) => (m.k === 'instance' && m.module ? cloneModule(m) : m),
+    clone: (m) => (m.k === 'instance' && m.module ? cloneModule(lib, m) : m),
   };
 }
 
@@ -337,7 +325,7 @@ function moduleBuilder(at: Loc): ModuleBuilder {
  * `copy.deepcopy` of a module: fresh parameters and buffers of the same shapes (shared ones stay
  * shared inside the copy), children and containers copied, other attributes kept.
  */
-export function cloneModule(root: InstanceV): InstanceV {
+export function cloneModule(lib: TorchLibrary, root: InstanceV): InstanceV {
   const memo = new Map<object, Value>();
   const cloneValue = (v: Value): Value => {
     const done = memo.get(v.k === 'tensor' ? v.t.storage : v);
@@ -346,7 +334,7 @@ export function cloneModule(root: InstanceV): InstanceV {
       case 'tensor': {
         const { kind } = v.t.storage;
         if (kind !== 'param' && kind !== 'buffer') return v;
-        const t = tensorV(lib().tracer.newTensor(v.t.shape, v.t.dtype, v.t.requiresGrad, kind));
+        const t = tensorV(lib.tracer.newTensor(v.t.shape, v.t.dtype, v.t.requiresGrad, kind));
         memo.set(v.t.storage, t);
         return t;
       }
@@ -365,7 +353,7 @@ export function cloneModule(root: InstanceV): InstanceV {
       }
       case 'instance': {
         if (!v.module) return v;
-        const inst: InstanceV = { k: 'instance', cls: v.cls, attrs: new Map(), id: lib().interp.newInstanceId() };
+        const inst: InstanceV = { k: 'instance', cls: v.cls, attrs: new Map(), id: lib.interp.newInstanceId() };
         memo.set(v, inst);
         const m = v.module;
         inst.module = { ...makeModuleState(m.created), training: m.training };
@@ -383,21 +371,21 @@ export function cloneModule(root: InstanceV): InstanceV {
   return cloneValue(root) as InstanceV;
 }
 
-function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefined, bases: ClassV[] = [MODULE_CLASS]): ClassV {
+function layerClass(name: string, sig: Parameter[], spec: LayerSpec | undefined, bases: ClassV[] = [MODULE_CLASS]): ClassV {
   return nativeClass(name, {
-    init: (self, a, at) => {
+    init: (self, a, at, lib: TorchLibrary) => {
       const cfg = bindCatalog(`nn.${name}`, sig, a, at);
       self.attrs.set('__config__', { k: 'dict', map: new Map([...cfg].map(([k, v]) => [JSON.stringify(k), [str(k), v]])) } as DictV);
       for (const [k, v] of cfg) self.attrs.set(k, v);
       if (!spec) {
-        lib().interp.report(`nn.${name} is not modelled yet: its parameters and activations are unknown`, at);
+        lib.interp.report(`nn.${name} is not modelled yet: its parameters and activations are unknown`, at);
         return;
       }
       try {
         for (const [k, v] of spec.attrs?.(cfg) ?? []) self.attrs.set(k, v);
-        for (const [pname, shape] of spec.params?.(cfg) ?? []) self.module!.params.set(pname, shape ? tensorV(lib().newParameter(shape)) : NONE);
-        for (const [bname, shape, dtype] of spec.buffers?.(cfg) ?? []) self.module!.buffers.set(bname, tensorV(lib().newBuffer(shape, dtype)));
-        for (const [cname, child] of spec.children?.(cfg, moduleBuilder(at)) ?? []) {
+        for (const [pname, shape] of spec.params?.(cfg) ?? []) self.module!.params.set(pname, shape ? tensorV(lib.newParameter(shape)) : NONE);
+        for (const [bname, shape, dtype] of spec.buffers?.(cfg) ?? []) self.module!.buffers.set(bname, tensorV(lib.newBuffer(shape, dtype)));
+        for (const [cname, child] of spec.children?.(cfg, moduleBuilder(lib, at)) ?? []) {
           if (child.k === 'instance' && child.module) self.module!.children.set(cname, child);
           else self.attrs.set(cname, child);
         }
@@ -408,47 +396,51 @@ function layerClass(name: string, sig: CatalogParam[], spec: LayerSpec | undefin
         throw new PyException('ValueError', `nn.${name}: ${(e as Error).message}`, at);
       }
     },
-    forward: (self, a, at) => {
-      if (!spec) return lib().interp.fail(`nn.${name} is not modelled yet`, at);
+    forward: (self, a, at, lib: TorchLibrary) => {
+      if (!spec) return lib.interp.fail(`nn.${name} is not modelled yet`, at);
       const cfgDict = self.attrs.get('__config__');
       const cfg = new Map<string, Value>();
       if (cfgDict?.k === 'dict') for (const [k, v] of cfgDict.map.values()) if (k.k === 'str') cfg.set(k.v, self.attrs.get(k.v) ?? v);
       const m = self.module!;
       const input = a.pos[0] ?? a.kw.get('input') ?? NONE;
       return spec.forward({
-        lib: lib(), cfg, input, rest: a.pos.slice(1), args: a, training: m.training, at,
+        lib, cfg, input, rest: a.pos.slice(1), args: a, training: m.training, at,
         param: (p) => { const v = m.params.get(p); return v?.k === 'tensor' ? v.t : null; },
         buffer: (b) => { const v = m.buffers.get(b); return v?.k === 'tensor' ? v.t : null; },
         child: (c) => m.children.get(c) ?? NONE,
-        call: (fn, pos, kw = {}) => lib().interp.call(fn, args(pos, new Map(Object.entries(kw))), at),
+        call: (fn, pos, kw = {}) => lib.interp.call(fn, args(pos, new Map(Object.entries(kw))), at),
       });
     },
-    attr: (self, attrName) => moduleMethod(self, attrName),
+    attr: (self, attrName, _at, lib: TorchLibrary) => moduleMethod(lib, self, attrName),
   }, bases);
 }
 
 /** `nn.Parameter(data, requires_grad=True)`. */
-export const PARAMETER = builtin('Parameter', (a, at) => {
-  const data = a.pos[0] ?? a.kw.get('data');
-  if (!data || data.k === 'unknown') return data ?? lib().interp.fail('Parameter() without data', at);
-  if (data.k !== 'tensor') return lib().interp.fail('Parameter() of a non-tensor', at);
-  const rg = a.pos[1] ?? a.kw.get('requires_grad');
-  const t = lib().tracer.newTensor(data.t.shape, data.t.dtype === 'float32' ? lib().settings.paramDtype : data.t.dtype, !(rg?.k === 'bool' && !rg.v), 'param');
-  return tensorV(t);
-});
+function parameterFactory(lib: TorchLibrary): Value {
+  return builtin('Parameter', (a, at) => {
+    const data = a.pos[0] ?? a.kw.get('data');
+    if (!data || data.k === 'unknown') return data ?? lib.interp.fail('Parameter() without data', at);
+    if (data.k !== 'tensor') return lib.interp.fail('Parameter() of a non-tensor', at);
+    const rg = a.pos[1] ?? a.kw.get('requires_grad');
+    const t = lib.tracer.newTensor(data.t.shape, data.t.dtype === 'float32' ? lib.settings.paramDtype : data.t.dtype, !(rg?.k === 'bool' && !rg.v), 'param');
+    return tensorV(t);
+  });
+}
 
 /** `nn.Transformer.generate_square_subsequent_mask(sz)`: `triu(full((sz, sz), -inf), diagonal=1)`, float32. */
-const SQUARE_SUBSEQUENT_MASK = builtin('Transformer.generate_square_subsequent_mask', (a, at) => {
-  const sz = a.pos[0] ?? a.kw.get('sz');
-  if (sz?.k === 'unknown') return sz;
-  if (sz?.k !== 'num' || !sz.int) return lib().interp.fail('generate_square_subsequent_mask(sz) needs a constant int size', at);
-  const full = lib().factory([sz.v, sz.v], 'float32');
-  if (!lib().inForward || full.k !== 'tensor') return full;
-  return tensorV(lib().tracer.op({ kind: 'triu', inputs: [full.t], outputs: [{ shape: full.t.shape, dtype: 'float32' }] })[0]);
-});
+function squareSubsequentMask(lib: TorchLibrary): Value {
+  return builtin('Transformer.generate_square_subsequent_mask', (a, at) => {
+    const sz = a.pos[0] ?? a.kw.get('sz');
+    if (sz?.k === 'unknown') return sz;
+    if (sz?.k !== 'num' || !sz.int) return lib.interp.fail('generate_square_subsequent_mask(sz) needs a constant int size', at);
+    const full = lib.factory([sz.v, sz.v], 'float32');
+    if (!lib.inForward || full.k !== 'tensor') return full;
+    return tensorV(lib.tracer.op({ kind: 'triu', inputs: [full.t], outputs: [{ shape: full.t.shape, dtype: 'float32' }] })[0]);
+  });
+}
 
 /** All torch.nn classes: modelled layers, containers, and catalogued-but-unmodelled ones. */
-export function nnClasses(): Map<string, Value> {
+export function nnClasses(lib: TorchLibrary): Map<string, Value> {
   const out = new Map<string, Value>();
   for (const [name, sig] of Object.entries(MODULE_SIGNATURES)) {
     if (name === 'Module' || name === 'Sequential' || name === 'ModuleList' || name === 'ModuleDict') continue;
@@ -456,15 +448,11 @@ export function nnClasses(): Map<string, Value> {
   }
   const linear = out.get('Linear') as ClassV;
   INTERNAL_CLASSES.set('NonDynamicallyQuantizableLinear', layerClass('NonDynamicallyQuantizableLinear', MODULE_SIGNATURES.Linear, LAYERS.Linear, [linear]));
-  (out.get('Transformer') as ClassV).attrs.set('generate_square_subsequent_mask', SQUARE_SUBSEQUENT_MASK);
+  (out.get('Transformer') as ClassV).attrs.set('generate_square_subsequent_mask', squareSubsequentMask(lib));
   out.set('Module', MODULE_CLASS);
   out.set('Sequential', SEQUENTIAL);
   out.set('ModuleList', MODULE_LIST);
   out.set('ModuleDict', MODULE_DICT);
-  out.set('Parameter', PARAMETER);
+  out.set('Parameter', parameterFactory(lib));
   return out;
-}
-
-export function isModuleClass(v: Value): boolean {
-  return v.k === 'class' && isSubclass(v, MODULE_CLASS);
 }

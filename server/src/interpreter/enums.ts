@@ -1,8 +1,9 @@
 // Python's `enum.Enum`, as far as model files use it: members made from the class body, looked up
 // by attribute, by name (`Cls["A"]`), by value (`Cls(v)`), iterated in definition order.
 // torchvision declares its pretrained weights this way (`class ResNet18_Weights(WeightsEnum)`).
-import type { Interpreter } from './interpreter';
-import { ClassV, DictV, InstanceV, Loc, Value, classAttr, int, repr, str } from './values';
+import { call } from './calls';
+import type { InterpreterState } from './state';
+import { Args, ClassV, DictV, InstanceV, Loc, NONE, Value, classAttr, int, raise, repr, str } from './values';
 
 /** Class attribute that marks `enum.Enum` (and so every class derived from it). */
 export const ENUM_MARKER = '__enum__';
@@ -26,7 +27,7 @@ export function enumMembers(cls: ClassV): InstanceV[] {
  * value (a tuple value spread as arguments), as Python does. An attribute bound to an earlier
  * member's value (`DEFAULT = IMAGENET1K_V1`) is an alias of that member.
  */
-export function makeEnumMembers(interp: Interpreter, cls: ClassV, at: Loc): void {
+export function makeEnumMembers(state: InterpreterState, cls: ClassV, at: Loc): void {
   const members = new Map<string, InstanceV>();
   const byValue = new Map<Value, InstanceV>();
   let auto = 0;
@@ -41,12 +42,12 @@ export function makeEnumMembers(interp: Interpreter, cls: ClassV, at: Loc): void
     let value = raw;
     if (raw.k === 'instance' && classAttr(raw.cls, AUTO_MARKER)) value = int(++auto);
     else if (raw.k === 'num' && raw.int) auto = raw.v;
-    const member: InstanceV = { k: 'instance', cls, attrs: new Map(), id: interp.newInstanceId() };
+    const member: InstanceV = { k: 'instance', cls, attrs: new Map(), id: state.newInstanceId() };
     member.attrs.set('_name_', str(name));
     member.attrs.set('_value_', value);
     const init = classAttr(cls, '__init__');
     if (init && init.value.k === 'func') {
-      interp.guarded(() => interp.call(init.value, { pos: [member, ...(value.k === 'tuple' ? value.items : [value])], kw: new Map() }, at));
+      state.guarded(() => call(state, init.value, { pos: [member, ...(value.k === 'tuple' ? value.items : [value])], kw: new Map() }, at));
     }
     member.attrs.set('name', str(name));
     member.attrs.set('value', member.attrs.get('_value_') ?? value);
@@ -62,8 +63,17 @@ export function enumByName(cls: ClassV, key: Value): InstanceV | undefined {
   return key.k === 'str' ? membersOf.get(cls)?.get(key.v) : undefined;
 }
 
-/** `Cls(value)`: the member with that value (or the member itself). */
-export function enumByValue(cls: ClassV, v: Value): InstanceV | undefined {
+/**
+ * `Cls(value)` on an enum class that has members: the member with that value (or the member
+ * itself); undefined for other classes, which are instantiated as usual.
+ */
+export function callEnumClass(cls: ClassV, a: Args, at: Loc): InstanceV | undefined {
+  if (!isEnumClass(cls) || enumMembers(cls).length === 0) return undefined;
+  const v = a.pos[0] ?? NONE;
+  return enumByValue(cls, v) ?? raise('ValueError', `${repr(v)} is not a valid ${cls.name}`, at);
+}
+
+function enumByValue(cls: ClassV, v: Value): InstanceV | undefined {
   for (const m of enumMembers(cls)) {
     const mv = m.attrs.get('_value_');
     if (m === v || mv === v || (mv && mv.k === v.k && repr(mv) === repr(v))) return m;

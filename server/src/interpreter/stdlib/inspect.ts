@@ -1,14 +1,16 @@
 // `inspect.signature` over Python functions of the analyzed files: torchvision's model builders
 // are wrapped by decorators that read their own signature (keyword-only parameters) to remap
 // positional arguments.
-import type { Node } from '../../python/parser';
-import { ClassV, DictV, FuncV, InstanceV, ModuleV, NONE, Value, bool, builtin, classAttr, int, repr, str } from '../values';
-import type { TorchLibrary } from './library';
+import { Parameter, parametersOf } from '../binding';
+import type { TorchLibrary } from '../torch/library';
+import { ClassV, DictV, InstanceV, ModuleV, NONE, Value, bool, builtin, classAttr, int, repr, str } from '../values';
+import { pyClass } from './builtins';
 
 /** `inspect.Parameter.kind` values (Python's `_ParameterKind`). */
 const KINDS = { POSITIONAL_ONLY: 0, POSITIONAL_OR_KEYWORD: 1, VAR_POSITIONAL: 2, KEYWORD_ONLY: 3, VAR_KEYWORD: 4 } as const;
-
-const pyClass = (name: string): ClassV => ({ k: 'class', name, bases: [], attrs: new Map(), loc: null });
+const KIND_OF: Record<Parameter['kind'], number> = {
+  positional: KINDS.POSITIONAL_ONLY, normal: KINDS.POSITIONAL_OR_KEYWORD, varargs: KINDS.VAR_POSITIONAL, keyword: KINDS.KEYWORD_ONLY, varkw: KINDS.VAR_KEYWORD,
+};
 
 export function inspectModule(lib: TorchLibrary): ModuleV {
   const empty = pyClass('_empty');
@@ -38,9 +40,9 @@ export function inspectModule(lib: TorchLibrary): ModuleV {
     }
     if (f.k !== 'func') return lib.interp.fail(`inspect.signature() of ${repr(f)} is not modelled`, at);
     const params: DictV = { k: 'dict', map: new Map() };
-    for (const p of parametersOf(f).slice(dropFirst ? 1 : 0)) {
+    for (const p of parametersOf(f.node).slice(dropFirst ? 1 : 0)) {
       const dflt = f.defaults.get(p.name) ?? f.lazyDefaults?.get(p.name)?.() ?? empty;
-      const param = instance(parameterCls, [['name', str(p.name)], ['kind', int(p.kind)], ['default', p.hasDefault ? dflt : empty], ['annotation', empty]]);
+      const param = instance(parameterCls, [['name', str(p.name)], ['kind', int(KIND_OF[p.kind])], ['default', p.required === false ? dflt : empty], ['annotation', empty]]);
       params.map.set(repr(str(p.name)), [str(p.name), param]);
     }
     return instance(signatureCls, [['parameters', params], ['return_annotation', empty]]);
@@ -54,44 +56,4 @@ export function inspectModule(lib: TorchLibrary): ModuleV {
     ismethod: is('ismethod', (v) => v.k === 'bound'),
     ismodule: is('ismodule', (v) => v.k === 'module'),
   });
-}
-
-interface ParamInfo {
-  name: string;
-  kind: number;
-  hasDefault: boolean;
-}
-
-/** The parameters of a Python function in order, with their kinds (the grammar of `def`). */
-function parametersOf(f: FuncV): ParamInfo[] {
-  const out: ParamInfo[] = [];
-  let keywordOnly = false;
-  const params = f.node.childForFieldName('parameters');
-  const nameOf = (n: Node | null | undefined): string => n?.namedChildren[0]?.text ?? n?.text ?? '?';
-  for (const p of params?.namedChildren ?? []) {
-    if (!p) continue;
-    const inner = p.type === 'typed_parameter' ? p.namedChildren[0] : p;
-    if (inner?.type === 'list_splat_pattern') {
-      out.push({ name: nameOf(inner), kind: KINDS.VAR_POSITIONAL, hasDefault: false });
-      keywordOnly = true;
-      continue;
-    }
-    if (inner?.type === 'dictionary_splat_pattern') {
-      out.push({ name: nameOf(inner), kind: KINDS.VAR_KEYWORD, hasDefault: false });
-      continue;
-    }
-    if (p.type === 'keyword_separator') {
-      keywordOnly = true;
-      continue;
-    }
-    if (p.type === 'positional_separator') {
-      for (const q of out) if (q.kind === KINDS.POSITIONAL_OR_KEYWORD) q.kind = KINDS.POSITIONAL_ONLY;
-      continue;
-    }
-    const withDefault = p.type === 'default_parameter' || p.type === 'typed_default_parameter';
-    const name = p.type === 'identifier' ? p.text : p.type === 'typed_parameter' ? inner?.text ?? '?' : p.childForFieldName('name')?.text ?? '?';
-    if (!['identifier', 'typed_parameter', 'default_parameter', 'typed_default_parameter'].includes(p.type)) continue;
-    out.push({ name, kind: keywordOnly ? KINDS.KEYWORD_ONLY : KINDS.POSITIONAL_OR_KEYWORD, hasDefault: withDefault });
-  }
-  return out;
 }

@@ -1,9 +1,9 @@
 // Python string formatting (`"layer%d" % i`, `"{}_{}".format(a, b)`): model files build module
 // names with it (densenet's `"denselayer%d" % (i + 1)`), and a wrong name merges distinct layers.
-import { Value, repr } from './values';
+import { Value, repr } from '../values';
 
 /** `str(v)` of a value, as Python prints it. */
-export function pyStr(v: Value): string {
+function pyStr(v: Value): string {
   if (v.k === 'str') return v.v;
   if (v.k === 'num') return v.int ? String(v.v) : Number.isInteger(v.v) ? `${v.v}.0` : String(v.v);
   return repr(v);

@@ -1,0 +1,84 @@
+// Calling values: dispatch on what is called, Python functions run in a new frame, classes
+// instantiated (user `__init__`, a modelled torch class's own, or a dataclass's generated one).
+import { bindArguments, parametersOf } from './binding';
+import { initDataclass, postInitDataclass } from './dataClasses';
+import { callEnumClass } from './enums';
+import { evalExpr } from './expressions';
+import { callNamedTupleClass } from './namedTuples';
+import { getattrOrUndefined } from './objects';
+import { ReturnSignal } from './signals';
+import type { InterpreterState } from './state';
+import { execBlock } from './statements';
+import { Args, ClassV, FuncV, InstanceV, Loc, NONE, Scope, Value, classAttr, mro, nativeOf, typeName } from './values';
+
+export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Value {
+  state.budget.step(at);
+  switch (fn.k) {
+    case 'func':
+      return callFunction(state, fn, a, at);
+    case 'builtin':
+      return fn.call(a, at);
+    case 'bound':
+      return call(state, fn.fn, { pos: [fn.self, ...a.pos], kw: a.kw }, at);
+    case 'class':
+      if (fn.tupleFields) return callNamedTupleClass(fn, fn.tupleFields, a, at);
+      return callEnumClass(fn, a, at) ?? instantiate(state, fn, a, at);
+    case 'instance': {
+      const viaModule = state.lib.callModule(fn, a, at);
+      if (viaModule !== undefined) return viaModule;
+      const callMethod = getattrOrUndefined(state, fn, '__call__', at);
+      if (callMethod) return call(state, callMethod, a, at);
+      return state.fail(`'${fn.cls.name}' object is not callable`, at);
+    }
+    case 'unknown':
+      return fn;
+    default:
+      return state.fail(`'${typeName(fn)}' object is not callable`, at);
+  }
+}
+
+/** Runs a Python function or lambda on its arguments in a new frame. */
+function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Value {
+  state.budget.enter(at);
+  const saved = state.current;
+  const local = new Scope(fn.closure, fn.closure.globals ?? fn.closure);
+  try {
+    bindArguments(fn.name, parametersOf(fn.node), a, at, (p) => fn.defaults.get(p.name) ?? fn.lazyDefaults?.get(p.name)?.(), local.vars);
+    state.frames.push({ fn, scope: local });
+    const body = fn.node.childForFieldName('body');
+    if (fn.node.type === 'lambda') return body ? evalExpr(state, body, local, fn.file) : NONE;
+    try {
+      execBlock(state, body, local, fn.file);
+    } catch (e) {
+      if (e instanceof ReturnSignal) return e.value;
+      throw e;
+    }
+    return NONE;
+  } finally {
+    if (state.frames[state.frames.length - 1]?.scope === local) state.frames.pop();
+    state.current = saved;
+    state.budget.leave();
+  }
+}
+
+/**
+ * `Cls(...)`: a new instance, initialised by the `__init__` nearest in the MRO: a Python one, the
+ * modelled torch class's, or the one @dataclass generates.
+ */
+export function instantiate(state: InterpreterState, cls: ClassV, a: Args, at: Loc): Value {
+  const self: InstanceV = { k: 'instance', cls, attrs: new Map(), id: state.newInstanceId() };
+  state.lib.onInstantiate(self, at);
+  const init = classAttr(cls, '__init__');
+  const native = nativeOf(cls);
+  if (init && (!native || mro(cls).indexOf(init.owner) < mro(cls).indexOf(native.owner))) {
+    call(state, init.value, { pos: [self, ...a.pos], kw: a.kw }, at);
+  } else if (native?.native.init) {
+    native.native.init(self, a, at, state.lib);
+  } else if (cls.dataclassFields) {
+    initDataclass(state, self, cls, a, at);
+  } else if (init) {
+    call(state, init.value, { pos: [self, ...a.pos], kw: a.kw }, at);
+  }
+  postInitDataclass(state, self, cls, at);
+  return self;
+}

@@ -1,0 +1,221 @@
+// Python files as modules, and imports: of modelled libraries, of workspace files (absolute,
+// relative, packages), resolved lazily, when a name they bind is first read.
+import * as path from 'path';
+import type { Node } from '../python/parser';
+import { importedTrees, syntaxRoot } from '../python/parser';
+import { STACK_OVERFLOW, isStackOverflow } from './budget';
+import { getattrOrUndefined } from './objects';
+import { BreakSignal, ContinueSignal, ReturnSignal } from './signals';
+import type { InterpreterState } from './state';
+import { execStmt } from './statements';
+import { BudgetExceeded, Lazy, Loc, ModuleV, PyException, Scope, Value, lazyValue, str } from './values';
+
+/** Executes a workspace file as a module (once) and returns its namespace. */
+export function loadFile(state: InterpreterState, absPath: string, name: string): ModuleV | undefined {
+  const cached = state.modules.get(absPath);
+  if (cached) return cached;
+  const tree = state.source.treeFor?.(absPath);
+  const text = tree ? undefined : state.source.readFile(absPath);
+  if (!tree && text === undefined) return undefined;
+  state.entryFile ??= absPath;
+  const mod: ModuleV = { k: 'module', name, attrs: new Map() };
+  state.modules.set(absPath, mod);
+  if (state.loading.has(absPath)) return mod; // circular import: the partial module, as Python does
+  state.loading.add(absPath);
+  const scope = new Scope(null, null);
+  scope.vars.set('__name__', str(name));
+  scope.vars.set('__file__', str(absPath));
+  // The module's functions and classes keep pointing into this tree: the cache keeps it alive.
+  const parsed = tree ?? importedTrees.tree(absPath, text ?? '', state.usedTrees);
+  state.usedTrees.add(parsed);
+  const errors: { line: number; reason: string }[] = [];
+  if (parsed.rootNode.hasError) syntaxErrors(syntaxRoot(parsed), errors);
+  for (const e of errors) state.report(e.reason, { file: absPath, line: e.line });
+  // A lazily resolved import loads its file in the middle of evaluating something else.
+  const resume = state.current;
+  try {
+    execModuleBody(state, syntaxRoot(parsed), scope, absPath);
+  } finally {
+    state.loading.delete(absPath);
+    state.current = resume;
+  }
+  for (const [k, v] of scope.vars) mod.attrs.set(k, v);
+  if (scope.lazy.size) mod.lazy = new Map(scope.lazy);
+  state.moduleScopes.set(mod, scope);
+  return mod;
+}
+
+/** Runs a module's statements; one that raises is reported and the next one runs. */
+function execModuleBody(state: InterpreterState, root: Node, scope: Scope, file: string): void {
+  for (const stmt of root.namedChildren) {
+    if (!stmt) continue;
+    try {
+      execStmt(state, stmt, scope, file);
+    } catch (e) {
+      if (e instanceof BudgetExceeded) throw e;
+      if (e instanceof PyException) {
+        state.report(`exception at module level: ${e.message}`, e.at);
+        continue;
+      }
+      if (e instanceof ReturnSignal || e instanceof BreakSignal || e instanceof ContinueSignal) continue;
+      if (isStackOverflow(e)) {
+        state.report(STACK_OVERFLOW, state.loc(stmt, file));
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+function resolveImport(state: InterpreterState, name: string, level: number, fromFile: string, at: Loc): Value {
+  const parts = name ? name.split('.') : [];
+  if (level === 0) {
+    const lib = state.lib.module(name);
+    if (lib) return lib;
+    // `torch.hub`, `collections.abc`: a part of a modelled library that is not modelled is not
+    // looked for among files (it would find the installed library's own sources).
+    if (parts.length > 1 && state.lib.module(parts[0])) return state.fail(`'${name}' is not modelled; values from it are unknown`, at);
+  }
+  const mod = findModuleFile(state, parts, level, fromFile, name);
+  if (mod) return mod;
+  return state.fail(`unresolved import '${'.'.repeat(level)}${name}' (not a workspace file or a modelled library); values from it are unknown`, at);
+}
+
+/** Loads the workspace file a (relative or absolute) module name names, if there is one. */
+function findModuleFile(state: InterpreterState, parts: readonly string[], level: number, fromFile: string, name: string): ModuleV | undefined {
+  const bases: string[] = [];
+  if (level > 0) {
+    let dir = path.dirname(fromFile);
+    for (let i = 1; i < level; i++) dir = path.dirname(dir);
+    bases.push(dir);
+  } else {
+    // Absolute imports of workspace code: the file's folder and up to four folders above it.
+    let dir = path.dirname(fromFile);
+    for (let i = 0; i < 5; i++) {
+      bases.push(dir);
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  for (const base of bases) {
+    const stem = path.join(base, ...parts);
+    for (const candidate of [`${stem}.py`, path.join(stem, '__init__.py')]) {
+      if (candidate === fromFile || isOtherInstalledPackage(state, candidate)) continue;
+      const mod = loadFile(state, candidate, name || path.basename(base));
+      if (mod) return mod;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * True for a file of an installed package (under site-packages or dist-packages) other than the
+ * one the analyzed file belongs to: numpy, PIL or torch's own sources are libraries, not model
+ * code, and interpreting them would only spend the budget.
+ */
+function isOtherInstalledPackage(state: InterpreterState, file: string): boolean {
+  const pkg = installedPackage(file);
+  return pkg !== null && pkg !== (state.entryFile ? installedPackage(state.entryFile) : null);
+}
+
+/** `numpy` for `.../site-packages/numpy/core/x.py`; null outside installed packages. */
+function installedPackage(file: string): string | null {
+  const parts = file.split(path.sep);
+  const i = parts.findIndex((p) => p === 'site-packages' || p === 'dist-packages');
+  if (i < 0 || i + 1 >= parts.length) return null;
+  return parts[i + 1].replace(/\.py$/, '');
+}
+
+/** A value that resolves an import when first read, reporting a failure at the import line then. */
+function lazyImport(state: InterpreterState, resolve: () => Value, at: Loc): Lazy {
+  return lazyValue(() => state.guarded(resolve), () => state.fail('circular import: the name is read while its module is still loading', at));
+}
+
+/** `import a.b.c` and `import a.b as c`. */
+export function execImport(state: InterpreterState, node: Node, scope: Scope, file: string): void {
+  const at = state.loc(node, file);
+  for (const child of node.namedChildren) {
+    if (!child) continue;
+    if (child.type === 'dotted_name') {
+      const full = child.text;
+      const top = full.split('.')[0];
+      // `import a.b` binds `a`; make sure `a.b` resolves through it.
+      if (full === top) scope.bindLazy(top, lazyImport(state, () => resolveImport(state, full, 0, file, at), at));
+      else {
+        scope.bindLazy(top, lazyImport(state, () => {
+          resolveImport(state, full, 0, file, at);
+          return resolveImport(state, top, 0, file, at);
+        }, at));
+      }
+    } else if (child.type === 'aliased_import') {
+      const nameNode = child.childForFieldName('name');
+      const alias = child.childForFieldName('alias');
+      if (nameNode && alias) scope.bindLazy(alias.text, lazyImport(state, () => resolveImport(state, nameNode.text, 0, file, at), at));
+    }
+  }
+}
+
+/** `from m import a, b as c`, `from . import sub` and `from m import *`. */
+export function execImportFrom(state: InterpreterState, node: Node, scope: Scope, file: string): void {
+  const at = state.loc(node, file);
+  const modNode = node.childForFieldName('module_name');
+  if (!modNode) return;
+  let level = 0;
+  let name = modNode.text;
+  if (modNode.type === 'relative_import') {
+    const prefix = modNode.namedChildren.find((c) => c?.type === 'import_prefix');
+    level = prefix ? prefix.text.length : 0;
+    name = modNode.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '';
+  }
+  if (node.namedChildren.some((c) => c?.type === 'wildcard_import')) {
+    const mod = resolveImport(state, name, level, file, at);
+    if (mod.k === 'module') {
+      const exported = exportedNames(mod);
+      for (const [k, v] of mod.attrs) if (exported ? exported.has(k) : !k.startsWith('_')) scope.vars.set(k, v);
+      for (const [k, f] of mod.lazy ?? []) if (exported ? exported.has(k) : !k.startsWith('_')) scope.bindLazy(k, f);
+    }
+    return;
+  }
+  const mod = lazyValue(() => resolveImport(state, name, level, file, at), () => state.fail('circular import', at));
+  for (const child of node.childrenForFieldName('name')) {
+    if (!child) continue;
+    let member = child.text;
+    let alias = member;
+    if (child.type === 'aliased_import') {
+      member = child.childForFieldName('name')?.text ?? '';
+      alias = child.childForFieldName('alias')?.text ?? member;
+    }
+    scope.bindLazy(alias, lazyImport(state, () => {
+      // `from pkg import sub` where pkg/sub.py exists loads that file without running
+      // pkg/__init__.py (which often imports the whole package); else sub is an attribute of pkg.
+      const sub = (level > 0 || !state.lib.module(name)) ? findModuleFile(state, [...(name ? name.split('.') : []), member], level, file, name ? `${name}.${member}` : member) : undefined;
+      if (sub) return sub;
+      const m = mod();
+      if (m.k === 'unknown') return m;
+      return getattrOrUndefined(state, m, member, at) ?? state.fail(`cannot import name '${member}' from '${'.'.repeat(level)}${name}'`, at);
+    }, at));
+  }
+}
+
+/** A module's `__all__` as a set of names, or null when it has none. */
+function exportedNames(mod: ModuleV): Set<string> | null {
+  const all = mod.attrs.get('__all__');
+  if (!all || (all.k !== 'list' && all.k !== 'tuple')) return null;
+  return new Set(all.items.flatMap((v) => (v.k === 'str' ? [v.v] : [])));
+}
+
+const COMPOUND = new Set(['module', 'block', 'function_definition', 'class_definition', 'decorated_definition', 'if_statement', 'for_statement', 'while_statement', 'with_statement', 'try_statement']);
+
+/**
+ * Locations of syntax errors: the innermost statement (or ERROR node) containing each. Reported
+ * when a file is loaded, so an error in a method that never runs is reported too.
+ */
+function syntaxErrors(node: Node, out: { line: number; reason: string }[]): void {
+  for (const c of node.namedChildren) {
+    if (!c || !c.hasError && c.type !== 'ERROR') continue;
+    if (c.type === 'ERROR') out.push({ line: c.startPosition.row + 1, reason: 'syntax error: this part of the file was skipped' });
+    else if (COMPOUND.has(c.type) || c.type.endsWith('_clause')) syntaxErrors(c, out);
+    else out.push({ line: c.startPosition.row + 1, reason: 'syntax error: this statement was skipped' });
+  }
+}
