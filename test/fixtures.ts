@@ -17,6 +17,15 @@ export interface TruthModule {
   outputShape?: number[];
 }
 
+/** The training-step peak measured on the CPU (live tensor bytes after every aten op). */
+export interface TruthPeak {
+  bytes: number;
+  phase: 'forward' | 'loss' | 'backward' | 'optimizer';
+  op: string;
+  /** With AdamW: bytes of all optimizer state after the first step. */
+  optimizerStateBytes?: number;
+}
+
 export interface Truth {
   torch: string;
   device: string;
@@ -30,10 +39,15 @@ export interface Truth {
   inputBytes: number;
   savedActivationBytes: number;
   modules: TruthModule[];
+  peak?: { none: TruthPeak; adamw: TruthPeak };
 }
 
-/** Settings under which the truth was measured (PyTorch 1.13 on a CPU). */
-export const TRUTH_SETTINGS = { device: 'cpu', torch: '1.13' } as const;
+/** PyTorch releases with measured truth (test/groundtruth/measure-all.sh), oldest first. */
+export const RELEASES = ['1.13', '2.13', '2.14'] as const;
+export type Release = (typeof RELEASES)[number];
+
+/** Settings under which the newest truth was measured (PyTorch 2.14 on a CPU). */
+export const TRUTH_SETTINGS = { device: 'cpu', torch: '2.14' } as const;
 
 export function fixturePath(name: string): string {
   return path.join(FIXTURES, name);
@@ -43,8 +57,9 @@ export function readFixture(name: string): string {
   return fs.readFileSync(fixturePath(name), 'utf8');
 }
 
-export function readTruth(name: string): Truth {
-  return JSON.parse(fs.readFileSync(fixturePath(name.replace(/\.py$/, '.truth.json')), 'utf8')) as Truth;
+/** The truth of fixture `name` (`mlp.py`, `unet/model.py`) measured with a release. */
+export function readTruth(name: string, release: Release = TRUTH_SETTINGS.torch): Truth {
+  return JSON.parse(fs.readFileSync(fixturePath(name.replace(/\.py$/, `.truth-${release}.json`)), 'utf8')) as Truth;
 }
 
 export function truthModule(truth: Truth, modulePath: string): TruthModule {

@@ -1001,6 +1001,33 @@ def guard_for(attr, info, awd, inplace_foreach):
     raise AssertionError(name)
 
 
+PASSTHROUGH_WRAPPERS = [
+    re.compile(r"^handle_r_to_c\([^,()]*(?:\([^()]*\))?[^,()]*,\s*(.*)\)$"),
+    re.compile(r"^maybe_multiply\((.*),\s*alpha(?:\.conj\(\))?\)$"),
+]
+
+
+def passthrough_inputs(info):
+    """Inputs whose gradient formula hands the incoming gradient on unchanged (`grad`, possibly
+    under handle_r_to_c or maybe_multiply by the default alpha of 1): their gradient is the same
+    tensor as the output's, not a new allocation (add's self and other, clone's self, ...)."""
+    out = []
+    for d in info.derivatives:
+        if len(d.var_names) != 1:
+            continue
+        f = re.sub(r"\s+", " ", d.formula.strip())
+        changed = True
+        while changed:
+            changed = False
+            for w in PASSTHROUGH_WRAPPERS:
+                m = w.match(f)
+                if m:
+                    f, changed = m.group(1).strip(), True
+        if f in ("grad", "grads[0]"):
+            out.append(d.var_names[0])
+    return sorted(out)
+
+
 def derivative_of(fn):
     f = fn.func
     info = fn.info.get("Default") if fn.info else None
@@ -1025,6 +1052,7 @@ def derivative_of(fn):
             saved.append(s)
     d = {
         "differentiable": [a.name for a in awd] if info.has_derivatives else [],
+        "passthrough": passthrough_inputs(info) if info.has_derivatives else [],
         "nonDifferentiable": sorted(info.non_differentiable_arg_names),
         "outputDifferentiable": list(info.output_differentiability) if info.output_differentiability is not None else None,
         "saved": saved,

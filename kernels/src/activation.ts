@@ -1,101 +1,61 @@
-import { KernelArgs, boolArg, intArg, numArg, optNumArg, strArg, tensorArg } from './args';
+// Softmax and dropout, the activations that are not pointwise aten ops (relu, gelu, silu,
+// hardtanh, … are: kernels/src/pointwise.ts runs them, saving what derivatives.yaml says).
+import { KernelArgs, boolArg, intArg, numArg, tensorArg } from './args';
+import { atenInplace, atenOp } from './autograd';
 import { castFloat32 } from './common';
+import { atenTensor } from './dispatch';
 import { normDim } from './shape';
-import { Graph, KernelError, Tensor, numel } from './types';
+import { DType, DTypeValue, Graph, KernelError, KResult, OpCall, Tensor, numel } from './types';
 
 /**
- * Which tensor an activation's backward needs (derivatives.yaml), checked with saved_tensors_hooks:
- * 'result' — the output (relu, sigmoid, tanh); 'self' — the input (gelu, silu, hardswish,
- * hardsigmoid, mish, hardtanh/relu6), so the in-place form must keep a copy of the input made
- * before it is overwritten (measured on PyTorch 1.13 CPU: a separate storage the size of the
- * input); 'self-or-result' — the input, or the result when in place (elu, leaky_relu:
- * `is_result=true` in derivatives.yaml), which the in-place form keeps without a copy.
+ * `_softmax`/`_log_softmax` (what `softmax.int` and `log_softmax.int` run): derivatives.yaml
+ * keeps the result. Autocast runs them in float32; `dtype=` casts the input first.
  */
-type Keeps = 'result' | 'self' | 'self-or-result';
-
-/** A pointwise activation; see `Keeps` for what each kind saves, out of place and in place. */
-export function activation(g: Graph, kind: string, keeps: Keeps, x: Tensor, inplace: boolean, flopsPerElement = 1): Tensor {
-  const flops = flopsPerElement * numel(x.shape);
-  if (inplace) return g.inplace(`${kind}_`, x, [], (r) => [keeps === 'self' ? { shape: x.shape, dtype: x.dtype, label: 'input copy' } : r], flops);
-  return g.op({ kind, inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], save: (outs) => [keeps === 'result' ? outs[0] : x], flops })[0];
-}
-
-/** `softmax`/`log_softmax` keep their output; autocast runs them in float32. */
-export function softmax(g: Graph, kind: '_softmax' | '_log_softmax', x0: Tensor, dim: number): Tensor {
-  const [x] = castFloat32(g, [x0]);
-  normDim(kind, dim, x.shape.length);
-  return g.op({ kind, inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], save: (outs) => [outs[0]], flops: 5 * numel(x.shape) })[0];
+export function softmax(g: Graph, kind: '_softmax' | '_log_softmax', x0: Tensor, dim: number, dtype: DType | null = null): Tensor {
+  let [x] = castFloat32(g, [x0]);
+  if (dtype && dtype !== x.dtype) x = atenTensor(g, '_to_copy', { self: x, dtype: { dtype } });
+  const d = normDim(kind, dim, x.shape.length);
+  return atenOp(g, kind, { self: x, dim: d, half_to_float: false }, [{ shape: x.shape, dtype: x.dtype }], { flops: 5 * numel(x.shape) })[0];
 }
 
 /**
- * `F.dropout` in training with 0 < p < 1. CUDA uses the fused `native_dropout`, which keeps a
- * bool mask (1 byte/element). CPU computes `input * noise` with a float noise tensor the size of
- * the input, and that product's backward keeps the noise: measured 4 bytes/element for fp32 on
- * PyTorch 1.13 CPU. In eval mode, or with p == 0, dropout is the identity.
+ * `dropout(input, p, train)` as ATen runs it in training with 0 < p < 1. On CUDA the fused
+ * `native_dropout` returns the output and a bool mask (1 byte per element), which its backward
+ * keeps. Elsewhere `_dropout` draws a float noise tensor (`bernoulli_(1 − p).div_(1 − p)`) and
+ * multiplies: `mul`'s backward keeps the noise (measured: 4 bytes per fp32 element on PyTorch
+ * 1.13 CPU). `feature`: one draw per channel (`dropout2d`), noise `[N, C, 1, …]`.
  */
-export function dropout(g: Graph, x: Tensor, p: number, training: boolean, inplace: boolean): Tensor {
-  if (!training || p === 0) return x;
-  if (g.ctx.device === 'cuda') {
-    return g.op({ kind: 'native_dropout', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], save: () => [{ shape: x.shape, dtype: 'bool', label: 'mask' }], flops: numel(x.shape) })[0];
+export function dropout(g: Graph, x: Tensor, p: number, training: boolean, inplace: boolean, feature = false): Tensor {
+  if (p < 0 || p > 1) throw new KernelError('dropout', `dropout probability has to be between 0 and 1, but got ${p}`);
+  if (!training || p === 0 || numel(x.shape) === 0) return x;
+  if (g.ctx.device === 'cuda' && !feature && p < 1 && !inplace) {
+    return atenOp(g, 'native_dropout', { input: x, p, train: true }, [{ shape: x.shape, dtype: x.dtype }, { shape: x.shape, dtype: 'bool', differentiable: false }], { flops: numel(x.shape) })[0];
   }
-  const noise = { shape: x.shape, dtype: x.dtype, label: 'noise' };
-  if (inplace) return g.inplace('mul_', x, [], () => [noise], numel(x.shape));
-  return g.op({ kind: 'mul', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }], save: () => [noise], flops: numel(x.shape) })[0];
+  const noiseShape = feature ? x.shape.map((s, i) => (i < 2 ? s : 1)) : x.shape;
+  const noise = g.create('bernoulli', noiseShape, x.dtype);
+  if (inplace) return atenInplace(g, 'mul_.Tensor', { self: x, other: noise }, numel(x.shape));
+  return atenOp(g, 'mul.Tensor', { self: x, other: noise }, [{ shape: x.shape, dtype: x.dtype }], { flops: numel(x.shape) })[0];
 }
 
-const pointwise = (kind: string, keeps: Keeps, inplaceByDefault = false, flopsPerElement = 1) => (g: Graph, a: KernelArgs) =>
-  activation(g, kind, keeps, tensorArg(kind, a, 'input'), boolArg(a, 'inplace', inplaceByDefault), flopsPerElement);
-
-/**
- * `F.hardtanh` / `F.relu6` (= hardtanh(0, 6)). derivatives.yaml `hardtanh: hardtanh_backward(grad,
- * self, …)`: the input, not the output as one might expect of a clamp, so `ReLU6(inplace=True)`
- * keeps a copy of its input and saves nothing over the out-of-place form (measured on PyTorch 1.13 CPU).
- */
-function hardtanh(g: Graph, a: KernelArgs, op: string, lo: number, hi: number): Tensor {
-  if (lo > hi) throw new KernelError(op, `min_val (${lo}) must not exceed max_val (${hi})`);
-  return activation(g, 'hardtanh', 'self', tensorArg(op, a, 'input'), boolArg(a, 'inplace', false));
+function dtypeOf(v: unknown): DType | null {
+  return typeof v === 'object' && v !== null && 'dtype' in v ? (v as DTypeValue).dtype : null;
 }
 
-/**
- * `F.gelu(approximate=…)`: 'none' (erf) and 'tanh' both keep the input (derivatives.yaml
- * `gelu: gelu_backward(grad, self, approximate)`; measured for both on PyTorch 1.13 CPU).
- */
-function gelu(g: Graph, a: KernelArgs): Tensor {
-  const approximate = strArg('gelu', a, 'approximate', 'none');
-  if (approximate !== 'none' && approximate !== 'tanh') throw new KernelError('gelu', `approximate must be 'none' or 'tanh', got '${approximate}'`);
-  return activation(g, 'gelu', 'self', tensorArg('gelu', a, 'input'), false, approximate === 'tanh' ? 10 : 8);
-}
+const softmaxRule = (kind: '_softmax' | '_log_softmax') => (g: Graph, a: KernelArgs): KResult =>
+  softmax(g, kind, tensorArg(kind, a, 'self'), intArg(kind, a, 'dim'), dtypeOf(a.dtype));
 
-function softmaxDim(op: string, a: KernelArgs, x: Tensor): number {
-  const d = optNumArg(op, a, 'dim');
-  // torch's legacy implicit dim: 0 for ranks 0, 1 and 3, else 1.
-  if (d === null) return [0, 1, 3].includes(x.shape.length) ? 0 : 1;
-  return intArg(op, a, 'dim');
-}
+const dropoutRule = (feature: boolean) => (g: Graph, a: KernelArgs, call: OpCall): KResult =>
+  dropout(g, tensorArg('dropout', a, 'input'), numArg('dropout', a, 'p'), boolArg(a, 'train', true), (call.aten ?? '').endsWith('_'), feature);
 
-export const activationRules = {
-  dropout: (g: Graph, a: KernelArgs) => dropout(g, tensorArg('dropout', a, 'input'), numArg('dropout', a, 'p', 0.5), boolArg(a, 'training', true), boolArg(a, 'inplace', false)),
-  elu: pointwise('elu', 'self-or-result', false, 4),
-  gelu,
-  hardsigmoid: pointwise('hardsigmoid', 'self', false, 2),
-  hardswish: pointwise('hardswish', 'self', false, 3),
-  hardtanh: (g: Graph, a: KernelArgs) => hardtanh(g, a, 'hardtanh', numArg('hardtanh', a, 'min_val', -1), numArg('hardtanh', a, 'max_val', 1)),
-  leaky_relu: pointwise('leaky_relu', 'self-or-result', false, 2),
-  log_softmax: (g: Graph, a: KernelArgs) => {
-    const x = tensorArg('log_softmax', a, 'input');
-    return softmax(g, '_log_softmax', x, softmaxDim('log_softmax', a, x));
-  },
-  mish: pointwise('mish', 'self', false, 6),
-  relu: pointwise('relu', 'result'),
-  relu6: (g: Graph, a: KernelArgs) => hardtanh(g, a, 'relu6', 0, 6),
-  relu_: pointwise('relu', 'result', true),
-  sigmoid: pointwise('sigmoid', 'result', false, 4),
-  sigmoid_: pointwise('sigmoid', 'result', true, 4),
-  silu: pointwise('silu', 'self', false, 5),
-  softmax: (g: Graph, a: KernelArgs) => {
-    const x = tensorArg('softmax', a, 'input');
-    return softmax(g, '_softmax', x, softmaxDim('softmax', a, x));
-  },
-  tanh: pointwise('tanh', 'result', false, 4),
-  tanh_: pointwise('tanh', 'result', true, 4),
+/** aten rows: schema argument names. */
+export const activationAten = {
+  _log_softmax: softmaxRule('_log_softmax'),
+  _softmax: softmaxRule('_softmax'),
+  dropout: dropoutRule(false),
+  feature_dropout: dropoutRule(true),
+  log_softmax: softmaxRule('_log_softmax'),
+  /** `relu6` is `hardtanh(0, 6)` (native_functions.yaml: CompositeImplicitAutograd). */
+  relu6: (g: Graph, a: KernelArgs, call: OpCall): KResult =>
+    atenTensor(g, (call.aten ?? '').startsWith('relu6_') ? 'hardtanh_' : 'hardtanh', { self: tensorArg('relu6', a, 'self'), min_val: 0, max_val: 6 }),
+  softmax: softmaxRule('_softmax'),
 };

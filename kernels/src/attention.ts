@@ -1,9 +1,10 @@
 import { dropout, softmax } from './activation';
 import { KernelArgs, boolArg, numArg, optNumArg, optTensorArg, tensorArg } from './args';
+import { atenOp } from './autograd';
 import { castLowPrecision, showShape } from './common';
 import { binary } from './elementwise';
 import { baddbmm, bmm, linear, matmul } from './linear';
-import { sum } from './reduction';
+import { atenTensor } from './dispatch';
 import { broadcastShapes } from './shape';
 import { cat, chunk, contiguous, repeat, splitSizes, squeeze, transpose, unsqueeze, view } from './shapeops';
 import { Graph, KernelError, Tensor, isFloating, numel } from './types';
@@ -33,14 +34,10 @@ export function scaledDotProductAttention(g: Graph, q0: Tensor, k0: Tensor, v0: 
   const [l, s, e] = [q.shape[r - 2], k.shape[r - 2], q.shape[r - 1]];
   const flops = 2 * numel(q.shape.slice(0, -2)) * l * s * (e + v.shape[r - 1]);
   if (g.ctx.device === 'cuda') {
-    const lse = { shape: q.shape.slice(0, -1), dtype: 'float32' as const, label: 'logsumexp' };
-    return g.op({
-      kind: mask ? '_efficient_attention' : '_scaled_dot_product_flash_attention',
-      inputs: mask ? [q, k, v, mask] : [q, k, v],
-      outputs: [{ shape: outShape, dtype: q.dtype }],
-      save: (outs) => [q, k, v, outs[0], lse, ...(mask ? [mask] : [])],
-      flops,
-    })[0];
+    const lse = { shape: q.shape.slice(0, -1), dtype: 'float32' as const, differentiable: false };
+    // Flash returns (output, logsumexp, …, philox seed/offset); the efficient kernel takes the mask as `attn_bias`.
+    if (mask) return atenOp(g, '_scaled_dot_product_efficient_attention', { query: q, key: k, value: v, attn_bias: mask }, [{ shape: outShape, dtype: q.dtype }, lse], { flops })[0];
+    return atenOp(g, '_scaled_dot_product_flash_attention', { query: q, key: k, value: v }, [{ shape: outShape, dtype: q.dtype }, lse], { flops })[0];
   }
   const scaled = binary(g, 'mul', q, scale ?? 1 / Math.sqrt(e));
   let att = matmul(g, scaled, transpose(g, k, -2, -1));
@@ -50,7 +47,8 @@ export function scaledDotProductAttention(g: Graph, q0: Tensor, k0: Tensor, v0: 
   return matmul(g, att, v);
 }
 
-export const attentionRules = {
+/** aten rows: schema argument names. */
+export const attentionAten = {
   scaled_dot_product_attention: (g: Graph, a: KernelArgs) => {
     const op = 'scaled_dot_product_attention';
     return scaledDotProductAttention(g, tensorArg(op, a, 'query'), tensorArg(op, a, 'key'), tensorArg(op, a, 'value'), optTensorArg(op, a, 'attn_mask'), numArg(op, a, 'dropout_p', 0), boolArg(a, 'is_causal', false), optNumArg(op, a, 'scale'));
@@ -193,7 +191,7 @@ export function multiHeadAttentionForward(g: Graph, a: MhaArgs): { output: Tenso
   let weights: Tensor | null = null;
   if (a.needWeights) {
     weights = view(g, attn, [bsz, heads, tgtLen, srcLen]);
-    if (a.averageAttnWeights) weights = binary(g, 'div', sum(g, weights, [1], false), heads);
+    if (a.averageAttnWeights) weights = binary(g, 'div', atenTensor(g, 'sum.dim_IntList', { self: weights, dim: [1], keepdim: false }), heads);
     if (!batched) weights = squeeze(g, weights, 0);
   }
   if (!batched) out = squeeze(g, out, 1);

@@ -1,7 +1,13 @@
 import { KernelArgs, intArg, intsArg, optTensorArg, tensorArg } from './args';
+import { atenOp } from './autograd';
 import { castLowPrecision, showShape } from './common';
 import { tupleN, windowOut } from './shape';
-import { Graph, KernelError, Tensor, numel } from './types';
+import { Graph, KernelError, KResult, Tensor, numel } from './types';
+
+/** The aten `convolution` every conv and transposed conv runs; its backward keeps input and weight (derivatives.yaml). */
+function convolutionOp(g: Graph, x: Tensor, w: Tensor, bias: Tensor | null, shape: readonly number[], transposed: boolean, flops: number): Tensor {
+  return atenOp(g, 'convolution', { input: x, weight: w, bias, transposed }, [{ shape, dtype: x.dtype }], { flops })[0];
+}
 
 /** Autocast-cast operands of an N-d (transposed) convolution, checked, with the input seen as batched. */
 function convOperands(g: Graph, op: string, n: number, x0: Tensor, w0: Tensor, bias0: Tensor | null) {
@@ -41,14 +47,7 @@ export function convolution(g: Graph, n: number, x0: Tensor, w0: Tensor, bias0: 
   }
   const outShape = [inShape[0], cout, ...spatial];
   const flops = 2 * numel(outShape) * (cin / groups) * numel(k);
-  const out = g.op({
-    kind: 'convolution',
-    inputs: bias ? [x, w, bias] : [x, w],
-    outputs: [{ shape: batched ? outShape : outShape.slice(1), dtype: x.dtype }],
-    save: () => [x, w],
-    flops,
-  })[0];
-  return out;
+  return convolutionOp(g, x, w, bias, batched ? outShape : outShape.slice(1), false, flops);
 }
 
 /**
@@ -74,31 +73,26 @@ export function convTranspose(g: Graph, n: number, x0: Tensor, w0: Tensor, bias0
   const spatial = inShape.slice(2).map((sz, i) => (sz - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op_[i] + 1);
   if (spatial.some((v) => v <= 0)) throw new KernelError(op, `output size ${showShape(spatial)} is too small for input ${showShape(x.shape)}`);
   const outShape = [inShape[0], cout, ...spatial];
-  return g.op({
-    kind: 'convolution',
-    inputs: bias ? [x, w, bias] : [x, w],
-    outputs: [{ shape: batched ? outShape : outShape.slice(1), dtype: x.dtype }],
-    save: () => [x, w],
-    flops: 2 * numel(inShape) * (cout / groups) * numel(k),
-  })[0];
+  return convolutionOp(g, x, w, bias, batched ? outShape : outShape.slice(1), true, 2 * numel(inShape) * (cout / groups) * numel(k));
 }
 
 function convTransposeRule(n: number) {
-  return (g: Graph, a: KernelArgs): Tensor => {
+  return (g: Graph, a: KernelArgs): KResult => {
     const op = `conv_transpose${n}d`;
     return convTranspose(g, n, tensorArg(op, a, 'input'), tensorArg(op, a, 'weight'), optTensorArg(op, a, 'bias'), intsArg(op, a, 'stride', 1), intsArg(op, a, 'padding', 0), intsArg(op, a, 'output_padding', 0), intArg(op, a, 'groups', 1), intsArg(op, a, 'dilation', 1));
   };
 }
 
 function convRule(n: number) {
-  return (g: Graph, a: KernelArgs): Tensor => {
+  return (g: Graph, a: KernelArgs): KResult => {
     const op = `conv${n}d`;
     const padding = typeof a.padding === 'string' ? a.padding : intsArg(op, a, 'padding', 0);
     return convolution(g, n, tensorArg(op, a, 'input'), tensorArg(op, a, 'weight'), optTensorArg(op, a, 'bias'), intsArg(op, a, 'stride', 1), padding, intsArg(op, a, 'dilation', 1), intArg(op, a, 'groups', 1));
   };
 }
 
-export const convolutionRules = {
+/** aten rows (`conv2d`, `conv2d.padding`, `conv_transpose2d.input`): schema argument names. */
+export const convolutionAten = {
   conv1d: convRule(1),
   conv2d: convRule(2),
   conv3d: convRule(3),

@@ -1,17 +1,13 @@
 import { KernelArgs, optTensorArg, tensorArg } from './args';
+import { atenInplace, atenOp } from './autograd';
 import { castLowPrecision, showShape } from './common';
 import { expand, reshape, transpose, view } from './shapeops';
 import { broadcastShapes, isContiguous } from './shape';
-import { Graph, KernelError, Tensor, numel } from './types';
+import { Graph, KernelError, KResult, Tensor, numel } from './types';
 
 // mm/bmm/addmm save each operand only when the *other* one needs grad (derivatives.yaml:
-// `self: mm_mat1_backward(grad, mat2, …)`, `mat2: mm_mat2_backward(grad, self, …)`).
-function savedOperands(a: Tensor, b: Tensor): Tensor[] {
-  const saved: Tensor[] = [];
-  if (b.requiresGrad) saved.push(a);
-  if (a.requiresGrad) saved.push(b);
-  return saved;
-}
+// `self: mm_mat1_backward(grad, mat2, …)`, `mat2: mm_mat2_backward(grad, self, …)`, and the
+// codegen's should_compute_output guard); kernels/src/autograd.ts reads that per release.
 
 /** `torch.mm`: [n,k] @ [k,m]. */
 export function mm(g: Graph, a: Tensor, b: Tensor, kind = 'mm'): Tensor {
@@ -20,7 +16,8 @@ export function mm(g: Graph, a: Tensor, b: Tensor, kind = 'mm'): Tensor {
   }
   const [n, k] = a.shape;
   const m = b.shape[1];
-  return g.op({ kind, inputs: [a, b], outputs: [{ shape: [n, m], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * n * k * m })[0];
+  const args = kind === 'mv' ? { self: a, vec: b } : { self: a, mat2: b };
+  return atenOp(g, kind, args, [{ shape: [n, m], dtype: a.dtype }], { flops: 2 * n * k * m })[0];
 }
 
 /** `torch.addmm(bias, a, b)`: the bias's gradient needs nothing saved. */
@@ -28,7 +25,7 @@ function addmm(g: Graph, bias: Tensor, a: Tensor, b: Tensor): Tensor {
   const [n, k] = a.shape;
   const m = b.shape[1];
   if (k !== b.shape[0]) throw new KernelError('linear', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
-  return g.op({ kind: 'addmm', inputs: [bias, a, b], outputs: [{ shape: [n, m], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * n * k * m })[0];
+  return atenOp(g, 'addmm', { self: bias, mat1: a, mat2: b }, [{ shape: [n, m], dtype: a.dtype }], { flops: 2 * n * k * m })[0];
 }
 
 /** `torch.bmm`: [b,n,k] @ [b,k,m]. */
@@ -38,7 +35,7 @@ export function bmm(g: Graph, a: Tensor, b: Tensor): Tensor {
   }
   const [bs, n, k] = a.shape;
   const m = b.shape[2];
-  return g.op({ kind: 'bmm', inputs: [a, b], outputs: [{ shape: [bs, n, m], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * bs * n * k * m })[0];
+  return atenOp(g, 'bmm', { self: a, mat2: b }, [{ shape: [bs, n, m], dtype: a.dtype }], { flops: 2 * bs * n * k * m })[0];
 }
 
 /** `torch.baddbmm(input, a, b)` = input + a @ b (input broadcasts to `[b,n,m]`); input's gradient needs nothing saved. */
@@ -52,7 +49,7 @@ export function baddbmm(g: Graph, input: Tensor, a: Tensor, b: Tensor): Tensor {
   if (broadcastShapes('baddbmm', input.shape, shape).some((d, i) => d !== shape[i])) {
     throw new KernelError('baddbmm', `input ${showShape(input.shape)} does not broadcast to ${showShape(shape)}`);
   }
-  return g.op({ kind: 'baddbmm', inputs: [input, a, b], outputs: [{ shape, dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * bs * n * k * m })[0];
+  return atenOp(g, 'baddbmm', { self: input, batch1: a, batch2: b }, [{ shape, dtype: a.dtype }], { flops: 2 * bs * n * k * m })[0];
 }
 
 /**
@@ -70,12 +67,12 @@ export function matmul(g: Graph, a0: Tensor, b0: Tensor): Tensor {
   if (a.shape[ra - 1] !== b.shape[rb === 1 ? 0 : rb - 2]) throw new KernelError('matmul', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
   if (ra === 1 && rb === 1) {
     if (a.shape[0] !== b.shape[0]) throw new KernelError('matmul', `cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
-    return g.op({ kind: 'dot', inputs: [a, b], outputs: [{ shape: [], dtype: a.dtype }], save: () => savedOperands(a, b), flops: 2 * a.shape[0] })[0];
+    return atenOp(g, 'dot', { self: a, tensor: b }, [{ shape: [], dtype: a.dtype }], { flops: 2 * a.shape[0] })[0];
   }
   if (ra <= 2 && rb <= 2) {
     const a2 = ra === 1 ? view(g, a, [1, a.shape[0]]) : a;
     const b2 = rb === 1 ? view(g, b, [b.shape[0], 1]) : b;
-    const out = mm(g, a2, b2, ra === 1 || rb === 1 ? 'mv' : 'mm');
+    const out = mm(g, a2, b2, rb === 1 && ra === 2 ? 'mv' : 'mm');
     const shape = [...(ra === 2 ? [a.shape[0]] : []), ...(rb === 2 ? [b.shape[1]] : [])];
     return shape.length === 2 ? out : view(g, out, shape);
   }
@@ -130,22 +127,36 @@ export function linear(g: Graph, x0: Tensor, w0: Tensor, bias0: Tensor | null): 
     return view(g, out, [...x.shape.slice(0, -1), w.shape[0]]);
   }
   const out = matmul(g, x, wt);
-  return bias ? g.inplace('add_', out, [bias]) : out;
+  return bias ? atenInplace(g, 'add_.Tensor', { self: out, other: bias, alpha: 1 }, numel(out.shape)) : out;
 }
 
-export const linearRules = {
-  baddbmm: (g: Graph, a: KernelArgs) => {
-    const [x, m1, m2] = castLowPrecision(g, [tensorArg('baddbmm', a, 'input'), tensorArg('baddbmm', a, 'batch1'), tensorArg('baddbmm', a, 'batch2')]);
+/** aten rows: schema argument names. */
+export const linearAten = {
+  addmm: (g: Graph, a: KernelArgs): KResult => {
+    const [bias, m1, m2] = castLowPrecision(g, [tensorArg('addmm', a, 'self'), tensorArg('addmm', a, 'mat1'), tensorArg('addmm', a, 'mat2')]);
+    if (m1.shape.length !== 2 || m2.shape.length !== 2) throw new KernelError('addmm', `mat1 and mat2 must be 2-D, got ${showShape(m1.shape)} and ${showShape(m2.shape)}`);
+    return addmm(g, bias, m1, m2);
+  },
+  baddbmm: (g: Graph, a: KernelArgs): KResult => {
+    const [x, m1, m2] = castLowPrecision(g, [tensorArg('baddbmm', a, 'self'), tensorArg('baddbmm', a, 'batch1'), tensorArg('baddbmm', a, 'batch2')]);
     return baddbmm(g, x, m1, m2);
   },
-  bmm: (g: Graph, a: KernelArgs) => {
-    const [x, y] = castLowPrecision(g, [tensorArg('bmm', a, 'input'), tensorArg('bmm', a, 'mat2')]);
+  bmm: (g: Graph, a: KernelArgs): KResult => {
+    const [x, y] = castLowPrecision(g, [tensorArg('bmm', a, 'self'), tensorArg('bmm', a, 'mat2')]);
     return bmm(g, x, y);
   },
-  linear: (g: Graph, a: KernelArgs) => linear(g, tensorArg('linear', a, 'input'), tensorArg('linear', a, 'weight'), optTensorArg('linear', a, 'bias')),
-  matmul: (g: Graph, a: KernelArgs) => matmul(g, tensorArg('matmul', a, 'input'), tensorArg('matmul', a, 'other')),
-  mm: (g: Graph, a: KernelArgs) => {
-    const [x, y] = castLowPrecision(g, [tensorArg('mm', a, 'input'), tensorArg('mm', a, 'mat2')]);
+  dot: (g: Graph, a: KernelArgs): KResult => matmul(g, tensorArg('dot', a, 'self'), tensorArg('dot', a, 'tensor')),
+  linear: (g: Graph, a: KernelArgs): KResult => linear(g, tensorArg('linear', a, 'input'), tensorArg('linear', a, 'weight'), optTensorArg('linear', a, 'bias')),
+  matmul: (g: Graph, a: KernelArgs): KResult => matmul(g, tensorArg('matmul', a, 'self'), tensorArg('matmul', a, 'other')),
+  mm: (g: Graph, a: KernelArgs): KResult => {
+    const [x, y] = castLowPrecision(g, [tensorArg('mm', a, 'self'), tensorArg('mm', a, 'mat2')]);
     return mm(g, x, y);
+  },
+  mv: (g: Graph, a: KernelArgs): KResult => matmul(g, tensorArg('mv', a, 'self'), tensorArg('mv', a, 'vec')),
+  /** `outer(self, vec2)` = `self.reshape(-1, 1) * vec2` (CompositeImplicitAutograd). */
+  outer: (g: Graph, a: KernelArgs): KResult => {
+    const x = tensorArg('outer', a, 'self');
+    const y = tensorArg('outer', a, 'vec2');
+    return atenOp(g, 'mul.Tensor', { self: reshape(g, x, [-1, 1]), other: y }, [{ shape: [numel(x.shape), numel(y.shape)], dtype: x.dtype }], { flops: numel(x.shape) * numel(y.shape) })[0];
   },
 };

@@ -1,12 +1,16 @@
 import { KernelArgs, boolArg, intArg, intsArg, optTensorArg, tensorArg } from './args';
+import { atenOp } from './autograd';
+import { atenEntry } from './catalog';
 import { castFloat32, showShape } from './common';
-import { reshape } from './shapeops';
-import { Graph, KernelError, Tensor, numel } from './types';
+import { reshape, repeat } from './shapeops';
+import { Graph, KernelError, KResult, Tensor, numel } from './types';
 
 /**
- * `F.batch_norm`. In training, `native_batch_norm` saves the input, weight, running stats and the
- * per-channel `save_mean`/`save_invstd` (float32); it never saves its output. Measured on
- * PyTorch 1.13 CPU: input + 2 × C × 4 bytes. In eval mode only the input is saved.
+ * `batch_norm` as ATen runs it on the CPU: in training with running statistics, releases that
+ * have `_batch_norm_with_update` (2.3+) call it, else `native_batch_norm`. Both return the
+ * output and the per-channel fp32 `save_mean`/`save_invstd` (plus an empty reserve), and their
+ * backward keeps the input, the weight, the running statistics and those two: input + 2 × C × 4
+ * bytes of activations (measured on PyTorch 1.13 CPU). It never keeps its output.
  */
 export function batchNorm(g: Graph, x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, training: boolean): Tensor {
   if (x.shape.length < 2) throw new KernelError('batch_norm', `expected at least 2-D input, got ${showShape(x.shape)}`);
@@ -15,18 +19,16 @@ export function batchNorm(g: Graph, x: Tensor, runningMean: Tensor | null, runni
     if (t && numel(t.shape) !== c) throw new KernelError('batch_norm', `expected ${c} channels in parameters and running stats, got ${showShape(t.shape)}`);
   }
   if (training && numel(x.shape) / c <= 1) throw new KernelError('batch_norm', `expected more than 1 value per channel when training, got input ${showShape(x.shape)}`);
-  const others = [weight, bias, runningMean, runningVar].filter((t): t is Tensor => t !== null);
-  return g.op({
-    kind: 'native_batch_norm',
-    inputs: [x, ...others],
-    outputs: [{ shape: x.shape, dtype: x.dtype }],
-    save: () => {
-      const saved: (Tensor | { shape: number[]; dtype: 'float32'; label: string })[] = [x, ...others.filter((t) => t !== bias)];
-      if (training) saved.push({ shape: [c], dtype: 'float32', label: 'save_mean' }, { shape: [c], dtype: 'float32', label: 'save_invstd' });
-      return saved;
-    },
-    flops: 8 * numel(x.shape),
-  })[0];
+  const stats = { shape: [c], dtype: 'float32' as const };
+  const flops = { flops: 8 * numel(x.shape) };
+  const withUpdate = training && runningMean && runningVar && atenEntry(g.ctx.torch, '_batch_norm_with_update');
+  if (withUpdate) {
+    const args = { input: x, weight, bias, running_mean: runningMean, running_var: runningVar, momentum: 0.1, eps: 1e-5 };
+    return atenOp(g, '_batch_norm_with_update', args, [{ shape: x.shape, dtype: x.dtype }, stats, stats, { shape: [0], dtype: 'uint8' }], flops)[0];
+  }
+  const args = { input: x, weight, bias, running_mean: runningMean, running_var: runningVar, training, momentum: 0.1, eps: 1e-5 };
+  const outs = training ? [{ shape: x.shape, dtype: x.dtype }, stats, stats] : [{ shape: x.shape, dtype: x.dtype }, { shape: [0], dtype: 'float32' as const }, { shape: [0], dtype: 'float32' as const }];
+  return atenOp(g, 'native_batch_norm', args, outs, flops)[0];
 }
 
 /**
@@ -40,15 +42,9 @@ export function layerNorm(g: Graph, x0: Tensor, normalizedShape: readonly number
   if (k === 0 || k > x.shape.length || tail.some((d, i) => d !== normalizedShape[i])) {
     throw new KernelError('layer_norm', `normalized_shape ${showShape(normalizedShape)} does not match the end of input shape ${showShape(x.shape)}`);
   }
-  const statShape = [...x.shape.slice(0, x.shape.length - k), ...new Array<number>(k).fill(1)];
-  const params = [weight, bias].filter((t): t is Tensor => t !== null);
-  return g.op({
-    kind: 'native_layer_norm',
-    inputs: [x, ...params],
-    outputs: [{ shape: x.shape, dtype: x.dtype }],
-    save: () => [x, ...params, { shape: statShape, dtype: 'float32', label: 'mean' }, { shape: statShape, dtype: 'float32', label: 'rstd' }],
-    flops: 8 * numel(x.shape),
-  })[0];
+  const stat = { shape: [...x.shape.slice(0, x.shape.length - k), ...new Array<number>(k).fill(1)], dtype: 'float32' as const };
+  const args = { input: x, normalized_shape: [...normalizedShape], weight, bias, eps: 1e-5 };
+  return atenOp(g, 'native_layer_norm', args, [{ shape: x.shape, dtype: x.dtype }, stat, stat], { flops: 8 * numel(x.shape) })[0];
 }
 
 /**
@@ -62,15 +58,9 @@ export function groupNorm(g: Graph, x0: Tensor, groups: number, weight: Tensor |
   const c = x.shape[1];
   if (groups <= 0 || c % groups !== 0) throw new KernelError('group_norm', `num_groups (${groups}) must divide the number of channels (${c})`);
   for (const t of [weight, bias]) if (t && numel(t.shape) !== c) throw new KernelError('group_norm', `expected weight and bias of ${c} elements, got ${showShape(t.shape)}`);
-  const params = [weight, bias].filter((t): t is Tensor => t !== null);
-  const stat = [x.shape[0], groups];
-  return g.op({
-    kind: 'native_group_norm',
-    inputs: [x, ...params],
-    outputs: [{ shape: x.shape, dtype: x.dtype }],
-    save: () => [x, ...(weight ? [weight] : []), { shape: stat, dtype: 'float32', label: 'mean' }, { shape: stat, dtype: 'float32', label: 'rstd' }],
-    flops: 8 * numel(x.shape),
-  })[0];
+  const stat = { shape: [x.shape[0], groups], dtype: 'float32' as const };
+  const args = { input: x, weight, bias, N: x.shape[0], C: c, HxW: numel(x.shape.slice(2)), group: groups, eps: 1e-5 };
+  return atenOp(g, 'native_group_norm', args, [{ shape: x.shape, dtype: x.dtype }, stat, stat], { flops: 8 * numel(x.shape) })[0];
 }
 
 /**
@@ -87,21 +77,25 @@ export function instanceNorm(g: Graph, x: Tensor, runningMean: Tensor | null, ru
     if (t && numel(t.shape) !== c) throw new KernelError('instance_norm', `expected ${c} channels in parameters and running stats, got ${showShape(t.shape)}`);
   }
   if (useInputStats && numel(x.shape.slice(2)) <= 1) throw new KernelError('instance_norm', `expected more than 1 spatial element when training, got input ${showShape(x.shape)}`);
-  const repeated = (t: Tensor | null): Tensor | null => (t ? g.op({ kind: 'repeat', inputs: [t], outputs: [{ shape: [n * c], dtype: t.dtype }] })[0] : null);
+  const repeated = (t: Tensor | null): Tensor | null => (t ? repeat(g, t, [n]) : null);
   const flat = reshape(g, x, [1, n * c, ...x.shape.slice(2)]);
   const out = batchNorm(g, flat, repeated(runningMean), repeated(runningVar), repeated(weight), repeated(bias), useInputStats);
   return reshape(g, out, x.shape);
 }
 
-export const normalizationRules = {
-  batch_norm: (g: Graph, a: KernelArgs) =>
+const normalizedShape = (op: string, a: KernelArgs): number[] => {
+  const ns = intsArg(op, a, 'normalized_shape');
+  return typeof ns === 'number' ? [ns] : ns;
+};
+
+/** aten rows: schema argument names. */
+export const normalizationAten = {
+  batch_norm: (g: Graph, a: KernelArgs): KResult =>
     batchNorm(g, tensorArg('batch_norm', a, 'input'), optTensorArg('batch_norm', a, 'running_mean'), optTensorArg('batch_norm', a, 'running_var'), optTensorArg('batch_norm', a, 'weight'), optTensorArg('batch_norm', a, 'bias'), boolArg(a, 'training', false)),
-  group_norm: (g: Graph, a: KernelArgs) =>
+  group_norm: (g: Graph, a: KernelArgs): KResult =>
     groupNorm(g, tensorArg('group_norm', a, 'input'), intArg('group_norm', a, 'num_groups'), optTensorArg('group_norm', a, 'weight'), optTensorArg('group_norm', a, 'bias')),
-  instance_norm: (g: Graph, a: KernelArgs) =>
+  instance_norm: (g: Graph, a: KernelArgs): KResult =>
     instanceNorm(g, tensorArg('instance_norm', a, 'input'), optTensorArg('instance_norm', a, 'running_mean'), optTensorArg('instance_norm', a, 'running_var'), optTensorArg('instance_norm', a, 'weight'), optTensorArg('instance_norm', a, 'bias'), boolArg(a, 'use_input_stats', true)),
-  layer_norm: (g: Graph, a: KernelArgs) => {
-    const ns = intsArg('layer_norm', a, 'normalized_shape');
-    return layerNorm(g, tensorArg('layer_norm', a, 'input'), typeof ns === 'number' ? [ns] : ns, optTensorArg('layer_norm', a, 'weight'), optTensorArg('layer_norm', a, 'bias'));
-  },
+  layer_norm: (g: Graph, a: KernelArgs): KResult =>
+    layerNorm(g, tensorArg('layer_norm', a, 'input'), normalizedShape('layer_norm', a), optTensorArg('layer_norm', a, 'weight'), optTensorArg('layer_norm', a, 'bias')),
 };

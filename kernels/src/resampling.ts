@@ -1,10 +1,11 @@
 import { KernelArgs, boolArg, strArg, tensorArg } from './args';
+import { atenOp } from './autograd';
 import { showShape } from './common';
-import { Graph, KernelError, Tensor, numel } from './types';
+import { Graph, KernelError, KResult, Tensor, numel } from './types';
 
 // Resampling and padding: `F.interpolate` and `F.pad`.
 
-const SPATIAL_RANK: Record<string, number[]> = { nearest: [1, 2, 3], linear: [1], bilinear: [2], bicubic: [2], trilinear: [3] };
+const SPATIAL_RANK: Record<string, number[]> = { nearest: [1, 2, 3], 'nearest-exact': [1, 2, 3], linear: [1], bilinear: [2], bicubic: [2], trilinear: [3], area: [1, 2, 3] };
 
 /**
  * `F.interpolate` / `nn.Upsample`: output size from `size`, or floor(in · scale_factor). The
@@ -32,8 +33,10 @@ export function interpolate(g: Graph, x: Tensor, size: number | number[] | null,
   }
   if (outSp.some((v) => !Number.isInteger(v) || v <= 0)) throw new KernelError(op, `output size ${showShape(outSp)} must be positive`);
   const shape = [...x.shape.slice(0, 2), ...outSp];
-  const kind = mode === 'nearest' ? `upsample_nearest${n}d` : `upsample_${mode}${n}d`;
-  return g.op({ kind, inputs: [x], outputs: [{ shape, dtype: x.dtype }], flops: (mode === 'nearest' ? 1 : 4 * n) * numel(shape) })[0];
+  const flops = (mode.startsWith('nearest') ? 1 : 4 * n) * numel(shape);
+  if (mode === 'area') return atenOp(g, `_adaptive_avg_pool${n === 1 ? 2 : n}d`, { self: x }, [{ shape, dtype: x.dtype }], { flops })[0];
+  const kind = mode === 'nearest' ? `upsample_nearest${n}d` : mode === 'nearest-exact' ? `_upsample_nearest_exact${n}d` : `upsample_${mode}${n}d`;
+  return atenOp(g, kind, { input: x, output_size: outSp }, [{ shape, dtype: x.dtype }], { flops })[0];
 }
 
 /**
@@ -45,7 +48,7 @@ export function interpolate(g: Graph, x: Tensor, size: number | number[] | null,
 export function pad(g: Graph, x: Tensor, pads: readonly number[], mode: string): Tensor {
   const op = 'pad';
   if (pads.length % 2 !== 0 || pads.length / 2 > x.shape.length) throw new KernelError(op, `padding length ${pads.length} must be even and at most twice the rank (${x.shape.length})`);
-  if (!['constant', 'reflect', 'replicate'].includes(mode)) throw new KernelError(op, `mode '${mode}' is not modelled (constant, reflect, replicate)`);
+  if (!['constant', 'reflect', 'replicate', 'circular'].includes(mode)) throw new KernelError(op, `mode '${mode}' is not one of constant, reflect, replicate, circular`);
   const shape = [...x.shape];
   for (let i = 0; i < pads.length / 2; i++) {
     const d = x.shape.length - 1 - i;
@@ -58,8 +61,9 @@ export function pad(g: Graph, x: Tensor, pads: readonly number[], mode: string):
   if (mode !== 'constant' && (pads.length / 2 > 3 || x.shape.length < pads.length / 2 + 1)) {
     throw new KernelError(op, `${mode} padding of ${pads.length / 2} dims needs a ${pads.length / 2 + 1}-D or ${pads.length / 2 + 2}-D input, got ${showShape(x.shape)}`);
   }
-  const kind = mode === 'constant' ? 'constant_pad_nd' : `${mode === 'reflect' ? 'reflection' : 'replication'}_pad${pads.length / 2}d`;
-  return g.op({ kind, inputs: [x], outputs: [{ shape, dtype: x.dtype }], save: () => (mode === 'constant' ? [] : [x]) })[0];
+  // Circular padding is `_pad_circular`, a composite of slices and `cat`: nothing saved.
+  const kind = mode === 'constant' ? 'constant_pad_nd' : mode === 'circular' ? '_pad_circular' : `${mode === 'reflect' ? 'reflection' : 'replication'}_pad${pads.length / 2}d`;
+  return atenOp(g, kind, { self: x, pad: [...pads], padding: [...pads] }, [{ shape, dtype: x.dtype }])[0];
 }
 
 function sizeOrNull(op: string, v: unknown, name: string): number | number[] | null {
@@ -69,12 +73,35 @@ function sizeOrNull(op: string, v: unknown, name: string): number | number[] | n
   throw new KernelError(op, `argument '${name}' must be a number or a sequence of numbers`);
 }
 
-export const resamplingRules = {
-  interpolate: (g: Graph, a: KernelArgs) =>
-    interpolate(g, tensorArg('interpolate', a, 'input'), sizeOrNull('interpolate', a.size, 'size'), sizeOrNull('interpolate', a.scale_factor, 'scale_factor'), strArg('interpolate', a, 'mode', 'nearest'), boolArg(a, 'antialias', false)),
-  pad: (g: Graph, a: KernelArgs) => {
-    const p = sizeOrNull('pad', a.pad, 'pad');
-    if (!Array.isArray(p) || p.some((v) => !Number.isInteger(v))) throw new KernelError('pad', "argument 'pad' must be a sequence of ints");
-    return pad(g, tensorArg('pad', a, 'input'), p, strArg('pad', a, 'mode', 'constant'));
-  },
+const upsampleRule = (mode: string) => (g: Graph, a: KernelArgs): KResult => {
+  const op = `upsample_${mode}`;
+  const x = tensorArg(op, a, 'input' in a ? 'input' : 'self');
+  const size = sizeOrNull(op, a.output_size, 'output_size');
+  const scales = size === null ? sizeOrNull(op, a.scale_factors, 'scale_factors') : null;
+  return interpolate(g, x, size, scales, mode, false);
 };
+
+function padsOf(op: string, v: unknown): number[] {
+  if (!Array.isArray(v) || v.some((p) => !Number.isInteger(p))) throw new KernelError(op, "argument 'pad' must be a sequence of ints");
+  return v as number[];
+}
+
+/** aten rows: schema argument names (`upsample_*.vec` take input, output_size, scale_factors). */
+export const resamplingAten = {
+  constant_pad_nd: (g: Graph, a: KernelArgs): KResult => pad(g, tensorArg('constant_pad_nd', a, 'self'), padsOf('constant_pad_nd', a.pad), 'constant'),
+  pad: (g: Graph, a: KernelArgs): KResult => pad(g, tensorArg('pad', a, 'self'), padsOf('pad', a.pad), strArg('pad', a, 'mode', 'constant')),
+  reflection_pad: (g: Graph, a: KernelArgs): KResult => pad(g, tensorArg('reflection_pad', a, 'self'), padsOf('reflection_pad', a.padding), 'reflect'),
+  replication_pad: (g: Graph, a: KernelArgs): KResult => pad(g, tensorArg('replication_pad', a, 'self'), padsOf('replication_pad', a.padding), 'replicate'),
+  upsample_bicubic: upsampleRule('bicubic'),
+  upsample_bilinear: upsampleRule('bilinear'),
+  upsample_linear: upsampleRule('linear'),
+  upsample_nearest: upsampleRule('nearest'),
+  upsample_trilinear: upsampleRule('trilinear'),
+};
+
+/** `F.interpolate`'s arguments, checked: mode and antialias. */
+export function interpolateArgs(a: KernelArgs): { mode: string; antialias: boolean } {
+  return { mode: strArg('interpolate', a, 'mode', 'nearest'), antialias: boolArg(a, 'antialias', false) };
+}
+
+export { sizeOrNull };

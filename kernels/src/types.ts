@@ -30,6 +30,12 @@ export interface Tensor {
   readonly dtype: DType;
   readonly requiresGrad: boolean;
   readonly storage: Storage;
+  /**
+   * Elements, row-major, when they are known constants: small tensors built from Python numbers
+   * (`torch.tensor([...])`, `torch.arange(n)`) and what pointwise ops make of them. Model code
+   * computes layer widths with torch (torchvision's RegNet: `torch.round(…).int().tolist()`).
+   */
+  readonly values?: readonly number[];
 }
 
 export type Device = 'cuda' | 'cpu' | 'mps';
@@ -42,6 +48,8 @@ export interface KernelContext {
   /** Low-precision dtype of an enclosing `torch.autocast` region, or null. */
   readonly autocast: DType | null;
   readonly gradEnabled: boolean;
+  /** The dtype factories default to (float32; bfloat16 while a pure-bf16 model runs forward). */
+  readonly defaultFloat?: DType;
 }
 
 /** A tensor that an operator saves for backward without returning it (indices, stats, masks). */
@@ -49,6 +57,8 @@ export interface ExtraSaved {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly label: string;
+  /** Kept in host memory whatever the device (wrapped Python numbers): device memory only on the CPU. */
+  readonly onHost?: boolean;
 }
 
 /** One recorded operator call. */
@@ -56,6 +66,8 @@ export interface OpSpec {
   /** aten-style operator name, e.g. "convolution", "addmm", "native_layer_norm". */
   readonly kind: string;
   readonly inputs: readonly Tensor[];
+  /** The schema argument each input came from (`self`, `other`, `tensors`), when known. */
+  readonly inputNames?: readonly string[];
   readonly outputs: readonly { shape: readonly number[]; dtype: DType; differentiable?: boolean }[];
   /** Tensors autograd keeps for this op's backward: inputs, outputs (by index) or extra tensors. */
   readonly save?: (outputs: readonly Tensor[]) => readonly (Tensor | ExtraSaved)[];
@@ -78,6 +90,35 @@ export interface Graph {
   inplace(kind: string, self: Tensor, others: readonly Tensor[], save?: (result: Tensor) => readonly (Tensor | ExtraSaved)[], flops?: number): Tensor;
   /** A low-precision copy for autocast; parameters are cast once per region (autocast's weight cache). */
   autocastCopy(t: Tensor, dtype: DType): Tensor;
+  /**
+   * A tensor made from no tensor inputs (factories: `zeros`, `arange`, `tensor`): an op of the
+   * forward pass while forward runs, a constant of the model while it is built.
+   */
+  create(kind: string, shape: readonly number[], dtype: DType, options?: { requiresGrad?: boolean; values?: readonly number[] }): Tensor;
+}
+
+/** A dtype as a value: `torch.float32` passed to or returned by an op. */
+export interface DTypeValue {
+  readonly dtype: DType;
+}
+
+/** A slice in an index (`x[1:3]`); null bounds are omitted ones. */
+export interface SliceValue {
+  readonly slice: readonly [number | null, number | null, number | null];
+}
+
+/** A Python dict with string keys (`**kwargs`), as an op or layer receives it. */
+export interface DictValue {
+  readonly dict: Readonly<Record<string, unknown>>;
+}
+
+/** What an op returns: tensors, Python numbers, strings, dtypes, or tuples of those. */
+export type KResult = Tensor | number | boolean | string | null | DTypeValue | readonly KResult[];
+
+/** How a Python-visible name was called: that name, and the aten overload its binding chose. */
+export interface OpCall {
+  readonly name: string;
+  readonly aten: string | null;
 }
 
 /** A constraint an operator's arguments broke; the message names the operator. */

@@ -87,8 +87,11 @@ function peakOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings): 
     buffers: namedBuffers(run.model).map(([, t]) => t),
     inputs: pass.inputTensors,
     outputs: pass.outputs,
+    loss: pass.loss,
+    heldUntil: run.tracer.heldUntil,
     optimizer: settings.optimizer,
     device: settings.device,
+    torch: run.tracer.ctx.torch,
   });
   return { batch: run.batch * 2, peak: step.peakBytes };
 }

@@ -34,7 +34,7 @@ function analyzeText(name: string, text: string): Analysis {
 describe('einops', () => {
   it('vit_einops.py analyzes to what PyTorch measured for its plain-torch twin', () => {
     const file = path.join(FIXTURES, 'einops', 'vit_einops.py');
-    const truth = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'einops', 'vit_torch.truth.json'), 'utf8')) as Truth;
+    const truth = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'einops', `vit_torch.truth-${SETTINGS.torch}.json`), 'utf8')) as Truth;
     const a = analyzeSource(file, fs.readFileSync(file, 'utf8'), SETTINGS);
     assert.equal(a.error, null, a.error?.reason);
     assert.deepEqual(a.report.unknowns, []);

@@ -51,8 +51,11 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     buffers,
     inputs: run.inputTensors,
     outputs: run.outputs,
+    loss: run.loss,
+    heldUntil: run.tracer.heldUntil,
     optimizer: settings.optimizer,
     device: settings.device,
+    torch: run.tracer.ctx.torch,
   });
   const saved = attributeSaved(run);
   const optFactor = OPTIMIZER_STATE[settings.optimizer].states;

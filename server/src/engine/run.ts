@@ -1,4 +1,4 @@
-import type { DType, Tensor } from '../../../kernels/src';
+import { DType, Tensor, isFloating } from '../../../kernels/src';
 import { Node, Tree, parsePython, syntaxRoot } from '../python/parser';
 import { Budget, BudgetLimits, DEFAULT_LIMITS, STACK_OVERFLOW, isStackOverflow } from '../interpreter/budget';
 import { Interpreter, ModuleSource, createInterpreter } from '../interpreter/interpreter';
@@ -31,16 +31,19 @@ export interface RunResult {
   inputs: ResolvedInput[];
   inputTensors: Tensor[];
   outputs: Tensor[];
+  loss: Tensor | null;
   batch: number;
   /** The forward pass at `RunOptions.againAtBatch`, when asked for and the inputs have a batch dimension. */
   again: ForwardPass | null;
 }
 
-/** The ops one forward pass recorded, with its inputs and outputs. */
+/** The ops one forward pass (and its loss) recorded, with its inputs, outputs and loss. */
 export interface ForwardPass {
   ops: OpRecord[];
   inputTensors: Tensor[];
   outputs: Tensor[];
+  /** The scalar backward starts from (see `lossOf`), null when nothing needs grad. */
+  loss: Tensor | null;
 }
 
 /** A fatal problem: the analysis cannot produce a model or its inputs. */
@@ -168,20 +171,22 @@ export function runModel(o: RunOptions): RunResult {
     const forward = (shapes: readonly ResolvedInput[]): ForwardPass => {
       const firstOp = tracer.ops.length;
       const inputTensors = shapes.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
-      lib.inForward = true;
-      tracer.setContext({ autocast: autocastDtype(settings.precision) });
+      tracer.recording = true;
+      tracer.setContext({ autocast: autocastDtype(settings.precision), defaultFloat: settings.precision === 'bf16' ? 'bfloat16' : 'float32' });
       let out: Value;
+      let loss: Tensor | null = null;
       try {
         out = interp.call(model, args(inputTensors.map(tensorV)), callAt);
+        loss = lossOf(lib, collectTensors(out), callAt);
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
         else if (isStackOverflow(e)) out = interp.fail(STACK_OVERFLOW, interp.current);
         else throw e;
       } finally {
-        tracer.setContext({ autocast: null });
-        lib.inForward = false;
+        tracer.setContext({ autocast: null, defaultFloat: 'float32' });
+        tracer.recording = false;
       }
-      return { ops: tracer.ops.slice(firstOp), inputTensors, outputs: collectTensors(out) };
+      return { ops: tracer.ops.slice(firstOp), inputTensors, outputs: collectTensors(out), loss };
     };
     const first = forward(inputs);
     let again: ForwardPass | null = null;
@@ -197,7 +202,7 @@ export function runModel(o: RunOptions): RunResult {
     }
     return {
       interp, lib, tracer, model, modelClassLoc: classLoc, entry, entryGuessed, inputs, inputTensors: first.inputTensors,
-      outputs: first.outputs, batch: effectiveBatch, again,
+      outputs: first.outputs, loss: first.loss, batch: effectiveBatch, again,
     };
   } finally {
     interp.dispose();
@@ -210,6 +215,24 @@ function bindSpec(spec: InputSpec, batch: number, guessed: boolean): ResolvedInp
 
 function batchDims(shape: readonly number[], batch: number | null): (number | string)[] {
   return shape.map((d, i) => (i === 0 && batch !== null && d === batch ? 'B' : d));
+}
+
+/**
+ * The loss a training step backpropagates, as the ground truth takes it (test/groundtruth/
+ * measure.py): the first 0-dim floating output that requires grad (a loss computed in forward),
+ * else the sum of `o.sum()` over the floating outputs that require grad. The `sum`s and `add`s
+ * are recorded as ops, after forward's.
+ */
+function lossOf(lib: TorchLibrary, outputs: readonly Tensor[], at: Loc): Tensor | null {
+  const candidates = outputs.filter((t) => t.requiresGrad && isFloating(t.dtype));
+  const scalar = candidates.find((t) => t.shape.length === 0);
+  if (scalar) return scalar;
+  let loss: Value | null = null;
+  for (const t of candidates) {
+    const s = lib.aten('sum', new Map<string, Value>([['self', tensorV(t)]]), at);
+    loss = loss ? lib.aten('add.Tensor', new Map<string, Value>([['self', loss], ['other', s], ['alpha', { k: 'num', v: 1, int: true }]]), at) : s;
+  }
+  return loss?.k === 'tensor' ? loss.t : null;
 }
 
 function collectTensors(v: Value): Tensor[] {

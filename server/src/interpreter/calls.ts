@@ -56,6 +56,8 @@ function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Val
     return NONE;
   } finally {
     if (state.frames[state.frames.length - 1]?.scope === local) state.frames.pop();
+    // The frame's variables go: what they held lived until now (Python frees on the last reference).
+    for (const v of local.vars.values()) state.lib.unbound(v);
     state.current = saved;
     state.budget.leave();
   }
@@ -66,6 +68,8 @@ function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Val
  * modelled torch class's, or the one @dataclass generates.
  */
 export function instantiate(state: InterpreterState, cls: ClassV, a: Args, at: Loc): Value {
+  // A modelled class whose call makes something other than an instance (`torch.Tensor(data)`).
+  if (cls.native?.construct) return cls.native.construct(a, at, state.lib);
   const self: InstanceV = { k: 'instance', cls, attrs: new Map(), id: state.newInstanceId() };
   state.lib.onInstantiate(self, at);
   const init = classAttr(cls, '__init__');

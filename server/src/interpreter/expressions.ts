@@ -277,9 +277,12 @@ function evalSlice(state: InterpreterState, node: Node, scope: Scope, file: stri
 export function assign(state: InterpreterState, target: Node, value: Value, scope: Scope, file: string): void {
   const at = state.loc(target, file);
   switch (target.type) {
-    case 'identifier':
+    case 'identifier': {
+      const old = scope.vars.get(target.text);
+      if (old !== undefined && old !== value) state.lib.unbound(old);
       scope.vars.set(target.text, value);
       return;
+    }
     case 'attribute': {
       const obj = evalExpr(state, target.childForFieldName('object')!, scope, file);
       setattr(state, obj, target.childForFieldName('attribute')!.text, value, at);

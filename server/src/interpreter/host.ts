@@ -21,6 +21,8 @@ export interface Library {
   tensorUnary(op: string, a: Value, at: Loc): Value | undefined;
   tensorAttr(t: Value, name: string, at: Loc): Value | undefined;
   tensorSubscript(t: Value, index: Value, at: Loc): Value | undefined;
+  /** `t[index] = value` on a tensor: a write into its storage. */
+  tensorSetitem(t: Value, index: Value, value: Value, at: Loc): void;
   /** `self.x = value` on an nn.Module instance: registers parameters, buffers and submodules. */
   moduleSetattr(self: InstanceV, name: string, value: Value, at: Loc): boolean;
   moduleGetattr(self: InstanceV, name: string, at: Loc): Value | undefined;
@@ -28,6 +30,11 @@ export interface Library {
   callModule(self: InstanceV, a: Args, at: Loc): Value | undefined;
   /** Called for every new instance before `__init__` runs (nn.Module instances get their registries). */
   onInstantiate(self: InstanceV, at: Loc): void;
+  /**
+   * A variable stopped referring to `v` (rebound, or its frame returned): tensors it held were
+   * alive until now, whatever their last use.
+   */
+  unbound(v: Value): void;
   /** Enters/leaves a `with` context manager the library models (no_grad, autocast). */
   enterContext(v: Value, at: Loc): (() => void) | undefined;
 }

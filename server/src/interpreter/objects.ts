@@ -8,7 +8,7 @@ import { isNamedTupleOf, namedTupleAttr, namedTupleClassAttr } from './namedTupl
 import { toInt } from './operators';
 import type { InterpreterState } from './state';
 import {
-  Args, InstanceV, Loc, NONE, PyException, SuperV, Value, args, builtin, classAttr, int, isSubclass, list, moduleAttr, mro, nativeOf, raise, repr, str, tuple, typeName,
+  Args, InstanceV, Loc, NONE, PyException, SuperV, Value, args, builtin, classAttr, int, isSubclass, list, moduleAttr, mro, nativeOf, raise, repr, setRequiresGrad, str, tuple, typeName,
 } from './values';
 
 export function getattr(state: InterpreterState, obj: Value, name: string, at: Loc): Value {
@@ -166,7 +166,13 @@ export function setattr(state: InterpreterState, obj: Value, name: string, value
     obj.attrs.set(name, value);
     return;
   }
-  if (obj.k === 'unknown' || obj.k === 'tensor') return;
+  if (obj.k === 'tensor') {
+    // Freezing (`p.requires_grad = False`) changes what backward and the optimizer hold; `.data`
+    // and `.grad` assignments of the same shape change nothing a step holds.
+    if (name === 'requires_grad' && value.k === 'bool') setRequiresGrad(obj, value.v);
+    return;
+  }
+  if (obj.k === 'unknown') return;
   state.report(`cannot set attribute '${name}' on ${typeName(obj)}`, at);
 }
 
@@ -220,7 +226,11 @@ export function setitem(state: InterpreterState, obj: Value, idx: Value, value: 
     if (m) call(state, m, args([idx, value]), at);
     return;
   }
-  if (obj.k === 'tensor' || obj.k === 'unknown') return; // in-place writes into tensors keep their memory
+  if (obj.k === 'tensor') {
+    state.lib.tensorSetitem(obj, idx, value, at);
+    return;
+  }
+  if (obj.k === 'unknown') return;
   state.report(`item assignment on ${typeName(obj)} is not modelled`, at);
 }
 
@@ -256,7 +266,8 @@ export function iterate(state: InterpreterState, v: Value, at: Loc): Value[] {
     case 'tensor': {
       const n = v.t.shape[0];
       if (n === undefined) throw new PyException('TypeError', 'iteration over a 0-d tensor', at);
-      return new Array<Value>(Math.min(n, state.budget.limits.loopIterations + 1)).fill(getitem(state, v, int(0), at));
+      // `for row in x` is `x.unbind(0)`: views, with the elements of a constant's rows.
+      return Array.from({ length: Math.min(n, state.budget.limits.loopIterations + 1) }, (_, i) => getitem(state, v, int(i), at));
     }
     case 'instance': {
       const it = getattrOrUndefined(state, v, '__iter__', at);

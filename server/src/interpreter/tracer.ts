@@ -13,11 +13,40 @@ import {
 } from '../../../kernels/src';
 import type { Loc } from './values';
 
+/**
+ * The elements of a view of a constant tensor, read through the view's strides from its base's
+ * contiguous elements (constants are made contiguous).
+ */
+function viewValues(base: Tensor, v: Tensor): number[] | undefined {
+  const src = base.values!;
+  const dense = contiguousStrides(base.shape);
+  if (base.shape.some((d, i) => d > 1 && base.strides[i] !== dense[i])) return undefined;
+  const n = v.shape.reduce((p, d) => p * d, 1);
+  if (n > src.length * 4 + 16) return undefined;
+  const baseOffset = base.offset;
+  const out: number[] = [];
+  const idx = new Array<number>(v.shape.length).fill(0);
+  for (let k = 0; k < n; k++) {
+    let off = v.offset - baseOffset;
+    idx.forEach((i, d) => (off += i * v.strides[d]));
+    const x = src[off];
+    if (x === undefined) return undefined;
+    out.push(x);
+    for (let d = v.shape.length - 1; d >= 0; d--) {
+      if (++idx[d] < v.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
 /** One operator as the forward pass ran it. */
 export interface OpRecord {
   readonly index: number;
   readonly kind: string;
   readonly inputs: readonly Tensor[];
+  /** The schema argument each input came from, when the kernel said (`self`, `other`). */
+  readonly inputNames?: readonly string[];
   readonly outputs: readonly Tensor[];
   readonly inplace: boolean;
   /** Storages autograd keeps for this op's backward (deduplicated within the op). */
@@ -40,10 +69,21 @@ export class Tracer implements Graph {
   readonly ops: OpRecord[] = [];
   readonly storages: Storage[] = [];
   private nextTensor = 1;
+  /**
+   * Storage id → index of the last op before a Python variable referring to it was rebound or
+   * went out of scope: Python frees a tensor on its last reference, not its last use.
+   */
+  readonly heldUntil = new Map<number, number>();
   /** Qualified names of the modules whose forward is running, innermost last. */
   readonly moduleStack: string[] = [];
   private readonly autocastCache = new Map<number, Tensor>();
   private context: KernelContext;
+  /**
+   * True while the model's forward runs: only then are ops part of the training step. Ops the
+   * model's constructor runs (a relative-position index, layer widths computed with torch) make
+   * constants (buffer storages) and record nothing.
+   */
+  recording = false;
 
   constructor(ctx: KernelContext, private readonly lineOf: () => Loc | null) {
     this.context = ctx;
@@ -60,6 +100,11 @@ export class Tracer implements Graph {
     if (leavingAutocast) this.autocastCache.clear();
   }
 
+  /** A variable referring to the storage was just dropped: it was alive through the last op so far. */
+  heldUntilNow(s: Storage): void {
+    if (s.kind === 'activation' && this.ops.length > 0) this.heldUntil.set(s.id, Math.max(this.heldUntil.get(s.id) ?? -1, this.ops.length - 1));
+  }
+
   newStorage(bytes: number, kind: StorageKind, dtype: DType): Storage {
     const s: Storage = { id: this.storages.length, bytes, kind, dtype };
     this.storages.push(s);
@@ -72,11 +117,14 @@ export class Tracer implements Graph {
     return { id: this.nextTensor++, shape: [...shape], strides: contiguousStrides(shape), offset: 0, dtype, requiresGrad, storage };
   }
 
-  private record(kind: string, inputs: readonly Tensor[], outputs: readonly Tensor[], inplace: boolean, saved: readonly (Tensor | ExtraSaved)[], flops: number, workspaceBytes: number): void {
+  private record(kind: string, inputs: readonly Tensor[], outputs: readonly Tensor[], inplace: boolean, saved: readonly (Tensor | ExtraSaved)[], flops: number, workspaceBytes: number, inputNames?: readonly string[]): void {
+    if (!this.recording) return;
     const differentiable = outputs.some((t) => t.requiresGrad);
     const storages: Storage[] = [];
     if (differentiable) {
       for (const s of saved) {
+        // Host-resident saves (wrapped Python numbers) cost device memory only on the CPU.
+        if (!isTensor(s) && s.onHost && this.context.device !== 'cpu') continue;
         const storage = isTensor(s) ? s.storage : this.newStorage(tensorBytes(s.shape, s.dtype), 'activation', s.dtype);
         if (!storages.includes(storage)) storages.push(storage);
       }
@@ -86,6 +134,7 @@ export class Tracer implements Graph {
       index: this.ops.length,
       kind,
       inputs,
+      inputNames,
       outputs,
       inplace,
       saved: storages,
@@ -105,20 +154,28 @@ export class Tracer implements Graph {
     const grad = this.needsGrad(spec.inputs);
     const outputs = spec.outputs.map((o) => {
       const floating = o.dtype.startsWith('float') || o.dtype === 'bfloat16';
-      return this.newTensor(o.shape, o.dtype, grad && floating && o.differentiable !== false, 'activation');
+      return this.newTensor(o.shape, o.dtype, grad && floating && o.differentiable !== false, this.recording ? 'activation' : 'buffer');
     });
-    this.record(spec.kind, spec.inputs, outputs, false, spec.save ? spec.save(outputs) : [], spec.flops ?? 0, spec.workspaceBytes ?? 0);
+    this.record(spec.kind, spec.inputs, outputs, false, spec.save ? spec.save(outputs) : [], spec.flops ?? 0, spec.workspaceBytes ?? 0, spec.inputNames);
     return outputs;
   }
 
   view(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
-    return { id: this.nextTensor++, shape: [...shape], strides: [...strides], offset, dtype: base.dtype, requiresGrad: base.requiresGrad, storage: base.storage };
+    const t: Tensor = { id: this.nextTensor++, shape: [...shape], strides: [...strides], offset, dtype: base.dtype, requiresGrad: base.requiresGrad, storage: base.storage };
+    return base.values ? { ...t, values: viewValues(base, t) } : t;
+  }
+
+  create(kind: string, shape: readonly number[], dtype: DType, options: { requiresGrad?: boolean; values?: readonly number[] } = {}): Tensor {
+    const t = this.newTensor(shape, dtype, options.requiresGrad ?? false, this.recording ? 'activation' : 'buffer');
+    if (this.recording) this.record(kind, [], [t], false, [], 0, 0);
+    return options.values ? { ...t, values: options.values } : t;
   }
 
   inplace(kind: string, self: Tensor, others: readonly Tensor[], save?: (result: Tensor) => readonly (Tensor | ExtraSaved)[], flops = 0): Tensor {
     const grad = this.needsGrad([self, ...others]);
-    const result: Tensor = { ...self, id: this.nextTensor++, requiresGrad: grad || self.requiresGrad };
-    this.record(kind, [self, ...others], [result], true, save ? save(result) : [], flops, 0);
+    // The write makes any known elements stale.
+    const result: Tensor = { ...self, id: this.nextTensor++, requiresGrad: grad || self.requiresGrad, values: undefined };
+    this.record(kind, [self, ...others], [result], true, save ? save(result) : [], flops, 0, ['self']);
     return result;
   }
 

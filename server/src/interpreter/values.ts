@@ -91,6 +91,8 @@ export interface NativeClass {
   forward?(self: InstanceV, args: Args, at: Loc, lib: Library): Value;
   /** Extra attribute lookups (methods, properties) after the instance's own attributes. */
   attr?(self: InstanceV, name: string, at: Loc, lib: Library): Value | undefined;
+  /** Calling the class itself makes this value instead of an instance (`torch.Tensor([1, 2])`). */
+  construct?(args: Args, at: Loc, lib: Library): Value;
 }
 
 export interface ClassV {
@@ -231,6 +233,14 @@ export const bool = (v: boolean): BoolV => (v ? TRUE : FALSE);
 export const tuple = (items: readonly Value[]): TupleV => ({ k: 'tuple', items });
 export const list = (items: Value[]): ListV => ({ k: 'list', items });
 export const tensorV = (t: Tensor): TensorV => ({ k: 'tensor', t });
+
+/**
+ * `p.requires_grad = False` / `p.requires_grad_(False)`: the one mutation of a tensor value, made
+ * on the value object so that every holder of it (a module's parameter registry) sees it.
+ */
+export function setRequiresGrad(v: TensorV, on: boolean): void {
+  (v as { t: Tensor }).t = { ...v.t, requiresGrad: on };
+}
 /** A tensor value with its elements, when they are known (see TensorV.values). */
 export const tensorWithValues = (t: Tensor, values: readonly number[] | undefined): TensorV => (values ? { k: 'tensor', t, values } : { k: 'tensor', t });
 export const unknown = (reason: string, at: Loc): UnknownV => ({ k: 'unknown', reason, at });

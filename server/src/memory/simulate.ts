@@ -1,18 +1,23 @@
-import { DTYPE_BYTES, DType, Device, Storage, Tensor, numel } from '../../../kernels/src';
+import { DTYPE_BYTES, Device, Release, Storage, Tensor, atenBase, derivativeEntry, isPointwise, numel } from '../../../kernels/src';
 import type { OpRecord } from '../interpreter/tracer';
 import type { Composition, OptimizerKind, Phase, TimelinePoint } from '../report/types';
 
-/** What the simulator replays: the traced forward and the model's persistent tensors. */
+/** What the simulator replays: the traced forward (and loss) and the model's persistent tensors. */
 export interface StepInput {
   readonly ops: readonly OpRecord[];
   readonly params: readonly Tensor[];
   readonly buffers: readonly Tensor[];
   readonly inputs: readonly Tensor[];
-  /** Tensors the forward returned (kept alive until backward ends). */
+  /** Tensors the forward returned (kept alive until backward ends, as a training loop holds them). */
   readonly outputs: readonly Tensor[];
+  /** The scalar `loss.backward()` starts from; null: no backward (nothing requires grad). */
+  readonly loss: Tensor | null;
+  /** Storage id → op index through which a Python variable kept it alive (see Tracer.heldUntil). */
+  readonly heldUntil?: ReadonlyMap<number, number>;
   readonly optimizer: OptimizerKind;
-  /** dtype of optimizer state (the parameters' dtype: fp32 master weights under AMP). */
   readonly device: Device;
+  /** The PyTorch release whose autograd formulas apply. */
+  readonly torch: Release;
 }
 
 export interface StepResult {
@@ -45,28 +50,67 @@ export const OPTIMIZER_STATE: Record<OptimizerKind, { states: number }> = {
   adamw: { states: 2 },
 };
 
+const isAdam = (o: OptimizerKind) => o === 'adam' || o === 'adamw';
+
 /**
- * Scratch bytes of one optimizer step (torch/optim/adam.py, 1.13 and 2.x; unmeasured). Adam's
- * update builds the denominator `exp_avg_sq.sqrt() / bias_correction2_sqrt` out of place. On CUDA
- * the default foreach implementation does it for every parameter at once (`_foreach_sqrt`): one
- * copy of all parameters. Elsewhere PyTorch runs the per-tensor loop, where `sqrt()` and the
- * division's result coexist for one parameter: twice the largest parameter. SGD updates in place.
+ * Bytes of optimizer state: the per-parameter buffers, and Adam's `step` counter — a 4-byte
+ * float32 tensor per parameter that stays on the CPU (torch/optim/adam.py unless fused or
+ * capturable): device memory on the CPU only (measured with AdamW on 1.13, 2.13, 2.14 CPU).
+ */
+export function optimizerStateBytes(optimizer: OptimizerKind, device: Device, trainableBytes: readonly number[]): number {
+  const buffers = OPTIMIZER_STATE[optimizer].states * trainableBytes.reduce((a, b) => a + b, 0);
+  return buffers + (isAdam(optimizer) && device === 'cpu' ? 4 * trainableBytes.length : 0);
+}
+
+/**
+ * Scratch of one optimizer step. Adam's update builds the denominator out of place:
+ * `denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)`. Off the GPU PyTorch runs the
+ * per-parameter loop (measured, AdamW on 1.13/2.13/2.14 CPU): for parameter i the `sqrt` and
+ * the division's result coexist while the previous parameter's `denom` is still bound, so the
+ * peak is max over i of 2·size(i) + size(i−1), in parameter order. On CUDA the default foreach
+ * implementation takes the square roots of all parameters at once (`_foreach_sqrt`; unmeasured):
+ * one copy of all parameters. SGD and momentum update in place.
  */
 export function optimizerScratch(optimizer: OptimizerKind, device: Device, trainableBytes: readonly number[]): number {
-  if (optimizer !== 'adam' && optimizer !== 'adamw') return 0;
+  if (!isAdam(optimizer)) return 0;
   if (device === 'cuda') return trainableBytes.reduce((a, b) => a + b, 0);
-  return 2 * Math.max(0, ...trainableBytes);
+  let worst = 0;
+  trainableBytes.forEach((b, i) => (worst = Math.max(worst, 2 * b + (i > 0 ? trainableBytes[i - 1] : 0))));
+  return worst;
 }
 
 type Category = keyof Composition;
 
+/** A gradient tensor of backward; several inputs' gradients may be one buffer (`add` passes its own on). */
+interface GradBuffer {
+  readonly bytes: number;
+  refs: number;
+}
+
 /**
- * Replays one steady-state training iteration (forward, backward, optimizer step, zero_grad with
- * set_to_none) over the traced ops, tracking live bytes by category. Forward tensors are freed
- * after their last use unless autograd saved them; saved tensors are freed once every op that
- * saved them has run its backward; gradients of intermediate tensors live from the backward of
- * their consumers to that of their producer; parameter gradients appear when first reached and
- * live through the optimizer step.
+ * Which inputs of an op get the incoming gradient itself rather than a new tensor: those whose
+ * derivatives.yaml formula is `grad` (add's self and other, clone's self; kernels/catalog
+ * `passthrough`), and every input of `cat`/`stack`, whose backward hands each input a view (a
+ * `narrow`/`select`) of the incoming gradient. A loss `sum`'s gradient is an expand: a view too.
+ */
+function passthrough(release: Release, op: OpRecord): (k: number) => boolean {
+  const base = atenBase(op.kind);
+  if (base === 'cat' || base === 'stack' || (base === 'sum' && op.outputs.every((t) => t.shape.length === 0))) return () => true;
+  const names = derivativeEntry(release, op.kind)?.derivative?.passthrough;
+  if (!names?.length || !op.inputNames) return () => false;
+  return (k) => names.includes(op.inputNames![k]);
+}
+
+/**
+ * Replays one steady-state training iteration over the traced ops — forward (ops of the model
+ * and of the loss), `loss.backward()`, the optimizer step, `zero_grad(set_to_none=True)` —
+ * tracking live bytes by category, as the measured ground truth does (test/groundtruth/measure.py:
+ * live tensor bytes after every aten op):
+ * - forward: a tensor lives until its last use unless autograd saved it; outputs live through backward;
+ * - backward starts from a 4-byte `ones_like(loss)`; only ops on a path to the loss run their
+ *   backward (`sum`'s is an expand: no memory); each allocates the gradients of its inputs that
+ *   need grad, then releases the gradient of its output and the tensors it saved;
+ * - parameter gradients appear when first produced and live through the optimizer step.
  */
 export function simulateStep(input: StepInput): StepResult {
   const { ops, device } = input;
@@ -89,14 +133,12 @@ export function simulateStep(input: StepInput): StepResult {
 
   const paramStorages = new Set(input.params.map((t) => t.storage.id));
   const trainable = input.params.filter((t) => t.requiresGrad);
+  const trainableBytes = uniqueStorages(trainable.map((t) => t.storage)).map((s) => round(s.bytes));
   const paramBytes = sumStorages(input.params.map((t) => t.storage), round);
   const bufferBytes = sumStorages(input.buffers.map((t) => t.storage), round);
   const inputBytes = sumStorages(input.inputs.map((t) => t.storage), round);
-  const gradBytes = trainable.reduce((s, t) => s + round(t.storage.bytes), 0);
-  const opt = OPTIMIZER_STATE[input.optimizer];
-  // Adam's per-parameter `step` counter is a CPU tensor unless the optimizer is fused or
-  // capturable (torch/optim/adam.py, 1.13 and 2.x), so it costs no device memory.
-  const optimizerBytes = opt.states * gradBytes;
+  const gradBytes = trainableBytes.reduce((a, b) => a + b, 0);
+  const optimizerBytes = optimizerStateBytes(input.optimizer, device, trainableBytes);
 
   live.params = paramBytes + bufferBytes;
   live.optimizer = optimizerBytes;
@@ -106,15 +148,24 @@ export function simulateStep(input: StepInput): StepResult {
   const savers = new Map<number, number>(); // storage id → number of differentiable ops saving it
   for (const op of ops) for (const s of op.saved) if (isActivation(s)) savers.set(s.id, (savers.get(s.id) ?? 0) + 1);
   const lastUse = new Map<number, number>();
+  const first = ops.length ? ops[0].index : 0;
   ops.forEach((op, i) => {
     for (const t of op.inputs) lastUse.set(t.storage.id, i);
   });
-  const outputStorages = new Set(input.outputs.map((t) => t.storage.id));
+  // A variable that still refers to a tensor keeps it alive past its last use.
+  for (const [id, at] of input.heldUntil ?? []) {
+    const i = at - first;
+    if (i >= 0 && i < ops.length && i > (lastUse.get(id) ?? -1)) lastUse.set(id, i);
+  }
+  const kept = new Set(input.outputs.map((t) => t.storage.id));
+  if (input.loss) kept.add(input.loss.storage.id);
   const category = new Map<number, Category>();
+  const storages = new Map<number, Storage>();
   const allocate = (s: Storage) => {
     if (category.has(s.id) || !isActivation(s)) return;
     const cat: Category = savers.has(s.id) ? 'activations' : 'temporaries';
     category.set(s.id, cat);
+    storages.set(s.id, s);
     live[cat] += round(s.bytes);
   };
   const release = (s: Storage) => {
@@ -123,6 +174,14 @@ export function simulateStep(input: StepInput): StepResult {
     live[cat] -= round(s.bytes);
     category.delete(s.id);
   };
+  // Storages freed after an op that does not use them (their variable dropped then).
+  const releasedAt = new Map<number, number[]>();
+  const storagesById = new Map<number, Storage>();
+  for (const op of ops) for (const t of [...op.inputs, ...op.outputs]) storagesById.set(t.storage.id, t.storage);
+  for (const [id, i] of lastUse) {
+    if (savers.has(id) || kept.has(id) || ops[i].inputs.some((t) => t.storage.id === id)) continue;
+    releasedAt.set(i, [...(releasedAt.get(i) ?? []), id]);
+  }
   const producer = new Map<number, number>();
   ops.forEach((op, i) => {
     for (const t of op.outputs) if (!producer.has(t.storage.id)) producer.set(t.storage.id, i);
@@ -131,50 +190,80 @@ export function simulateStep(input: StepInput): StepResult {
     point('forward', op.kind, op.line?.line ?? null, op.workspaceBytes);
     for (const t of op.inputs) {
       const id = t.storage.id;
-      if (lastUse.get(id) === i && !savers.has(id) && !outputStorages.has(id)) release(t.storage);
+      if (lastUse.get(id) === i && !savers.has(id) && !kept.has(id)) release(t.storage);
     }
     for (const t of op.outputs) {
       const id = t.storage.id;
-      if (!lastUse.has(id) && !savers.has(id) && !outputStorages.has(id)) release(t.storage);
+      if (!lastUse.has(id) && !savers.has(id) && !kept.has(id)) release(t.storage);
     }
+    // Tensors whose last reference went after this op without another use.
+    for (const id of releasedAt.get(i) ?? []) release(storagesById.get(id)!);
   });
 
   // ── backward ──
-  const differentiable = ops.filter((op) => op.differentiable);
-  if (differentiable.length > 0) {
-    const gradOf = new Map<number, number>(); // storage id → grad bytes (intermediate tensors)
+  if (input.loss?.requiresGrad) {
+    const gradOf = new Map<number, GradBuffer>(); // storage id → the buffer holding its gradient
+    const reached = new Set<number>([input.loss.storage.id]);
     const paramGrad = new Set<number>();
-    for (const t of input.outputs) {
-      if (!t.requiresGrad) continue;
-      const b = round(numel(t.shape) * DTYPE_BYTES[t.dtype]);
-      gradOf.set(t.storage.id, b);
-      live.temporaries += b;
-    }
+    const drop = (b: GradBuffer) => {
+      if (--b.refs === 0) live.temporaries -= b.bytes;
+    };
+    const seed: GradBuffer = { bytes: round(DTYPE_BYTES[input.loss.dtype]), refs: 1 };
+    gradOf.set(input.loss.storage.id, seed);
+    live.temporaries += seed.bytes;
+    point('backward', 'ones_like', null);
     const remaining = new Map(savers);
     for (let i = ops.length - 1; i >= 0; i--) {
       const op = ops[i];
-      if (!op.differentiable) continue;
-      for (const t of op.inputs) {
-        if (!t.requiresGrad) continue;
+      if (!op.differentiable || !op.outputs.some((t) => reached.has(t.storage.id))) continue;
+      const incoming = op.outputs.map((t) => gradOf.get(t.storage.id)).find((b) => b !== undefined);
+      const passes = passthrough(input.torch, op);
+      const after: (() => void)[] = [];
+      // A pointwise op's gradient for a broadcast input is computed at the output's size, then
+      // summed down (`sum_to`): the full-size product lives while the node runs.
+      const outBytes = op.outputs.length ? round(numel(op.outputs[0].shape) * DTYPE_BYTES[op.outputs[0].dtype]) : 0;
+      const broadcasts = isPointwise(op.kind);
+      op.inputs.forEach((t, k) => {
+        if (!t.requiresGrad) return;
         const id = t.storage.id;
+        reached.add(id);
+        const bytes = round(numel(t.shape) * DTYPE_BYTES[t.dtype]);
+        const broadcast = broadcasts && numel(t.shape) < numel(op.outputs[0].shape);
+        if (broadcast && !passes(k)) {
+          live.temporaries += outBytes;
+          after.push(() => (live.temporaries -= outBytes));
+        }
         if (paramStorages.has(id)) {
+          // AccumulateGrad keeps the first gradient as `.grad`; later ones are added in place.
           if (!paramGrad.has(id)) {
             paramGrad.add(id);
             live.grads += round(t.storage.bytes);
+          } else {
+            live.temporaries += bytes;
+            after.push(() => (live.temporaries -= bytes));
           }
-          continue;
+          return;
         }
-        if (!gradOf.has(id)) {
-          const b = round(gradBytesOf(t));
+        const alias = incoming !== undefined && passes(k) && !broadcast;
+        const b: GradBuffer = alias ? incoming : { bytes, refs: 0 };
+        b.refs++;
+        if (!alias) live.temporaries += b.bytes;
+        const old = gradOf.get(id);
+        if (old && op.inplace && k === 0) {
+          // In place: self's gradient takes the place of the result's (same storage).
           gradOf.set(id, b);
-          live.temporaries += b;
-        }
-      }
+          after.push(() => drop(old));
+        } else if (old) {
+          // A second consumer's gradient is accumulated into the first buffer, then dropped.
+          after.push(() => drop(b));
+        } else gradOf.set(id, b);
+      });
       point('backward', op.kind, op.line?.line ?? null, op.workspaceBytes);
+      for (const f of after) f();
       for (const t of op.outputs) {
         const id = t.storage.id;
-        if (producer.get(id) === i && gradOf.has(id) && !op.inplace) {
-          live.temporaries -= gradOf.get(id)!;
+        if (producer.get(id) === i && !op.inplace && gradOf.has(id)) {
+          drop(gradOf.get(id)!);
           gradOf.delete(id);
         }
       }
@@ -182,24 +271,18 @@ export function simulateStep(input: StepInput): StepResult {
         if (!remaining.has(s.id)) continue;
         const left = remaining.get(s.id)! - 1;
         remaining.set(s.id, left);
-        if (left === 0 && !outputStorages.has(s.id)) release(s);
+        if (left === 0 && !kept.has(s.id)) release(s);
       }
     }
-    for (const b of gradOf.values()) live.temporaries -= b;
-    for (const t of input.outputs) release(t.storage);
-    // Leftover forward tensors (outputs, never-consumed values) are gone once the graph is freed.
-    for (const [id, cat] of category) {
-      const s = storageById(ops, id);
-      if (s) live[cat] -= round(s.bytes);
-    }
-    category.clear();
-    live.activations = Math.max(0, live.activations);
-    // Gradients of parameters the graph never reached still get nothing; those reached are live.
+    for (const b of new Set(gradOf.values())) live.temporaries -= b.refs > 0 ? b.bytes : 0;
   }
+  // The graph goes with the last references to the outputs and the loss: everything the forward made.
+  for (const [id, cat] of category) live[cat] -= round(storages.get(id)!.bytes);
+  category.clear();
 
   // ── optimizer step ──
   if (input.optimizer !== 'none') {
-    point('optimizer', `${input.optimizer}.step`, null, optimizerScratch(input.optimizer, device, trainable.map((t) => round(t.storage.bytes))));
+    point('optimizer', `${input.optimizer}.step`, null, optimizerScratch(input.optimizer, device, trainableBytes));
   }
   // zero_grad(set_to_none=True) frees the gradients before the next forward.
   live.grads = 0;
@@ -223,28 +306,11 @@ function isActivation(s: Storage): boolean {
   return s.kind === 'activation';
 }
 
-function gradBytesOf(t: Tensor): number {
-  // A gradient has its tensor's shape; for views of a larger storage autograd materialises the
-  // view's size, not the base's.
-  const dtype: DType = t.dtype;
-  return numel(t.shape) * DTYPE_BYTES[dtype];
+function uniqueStorages(storages: readonly Storage[]): Storage[] {
+  const seen = new Set<number>();
+  return storages.filter((s) => !seen.has(s.id) && seen.add(s.id));
 }
 
 function sumStorages(storages: readonly Storage[], round: (b: number) => number): number {
-  const seen = new Set<number>();
-  let total = 0;
-  for (const s of storages) {
-    if (seen.has(s.id)) continue;
-    seen.add(s.id);
-    total += round(s.bytes);
-  }
-  return total;
-}
-
-function storageById(ops: readonly OpRecord[], id: number): Storage | undefined {
-  for (const op of ops) {
-    for (const t of op.outputs) if (t.storage.id === id) return t.storage;
-    for (const s of op.saved) if (s.id === id) return s;
-  }
-  return undefined;
+  return uniqueStorages(storages).reduce((t, s) => t + round(s.bytes), 0);
 }

@@ -125,6 +125,11 @@ export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
   def('map', (a, at) => list(interp().iterate(a.pos[1] ?? list([]), at).map((v) => interp().call(a.pos[0] ?? NONE, { pos: [v], kw: new Map() }, at))));
   def('filter', (a, at) => list(interp().iterate(a.pos[1] ?? list([]), at).filter((v) => (a.pos[0]?.k === 'none' ? interp().truthy(v, at) : interp().truthy(interp().call(a.pos[0] ?? NONE, { pos: [v], kw: new Map() }, at), at)) !== false)));
   def('iter', (a) => a.pos[0] ?? NONE);
+  // `slice(stop)` / `slice(start, stop[, step])`: what `x[a:b]` builds.
+  def('slice', (a) => {
+    const [x, y, z] = a.pos;
+    return a.pos.length <= 1 ? { k: 'slice', start: NONE, stop: x ?? NONE, step: NONE } : { k: 'slice', start: x ?? NONE, stop: y ?? NONE, step: z ?? NONE };
+  });
   def('next', (a, at) => {
     const items = interp().iterate(a.pos[0] ?? list([]), at);
     return items[0] ?? a.pos[1] ?? interp().fail('next() of an empty iterator', at);

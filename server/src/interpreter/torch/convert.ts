@@ -1,5 +1,6 @@
-import { DType, Tensor } from '../../../../kernels/src';
-import { Loc, UnknownV, Value, bool, int, list, num, str, tensorV, tuple, NONE } from '../values';
+// Python values to the kernels' plain values and back.
+import { DType, DTypeValue, KResult, Tensor, isTensor } from '../../../../kernels/src';
+import { DictV, Loc, NONE, UnknownV, Value, bool, int, list, num, str, tensorV, tuple } from '../values';
 
 /** Thrown when a kernel argument is an unknown value; the caller returns that unknown. */
 export class UnknownArgument extends Error {
@@ -8,7 +9,13 @@ export class UnknownArgument extends Error {
   }
 }
 
-/** A Python value as a kernel argument (numbers, bools, None, strings, tensors, sequences of them). */
+const sliceBound = (v: Value): number | null => (v.k === 'num' ? v.v : v.k === 'bool' ? Number(v.v) : null);
+
+/**
+ * A Python value as a kernel argument: numbers, bools, None, strings, tensors, dtypes
+ * (`{ dtype }`), slices (`{ slice }`), dicts with string keys (`{ dict }`) and sequences of those.
+ * Other values (modules, functions) pass through unchanged, for rules that hand them back.
+ */
 export function toKernel(v: Value): unknown {
   switch (v.k) {
     case 'unknown': throw new UnknownArgument(v);
@@ -17,20 +24,32 @@ export function toKernel(v: Value): unknown {
     case 'num': return v.v;
     case 'str': return v.v;
     case 'tensor': return v.t;
-    case 'dtype': return v.v;
+    case 'dtype': return { dtype: v.v } satisfies DTypeValue;
     case 'tuple': case 'list': return v.items.map(toKernel);
+    case 'slice': return { slice: [sliceBound(v.start), sliceBound(v.stop), sliceBound(v.step)] };
+    case 'dict': return { dict: dictOf(v) };
     default: return v;
   }
 }
 
-/** Kernel results back to Python values. */
-export function fromKernel(x: unknown): Value {
+function dictOf(d: DictV): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of d.map.values()) if (k.k === 'str') out[k.v] = toKernel(v);
+  return out;
+}
+
+const isDtype = (x: object): x is DTypeValue => 'dtype' in x && typeof (x as DTypeValue).dtype === 'string';
+
+/** Kernel results back to Python values: arrays are tuples (`split`, `size()`), unless `lists`. */
+export function fromKernel(x: KResult | unknown, lists = false): Value {
   if (x === null || x === undefined) return NONE;
   if (typeof x === 'boolean') return bool(x);
   if (typeof x === 'number') return num(x);
   if (typeof x === 'string') return str(x);
-  if (Array.isArray(x)) return tuple(x.map(fromKernel));
-  return tensorV(x as Tensor);
+  if (Array.isArray(x)) return lists ? list(x.map((e) => fromKernel(e, true))) : tuple(x.map((e) => fromKernel(e)));
+  if (isTensor(x)) return tensorV(x as Tensor);
+  if (typeof x === 'object' && isDtype(x)) return { k: 'dtype', v: x.dtype };
+  return x as Value;
 }
 
 export const DTYPES: Record<string, DType> = {
@@ -39,7 +58,7 @@ export const DTYPES: Record<string, DType> = {
   int8: 'int8', uint8: 'uint8', bool: 'bool',
 };
 
-/** A shape given as `f(2, 3)`, `f((2, 3))` or `f([2, 3])`; undefined when not all ints are known. */
+/** A shape given as `f(2, 3)`, `f((2, 3))` or `f([2, 3])`; an unknown when not all ints are known. */
 export function shapeFrom(items: readonly Value[], at: Loc): number[] | UnknownV {
   const flat = items.length === 1 && (items[0].k === 'tuple' || items[0].k === 'list') ? items[0].items : items;
   const out: number[] = [];
@@ -47,11 +66,10 @@ export function shapeFrom(items: readonly Value[], at: Loc): number[] | UnknownV
     if (v.k === 'unknown') return v;
     if (v.k === 'num' && Number.isInteger(v.v)) out.push(v.v);
     else if (v.k === 'bool') out.push(v.v ? 1 : 0);
-    else if (v.k === 'tensor' && v.t.shape.length === 0) return { k: 'unknown', reason: 'a size given by a tensor value is not modelled', at };
+    else if (v.k === 'tensor' && v.t.shape.length === 0 && v.t.values?.length === 1) out.push(v.t.values[0]);
     else return { k: 'unknown', reason: `expected an int size, got ${v.k}`, at };
   }
   return out;
 }
 
 export const sizeValue = (shape: readonly number[]): Value => tuple(shape.map(int));
-export const listOf = (vs: Value[]): Value => list(vs);

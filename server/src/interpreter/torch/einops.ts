@@ -135,7 +135,7 @@ function apply(lib: TorchLibrary, op: Operation, input: Value, pattern: Value, r
   if (input.k === 'unknown') return input;
   let x: Value = input;
   // A list of tensors is stacked on a new first axis.
-  if (x.k === 'list' || x.k === 'tuple') x = lib.runKernelWith('stack', new Map<string, Value>([['tensors', x], ['dim', int(0)]]), at);
+  if (x.k === 'list' || x.k === 'tuple') x = lib.aten('stack', new Map<string, Value>([['tensors', x], ['dim', int(0)]]), at);
   if (x.k === 'unknown') return x;
   if (x.k !== 'tensor') return lib.interp.fail(`einops.${op}() needs a tensor`, at);
   if (pattern.k !== 'str') return lib.interp.fail(`einops.${op}() needs a literal pattern`, at);
@@ -152,14 +152,14 @@ function apply(lib: TorchLibrary, op: Operation, input: Value, pattern: Value, r
     if (e instanceof PatternError) return lib.interp.fail(`einops.${op}('${pattern.v}'): ${e.message}`, at);
     throw e;
   }
-  const step = (kernel: string, args: [string, Value][]): void => {
-    if (x.k === 'tensor') x = lib.runKernelWith(kernel, new Map<string, Value>([['input', x], ...args]), at);
+  const step = (overload: string, args: [string, Value][]): void => {
+    if (x.k === 'tensor') x = lib.aten(overload, new Map<string, Value>([['self', x], ...args]), at);
   };
   if (r.initShape) step('reshape', [['shape', ints(r.initShape)]]);
   if (r.reducedDims.length) {
     const how = reduction.k === 'str' ? reduction.v : '';
     if (how !== 'mean' && how !== 'sum') return lib.interp.fail(`einops.reduce with '${how}' is not modelled yet (mean and sum are)`, at);
-    step(how, [['dim', ints(r.reducedDims)], ['keepdim', { k: 'bool', v: false }]]);
+    step(how === 'mean' ? 'mean.dim' : 'sum.dim_IntList', [['dim', ints(r.reducedDims)], ['keepdim', { k: 'bool', v: false }]]);
   }
   if (r.permutation) step('permute', [['dims', ints(r.permutation)]]);
   for (const pos of r.addedPositions) step('unsqueeze', [['dim', int(pos)]]);

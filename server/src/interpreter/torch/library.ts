@@ -1,16 +1,17 @@
-import { DType, KernelArgs, KernelError, Tensor, kernel } from '../../../../kernels/src';
+import { Catalog, DType, PythonEntry, Tensor, atenRow, catalogFor, existsIn } from '../../../../kernels/src';
 import type { Library, Interpreter } from '../interpreter';
 import { Tracer } from '../tracer';
 import {
-  Args, InstanceV, Loc, ModuleV, NONE, Value, builtin, classAttr, mro, nativeOf, tensorV, unknown,
+  Args, ClassV, InstanceV, Loc, ModuleV, NONE, Value, builtin, classAttr, mro, nativeOf, unknown,
 } from '../values';
-import { UnknownArgument, toKernel } from './convert';
 import { einopsModules } from './einops';
-import { buildTorchModules } from './functional';
-import { MODULE_CLASS, makeModuleState, moduleGetattr, moduleSetattr } from './nn';
+import { catalogNamespaces } from './namespaces';
+import { MODULE_CLASS, cloneModule, makeModuleState, moduleGetattr, moduleSetattr, nnClasses } from './nn';
+import { runRule } from './ops';
+import { runtimeNames } from './runtime';
 import { pythonBuiltins } from '../stdlib/builtins';
 import { pythonModules } from '../stdlib/standardModules';
-import { tensorAttr, tensorBinary, tensorSubscript, tensorUnary } from './tensor';
+import { tensorAttr, tensorBinary, tensorSetitem, tensorSubscript, tensorUnary } from './tensor';
 
 /** One call of an nn.Module during forward. */
 export interface ModuleCall {
@@ -28,21 +29,56 @@ export interface LibrarySettings {
   readonly paramDtype: DType;
 }
 
-/** The modelled torch (and the bits of the standard library model files use). */
+/**
+ * The modelled torch of one release (and the bits of the standard library model files use):
+ * namespaces built from that release's catalog, ops run by the op table (kernels/src/table.ts).
+ */
 export class TorchLibrary implements Library {
   interp!: Interpreter;
   readonly builtins: Map<string, Value>;
   private readonly libModules: Map<string, Value>;
+  readonly catalog: Catalog;
+  /** torch.nn classes torch.nn does not export but layers build (MultiheadAttention's `out_proj`). */
+  readonly internalClasses = new Map<string, ClassV>();
   /** Qualified names of module instances, assigned once the root model is known. */
   readonly paths = new Map<InstanceV, string>();
   readonly calls: ModuleCall[] = [];
-  /** True while the model's forward runs (tensor factories then allocate activations). */
-  inForward = false;
 
   constructor(readonly tracer: Tracer, readonly settings: LibrarySettings) {
+    this.catalog = catalogFor(tracer.ctx.torch);
     this.builtins = pythonBuiltins(this);
-    this.libModules = new Map([...pythonModules(this), ...buildTorchModules(this), ...einopsModules(this)]);
+    this.libModules = new Map([...pythonModules(this), ...this.torchModules(), ...einopsModules(this)]);
     this.addRegistrationApis();
+  }
+
+  /** The catalogued entry of `name` in the selected release, if it exists there. */
+  entry(name: string): PythonEntry | undefined {
+    const e = Object.prototype.hasOwnProperty.call(this.catalog.python, name) ? this.catalog.python[name] : undefined;
+    return e && existsIn(name, this.tracer.ctx.torch) ? e : undefined;
+  }
+
+  /** Every catalogued name of the selected release. */
+  *entries(): IterableIterator<[string, PythonEntry]> {
+    for (const [name, e] of Object.entries(this.catalog.python)) if (existsIn(name, this.tracer.ctx.torch)) yield [name, e];
+  }
+
+  private torchModules(): Map<string, Value> {
+    const spaces = catalogNamespaces(this);
+    const runtime = runtimeNames(this);
+    const F = this.ns('torch.nn.functional', Object.fromEntries(spaces.get('torch.nn.functional')!));
+    const nnEntries = Object.fromEntries(nnClasses(this));
+    const init = runtime.modules['torch.nn.init'];
+    const nn = this.ns('torch.nn', { ...nnEntries, functional: F, init });
+    nn.attrs.set('modules', this.ns('torch.nn.modules', nnEntries));
+    const sub = (name: string) => this.ns(name, Object.fromEntries(spaces.get(name)!));
+    const [linalg, special, fft] = [sub('torch.linalg'), sub('torch.special'), sub('torch.fft')];
+    const torch = this.ns('torch', { ...Object.fromEntries(spaces.get('torch')!), ...runtime.torch, nn, linalg, special, fft });
+    for (const [name, mod] of Object.entries(runtime.modules)) if (name.split('.').length === 2) torch.attrs.set(name.split('.')[1], mod);
+    return new Map<string, Value>([
+      ['torch', torch], ['torch.nn', nn], ['torch.nn.functional', F], ['torch.nn.modules', nn.attrs.get('modules')!],
+      ['torch.linalg', linalg], ['torch.special', special], ['torch.fft', fft],
+      ...Object.entries(runtime.modules),
+    ]);
   }
 
   /**
@@ -76,41 +112,11 @@ export class TorchLibrary implements Library {
     return this.interp.current;
   }
 
-  /** Runs a kernel rule; a broken constraint becomes an unknown naming the operator. */
-  runKernel(name: string, args: KernelArgs, at: Loc): Value {
-    const rule = kernel(name);
-    if (!rule) return this.interp.fail(`operator '${name}' is not modelled yet`, at);
-    try {
-      return tensorV(rule(this.tracer, args));
-    } catch (e) {
-      if (e instanceof KernelError) return this.interp.fail(e.message, at);
-      if (e instanceof UnknownArgument) return e.value;
-      throw e;
-    }
-  }
-
-  /** Converts bound Python arguments and runs a kernel. */
-  runKernelWith(name: string, bound: ReadonlyMap<string, Value>, at: Loc): Value {
-    const args: Record<string, unknown> = {};
-    try {
-      for (const [k, v] of bound) args[k] = toKernel(v);
-    } catch (e) {
-      if (e instanceof UnknownArgument) return e.value;
-      throw e;
-    }
-    return this.runKernel(name, args, at);
-  }
-
-  /** A tensor created by a factory (`torch.zeros`…): an activation in forward, a constant before. */
-  factory(shape: readonly number[], dtype: DType, requiresGrad = false): Value {
-    const t = this.tracer.newTensor(shape, dtype, requiresGrad, this.inForward ? 'activation' : 'buffer');
-    if (this.inForward) {
-      this.tracer.ops.push({
-        index: this.tracer.ops.length, kind: 'factory', inputs: [], outputs: [t], inplace: false, saved: [],
-        module: this.tracer.moduleStack[this.tracer.moduleStack.length - 1] ?? null, line: this.at, flops: 0, workspaceBytes: 0, differentiable: false,
-      });
-    }
-    return tensorV(t);
+  /** Runs aten `overload` with schema-named arguments (library code that calls an op directly). */
+  aten(overload: string, bound: ReadonlyMap<string, Value>, at: Loc): Value {
+    const row = atenRow(overload);
+    if (!row) return this.interp.fail(`aten::${overload} is not modelled yet`, at);
+    return runRule(this, (a, call) => row.run(this.tracer, a, call), bound, { name: `aten.${overload}`, aten: overload }, at);
   }
 
   newParameter(shape: readonly number[], dtype: DType = this.settings.paramDtype): Tensor {
@@ -119,6 +125,18 @@ export class TorchLibrary implements Library {
 
   newBuffer(shape: readonly number[], dtype: DType): Tensor {
     return this.tracer.newTensor(shape, dtype, false, 'buffer');
+  }
+
+  /** Instantiates a torch.nn class by name (a layer rule's child module). */
+  makeLayer(className: string, a: Args, at: Loc): Value {
+    const nn = this.libModules.get('torch.nn');
+    const cls = this.internalClasses.get(className) ?? (nn?.k === 'module' ? nn.attrs.get(className) : undefined);
+    if (cls?.k !== 'class') return this.interp.fail(`nn.${className} is not available in PyTorch ${this.tracer.ctx.torch.join('.')}`, at);
+    return this.interp.instantiate(cls, a, at);
+  }
+
+  cloneModule(m: InstanceV): InstanceV {
+    return cloneModule(this, m);
   }
 
   // ── Library hooks used by the interpreter ─────────────────────────────────
@@ -137,6 +155,16 @@ export class TorchLibrary implements Library {
 
   tensorSubscript(t: Value, index: Value, at: Loc): Value | undefined {
     return t.k === 'tensor' ? tensorSubscript(this, t, index, at) : undefined;
+  }
+
+  unbound(v: Value): void {
+    if (!this.tracer.recording) return;
+    if (v.k === 'tensor') this.tracer.heldUntilNow(v.t.storage);
+    else if (v.k === 'tuple' || v.k === 'list') for (const x of v.items) if (x.k === 'tensor') this.tracer.heldUntilNow(x.t.storage);
+  }
+
+  tensorSetitem(t: Value, index: Value, value: Value, at: Loc): void {
+    if (t.k === 'tensor') tensorSetitem(this, t, index, value, at);
   }
 
   onInstantiate(self: InstanceV, at: Loc): void {

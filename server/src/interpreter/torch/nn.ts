@@ -1,15 +1,10 @@
-import catalog from '../../../catalog/torch-1.13.json';
-import { Tensor } from '../../../../kernels/src';
-import { Parameter, bindCatalog } from '../binding';
+import { CatalogParam, LayerRule, Tensor, tableRow } from '../../../../kernels/src';
 import {
   Args, ClassV, DictV, InstanceV, Loc, ModuleState, NONE, NativeClass, NoneV, PyException, TensorV, Value,
   args, bool, builtin, int, list, nativeOf, str, tensorV, tuple,
 } from '../values';
 import type { TorchLibrary } from './library';
-import { LAYERS, LayerSpec, ModuleBuilder } from './layers';
-
-/** Constructor signatures of torch.nn classes, generated from PyTorch (server/catalog/generate.py). */
-const MODULE_SIGNATURES = catalog.modules as unknown as Record<string, Parameter[]>;
+import { deepcopiedAttrs, forwardLayer, initLayer } from './layerHost';
 
 export function makeModuleState(created: Loc): ModuleState {
   return { children: new Map(), params: new Map(), buffers: new Map(), training: true, created };
@@ -91,17 +86,21 @@ export function namedModules(root: InstanceV, prefix = ''): [string, InstanceV][
 }
 
 /** Each tensor of one registry (parameters or buffers) once, named like torch (tied weights count once). */
-function namedTensors(root: InstanceV, registry: 'params' | 'buffers'): [string, Tensor][] {
-  const out: [string, Tensor][] = [];
+function namedValues(root: InstanceV, registry: 'params' | 'buffers'): [string, TensorV][] {
+  const out: [string, TensorV][] = [];
   const seen = new Set<number>();
   for (const [path, m] of namedModules(root)) {
     for (const [name, v] of m.module![registry]) {
       if (v.k !== 'tensor' || seen.has(v.t.storage.id)) continue;
       seen.add(v.t.storage.id);
-      out.push([path ? `${path}.${name}` : name, v.t]);
+      out.push([path ? `${path}.${name}` : name, v]);
     }
   }
   return out;
+}
+
+function namedTensors(root: InstanceV, registry: 'params' | 'buffers'): [string, Tensor][] {
+  return namedValues(root, registry).map(([n, v]) => [n, v.t]);
 }
 
 /** `named_parameters()`. */
@@ -123,10 +122,11 @@ function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value |
   if (!m) return undefined;
   const method = (fn: (a: Args, at: Loc) => Value) => builtin(`${self.cls.name}.${name}`, fn);
   switch (name) {
+    // The registered values themselves, so that `p.requires_grad = False` freezes the parameter.
     case 'parameters':
-      return method(() => list(namedParameters(self).map(([, t]) => tensorV(t))));
+      return method(() => list(namedValues(self, 'params').map(([, v]) => v)));
     case 'named_parameters':
-      return method(() => list(namedParameters(self).map(([n, t]) => tuple([str(n), tensorV(t)]))));
+      return method(() => list(namedValues(self, 'params').map(([n, v]) => tuple([str(n), v]))));
     case 'buffers':
       return method(() => list(namedBuffers(self).map(([, t]) => tensorV(t))));
     case 'named_buffers':
@@ -306,21 +306,6 @@ const MODULE_DICT: ClassV = nativeClass('ModuleDict', {
 
 // ── layers ─────────────────────────────────────────────────────────────────
 
-/** torch.nn classes that torch.nn does not export but layers build (MultiheadAttention's `out_proj`). */
-const INTERNAL_CLASSES = new Map<string, ClassV>();
-
-function moduleBuilder(lib: TorchLibrary, at: Loc): ModuleBuilder {
-  return {
-    make: (className, pos, kw = {}) => {
-      const nn = lib.module('torch.nn');
-      const cls = INTERNAL_CLASSES.get(className) ?? (nn?.k === 'module' ? nn.attrs.get(className) : undefined);
-      if (cls?.k !== 'class') throw new Error(`nn.${className} is not available`);
-      return lib.interp.instantiate(cls, args(pos, new Map(Object.entries(kw))), at);
-    },
-    clone: (m) => (m.k === 'instance' && m.module ? cloneModule(lib, m) : m),
-  };
-}
-
 /**
  * `copy.deepcopy` of a module: fresh parameters and buffers of the same shapes (shared ones stay
  * shared inside the copy), children and containers copied, other attributes kept.
@@ -362,7 +347,8 @@ export function cloneModule(lib: TorchLibrary, root: InstanceV): InstanceV {
         for (const [k, x] of m.buffers) inst.module.buffers.set(k, cloneValue(x) as TensorV | NoneV);
         for (const [k, x] of m.children) inst.module.children.set(k, cloneValue(x) as InstanceV | NoneV);
         const native = nativeOf(v.cls);
-        for (const [k, x] of (native && LAYERS[native.owner.name]?.deepcopied?.(inst)) || []) inst.attrs.set(k, x);
+        const row = native ? tableRow(`nn.${native.owner.name}`) : undefined;
+        if (row?.kind === 'layer') for (const [k, x] of deepcopiedAttrs(lib, row.layer, inst, m.created)) inst.attrs.set(k, x);
         return inst;
       }
       default: return v;
@@ -371,46 +357,11 @@ export function cloneModule(lib: TorchLibrary, root: InstanceV): InstanceV {
   return cloneValue(root) as InstanceV;
 }
 
-function layerClass(name: string, sig: Parameter[], spec: LayerSpec | undefined, bases: ClassV[] = [MODULE_CLASS]): ClassV {
+/** A torch.nn layer class: the catalogued constructor, and the op table's rule when it has one. */
+function layerClass(name: string, params: readonly CatalogParam[], rule: LayerRule | undefined, bases: ClassV[] = [MODULE_CLASS]): ClassV {
   return nativeClass(name, {
-    init: (self, a, at, lib: TorchLibrary) => {
-      const cfg = bindCatalog(`nn.${name}`, sig, a, at);
-      self.attrs.set('__config__', { k: 'dict', map: new Map([...cfg].map(([k, v]) => [JSON.stringify(k), [str(k), v]])) } as DictV);
-      for (const [k, v] of cfg) self.attrs.set(k, v);
-      if (!spec) {
-        lib.interp.report(`nn.${name} is not modelled yet: its parameters and activations are unknown`, at);
-        return;
-      }
-      try {
-        for (const [k, v] of spec.attrs?.(cfg) ?? []) self.attrs.set(k, v);
-        for (const [pname, shape] of spec.params?.(cfg) ?? []) self.module!.params.set(pname, shape ? tensorV(lib.newParameter(shape)) : NONE);
-        for (const [bname, shape, dtype] of spec.buffers?.(cfg) ?? []) self.module!.buffers.set(bname, tensorV(lib.newBuffer(shape, dtype)));
-        for (const [cname, child] of spec.children?.(cfg, moduleBuilder(lib, at)) ?? []) {
-          if (child.k === 'instance' && child.module) self.module!.children.set(cname, child);
-          else self.attrs.set(cname, child);
-        }
-        // torch keeps `bias` etc. as parameters, not as the constructor flag of the same name.
-        for (const key of [...self.module!.params.keys(), ...self.module!.buffers.keys(), ...self.module!.children.keys()]) self.attrs.delete(key);
-      } catch (e) {
-        if (e instanceof PyException) throw e;
-        throw new PyException('ValueError', `nn.${name}: ${(e as Error).message}`, at);
-      }
-    },
-    forward: (self, a, at, lib: TorchLibrary) => {
-      if (!spec) return lib.interp.fail(`nn.${name} is not modelled yet`, at);
-      const cfgDict = self.attrs.get('__config__');
-      const cfg = new Map<string, Value>();
-      if (cfgDict?.k === 'dict') for (const [k, v] of cfgDict.map.values()) if (k.k === 'str') cfg.set(k.v, self.attrs.get(k.v) ?? v);
-      const m = self.module!;
-      const input = a.pos[0] ?? a.kw.get('input') ?? NONE;
-      return spec.forward({
-        lib, cfg, input, rest: a.pos.slice(1), args: a, training: m.training, at,
-        param: (p) => { const v = m.params.get(p); return v?.k === 'tensor' ? v.t : null; },
-        buffer: (b) => { const v = m.buffers.get(b); return v?.k === 'tensor' ? v.t : null; },
-        child: (c) => m.children.get(c) ?? NONE,
-        call: (fn, pos, kw = {}) => lib.interp.call(fn, args(pos, new Map(Object.entries(kw))), at),
-      });
-    },
+    init: (self, a, at, lib: TorchLibrary) => initLayer(lib, name, params, rule, self, a, at),
+    forward: (self, a, at, lib: TorchLibrary) => forwardLayer(lib, name, rule, self, a, at),
     attr: (self, attrName, _at, lib: TorchLibrary) => moduleMethod(lib, self, attrName),
   }, bases);
 }
@@ -433,22 +384,29 @@ function squareSubsequentMask(lib: TorchLibrary): Value {
     const sz = a.pos[0] ?? a.kw.get('sz');
     if (sz?.k === 'unknown') return sz;
     if (sz?.k !== 'num' || !sz.int) return lib.interp.fail('generate_square_subsequent_mask(sz) needs a constant int size', at);
-    const full = lib.factory([sz.v, sz.v], 'float32');
-    if (!lib.inForward || full.k !== 'tensor') return full;
-    return tensorV(lib.tracer.op({ kind: 'triu', inputs: [full.t], outputs: [{ shape: full.t.shape, dtype: 'float32' }] })[0]);
+    const full = lib.aten('full', new Map<string, Value>([['size', tuple([sz, sz])], ['fill_value', { k: 'num', v: -Infinity, int: false }], ['dtype', { k: 'dtype', v: 'float32' }]]), at);
+    return full.k === 'tensor' ? lib.aten('triu', new Map<string, Value>([['self', full], ['diagonal', { k: 'num', v: 1, int: true }]]), at) : full;
   });
 }
 
-/** All torch.nn classes: modelled layers, containers, and catalogued-but-unmodelled ones. */
+/** torch.nn's classes for a release: catalogued layers (with the op table's rules), containers, Parameter. */
 export function nnClasses(lib: TorchLibrary): Map<string, Value> {
   const out = new Map<string, Value>();
-  for (const [name, sig] of Object.entries(MODULE_SIGNATURES)) {
-    if (name === 'Module' || name === 'Sequential' || name === 'ModuleList' || name === 'ModuleDict') continue;
-    out.set(name, layerClass(name, sig, LAYERS[name]));
+  for (const [qualified, entry] of lib.entries()) {
+    if (entry.kind !== 'module' || !qualified.startsWith('nn.')) continue;
+    const name = qualified.slice(3);
+    if (name === 'Module' || name === 'Sequential' || name === 'ModuleList' || name === 'ModuleDict' || name.includes('.')) continue;
+    const row = tableRow(qualified);
+    out.set(name, layerClass(name, entry.overloads?.[0]?.params ?? [], row?.kind === 'layer' ? row.layer : undefined));
   }
-  const linear = out.get('Linear') as ClassV;
-  INTERNAL_CLASSES.set('NonDynamicallyQuantizableLinear', layerClass('NonDynamicallyQuantizableLinear', MODULE_SIGNATURES.Linear, LAYERS.Linear, [linear]));
-  (out.get('Transformer') as ClassV).attrs.set('generate_square_subsequent_mask', squareSubsequentMask(lib));
+  const linear = out.get('Linear');
+  const linearRow = tableRow('nn.Linear');
+  if (linear?.k === 'class' && linearRow?.kind === 'layer') {
+    // MultiheadAttention's `out_proj`: a Linear subclass torch.nn does not export.
+    lib.internalClasses.set('NonDynamicallyQuantizableLinear', layerClass('NonDynamicallyQuantizableLinear', lib.entry('nn.Linear')?.overloads?.[0]?.params ?? [], linearRow.layer, [linear]));
+  }
+  const transformer = out.get('Transformer');
+  if (transformer?.k === 'class') transformer.attrs.set('generate_square_subsequent_mask', squareSubsequentMask(lib));
   out.set('Module', MODULE_CLASS);
   out.set('Sequential', SEQUENTIAL);
   out.set('ModuleList', MODULE_LIST);

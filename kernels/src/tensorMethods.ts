@@ -1,0 +1,151 @@
+// torch.Tensor members that are not aten ops: properties (`x.T`, `x.shape`), Python-level
+// methods (`x.size()`, `x.float()`, `x.split()`, `x.__rsub__`) and indexing. The ones that make
+// tensors run aten ops through the table; the others answer from shape and dtype.
+import { KernelArgs, intArg, tensorArg } from './args';
+import { isTensor } from './common';
+import { atenTensor, callAten } from './dispatch';
+import { IndexItem, getitem, setitem } from './indexing';
+import { normDim } from './shape';
+import { permute, splitSizes, split } from './shapeops';
+import { toDtype } from './shapeops';
+import { DTYPE_BYTES, DType, Graph, KernelError, KResult, Tensor, isFloating, numel } from './types';
+
+const self = (op: string, a: KernelArgs) => tensorArg(op, a, 'self');
+
+/** Reversed dimensions (`x.T`; deprecated for other than 2-D, still legal). */
+function reversed(g: Graph, t: Tensor): Tensor {
+  return permute(g, t, t.shape.map((_, i) => t.shape.length - 1 - i));
+}
+
+/** The last two dimensions swapped (`x.mT`, and `x.mH` of a real tensor): a view. */
+function matrixTranspose(op: string) {
+  return (g: Graph, t: Tensor): KResult => {
+    if (t.shape.length < 2) throw new KernelError(op, `tensor.${op} is only supported on matrices or batches of matrices. Got ${t.shape.length}-D tensor.`);
+    return atenTensor(g, 'transpose.int', { self: t, dim0: -2, dim1: -1 });
+  };
+}
+
+/** Properties, by name. */
+export const tensorProperties = {
+  H: (g: Graph, t: Tensor): KResult => {
+    if (t.shape.length !== 2 && t.shape.length !== 0) throw new KernelError('H', `tensor.H is only supported on matrices (2-D tensors). Got ${t.shape.length}-D tensor.`);
+    return reversed(g, t);
+  },
+  T: (g: Graph, t: Tensor): KResult => reversed(g, t),
+  data: (g: Graph, t: Tensor): KResult => ({ ...g.view(t, t.shape, t.strides, t.offset), requiresGrad: false }),
+  device: (g: Graph): KResult => g.ctx.device,
+  dtype: (_g: Graph, t: Tensor): KResult => ({ dtype: t.dtype }),
+  grad: (): KResult => null,
+  is_cuda: (g: Graph): KResult => g.ctx.device === 'cuda',
+  is_leaf: (_g: Graph, t: Tensor): KResult => !t.requiresGrad || t.storage.kind === 'param',
+  itemsize: (_g: Graph, t: Tensor): KResult => DTYPE_BYTES[t.dtype],
+  mH: matrixTranspose('mH'),
+  mT: matrixTranspose('mT'),
+  nbytes: (_g: Graph, t: Tensor): KResult => numel(t.shape) * DTYPE_BYTES[t.dtype],
+  ndim: (_g: Graph, t: Tensor): KResult => t.shape.length,
+  real: (_g: Graph, t: Tensor): KResult => t,
+  requires_grad: (_g: Graph, t: Tensor): KResult => t.requiresGrad,
+  shape: (_g: Graph, t: Tensor): KResult => [...t.shape],
+};
+
+const convert = (dtype: DType) => (g: Graph, a: KernelArgs): KResult => toDtype(g, self(`to(${dtype})`, a), dtype);
+
+/** `x.tolist()` / `x.item()`: Python numbers, when the elements are known constants. */
+function toList(op: string, t: Tensor): KResult {
+  if (!t.values) throw new KernelError(op, 'the tensor\'s values are not known (only constants built from Python numbers are)');
+  const vals = t.values;
+  let i = 0;
+  const elem = (v: number): KResult => (t.dtype === 'bool' ? v !== 0 : v);
+  const build = (d: number): KResult => (d === t.shape.length ? elem(vals[i++]) : Array.from({ length: t.shape[d] }, () => build(d + 1)));
+  return build(0);
+}
+
+/** Python-level Tensor methods (no aten op of their own), by name. */
+export const tensorMethods = {
+  __getitem__: (g: Graph, a: KernelArgs): KResult => getitem(g, self('__getitem__', a), a.indices as IndexItem[]),
+  __len__: (_g: Graph, a: KernelArgs): KResult => {
+    const t = self('__len__', a);
+    if (t.shape.length === 0) throw new KernelError('len', 'len() of a 0-d tensor');
+    return t.shape[0];
+  },
+  __rdiv__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'mul.Tensor', { self: atenTensor(g, 'reciprocal', { self: self('__rtruediv__', a) }), other: a.other }),
+  __rfloordiv__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'floor_divide', { self: atenTensor(g, 'full_like', { self: self('__rfloordiv__', a), fill_value: a.other }), other: self('__rfloordiv__', a) }),
+  __rmatmul__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'matmul', { self: a.other, other: self('__rmatmul__', a) }),
+  __rpow__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'pow.Scalar', { self: a.other, exponent: self('__rpow__', a) }),
+  __rsub__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'rsub.Scalar', { self: self('__rsub__', a), other: a.other, alpha: 1 }),
+  __rtruediv__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'mul.Tensor', { self: atenTensor(g, 'reciprocal', { self: self('__rtruediv__', a) }), other: a.other }),
+  __setitem__: (g: Graph, a: KernelArgs): KResult => {
+    const v = a.value;
+    if (!isTensor(v) && typeof v !== 'number' && typeof v !== 'boolean') throw new KernelError('__setitem__', 'the assigned value must be a tensor or a number');
+    return setitem(g, self('__setitem__', a), a.indices as IndexItem[], v);
+  },
+  bfloat16: convert('bfloat16'),
+  bool: convert('bool'),
+  byte: convert('uint8'),
+  char: convert('int8'),
+  cpu: (_g: Graph, a: KernelArgs): KResult => self('cpu', a),
+  cuda: (_g: Graph, a: KernelArgs): KResult => self('cuda', a),
+  dim: (_g: Graph, a: KernelArgs): KResult => self('dim', a).shape.length,
+  double: convert('float64'),
+  element_size: (_g: Graph, a: KernelArgs): KResult => DTYPE_BYTES[self('element_size', a).dtype],
+  float: convert('float32'),
+  half: convert('float16'),
+  int: convert('int32'),
+  is_contiguous: (): KResult => true,
+  is_floating_point: (_g: Graph, a: KernelArgs): KResult => isFloating(self('is_floating_point', a).dtype),
+  item: (_g: Graph, a: KernelArgs): KResult => {
+    const t = self('item', a);
+    if (numel(t.shape) !== 1) throw new KernelError('item', `a Tensor with ${numel(t.shape)} elements cannot be converted to Scalar`);
+    return toList('item', { ...t, shape: [] });
+  },
+  long: convert('int64'),
+  numel: (_g: Graph, a: KernelArgs): KResult => numel(self('numel', a).shape),
+  register_hook: (): KResult => null,
+  requires_grad_: (_g: Graph, a: KernelArgs): KResult => ({ ...self('requires_grad_', a), requiresGrad: a.requires_grad !== false }),
+  retain_grad: (): KResult => null,
+  short: convert('int16'),
+  size: (_g: Graph, a: KernelArgs): KResult => {
+    const t = self('size', a);
+    if (a.dim === undefined || a.dim === null) return [...t.shape];
+    return t.shape[normDim('size', intArg('size', a, 'dim'), t.shape.length)];
+  },
+  split: (g: Graph, a: KernelArgs): KResult => {
+    // `Tensor.split(self, …)` and `torch.split(tensor, …)` (torch/functional.py).
+    const t = tensorArg('split', a, 'self' in a ? 'self' : 'tensor');
+    const s = a.split_size ?? a.split_size_or_sections;
+    const dim = intArg('split', a, 'dim', 0);
+    if (Array.isArray(s)) return splitSizes(g, t, s as number[], dim);
+    if (typeof s !== 'number') throw new KernelError('split', 'split_size must be an int or a list of ints');
+    return split(g, t, s, dim);
+  },
+  stride: (_g: Graph, a: KernelArgs): KResult => {
+    const t = self('stride', a);
+    if (a.dim === undefined || a.dim === null) return [...t.strides];
+    return t.strides[normDim('stride', intArg('stride', a, 'dim'), t.shape.length)];
+  },
+  tolist: (_g: Graph, a: KernelArgs): KResult => toList('tolist', self('tolist', a)),
+  type_as: (g: Graph, a: KernelArgs): KResult => toDtype(g, self('type_as', a), tensorArg('type_as', a, 'other').dtype),
+  unflatten: (g: Graph, a: KernelArgs): KResult => callAten(g, 'unflatten.int', { self: self('unflatten', a), dim: a.dim, sizes: a.sizes }),
+};
+
+/**
+ * `torch.norm` / `Tensor.norm` (Python): a vector norm over `dim` (all dims when None) — 'fro' is
+ * the 2-norm of the flattened dims; the matrix 'nuc' norm is not modelled.
+ */
+export function torchNorm(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('norm', a, 'input' in a ? 'input' : 'self');
+  const p = a.p ?? 'fro';
+  if (p === 'nuc') throw new KernelError('norm', "the nuclear norm (p='nuc') is not modelled");
+  const ord = p === 'fro' ? 2 : Number(p);
+  const dim = a.dim === undefined || a.dim === null ? null : typeof a.dim === 'number' ? [a.dim] : a.dim;
+  return callAten(g, 'linalg_vector_norm', { self: x, ord, dim, keepdim: a.keepdim === true, dtype: a.dtype ?? null });
+}
+
+/** `torch.einsum(equation, *operands)` (also `einsum(equation, [operands])`). */
+export function pythonEinsum(g: Graph, a: KernelArgs): KResult {
+  const args = Array.isArray(a.args) ? a.args : [];
+  const [eq, ...rest] = args;
+  if (typeof eq !== 'string') throw new KernelError('einsum', 'the sublist format is not modelled; pass an equation string');
+  const tensors = rest.length === 1 && Array.isArray(rest[0]) ? rest[0] : rest;
+  return callAten(g, 'einsum', { equation: eq, tensors });
+}
