@@ -69,6 +69,7 @@ export interface AtenOutput {
   readonly shape: readonly number[];
   readonly dtype: Tensor['dtype'];
   readonly differentiable?: boolean;
+  readonly strides?: readonly number[];
 }
 
 /** Every tensor among an op's arguments (tensor lists flattened), in schema order, with the argument it came from. */

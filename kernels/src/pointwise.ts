@@ -7,7 +7,7 @@ import { atenBase, atenEntry, PointwiseDtype } from './catalog';
 import { isTensor, showShape } from './common';
 import { resultType, toFloating } from './promotion';
 import { isTensorType, schemaOf } from './schema';
-import { broadcastShapes } from './shape';
+import { broadcastShapes, iteratorStrides } from './shape';
 import { DType, Graph, KernelError, KResult, OpCall, Tensor, numel } from './types';
 import type { KernelArgs } from './args';
 
@@ -103,7 +103,8 @@ export function pointwise(g: Graph, a: KernelArgs, call: OpCall): KResult {
     }
     return atenInplace(g, overload, a, numel(shape));
   }
-  const outs = atenOp(g, overload, a, schema.returns.map(() => ({ shape, dtype })), { flops: numel(shape) });
+  const strides = iteratorStrides(shape, tensors);
+  const outs = atenOp(g, overload, a, schema.returns.map(() => ({ shape, dtype, strides })), { flops: numel(shape) });
   const values = foldValues(base, operands, shape, dtype);
   if (values && outs.length === 1) return { ...outs[0], values };
   return outs.length === 1 ? outs[0] : outs;

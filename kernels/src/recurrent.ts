@@ -1,6 +1,10 @@
+import { dropout } from './activation';
+import { atenOp } from './autograd';
+import { atenEntry } from './catalog';
 import { showShape } from './common';
-import { cat, reshape, transpose } from './shapeops';
-import { ExtraSaved, Graph, KernelError, Tensor, numel } from './types';
+import { select } from './indexing';
+import { cat, contiguous, reshape, stack, transpose } from './shapeops';
+import { DTYPE_BYTES, ExtraSaved, Graph, KernelError, Tensor, numel } from './types';
 
 /** Which recurrence `nn.RNN`/`nn.LSTM`/`nn.GRU` runs. */
 export type RnnMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
@@ -111,6 +115,10 @@ export function rnn(g: Graph, c: RnnConfig, x: Tensor, weights: readonly RnnWeig
     return { output: c.batchFirst ? transpose(g, out, 0, 1) : out, hn, cn: cx ? cn : null };
   }
 
+  if (c.mode === 'LSTM' && !c.projSize && (x.dtype === 'float32' || x.dtype === 'bfloat16') && atenEntry(g.ctx.torch, 'mkldnn_rnn_layer')) {
+    return mkldnnLstm(g, c, xt, weights, hx, cx!);
+  }
+
   let layerInput = xt;
   let first = true;
   for (let l = 0; l < c.numLayers; l++) {
@@ -122,12 +130,22 @@ export function rnn(g: Graph, c: RnnConfig, x: Tensor, weights: readonly RnnWeig
       const inputs = [flat, w.wIh, w.wHh, ...[w.bIh, w.bHh, w.wHr].filter((p): p is Tensor => p !== null)];
       const initial = first ? [hx, ...(cx ? [cx] : [])] : [];
       first = false;
+      // While the direction runs, the input projection of every step (`linear_ih(input)`,
+      // `[T, B, gates·H]`, computed up front) and the last step's h/c (not saved) are alive too
+      // (measured on 1.13 CPU: test/fixtures/rnn_tagger.py).
+      const bytes = DTYPE_BYTES[x.dtype];
+      const workspaceBytes = t * b * gates * h * bytes + b * (hOut + (c.mode === 'LSTM' ? h : 0)) * bytes;
       outs.push(g.op({
         kind: `${op}_layer`,
         inputs: [...inputs, hx, ...(cx ? [cx] : [])],
         outputs: [{ shape: [t, b, hOut], dtype: x.dtype }],
         save: () => [flat, ...initial, ...perDirectionSaved(c, t, b).filter((s) => numel(s.shape) > 0)],
         flops: flopsPerDir(flat.shape[1]),
+        workspaceBytes,
+        // Backward runs the steps in reverse, freeing each step's saved tensors as it goes: while
+        // they are all alive it holds the hidden-side weight gradient of one step next to the
+        // accumulated one; the input gradient comes at the end (measured on 1.13 CPU, rnn_lm.py).
+        backward: { workspaceBytes: gates * h * hOut * bytes, inputGradsLate: true },
       })[0]);
     }
     // One new `[T, B, D·H]` tensor per layer: `stack` of the steps, `cat` of the two directions.
@@ -141,4 +159,77 @@ export function rnn(g: Graph, c: RnnConfig, x: Tensor, weights: readonly RnnWeig
   const hn = g.op({ kind: 'stack', inputs: [layerInput], outputs: [{ shape: stateShape, dtype: x.dtype }] })[0];
   const cn = cx ? g.op({ kind: 'stack', inputs: [layerInput], outputs: [{ shape: cx.shape, dtype: x.dtype }] })[0] : null;
   return { output: c.batchFirst ? transpose(g, layerInput, 0, 1) : layerInput, hn, cn };
+}
+
+const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
+
+/** oneDNN's `get_good_ld`: a leading dimension padded to 64 bytes, and off multiples of 256 elements. */
+function goodLd(dim: number, elementBytes: number): number {
+  const ld = roundUp(dim, 64 / elementBytes);
+  return ld % 256 === 0 ? ld + 64 / elementBytes : ld;
+}
+
+/**
+ * Bytes of the workspace oneDNN keeps for the backward of one LSTM layer and direction
+ * (`rnn_utils::set_offsets`: each part starts on a 4 KiB page; the gates, the per-step h, the
+ * layer states, the cell states and the three diff-state buffers). Checked on PyTorch 2.13 and
+ * 2.14 CPU (oneDNN 3.x) for 256 shapes (T, B, input, hidden); float32 only.
+ */
+export function mkldnnLstmWorkspaceBytes(t: number, b: number, input: number, hidden: number, elementBytes = 4): number {
+  const states = goodLd(Math.max(input, hidden), elementBytes);
+  const parts = [
+    t * b * goodLd(4 * hidden, 4) * 4, // gates
+    t * b * goodLd(hidden, elementBytes) * elementBytes, // h of each step
+    2 * (t + 1) * b * states * elementBytes, // layer/iteration states
+    2 * (t + 1) * b * hidden * 4, // cell states
+    2 * (t + 1) * b * states * 4, // diff of the layer states
+    2 * (t + 1) * b * states * 4, // diff of the iteration states
+    2 * (t + 1) * b * hidden * 4, // diff of the cell states
+    0, // the (empty) grid compensation still starts on a page
+  ];
+  let offset = 0;
+  for (const p of parts) offset = roundUp(offset, 4096) + p;
+  return offset;
+}
+
+/**
+ * LSTM on the CPU in PyTorch 2.x (float32, no projection): one `mkldnn_rnn_layer` per layer and
+ * direction on a contiguous sequence-first input; each keeps (derivatives.yaml) its input, the
+ * layer's h_0/c_0 (views of the whole initial state), the weights, its output `[T, B, H]`, h_n,
+ * c_n and a uint8 oneDNN workspace; directions are `cat`, dropout runs between layers, and h_n/c_n
+ * are `stack`ed. Measured on 2.13/2.14 CPU (test/fixtures/rnn_lm.py, rnn_tagger.py).
+ */
+function mkldnnLstm(g: Graph, c: RnnConfig, xt: Tensor, weights: readonly RnnWeights[], hx: Tensor, cx: Tensor): RnnResult {
+  const [t, b] = xt.shape;
+  const h = c.hiddenSize;
+  const dirs = c.bidirectional ? 2 : 1;
+  const dtype = xt.dtype;
+  let layerInput = contiguous(g, xt);
+  const hy: Tensor[] = [];
+  const cy: Tensor[] = [];
+  for (let l = 0; l < c.numLayers; l++) {
+    const outs: Tensor[] = [];
+    for (let d = 0; d < dirs; d++) {
+      const w = weights[l * dirs + d];
+      const i = l * dirs + d;
+      const zeros = () => g.create('zeros', [4 * h], dtype);
+      const inputSize = layerInput.shape[2];
+      const ws = c.training ? mkldnnLstmWorkspaceBytes(t, b, inputSize, h, DTYPE_BYTES[dtype]) : 0;
+      const [out, hn, cn] = atenOp(g, 'mkldnn_rnn_layer', {
+        input: layerInput, weight0: w.wIh, weight1: w.wHh, weight2: w.bIh ?? zeros(), weight3: w.bHh ?? zeros(),
+        hx_: select(g, hx, 0, i), cx_: select(g, cx, 0, i), reverse: d === 1, batch_sizes: [], mode: 2, hidden_size: h,
+        num_layers: c.numLayers, has_biases: w.bIh !== null, bidirectional: c.bidirectional, batch_first: false, train: c.training,
+      }, [
+        { shape: [t, b, h], dtype }, { shape: [b, h], dtype }, { shape: [b, h], dtype },
+        { shape: [ws], dtype: 'uint8', differentiable: false },
+      ], { flops: 2 * t * b * 4 * h * (inputSize + h) + 40 * t * b * h });
+      outs.push(out);
+      hy.push(hn);
+      cy.push(cn);
+    }
+    let layerOut = dirs === 2 ? cat(g, outs, 2) : outs[0];
+    if (c.training && c.dropout > 0 && l < c.numLayers - 1) layerOut = dropout(g, layerOut, c.dropout, true, false);
+    layerInput = layerOut;
+  }
+  return { output: c.batchFirst ? transpose(g, layerInput, 0, 1) : layerInput, hn: stack(g, hy, 0), cn: stack(g, cy, 0) };
 }

@@ -11,6 +11,64 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return strides;
 }
 
+/**
+ * Dense strides for `shape` laid out in the memory order of `like` (`empty_like` with
+ * `preserve_format`): dimensions sorted by `like`'s strides, outermost first, ties by position.
+ */
+export function stridesLike(shape: readonly number[], like: Pick<Tensor, 'shape' | 'strides'>): number[] {
+  const order = shape.map((_, i) => i).sort((a, b) => (like.strides[b] ?? 0) - (like.strides[a] ?? 0) || a - b);
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let j = order.length - 1; j >= 0; j--) {
+    strides[order[j]] = s;
+    s *= Math.max(shape[order[j]], 1);
+  }
+  return strides;
+}
+
+/**
+ * The strides TensorIterator gives the output of a pointwise op (`reorder_dimensions`): when every
+ * operand is contiguous, contiguous; otherwise the dimensions are ordered by the operands' strides
+ * (broadcast ones skipped, the first operand that tells deciding, equal strides putting the smaller
+ * dimension inside), so `x.transpose(1, 2) * 2` keeps `x`'s memory order and is not contiguous.
+ */
+export function iteratorStrides(shape: readonly number[], operands: readonly Pick<Tensor, 'shape' | 'strides'>[]): number[] {
+  const n = shape.length;
+  if (operands.every((t) => isContiguous(t))) return contiguousStrides(shape);
+  const strides = operands.map((t) => {
+    const off = n - t.shape.length;
+    return shape.map((d, i) => (i < off || (t.shape[i - off] === 1 && d !== 1) ? 0 : t.strides[i - off]));
+  });
+  const shouldSwap = (d0: number, d1: number): number => {
+    for (const st of strides) {
+      const [a, b] = [st[d0], st[d1]];
+      if (a === 0 || b === 0) continue;
+      if (a < b) return -1;
+      if (a > b) return 1;
+      if (shape[d0] > shape[d1]) return 1;
+    }
+    return 0;
+  };
+  const perm = Array.from({ length: n }, (_, i) => n - 1 - i); // innermost first
+  for (let i = 1; i < n; i++) {
+    let d1 = i;
+    for (let d0 = i - 1; d0 >= 0; d0--) {
+      const c = shouldSwap(perm[d0], perm[d1]);
+      if (c > 0) {
+        [perm[d0], perm[d1]] = [perm[d1], perm[d0]];
+        d1 = d0;
+      } else if (c < 0) break;
+    }
+  }
+  const out = new Array<number>(n);
+  let acc = 1;
+  for (const d of perm) {
+    out[d] = acc;
+    acc *= Math.max(shape[d], 1);
+  }
+  return out;
+}
+
 /** torch's `is_contiguous()`: size-1 dimensions may have any stride. */
 export function isContiguous(t: Pick<Tensor, 'shape' | 'strides'>): boolean {
   let expected = 1;

@@ -68,13 +68,24 @@ export interface OpSpec {
   readonly inputs: readonly Tensor[];
   /** The schema argument each input came from (`self`, `other`, `tensors`), when known. */
   readonly inputNames?: readonly string[];
-  readonly outputs: readonly { shape: readonly number[]; dtype: DType; differentiable?: boolean }[];
+  /** Outputs; `strides` for one laid out otherwise than row-major (a kernel that writes `[B, L, H, E]` for `[B, H, L, E]`). */
+  readonly outputs: readonly { shape: readonly number[]; dtype: DType; differentiable?: boolean; strides?: readonly number[] }[];
   /** Tensors autograd keeps for this op's backward: inputs, outputs (by index) or extra tensors. */
   readonly save?: (outputs: readonly Tensor[]) => readonly (Tensor | ExtraSaved)[];
   /** Floating-point operations of the forward. */
   readonly flops?: number;
   /** Scratch bytes held only while the op runs. */
   readonly workspaceBytes?: number;
+  /** How the op's backward differs from one node that makes every input gradient at once. */
+  readonly backward?: BackwardSpec;
+}
+
+/** The backward of a composite op that runs as many small steps (the CPU recurrence). */
+export interface BackwardSpec {
+  /** Scratch bytes held while the backward runs (default 0). */
+  readonly workspaceBytes?: number;
+  /** Gradients of non-parameter inputs come last, once the op's saved tensors are gone. */
+  readonly inputGradsLate?: boolean;
 }
 
 /**

@@ -89,6 +89,7 @@ function peakOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings): 
     outputs: pass.outputs,
     loss: pass.loss,
     heldUntil: run.tracer.heldUntil,
+    retained: run.tracer.retained,
     optimizer: settings.optimizer,
     device: settings.device,
     torch: run.tracer.ctx.torch,

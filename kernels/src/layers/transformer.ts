@@ -65,6 +65,7 @@ const multiheadAttention: LayerRule = {
       outProjWeight: outW, outProjBias: c.childParam('out_proj', 'bias'), training: c.training,
       keyPaddingMask: optTensor(a.key_padding_mask), needWeights: a.need_weights === undefined || Boolean(a.need_weights),
       attnMask: optTensor(a.attn_mask), averageAttnWeights: a.average_attn_weights === undefined || Boolean(a.average_attn_weights),
+      isCausal: Boolean(a.is_causal),
     });
     return [batchFirst ? tr(r.output) : r.output, r.weights];
   },

@@ -53,6 +53,7 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     outputs: run.outputs,
     loss: run.loss,
     heldUntil: run.tracer.heldUntil,
+    retained: run.tracer.retained,
     optimizer: settings.optimizer,
     device: settings.device,
     torch: run.tracer.ctx.torch,

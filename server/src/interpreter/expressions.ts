@@ -285,7 +285,11 @@ export function assign(state: InterpreterState, target: Node, value: Value, scop
     }
     case 'attribute': {
       const obj = evalExpr(state, target.childForFieldName('object')!, scope, file);
-      setattr(state, obj, target.childForFieldName('attribute')!.text, value, at);
+      const name = target.childForFieldName('attribute')!.text;
+      const old = obj.k === 'instance' ? obj.attrs.get(name) : undefined;
+      setattr(state, obj, name, value, at);
+      if (old !== undefined && old !== value) state.lib.unstored(old);
+      state.lib.stored(value);
       return;
     }
     case 'subscript': {

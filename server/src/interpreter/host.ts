@@ -35,6 +35,13 @@ export interface Library {
    * alive until now, whatever their last use.
    */
   unbound(v: Value): void;
+  /**
+   * `obj.attr = v`: an object now refers to `v` (`self.last_hidden = h`); tensors it holds outlive
+   * the forward that made them.
+   */
+  stored(v: Value): void;
+  /** The attribute that referred to `v` was rebound: it is held no longer than by variables. */
+  unstored(v: Value): void;
   /** Enters/leaves a `with` context manager the library models (no_grad, autocast). */
   enterContext(v: Value, at: Loc): (() => void) | undefined;
 }

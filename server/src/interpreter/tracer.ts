@@ -1,4 +1,5 @@
 import {
+  BackwardSpec,
   DType,
   ExtraSaved,
   Graph,
@@ -49,6 +50,8 @@ export interface OpRecord {
   readonly inputNames?: readonly string[];
   readonly outputs: readonly Tensor[];
   readonly inplace: boolean;
+  /** In place on a view (`out.relu_()` on a view of a linear's output): autograd's CopySlices runs its backward. */
+  readonly onView?: boolean;
   /** Storages autograd keeps for this op's backward (deduplicated within the op). */
   readonly saved: readonly Storage[];
   /** Qualified name of the innermost module running when the op ran ("" for the root). */
@@ -57,6 +60,7 @@ export interface OpRecord {
   readonly line: Loc | null;
   readonly flops: number;
   readonly workspaceBytes: number;
+  readonly backward?: BackwardSpec;
   /** Whether autograd recorded the op (some input needed grad, grad mode on). */
   readonly differentiable: boolean;
 }
@@ -74,6 +78,13 @@ export class Tracer implements Graph {
    * went out of scope: Python frees a tensor on its last reference, not its last use.
    */
   readonly heldUntil = new Map<number, number>();
+  /**
+   * Storage id → index of the last op before the object attribute that referred to it
+   * (`self.cache = t`) was rebound; Infinity while it still refers to it (alive past the forward).
+   */
+  readonly retained = new Map<number, number>();
+  /** Ids of tensors that are views of another tensor (autograd knows them by their `_base`). */
+  private readonly viewIds = new Set<number>();
   /** Qualified names of the modules whose forward is running, innermost last. */
   readonly moduleStack: string[] = [];
   private readonly autocastCache = new Map<number, Tensor>();
@@ -117,7 +128,7 @@ export class Tracer implements Graph {
     return { id: this.nextTensor++, shape: [...shape], strides: contiguousStrides(shape), offset: 0, dtype, requiresGrad, storage };
   }
 
-  private record(kind: string, inputs: readonly Tensor[], outputs: readonly Tensor[], inplace: boolean, saved: readonly (Tensor | ExtraSaved)[], flops: number, workspaceBytes: number, inputNames?: readonly string[]): void {
+  private record(kind: string, inputs: readonly Tensor[], outputs: readonly Tensor[], inplace: boolean, saved: readonly (Tensor | ExtraSaved)[], flops: number, workspaceBytes: number, inputNames?: readonly string[], onView = false, backward?: BackwardSpec): void {
     if (!this.recording) return;
     const differentiable = outputs.some((t) => t.requiresGrad);
     const storages: Storage[] = [];
@@ -137,11 +148,13 @@ export class Tracer implements Graph {
       inputNames,
       outputs,
       inplace,
+      onView,
       saved: storages,
       module: stack.length ? stack[stack.length - 1] : null,
       line: this.lineOf(),
       flops,
       workspaceBytes,
+      backward,
       differentiable,
     });
   }
@@ -154,13 +167,15 @@ export class Tracer implements Graph {
     const grad = this.needsGrad(spec.inputs);
     const outputs = spec.outputs.map((o) => {
       const floating = o.dtype.startsWith('float') || o.dtype === 'bfloat16';
-      return this.newTensor(o.shape, o.dtype, grad && floating && o.differentiable !== false, this.recording ? 'activation' : 'buffer');
+      const t = this.newTensor(o.shape, o.dtype, grad && floating && o.differentiable !== false, this.recording ? 'activation' : 'buffer');
+      return o.strides ? { ...t, strides: [...o.strides] } : t;
     });
-    this.record(spec.kind, spec.inputs, outputs, false, spec.save ? spec.save(outputs) : [], spec.flops ?? 0, spec.workspaceBytes ?? 0, spec.inputNames);
+    this.record(spec.kind, spec.inputs, outputs, false, spec.save ? spec.save(outputs) : [], spec.flops ?? 0, spec.workspaceBytes ?? 0, spec.inputNames, false, spec.backward);
     return outputs;
   }
 
   view(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+    this.viewIds.add(this.nextTensor);
     const t: Tensor = { id: this.nextTensor++, shape: [...shape], strides: [...strides], offset, dtype: base.dtype, requiresGrad: base.requiresGrad, storage: base.storage };
     return base.values ? { ...t, values: viewValues(base, t) } : t;
   }
@@ -175,7 +190,8 @@ export class Tracer implements Graph {
     const grad = this.needsGrad([self, ...others]);
     // The write makes any known elements stale.
     const result: Tensor = { ...self, id: this.nextTensor++, requiresGrad: grad || self.requiresGrad, values: undefined };
-    this.record(kind, [self, ...others], [result], true, save ? save(result) : [], flops, 0, ['self']);
+    this.record(kind, [self, ...others], [result], true, save ? save(result) : [], flops, 0, ['self'], this.viewIds.has(self.id));
+    if (this.viewIds.has(self.id)) this.viewIds.add(result.id);
     return result;
   }
 

@@ -235,11 +235,16 @@ export const list = (items: Value[]): ListV => ({ k: 'list', items });
 export const tensorV = (t: Tensor): TensorV => ({ k: 'tensor', t });
 
 /**
- * `p.requires_grad = False` / `p.requires_grad_(False)`: the one mutation of a tensor value, made
- * on the value object so that every holder of it (a module's parameter registry) sees it.
+ * A tensor changed in place (`x.add_(y)`, `x[i] = y`, `p.requires_grad = False`): Python
+ * mutates the object, so the change is made on the value object, which every holder of it (a
+ * variable, a module's parameter registry) shares.
  */
+export function updateTensor(v: TensorV, t: Tensor): void {
+  (v as { t: Tensor }).t = t;
+}
+
 export function setRequiresGrad(v: TensorV, on: boolean): void {
-  (v as { t: Tensor }).t = { ...v.t, requiresGrad: on };
+  updateTensor(v, { ...v.t, requiresGrad: on });
 }
 /** A tensor value with its elements, when they are known (see TensorV.values). */
 export const tensorWithValues = (t: Tensor, values: readonly number[] | undefined): TensorV => (values ? { k: 'tensor', t, values } : { k: 'tensor', t });

@@ -14,6 +14,11 @@ export interface StepInput {
   readonly loss: Tensor | null;
   /** Storage id → op index through which a Python variable kept it alive (see Tracer.heldUntil). */
   readonly heldUntil?: ReadonlyMap<number, number>;
+  /**
+   * Storage id → op index through which an object attribute referred to it (see
+   * Tracer.retained); past this step's last op: alive through backward.
+   */
+  readonly retained?: ReadonlyMap<number, number>;
   readonly optimizer: OptimizerKind;
   readonly device: Device;
   /** The PyTorch release whose autograd formulas apply. */
@@ -152,13 +157,22 @@ export function simulateStep(input: StepInput): StepResult {
   ops.forEach((op, i) => {
     for (const t of op.inputs) lastUse.set(t.storage.id, i);
   });
-  // A variable that still refers to a tensor keeps it alive past its last use.
+  const storagesById = new Map<number, Storage>();
+  for (const op of ops) for (const t of [...op.inputs, ...op.outputs]) storagesById.set(t.storage.id, t.storage);
+  // A variable that still refers to a tensor keeps it alive past its last use (tensors of another
+  // forward pass of the same model, which the tracer also saw, are not this step's).
   for (const [id, at] of input.heldUntil ?? []) {
     const i = at - first;
-    if (i >= 0 && i < ops.length && i > (lastUse.get(id) ?? -1)) lastUse.set(id, i);
+    if (storagesById.has(id) && i >= 0 && i < ops.length && i > (lastUse.get(id) ?? -1)) lastUse.set(id, i);
   }
   const kept = new Set(input.outputs.map((t) => t.storage.id));
   if (input.loss) kept.add(input.loss.storage.id);
+  for (const [id, at] of input.retained ?? []) {
+    if (!storagesById.has(id)) continue;
+    const i = at - first;
+    if (i >= ops.length - 1) kept.add(id);
+    else if (i >= 0 && i > (lastUse.get(id) ?? -1)) lastUse.set(id, i);
+  }
   const category = new Map<number, Category>();
   const storages = new Map<number, Storage>();
   const allocate = (s: Storage) => {
@@ -176,8 +190,6 @@ export function simulateStep(input: StepInput): StepResult {
   };
   // Storages freed after an op that does not use them (their variable dropped then).
   const releasedAt = new Map<number, number[]>();
-  const storagesById = new Map<number, Storage>();
-  for (const op of ops) for (const t of [...op.inputs, ...op.outputs]) storagesById.set(t.storage.id, t.storage);
   for (const [id, i] of lastUse) {
     if (savers.has(id) || kept.has(id) || ops[i].inputs.some((t) => t.storage.id === id)) continue;
     releasedAt.set(i, [...(releasedAt.get(i) ?? []), id]);
@@ -244,11 +256,35 @@ export function simulateStep(input: StepInput): StepResult {
           }
           return;
         }
-        const alias = incoming !== undefined && passes(k) && !broadcast;
-        const b: GradBuffer = alias ? incoming : { bytes, refs: 0 };
-        b.refs++;
-        if (!alias) live.temporaries += b.bytes;
         const old = gradOf.get(id);
+        if (op.inplace && k === 0 && op.onView) {
+          // CopySlices (autograd's backward of an in-place op on a view): a new gradient of the
+          // whole base with the incoming one copied in, a contiguous clone of the view's slice,
+          // and the op's own backward on it; the base's new gradient replaces the old.
+          const base: GradBuffer = { bytes: round(t.storage.bytes), refs: 1 };
+          const scratch = bytes + (passes(k) ? 0 : bytes);
+          live.temporaries += base.bytes + scratch;
+          gradOf.set(id, base);
+          after.push(() => (live.temporaries -= scratch));
+          if (old) after.push(() => drop(old));
+          return;
+        }
+        // The gradient of a view (a slice, an expand) is made at the view's size and reaches its
+        // base through the view's backward after the node: a gradient of the base's size (or an
+        // addition into the base's existing one), the view-shaped one then gone.
+        const baseBytes = round(t.storage.bytes);
+        const partial = baseBytes !== bytes;
+        if (partial) {
+          live.temporaries += bytes;
+          after.push(() => (live.temporaries -= bytes));
+        }
+        // Another view of a base that already has its gradient buffer adds into it.
+        if (partial && old && !(op.inplace && k === 0)) return;
+        const alias = incoming !== undefined && passes(k) && !broadcast && !partial;
+        const b: GradBuffer = alias ? incoming : { bytes: baseBytes, refs: 0 };
+        b.refs++;
+        if (partial || (op.backward?.inputGradsLate && !alias)) after.unshift(() => (live.temporaries += b.bytes));
+        else if (!alias) live.temporaries += b.bytes;
         if (old && op.inplace && k === 0) {
           // In place: self's gradient takes the place of the result's (same storage).
           gradOf.set(id, b);
@@ -258,7 +294,7 @@ export function simulateStep(input: StepInput): StepResult {
           after.push(() => drop(b));
         } else gradOf.set(id, b);
       });
-      point('backward', op.kind, op.line?.line ?? null, op.workspaceBytes);
+      point('backward', op.kind, op.line?.line ?? null, op.backward?.workspaceBytes ?? 0);
       for (const f of after) f();
       for (const t of op.outputs) {
         const id = t.storage.id;

@@ -163,6 +163,21 @@ export class TorchLibrary implements Library {
     else if (v.k === 'tuple' || v.k === 'list') for (const x of v.items) if (x.k === 'tensor') this.tracer.heldUntilNow(x.t.storage);
   }
 
+  stored(v: Value): void {
+    if (!this.tracer.recording) return;
+    if (v.k === 'tensor') this.tracer.retained.set(v.t.storage.id, Infinity);
+    else if (v.k === 'tuple' || v.k === 'list') for (const x of v.items) if (x.k === 'tensor') this.tracer.retained.set(x.t.storage.id, Infinity);
+  }
+
+  unstored(v: Value): void {
+    if (!this.tracer.recording) return;
+    const drop = (x: Value) => {
+      if (x.k === 'tensor' && this.tracer.retained.get(x.t.storage.id) === Infinity) this.tracer.retained.set(x.t.storage.id, this.tracer.ops.length - 1);
+    };
+    if (v.k === 'tuple' || v.k === 'list') v.items.forEach(drop);
+    else drop(v);
+  }
+
   tensorSetitem(t: Value, index: Value, value: Value, at: Loc): void {
     if (t.k === 'tensor') tensorSetitem(this, t, index, value, at);
   }

@@ -36,7 +36,9 @@ function fits(p: CatalogParam, v: Value, numbersAsTensors: boolean): boolean {
   if (t === 'str' || t === 'c10::string_view') return v.k === 'str';
   if (t === 'ScalarType') return v.k === 'dtype';
   if (t === 'Dimname') return v.k === 'str';
-  if (t === 'Layout' || t === 'Device' || t === 'MemoryFormat' || t === 'Generator') return true;
+  // Devices are strings, indices or torch.device objects; layouts, memory formats and generators are objects.
+  if (t === 'Device') return v.k === 'str' || v.k === 'num' || v.k === 'instance';
+  if (t === 'Layout' || t === 'MemoryFormat' || t === 'Generator') return v.k === 'instance' || v.k === 'str';
   if (t.startsWith('int[') || t.startsWith('SymInt[')) return seq ? seq.every(isInt) : sized && isInt(v);
   if (t.startsWith('float[')) return seq ? seq.every((x) => x.k === 'num') : sized && v.k === 'num';
   if (t.startsWith('bool[')) return seq ? seq.every((x) => x.k === 'bool') : false;

@@ -2,7 +2,7 @@
 // operators from the dunder methods they call (`a + b` is `a.__add__(b)`, `2 - x` is
 // `x.__rsub__(2)`), indexing from `__getitem__`/`__setitem__`; the op table runs them all.
 import { IndexItem, PythonEntry, tableRow } from '../../../../kernels/src';
-import { Args, Loc, TensorV, Value, args, bool, builtin, setRequiresGrad } from '../values';
+import { Args, Loc, TensorV, Value, args, bool, builtin, setRequiresGrad, updateTensor } from '../values';
 import { fromKernel } from './convert';
 import type { TorchLibrary } from './library';
 import { callCatalogued, runRule } from './ops';
@@ -26,6 +26,12 @@ function callMethod(lib: TorchLibrary, qualified: string, entry: PythonEntry, x:
     return x;
   }
   const r = callCatalogued(lib, qualified, entry, a, at, x);
+  // An in-place method (`add_`, `__iadd__`) returns its receiver, changed (it may now require grad).
+  const inplace = /^Tensor\.(__i\w+__|\w*[^_]_)$/.test(qualified);
+  if (inplace && r.k === 'tensor' && r.t.storage === x.t.storage) {
+    updateTensor(x, r.t);
+    return x;
+  }
   // `tolist()` builds lists, not tuples.
   return qualified === 'Tensor.tolist' && r.k === 'tuple' ? fromKernel(r.items.map(plain), true) : r;
 }
@@ -127,6 +133,9 @@ export function tensorSetitem(lib: TorchLibrary, x: TensorV, index: Value, value
   if (!Array.isArray(items)) return items as Value;
   const row = tableRow('Tensor.__setitem__');
   if (row?.kind !== 'op') return lib.interp.fail('tensor item assignment is not modelled', at);
-  return runRule(lib, (a, call) => row.run(lib.tracer, { ...a, indices: items }, call), new Map<string, Value>([['self', x], ['value', value]]), { name: 'Tensor.__setitem__', aten: null }, at);
+  const r = runRule(lib, (a, call) => row.run(lib.tracer, { ...a, indices: items }, call), new Map<string, Value>([['self', x], ['value', value]]), { name: 'Tensor.__setitem__', aten: null }, at);
+  // Writing a tensor that needs grad into x makes x need grad.
+  if (r.k === 'tensor' && r.t.requiresGrad && !x.t.requiresGrad) updateTensor(x, { ...x.t, requiresGrad: true, values: undefined });
+  return r;
 }
 
