@@ -1,5 +1,6 @@
 // Fixtures and their measured ground truth (test/groundtruth/README.md), for tests compiled to out/test/.
 
+import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -79,4 +80,14 @@ export function lineOf(text: string, needle: string): number {
 /** Length of a 0-based line (UTF-16 units, no line break). */
 export function lineLength(text: string, line: number): number {
   return text.split('\n')[line].replace(/\r$/, '').length;
+}
+
+/** The measured phase as the report names it (the loss is part of forward there). */
+export const phaseOf = (p: TruthPeak): 'forward' | 'backward' | 'optimizer' => (p.phase === 'loss' ? 'forward' : p.phase);
+
+/** The report's training-step peak is PyTorch's within 1%, in the same phase. */
+export function assertPeak(r: { totals: { peakBytes: number; peakPhase: string } }, want: TruthPeak, what: string): void {
+  const err = Math.abs(r.totals.peakBytes - want.bytes) / want.bytes;
+  assert.ok(err <= 0.01, `${what}: peak ${r.totals.peakBytes} vs PyTorch ${want.bytes} (${(err * 100).toFixed(2)}%, PyTorch's at ${want.phase} ${want.op})`);
+  assert.equal(r.totals.peakPhase, phaseOf(want), `${what}: phase of the peak`);
 }

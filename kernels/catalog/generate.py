@@ -1157,7 +1157,11 @@ class AtenSection:
         out = set()
         for name, fn in self.fns.items():
             f = fn.func
-            if f.func.kind() == SchemaKind.out or not fn.info:
+            if f.func.kind() == SchemaKind.out:
+                continue
+            # Ops with a derivative formula, and the composite ones (einsum, relu6, nll_loss_nd)
+            # whose names the op table uses for what they decompose into.
+            if not fn.info and not f.has_composite_implicit_autograd_kernel:
                 continue
             if str(f.func.name.name).startswith("_foreach") and name not in self.explicit:
                 continue

@@ -8,7 +8,8 @@ import { isTensor, showShape } from './common';
 import { atenRow, atenTensor, callAten } from './dispatch';
 import { einsum } from './einsum';
 import { normDim } from './shape';
-import { expand } from './shapeops';
+import { cat, expand } from './shapeops';
+import { narrow } from './indexing';
 import { pointwise } from './pointwise';
 import { reduction } from './reduce';
 import { DTypeValue, Graph, KernelError, KResult, OpCall, numel } from './types';
@@ -183,4 +184,26 @@ export function powFamily(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const [self, exponent] = [f64(a.self), f64(a.exponent)];
   if (isTensor(self)) return callAten(g, isTensor(exponent) ? 'pow.Tensor_Tensor' : 'pow.Tensor_Scalar', { self, exponent });
   return callAten(g, 'pow.Scalar', { self, exponent });
+}
+
+/**
+ * `diff(self, n=1, dim=-1, prepend=None, append=None)` (CompositeImplicitAutograd): prepend and
+ * append `cat` along dim, then n times `narrow(dim, 1, len-1) - narrow(dim, 0, len-1)`. The
+ * elements of a 1-D constant tensor are carried (torchvision's RegNet computes stage depths so).
+ */
+export function diff(g: Graph, a: KernelArgs): KResult {
+  let x = tensorArg('diff', a, 'self');
+  const n = typeof a.n === 'number' ? a.n : 1;
+  if (!Number.isInteger(n) || n < 0) throw new KernelError('diff', `order must be non-negative but got ${n}`);
+  if (x.shape.length === 0) throw new KernelError('diff', 'expects input to be at least one-dimensional');
+  const dim = normDim('diff', typeof a.dim === 'number' ? a.dim : -1, x.shape.length);
+  const parts = [a.prepend, x, a.append].filter(isTensor);
+  if (parts.length > 1) x = cat(g, parts, dim);
+  let values = x.values && x.shape.length === 1 ? [...x.values] : undefined;
+  for (let i = 0; i < n && x.shape[dim] > 0; i++) {
+    const len = x.shape[dim] - 1;
+    x = atenTensor(g, 'sub.Tensor', { self: narrow(g, x, dim, 1, len), other: narrow(g, x, dim, 0, len), alpha: 1 });
+    if (values) values = values.slice(1).map((v, j) => v - values![j]);
+  }
+  return values && values.length === numel(x.shape) ? { ...x, values: x.dtype === 'bool' ? values.map((v) => (v !== 0 ? 1 : 0)) : values } : x;
 }

@@ -8,7 +8,7 @@
 import { activationAten } from './activation';
 import { attentionAten } from './attention';
 import {
-  aliasOf, broadcastTensors, channelShuffle, cosineSimilarity, einsumRule, eluFamily, glu, logSigmoid, meshgrid, minmax, powFamily, prelu, rmsNorm, sameShape, topk, where,
+  aliasOf, broadcastTensors, channelShuffle, cosineSimilarity, diff, einsumRule, eluFamily, glu, logSigmoid, meshgrid, minmax, powFamily, prelu, rmsNorm, sameShape, topk, where,
 } from './composite';
 import { convolutionAten } from './convolution';
 import { TableRow, installTable, layer, op, prop } from './dispatch';
@@ -225,11 +225,12 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.cumsum', op(sameShape)],
   ['aten.deg2rad', op(pointwise, { inplace: true })],
   ['aten.detach', op(shapeAten.detach)],
+  ['aten.diff', op(diff)],
   ['aten.digamma', op(pointwise, { inplace: true })],
   ['aten.div', op(pointwise, { inplace: true })],
   ['aten.divide', op(aliasOf('div'), { inplace: true })],
   ['aten.dot', op(linearAten.dot)],
-  ['aten.dropout', op(activationAten.dropout)],
+  ['aten.dropout', op(activationAten.dropout, { inplace: true })],
   ['aten.einsum', op(einsumRule)],
   ['aten.elu', op(pointwise, { inplace: true })],
   ['aten.embedding', op(embeddingAten.embedding)],
@@ -246,7 +247,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.expm1', op(pointwise, { inplace: true })],
   ['aten.exponential_', op(pointwise)],
   ['aten.eye', op(factoryAten.eye)],
-  ['aten.feature_dropout', op(activationAten.feature_dropout)],
+  ['aten.feature_dropout', op(activationAten.feature_dropout, { inplace: true })],
   ['aten.fill_', op(pointwise)],
   ['aten.fix', op(aliasOf('trunc'), { inplace: true })],
   ['aten.flatten', op(shapeAten.flatten)],

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { analyzeSource } from '../../server/src/analysis';
 import { loadPythonParser } from '../../server/src/python/parser';
 import { DEFAULT_SETTINGS, OptimizerKind, Report } from '../../server/src/report/types';
-import { FIXTURES, RELEASES, Release, Truth, TruthPeak, readTruth } from '../fixtures';
+import { FIXTURES, RELEASES, Release, Truth, assertPeak, readTruth } from '../fixtures';
 
 /** Fixtures with a truth for `release`, relative to test/fixtures, without `.py`. */
 function fixtureNames(release: Release): string[] {
@@ -25,15 +25,6 @@ function analyze(name: string, release: Release, optimizer: OptimizerKind): Repo
   const a = analyzeSource(file, fs.readFileSync(file, 'utf8'), { ...DEFAULT_SETTINGS, device: 'cpu', torch: release, optimizer });
   assert.equal(a.error, null, a.error?.reason);
   return a.report;
-}
-
-/** The measured phase as the report names it (the loss is part of forward there). */
-const phaseOf = (p: TruthPeak) => (p.phase === 'loss' ? 'forward' : p.phase);
-
-function assertPeak(r: Report, want: TruthPeak, what: string): void {
-  const err = Math.abs(r.totals.peakBytes - want.bytes) / want.bytes;
-  assert.ok(err <= 0.01, `${what}: peak ${r.totals.peakBytes} vs PyTorch ${want.bytes} (${(err * 100).toFixed(2)}%, PyTorch's at ${want.phase} ${want.op})`);
-  assert.equal(r.totals.peakPhase, phaseOf(want), `${what}: phase of the peak`);
 }
 
 before(async () => {

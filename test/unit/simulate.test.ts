@@ -51,8 +51,9 @@ describe('simulate: optimizer state', () => {
     { optimizer: 'none', device: 'cpu', optimizerBytes: 0 },
     { optimizer: 'sgd', device: 'cpu', optimizerBytes: 0 },
     { optimizer: 'momentum', device: 'cpu', optimizerBytes: PARAM_BYTES },
-    { optimizer: 'adam', device: 'cpu', optimizerBytes: 2 * PARAM_BYTES },
-    { optimizer: 'adamw', device: 'cpu', optimizerBytes: 2 * PARAM_BYTES },
+    // On the CPU each parameter's `step` is a float32 scalar tensor (4 bytes): 4 parameters.
+    { optimizer: 'adam', device: 'cpu', optimizerBytes: 2 * PARAM_BYTES + 4 * 4 },
+    { optimizer: 'adamw', device: 'cpu', optimizerBytes: 2 * PARAM_BYTES + 4 * 4 },
     // cuda: each gradient rounds to 512: 2048 + 512 + 1024 + 512 = 4096.
     { optimizer: 'momentum', device: 'cuda', optimizerBytes: 4096 },
     { optimizer: 'adam', device: 'cuda', optimizerBytes: 2 * 4096 },

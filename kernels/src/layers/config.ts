@@ -9,7 +9,7 @@ const show = (v: unknown): string => (v === undefined ? 'nothing' : isTensor(v) 
 export function size(layer: string, cfg: KernelArgs, name: string): number {
   const v = cfg[name];
   const x = typeof v === 'boolean' ? Number(v) : v;
-  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw new KernelError(layer, `argument '${name}' must be a non-negative int, got ${show(v)}`);
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) throw new KernelError(`nn.${layer}`, `argument '${name}' must be a non-negative int, got ${show(v)}`);
   return x;
 }
 
@@ -23,7 +23,7 @@ export function flag(cfg: KernelArgs, name: string, dflt = false): boolean {
 export function ints(layer: string, cfg: KernelArgs, name: string, count: number): number[] {
   const v = cfg[name];
   const xs = typeof v === 'number' ? new Array<number>(count).fill(v) : Array.isArray(v) ? v.map(Number) : null;
-  if (!xs || xs.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new KernelError(layer, `argument '${name}' must be a non-negative int or a tuple of them, got ${show(v)}`);
+  if (!xs || xs.some((x) => !Number.isSafeInteger(x) || x < 0)) throw new KernelError(`nn.${layer}`, `argument '${name}' must be a non-negative int or a tuple of them, got ${show(v)}`);
   if (xs.length === 1 && count > 1) return new Array<number>(count).fill(xs[0]);
   return xs;
 }
@@ -37,7 +37,7 @@ export function paramDtype(cfg: KernelArgs): DType {
 /** The forward's tensor input (first positional argument or the named one). */
 export function inputOf(layer: string, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>, name = 'input'): Tensor {
   const v = args[0] ?? kwargs[name];
-  if (!isTensor(v)) throw new KernelError(layer, `expects a tensor input, got ${show(v)}`);
+  if (!isTensor(v)) throw new KernelError(`nn.${layer}`, `expects a tensor input, got ${show(v)}`);
   return v;
 }
 
@@ -46,14 +46,14 @@ export function inputOf(layer: string, args: readonly unknown[], kwargs: Readonl
  * many, unknown or repeated names and missing required ones raise.
  */
 export function bindForward(layer: string, names: readonly string[], required: number, args: readonly unknown[], kwargs: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  if (args.length > names.length) throw new KernelError(layer, `forward() takes ${names.length} arguments but ${args.length} were given`);
+  if (args.length > names.length) throw new KernelError(`nn.${layer}`, `forward() takes ${names.length} arguments but ${args.length} were given`);
   const out: Record<string, unknown> = {};
   args.forEach((v, i) => (out[names[i]] = v));
   for (const [k, v] of Object.entries(kwargs)) {
-    if (!names.includes(k)) throw new KernelError(layer, `forward() got an unexpected keyword argument '${k}'`);
-    if (k in out) throw new KernelError(layer, `forward() got multiple values for argument '${k}'`);
+    if (!names.includes(k)) throw new KernelError(`nn.${layer}`, `forward() got an unexpected keyword argument '${k}'`);
+    if (k in out) throw new KernelError(`nn.${layer}`, `forward() got multiple values for argument '${k}'`);
     out[k] = v;
   }
-  for (const name of names.slice(0, required)) if (!(name in out)) throw new KernelError(layer, `forward() missing required argument '${name}'`);
+  for (const name of names.slice(0, required)) if (!(name in out)) throw new KernelError(`nn.${layer}`, `forward() missing required argument '${name}'`);
   return out;
 }
