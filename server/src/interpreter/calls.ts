@@ -31,6 +31,8 @@ export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Valu
       return state.fail(`'${fn.cls.name}' object is not callable`, at);
     }
     case 'unknown':
+      // An unknown value (an unresolved import, a failed computation) matters where it is used.
+      state.report(fn.reason, at);
       return fn;
     default:
       return state.fail(`'${typeName(fn)}' object is not callable`, at);
@@ -70,6 +72,7 @@ function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Val
 export function instantiate(state: InterpreterState, cls: ClassV, a: Args, at: Loc): Value {
   // A modelled class whose call makes something other than an instance (`torch.Tensor(data)`).
   if (cls.native?.construct) return cls.native.construct(a, at, state.lib);
+  for (const c of mro(cls)) for (const b of c.unknownBases ?? []) state.report(`base class ${b.text} of ${c.name} is unknown (${b.reason}); ${c.name} is analyzed without it`, c.loc ?? at);
   const self: InstanceV = { k: 'instance', cls, attrs: new Map(), id: state.newInstanceId() };
   state.lib.onInstantiate(self, at);
   const init = classAttr(cls, '__init__');

@@ -35,13 +35,15 @@ export function makeClass(state: InterpreterState, node: Node, scope: Scope, fil
   const at = state.loc(node, file);
   const name = node.childForFieldName('name')?.text ?? '?';
   const bases: ClassV[] = [];
+  const unknownBases: { text: string; reason: string }[] = [];
   for (const b of node.childForFieldName('superclasses')?.namedChildren ?? []) {
     if (!b || b.type === 'keyword_argument') continue;
     const v = evalExpr(state, b, scope, file);
     if (v.k === 'class') bases.push(v);
-    else if (v.k === 'unknown') state.report(`base class ${b.text} is unknown; ${name} is analyzed without it`, at);
+    // Reported when the class is instantiated (calls.ts instantiate): a class nothing uses costs nothing.
+    else if (v.k === 'unknown') unknownBases.push({ text: b.text, reason: v.reason });
   }
-  const cls: ClassV = { k: 'class', name, bases, attrs: new Map(), loc: at };
+  const cls: ClassV = { k: 'class', name, bases, attrs: new Map(), loc: at, ...(unknownBases.length ? { unknownBases } : {}) };
   const body = new Scope(scope, scope.globals ?? scope);
   // Methods close over the enclosing scope, not the class body (Python scoping).
   const bodyNode = node.childForFieldName('body');

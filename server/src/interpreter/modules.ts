@@ -8,7 +8,7 @@ import { getattrOrUndefined } from './objects';
 import { BreakSignal, ContinueSignal, ReturnSignal } from './signals';
 import type { InterpreterState } from './state';
 import { execStmt } from './statements';
-import { BudgetExceeded, Lazy, Loc, ModuleV, PyException, Scope, Value, lazyValue, str } from './values';
+import { BudgetExceeded, Lazy, Loc, ModuleV, PyException, Scope, Value, lazyValue, str, unknown } from './values';
 
 /** Executes a workspace file as a module (once) and returns its namespace. */
 export function loadFile(state: InterpreterState, absPath: string, name: string): ModuleV | undefined {
@@ -78,7 +78,9 @@ function resolveImport(state: InterpreterState, name: string, level: number, fro
   }
   const mod = findModuleFile(state, parts, level, fromFile, name);
   if (mod) return mod;
-  return state.fail(`unresolved import '${'.'.repeat(level)}${name}' (not a workspace file or a modelled library); values from it are unknown`, at);
+  // Reported where a value from it is used (called, iterated, tested, passed to torch), not here:
+  // an import the model never touches changes no number.
+  return unknown(`unresolved import '${'.'.repeat(level)}${name}' (not a workspace file or a modelled library); values from it are unknown`, at);
 }
 
 /** Loads the workspace file a (relative or absolute) module name names, if there is one. */

@@ -274,7 +274,9 @@ export function iterate(state: InterpreterState, v: Value, at: Loc): Value[] {
       if (it) return iterate(state, call(state, it, args([]), at), at);
       throw new PyException('TypeError', `'${v.cls.name}' object is not iterable`, at);
     }
-    case 'unknown': return [];
+    case 'unknown':
+      state.report(`iterating an unknown value (${v.reason}); taken as empty`, at);
+      return [];
     case 'class':
       if (isEnumClass(v)) return enumMembers(v);
       throw new PyException('TypeError', `'type' object is not iterable`, at);
@@ -306,7 +308,13 @@ export function isInstance(v: Value, cls: Value): boolean | undefined {
 
 function isBuiltinInstance(v: Value, type: string): boolean | undefined {
   switch (type) {
-    case 'Sequence': return v.k === 'list' || v.k === 'tuple' || v.k === 'str';
+    case 'Sequence': case 'Reversible': return v.k === 'list' || v.k === 'tuple' || v.k === 'str';
+    case 'MutableSequence': return v.k === 'list';
+    case 'Sized': case 'Container': case 'Collection': return v.k === 'list' || v.k === 'tuple' || v.k === 'dict' || v.k === 'str' || v.k === 'tensor';
+    case 'MutableMapping': return v.k === 'dict';
+    case 'Iterator': return false;
+    case 'Hashable': return v.k !== 'list' && v.k !== 'dict';
+    case 'Set': case 'MutableSet': return false;
     case 'List': return v.k === 'list';
     case 'Tuple': return v.k === 'tuple';
     case 'Dict': case 'Mapping': return v.k === 'dict';

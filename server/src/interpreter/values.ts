@@ -106,6 +106,8 @@ export interface ClassV {
   dataclassFields?: { name: string; dflt: Value | undefined }[];
   /** Set for `collections.namedtuple` classes: calling one builds a tuple with these field names. */
   tupleFields?: readonly string[];
+  /** Bases that were unknown where the class was defined (reported when the class is used). */
+  unknownBases?: readonly { readonly text: string; readonly reason: string }[];
 }
 
 /** Registered state of an `nn.Module` instance, in registration order like `named_modules()`. */

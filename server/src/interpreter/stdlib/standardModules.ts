@@ -41,7 +41,10 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   const typingNames = ['Optional', 'List', 'Dict', 'Tuple', 'Union', 'Any', 'Callable', 'Type', 'Sequence', 'Iterable', 'Mapping', 'Set', 'Literal', 'ClassVar', 'Final', 'TypeVar', 'Generic', 'Protocol', 'cast', 'overload', 'NamedTuple', 'TYPE_CHECKING', 'override'];
   const typing = lib.ns('typing', Object.fromEntries(typingNames.map((t) => [t, t === 'TYPE_CHECKING' ? bool(false) : t === 'cast' ? fn('cast', (a) => a.pos[1] ?? NONE) : fn(`typing.${t}`, (a) => a.pos[0] ?? NONE)])));
   const ordered = fn('OrderedDict', (a, at) => lib.interp.call(lib.builtins.get('dict')!, a, at));
-  const collections = lib.ns('collections', { OrderedDict: ordered, defaultdict: fn('defaultdict', () => ({ k: 'dict', map: new Map() }) as DictV), namedtuple: fn('namedtuple', (a, at) => namedtuple(lib, a, at)) });
+  // collections.abc: the abstract classes model code checks with isinstance (objects.ts isInstance).
+  const abcNames = ['Sequence', 'MutableSequence', 'Mapping', 'MutableMapping', 'Iterable', 'Iterator', 'Callable', 'Sized', 'Container', 'Collection', 'Hashable', 'Set', 'MutableSet'];
+  const collectionsAbc = lib.ns('collections.abc', Object.fromEntries(abcNames.map((t) => [t, fn(`collections.abc.${t}`, (_a, at) => lib.interp.fail(`collections.abc.${t} cannot be instantiated`, at))])));
+  const collections = lib.ns('collections', { abc: collectionsAbc, OrderedDict: ordered, defaultdict: fn('defaultdict', () => ({ k: 'dict', map: new Map() }) as DictV), namedtuple: fn('namedtuple', (a, at) => namedtuple(lib, a, at)) });
   const partial = fn('functools.partial', (a, at) => {
     const [f, ...bound] = a.pos;
     if (!f) return lib.interp.fail('partial() without a function', at);
@@ -101,7 +104,7 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   });
   const sys = lib.ns('sys', { version_info: { k: 'tuple', items: [int(3), int(10), int(0)] }, maxsize: int(2 ** 53 - 1), platform: str('linux'), argv: list([]), modules: { k: 'dict', map: new Map() } as DictV });
   return new Map<string, Value>([
-    ['math', math], ['copy', copy], ['enum', enumModule], ['inspect', inspectModule(lib)], ['types', types], ['sys', sys], ['dataclasses', dataclasses], ['typing', typing], ['typing_extensions', typing], ['collections', collections],
+    ['math', math], ['copy', copy], ['enum', enumModule], ['inspect', inspectModule(lib)], ['types', types], ['sys', sys], ['dataclasses', dataclasses], ['typing', typing], ['typing_extensions', typing], ['collections', collections], ['collections.abc', collectionsAbc],
     ['functools', functools], ['warnings', warnings], ['abc', abc], ['logging', logging], ['__future__', lib.ns('__future__', {})],
   ]);
 }
