@@ -28,7 +28,7 @@ export interface AnalysisSettings {
   readonly budgetBytes: number | null;
 }
 
-export const DEFAULT_TORCH = '2.11';
+export const DEFAULT_TORCH = '2.14';
 
 export const DEFAULT_SETTINGS: AnalysisSettings = {
   entry: null,
