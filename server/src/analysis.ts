@@ -12,6 +12,8 @@ import type { Analysis, AnalysisSettings, Report } from './report/types';
 /** Reads other workspace files (open editors first, else disk); undefined when missing. */
 export interface SourceHost {
   readFile(absPath: string): string | undefined;
+  /** Package folders of the user's Python environment (engine/pythonEnv.ts), searched after the workspace. */
+  readonly libraryPaths?: readonly string[];
 }
 
 export const diskHost: SourceHost = {
@@ -122,6 +124,7 @@ function emptyReport(file: string, settings: AnalysisSettings): Report {
     totals: { params: 0, trainableParams: 0, paramBytes: 0, gradBytes: 0, optimizerBytes: 0, bufferBytes: 0, inputBytes: 0, savedActivationBytes: 0, peakBytes: 0, peakPhase: 'forward', peakComposition: zero },
     layers: [],
     unknowns: [],
+    unknownsOutsideModel: 0,
     timeline: [],
     maxBatch: null,
     budgetBytes: settings.budgetBytes,

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { analyzeSource, SourceHost } from './analysis';
+import { resolveEnvironment } from './engine/pythonEnv';
 import { startLanguageServer } from './lsp/server';
 import { loadPythonParser } from './python/parser';
 import { renderHtml } from './report/html';
@@ -18,12 +19,12 @@ export class UsageError extends Error {}
 const USAGE = `usage: memlens report FILE [--entry EXPR] [--input SPEC]... [--batch N]
                       [--precision fp32|amp-fp16|amp-bf16|bf16] [--optimizer none|sgd|momentum|adam|adamw]
                       [--checkpoint PLAN] [--budget BYTES] [--torch VERSION] [--device cuda|cpu|mps]
-                      [--json] [--html OUT.html]
+                      [--python INTERPRETER] [--json] [--html OUT.html]
        memlens check FILE --budget BYTES [same options]
        memlens profile FILE [--ep auto|cuda|webgpu|dml|coreml|cpu] [same options]
        memlens lsp --stdio`;
 
-const VALUE_FLAGS = ['entry', 'input', 'batch', 'precision', 'optimizer', 'checkpoint', 'budget', 'torch', 'device', 'html', 'ep'] as const;
+const VALUE_FLAGS = ['entry', 'input', 'batch', 'precision', 'optimizer', 'checkpoint', 'budget', 'torch', 'device', 'html', 'ep', 'python'] as const;
 const BOOLEAN_FLAGS = ['json', 'help'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
@@ -121,15 +122,26 @@ function checkpointPlan(plan: string | undefined): string[] {
   return plan === undefined ? [] : plan.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-const diskHost: SourceHost = {
-  readFile(absPath: string): string | undefined {
-    try {
-      return fs.readFileSync(absPath, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
-};
+/**
+ * Files from disk, and the installed packages of the user's Python environment: `--python`'s
+ * (asked for its `sys.path`, as the user named it), else a `.venv`/`venv` beside the file or in the
+ * working folder, else the `python3` on PATH (their layouts read from files).
+ */
+function diskHost(file: string, python: string | undefined): SourceHost {
+  const roots = [...new Set([path.dirname(path.resolve(file)), process.cwd()])];
+  if (python !== undefined && !fs.existsSync(python)) throw new UsageError(`--python: no such interpreter: ${python}`);
+  const env = resolveEnvironment({ pythonPath: python ?? null, workspaceRoots: roots, trusted: python !== undefined });
+  return {
+    readFile(absPath: string): string | undefined {
+      try {
+        return fs.readFileSync(absPath, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    libraryPaths: env.searchPaths,
+  };
+}
 
 function write(stream: NodeJS.WriteStream, text: string): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -149,7 +161,7 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
     throw new UsageError(code === 'ENOENT' ? `no such file: ${opts.file}` : code === 'EISDIR' ? `${opts.file} is a directory` : `cannot read ${opts.file}: ${(e as Error).message}`);
   }
   await loadPythonParser();
-  const analysis = analyzeSource(opts.file, source, settings, diskHost);
+  const analysis = analyzeSource(opts.file, source, settings, diskHost(opts.file, opts.values.python));
   if (analysis.error) throw new UsageError(`${analysis.error.file}:${analysis.error.line}: ${analysis.error.reason}`);
   const report = analysis.report;
   const plan = checkpointPlan(opts.values.checkpoint);

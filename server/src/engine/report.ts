@@ -139,6 +139,7 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     totals,
     layers,
     unknowns: run.interp.unknowns.map((u) => ({ file: u.file, line: u.line, reason: u.reason })),
+    unknownsOutsideModel: run.interp.outsideUnknowns.length,
     timeline: step.timeline,
     maxBatch: null,
     budgetBytes: settings.budgetBytes,

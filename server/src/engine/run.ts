@@ -93,6 +93,7 @@ export function runModel(o: RunOptions): RunResult {
   const source: ModuleSource = {
     readFile: (p) => o.source.readFile(p),
     treeFor: (p) => (p === file ? o.tree : o.source.treeFor?.(p)),
+    libraryPaths: o.source.libraryPaths,
   };
   const interp = createInterpreter(lib, source, budget);
   lib.interp = interp;

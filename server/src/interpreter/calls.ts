@@ -31,8 +31,10 @@ export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Valu
       return state.fail(`'${fn.cls.name}' object is not callable`, at);
     }
     case 'unknown':
-      // An unknown value (an unresolved import, a failed computation) matters where it is used.
-      state.report(fn.reason, at);
+      // Calling an unknown (from an unresolved import, a library part not modelled) changes the
+      // model's numbers when tensors or modules go into it: reported then; otherwise its result
+      // is an unknown that is reported where it is used (a condition, a loop, a torch argument).
+      if ([...a.pos, ...a.kw.values()].some(carriesModelState)) state.report(`called with tensors: ${fn.reason}`, at);
       return fn;
     default:
       return state.fail(`'${typeName(fn)}' object is not callable`, at);
@@ -88,4 +90,16 @@ export function instantiate(state: InterpreterState, cls: ClassV, a: Args, at: L
   }
   postInitDataclass(state, self, cls, at);
   return self;
+}
+
+/** True for a value that carries tensors or modules (so passing it to unknown code matters). */
+function carriesModelState(v: Value, depth = 0): boolean {
+  if (depth > 3) return false;
+  switch (v.k) {
+    case 'tensor': return true;
+    case 'instance': return v.module !== undefined;
+    case 'tuple': case 'list': return v.items.some((x) => carriesModelState(x, depth + 1));
+    case 'dict': return [...v.map.values()].some(([, x]) => carriesModelState(x, depth + 1));
+    default: return false;
+  }
 }

@@ -9,6 +9,11 @@ export interface ModuleSource {
   readFile(absPath: string): string | undefined;
   /** A parsed tree for a file the caller already parsed (the open document). */
   treeFor?(absPath: string): Tree | undefined;
+  /**
+   * Folders of the user's Python environment searched for installed packages after the
+   * workspace (site-packages, dist-packages, `.pth` entries), in import order.
+   */
+  readonly libraryPaths?: readonly string[];
 }
 
 /** What the torch model library gives the interpreter (kept apart so the core stays Python-only). */

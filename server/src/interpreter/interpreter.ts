@@ -18,6 +18,8 @@ export type { Library, ModuleSource } from './host';
 export interface Interpreter {
   /** What could not be computed, once per place and reason, in the order found. */
   readonly unknowns: UnknownEntry[];
+  /** Unknowns in imported files' module-level code that no number depends on (counted only). */
+  readonly outsideUnknowns: UnknownEntry[];
   /** The innermost user-code location being evaluated: ops and unknowns are attributed to it. */
   current: Loc;
   readonly budget: Budget;
@@ -57,6 +59,7 @@ export function createInterpreter(lib: Library, source: ModuleSource, budget: Bu
   const state = new InterpreterState(lib, source, budget);
   return {
     unknowns: state.unknowns,
+    outsideUnknowns: state.outsideUnknowns,
     get current() {
       return state.current;
     },

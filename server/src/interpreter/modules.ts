@@ -1,5 +1,6 @@
 // Python files as modules, and imports: of modelled libraries, of workspace files (absolute,
 // relative, packages), resolved lazily, when a name they bind is first read.
+import * as fs from 'fs';
 import * as path from 'path';
 import type { Node } from '../python/parser';
 import { importedTrees, syntaxRoot } from '../python/parser';
@@ -33,9 +34,12 @@ export function loadFile(state: InterpreterState, absPath: string, name: string)
   for (const e of errors) state.report(e.reason, { file: absPath, line: e.line });
   // A lazily resolved import loads its file in the middle of evaluating something else.
   const resume = state.current;
+  const imported = state.entryFile !== absPath;
+  if (imported) state.importDepth++;
   try {
     execModuleBody(state, syntaxRoot(parsed), scope, absPath);
   } finally {
+    if (imported) state.importDepth--;
     state.loading.delete(absPath);
     state.current = resume;
   }
@@ -78,6 +82,10 @@ function resolveImport(state: InterpreterState, name: string, level: number, fro
   }
   const mod = findModuleFile(state, parts, level, fromFile, name);
   if (mod) return mod;
+  if (level === 0 && parts.length) {
+    const installed = loadInstalled(state, parts);
+    if (installed) return installed;
+  }
   // Reported where a value from it is used (called, iterated, tested, passed to torch), not here:
   // an import the model never touches changes no number.
   return unknown(`unresolved import '${'.'.repeat(level)}${name}' (not a workspace file or a modelled library); values from it are unknown`, at);
@@ -103,7 +111,7 @@ function findModuleFile(state: InterpreterState, parts: readonly string[], level
   for (const base of bases) {
     const stem = path.join(base, ...parts);
     for (const candidate of [`${stem}.py`, path.join(stem, '__init__.py')]) {
-      if (candidate === fromFile || isOtherInstalledPackage(state, candidate)) continue;
+      if (candidate === fromFile || isOtherInstalledPackage(state, candidate, fromFile)) continue;
       const mod = loadFile(state, candidate, name || path.basename(base));
       if (mod) return mod;
     }
@@ -112,13 +120,93 @@ function findModuleFile(state: InterpreterState, parts: readonly string[], level
 }
 
 /**
- * True for a file of an installed package (under site-packages or dist-packages) other than the
- * one the analyzed file belongs to: numpy, PIL or torch's own sources are libraries, not model
- * code, and interpreting them would only spend the budget.
+ * Installed packages Memlens does not read even when the environment has them: torch itself (a
+ * modelled library), compiled numerical and imaging libraries, and tooling that never builds a
+ * model. Their values are unknowns, reported where the model uses one.
  */
-function isOtherInstalledPackage(state: InterpreterState, file: string): boolean {
+const NOT_READ: ReadonlySet<string> = new Set([
+  'torch', 'numpy', 'scipy', 'pandas', 'PIL', 'matplotlib', 'cv2', 'sklearn', 'skimage', 'tensorflow', 'jax', 'jaxlib', 'flax', 'tqdm',
+  'requests', 'urllib3', 'yaml', 'wandb', 'tensorboard', 'tensorboardX', 'IPython', 'setuptools', 'pkg_resources', 'pip', 'google', 'grpc',
+  'h5py', 'numba', 'sympy', 'networkx', 'triton', 'torchaudio', 'datasets', 'pyarrow', 'tokenizers', 'sentencepiece', 'safetensors',
+  'huggingface_hub', 'fsspec', 'regex', 'filelock', 'psutil', 'onnx', 'onnxruntime', 'lightning', 'pytorch_lightning', 'mlflow', 'hydra',
+  'omegaconf', 'accelerate', 'deepspeed', 'apex', 'xformers', 'flash_attn', 'bitsandbytes', 'peft', 'packaging', 'typing_extensions',
+  'jinja2', 'rich', 'click', 'absl', 'six', 'attr', 'attrs', 'pydantic', 'sentry_sdk', 'dill', 'cloudpickle', 'multiprocess',
+]);
+
+/** Largest installed file read as a module (bytes); a larger one is an unknown where used. */
+const MAX_LIBRARY_FILE_BYTES = 1_000_000;
+
+/**
+ * `a.b.c` from the environment's package folders, as Python imports it: `a` (its `__init__.py`
+ * runs), then `a.b`, then `a.b.c`, each bound as an attribute of its parent. A folder without
+ * `__init__.py` is a namespace package (an empty module). Undefined when the top package is not
+ * installed or is one Memlens does not read.
+ */
+function loadInstalled(state: InterpreterState, parts: readonly string[]): ModuleV | undefined {
+  const roots = state.source.libraryPaths ?? [];
+  if (!roots.length || NOT_READ.has(parts[0])) return undefined;
+  let parent: ModuleV | undefined;
+  let dir: string | null = null;
+  for (let i = 0; i < parts.length; i++) {
+    const dotted = parts.slice(0, i + 1).join('.');
+    let mod: ModuleV | undefined;
+    const base: string | null = dir;
+    const candidates: string[] = i === 0 ? roots.map((r) => path.join(r, parts[0])) : base ? [path.join(base, parts[i])] : [];
+    for (const stem of candidates) {
+      const init = path.join(stem, '__init__.py');
+      if (isRegularFile(init)) {
+        mod = loadFile(state, init, dotted);
+        dir = stem;
+      } else if (isRegularFile(`${stem}.py`)) {
+        mod = loadFile(state, `${stem}.py`, dotted);
+        dir = null;
+      } else if (isDirectory(stem)) {
+        mod = namespacePackage(state, stem, dotted);
+        dir = stem;
+      }
+      if (mod) break;
+    }
+    if (!mod) return undefined;
+    if (parent && !parent.attrs.has(parts[i])) parent.attrs.set(parts[i], mod);
+    parent = mod;
+  }
+  return parent;
+}
+
+function namespacePackage(state: InterpreterState, dir: string, name: string): ModuleV {
+  const key = path.join(dir, '__namespace__');
+  const cached = state.modules.get(key);
+  if (cached) return cached;
+  const mod: ModuleV = { k: 'module', name, attrs: new Map() };
+  state.modules.set(key, mod);
+  return mod;
+}
+
+function isRegularFile(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    return st.isFile() && st.size <= MAX_LIBRARY_FILE_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True for a file of an installed package (under site-packages or dist-packages) other than the
+ * one the analyzed file or the importing file belongs to, found by walking up from a file: those
+ * are imported through the environment's search path (loadInstalled), where NOT_READ applies.
+ */
+function isOtherInstalledPackage(state: InterpreterState, file: string, fromFile: string): boolean {
   const pkg = installedPackage(file);
-  return pkg !== null && pkg !== (state.entryFile ? installedPackage(state.entryFile) : null);
+  return pkg !== null && pkg !== installedPackage(fromFile) && pkg !== (state.entryFile ? installedPackage(state.entryFile) : null);
 }
 
 /** `numpy` for `.../site-packages/numpy/core/x.py`; null outside installed packages. */
@@ -191,8 +279,12 @@ export function execImportFrom(state: InterpreterState, node: Node, scope: Scope
     scope.bindLazy(alias, lazyImport(state, () => {
       // `from pkg import sub` where pkg/sub.py exists loads that file without running
       // pkg/__init__.py (which often imports the whole package); else sub is an attribute of pkg.
-      const sub = (level > 0 || !state.lib.module(name)) ? findModuleFile(state, [...(name ? name.split('.') : []), member], level, file, name ? `${name}.${member}` : member) : undefined;
+      const subParts = [...(name ? name.split('.') : []), member];
+      const sub = (level > 0 || !state.lib.module(name)) ? findModuleFile(state, subParts, level, file, name ? `${name}.${member}` : member) : undefined;
       if (sub) return sub;
+      // An installed package's submodule (`from torchvision import models` in its __init__).
+      const installed = level === 0 && !state.lib.module(name) ? loadInstalled(state, subParts) : undefined;
+      if (installed) return installed;
       const m = mod();
       if (m.k === 'unknown') return m;
       return getattrOrUndefined(state, m, member, at) ?? state.fail(`cannot import name '${member}' from '${'.'.repeat(level)}${name}'`, at);

@@ -10,6 +10,14 @@ import { BudgetExceeded, ClassV, FuncV, Loc, ModuleV, PyException, Scope, Unknow
  */
 export class InterpreterState {
   readonly unknowns: UnknownEntry[] = [];
+  /**
+   * Unknowns met while an imported file's module body ran (its own imports, version checks,
+   * registries): they cannot change the model's numbers unless a value from them is used later,
+   * and that use is reported where it happens.
+   */
+  readonly outsideUnknowns: UnknownEntry[] = [];
+  /** How many imported files' module bodies are running (nested imports). */
+  importDepth = 0;
   private readonly seenUnknown = new Set<string>();
   /** The innermost user-code location being evaluated: ops and unknowns are attributed to it. */
   current: Loc = { file: '', line: 1 };
@@ -44,7 +52,7 @@ export class InterpreterState {
     const key = `${at.file}:${at.line}:${reason}`;
     if (this.seenUnknown.has(key)) return;
     this.seenUnknown.add(key);
-    this.unknowns.push({ file: at.file, line: at.line, reason });
+    (this.importDepth > 0 ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, reason });
   }
 
   loc(node: Node, file: string): Loc {

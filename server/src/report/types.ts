@@ -131,6 +131,11 @@ export interface Report {
   totals: Totals;
   layers: LayerReport[];
   unknowns: UnknownReport[];
+  /**
+   * Unknowns that cannot reach the numbers (imported files' module-level code: version checks,
+   * optional dependencies, registries), counted and shown nowhere else.
+   */
+  unknownsOutsideModel: number;
   timeline: TimelinePoint[];
   /** Largest batch whose peak fits `budgetBytes`, when inputs have a batch dimension and a budget is set. */
   maxBatch: number | null;
