@@ -9,7 +9,8 @@ import { getattrOrUndefined } from './objects';
 import { BreakSignal, ContinueSignal, ReturnSignal } from './signals';
 import type { InterpreterState } from './state';
 import { execStmt } from './statements';
-import { BudgetExceeded, Lazy, Loc, ModuleV, PyException, Scope, Value, lazyValue, str, unknown } from './values';
+import { BudgetExceeded, Lazy, Loc, ModuleV, PyException, Scope, StarSource, Value, lazyValue, repr, str, unknown } from './values';
+import { definersUnder, packageIndex, packageRootOf } from './packageIndex';
 
 /** Executes a workspace file as a module (once) and returns its namespace. */
 export function loadFile(state: InterpreterState, absPath: string, name: string): ModuleV | undefined {
@@ -19,11 +20,14 @@ export function loadFile(state: InterpreterState, absPath: string, name: string)
   const text = tree ? undefined : state.source.readFile(absPath);
   if (!tree && text === undefined) return undefined;
   state.entryFile ??= absPath;
-  const mod: ModuleV = { k: 'module', name, attrs: new Map() };
-  state.modules.set(absPath, mod);
-  if (state.loading.has(absPath)) return mod; // circular import: the partial module, as Python does
-  state.loading.add(absPath);
+  // The module's namespace is its global scope, live as Python's `module.__dict__`: a module that
+  // looks itself up while it loads (`sys.modules[__name__].x`, a circular import) sees what it has
+  // defined so far.
   const scope = new Scope(null, null);
+  const mod: ModuleV = { k: 'module', name, attrs: scope.vars, lazy: scope.lazy, stars: scope.stars };
+  state.modules.set(absPath, mod);
+  registerSysModule(state, mod);
+  state.loading.add(absPath);
   scope.vars.set('__name__', str(name));
   scope.vars.set('__file__', str(absPath));
   // The module's functions and classes keep pointing into this tree: the cache keeps it alive.
@@ -43,8 +47,6 @@ export function loadFile(state: InterpreterState, absPath: string, name: string)
     state.loading.delete(absPath);
     state.current = resume;
   }
-  for (const [k, v] of scope.vars) mod.attrs.set(k, v);
-  if (scope.lazy.size) mod.lazy = new Map(scope.lazy);
   state.moduleScopes.set(mod, scope);
   return mod;
 }
@@ -179,6 +181,7 @@ function namespacePackage(state: InterpreterState, dir: string, name: string): M
   if (cached) return cached;
   const mod: ModuleV = { k: 'module', name, attrs: new Map() };
   state.modules.set(key, mod);
+  registerSysModule(state, mod);
   return mod;
 }
 
@@ -259,6 +262,11 @@ export function execImportFrom(state: InterpreterState, node: Node, scope: Scope
     name = modNode.namedChildren.find((c) => c?.type === 'dotted_name')?.text ?? '';
   }
   if (node.namedChildren.some((c) => c?.type === 'wildcard_import')) {
+    const lazy = lazyStarSource(state, name, level, file, at);
+    if (lazy) {
+      scope.stars.push(lazy);
+      return;
+    }
     const mod = resolveImport(state, name, level, file, at);
     if (mod.k === 'module') {
       const exported = exportedNames(mod);
@@ -312,4 +320,80 @@ function syntaxErrors(node: Node, out: { line: number; reason: string }[]): void
     else if (COMPOUND.has(c.type) || c.type.endsWith('_clause')) syntaxErrors(c, out);
     else out.push({ line: c.startPosition.row + 1, reason: 'syntax error: this statement was skipped' });
   }
+}
+
+/**
+ * `from m import *` in an installed package's file, left unresolved: a name read later is looked
+ * up in the package index (packageIndex.ts) among the files under m, and m is loaded only when one
+ * of them defines it (or m's own text names it, for a re-export). Undefined for workspace files
+ * and when m's file cannot be located (those resolve eagerly, as Python does).
+ */
+function lazyStarSource(state: InterpreterState, name: string, level: number, file: string, at: Loc): StarSource | undefined {
+  const libraryPaths = state.source.libraryPaths ?? [];
+  const root = packageRootOf(file, libraryPaths);
+  if (!root) return undefined;
+  const target = locateModule(name, level, file, root);
+  if (!target) return undefined;
+  let text: string | null = null;
+  const named = (n: string): boolean => {
+    text ??= state.source.readFile(target) ?? '';
+    return new RegExp(`\\b${n}\\b`).test(text);
+  };
+  return (n: string) => {
+    if (n.startsWith('__')) return undefined;
+    if (!definersUnder(packageIndex(root), n, target).length && !named(n)) return undefined;
+    const mod = resolveImport(state, name, level, file, at);
+    if (mod.k !== 'module') return undefined;
+    return getattrOrUndefined(state, mod, n, at);
+  };
+}
+
+/** The file (`x.py` or `x/__init__.py`) a module name names from `file`, inside the package `root`. */
+function locateModule(name: string, level: number, file: string, root: string): string | undefined {
+  const parts = name ? name.split('.') : [];
+  let base: string;
+  if (level > 0) {
+    base = path.dirname(file);
+    for (let i = 1; i < level; i++) base = path.dirname(base);
+  } else {
+    if (parts[0] !== path.basename(root)) return undefined;
+    base = path.dirname(root);
+  }
+  const stem = path.join(base, ...parts);
+  for (const candidate of [path.join(stem, '__init__.py'), `${stem}.py`]) if (isRegularFile(candidate)) return candidate;
+  return undefined;
+}
+
+/**
+ * A registry that decorators fill as modules load (timm's `@register_model`, torchvision's
+ * `BUILTIN_MODELS`): a string key missing from a dict that an installed package's code looks up
+ * loads, once, the package's modules that define a function or class of that name (they register
+ * it when they run). True when one was loaded, so the lookup is worth repeating.
+ */
+export function completeRegistry(state: InterpreterState, key: string, at: Loc): boolean {
+  if (!/^[A-Za-z_]\w*$/.test(key)) return false;
+  const libraryPaths = state.source.libraryPaths ?? [];
+  const root = packageRootOf(at.file, libraryPaths);
+  if (!root || state.registryTried.has(`${root}:${key}`)) return false;
+  state.registryTried.add(`${root}:${key}`);
+  let loaded = 0;
+  for (const file of (packageIndex(root).definitions.get(key) ?? []).slice(0, 4)) {
+    if (state.modules.has(file)) continue;
+    const rel = path.relative(path.dirname(root), file).replace(/\.py$/, '').split(path.sep);
+    if (rel[rel.length - 1] === '__init__') rel.pop();
+    const resume = state.current;
+    try {
+      if (loadFile(state, file, rel.join('.'))) loaded++;
+    } finally {
+      state.current = resume;
+    }
+  }
+  return loaded > 0;
+}
+
+/** `sys.modules[name]` for a loaded file (library code looks itself up there: timm's `register_model`). */
+function registerSysModule(state: InterpreterState, mod: ModuleV): void {
+  const sys = state.lib.module('sys');
+  const modules = sys?.k === 'module' ? sys.attrs.get('modules') : undefined;
+  if (modules?.k === 'dict') modules.map.set(repr(str(mod.name)), [str(mod.name), mod]);
 }

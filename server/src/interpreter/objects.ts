@@ -1,5 +1,6 @@
 // Python's object model as the interpreter sees it: attributes, items, truth, iteration,
 // isinstance and super. Operators are in operators.ts.
+import { completeRegistry } from './modules';
 import { builtinMethod, sliceItems } from './builtinTypes';
 import { call } from './calls';
 import { initDataclass } from './dataClasses';
@@ -196,7 +197,13 @@ export function getitem(state: InterpreterState, obj: Value, idx: Value, at: Loc
     return items[j];
   }
   if (obj.k === 'dict') {
-    const e = obj.map.get(repr(idx));
+    let e = obj.map.get(repr(idx));
+    if (!e && idx.k === 'str' && completeRegistry(state, idx.v, at)) e = obj.map.get(repr(idx));
+    if (!e && obj.defaultFactory) {
+      const v = call(state, obj.defaultFactory, args([]), at);
+      obj.map.set(repr(idx), [idx, v]);
+      return v;
+    }
     if (!e) throw new PyException('KeyError', repr(idx), at);
     return e[1];
   }

@@ -1,5 +1,6 @@
 // Python's operators on the values the interpreter models: arithmetic, comparison, identity and
 // membership. Tensor operands go to the library; instances to their dunder methods.
+import { completeRegistry } from './modules';
 import { call } from './calls';
 import { getattrOrUndefined, truthy } from './objects';
 import type { InterpreterState } from './state';
@@ -155,7 +156,9 @@ function contains(state: InterpreterState, container: Value, item: Value, at: Lo
   switch (container.k) {
     case 'str': return item.k === 'str' ? container.v.includes(item.v) : undefined;
     case 'tuple': case 'list': return container.items.some((x) => x.k === item.k && repr(x) === repr(item));
-    case 'dict': return container.map.has(repr(item));
+    case 'dict':
+      if (container.map.has(repr(item))) return true;
+      return item.k === 'str' && completeRegistry(state, item.v, at) ? container.map.has(repr(item)) : false;
     case 'instance': {
       if (container.module && item.k === 'str') return container.module.children.has(item.v);
       const m = getattrOrUndefined(state, container, '__contains__', at);

@@ -37,6 +37,8 @@ export class InterpreterState {
   readonly loading = new Set<string>();
   /** The first file loaded (the analyzed one): decides which installed packages count as its own. */
   entryFile: string | null = null;
+  /** Registry keys already looked for in their package's modules (modules.ts completeRegistry). */
+  readonly registryTried = new Set<string>();
   /** Trees of the imported files this analysis runs (shared through importedTrees). */
   readonly usedTrees = new Set<Tree>();
 

@@ -7,6 +7,7 @@ import { makeClass, makeFunction } from './classes';
 import { assign, evalExpr } from './expressions';
 import { execImport, execImportFrom } from './modules';
 import { iterate, truthy } from './objects';
+import { packageRootOf } from './packageIndex';
 import { binaryOp } from './operators';
 import { BreakSignal, ContinueSignal, ReturnSignal } from './signals';
 import type { InterpreterState } from './state';
@@ -134,7 +135,13 @@ function execAugAssign(state: InterpreterState, node: Node, scope: Scope, file: 
 }
 
 function execIf(state: InterpreterState, node: Node, scope: Scope, file: string): void {
-  const cond = evalExpr(state, node.childForFieldName('condition')!, scope, file);
+  const condNode = node.childForFieldName('condition')!;
+  // An installed package is read as a type checker reads it: its `if TYPE_CHECKING:` imports name
+  // what the package exports (transformers' lazy modules define their namespace only there).
+  if (/^(typing\.)?TYPE_CHECKING$/.test(condNode.text) && packageRootOf(file, state.source.libraryPaths ?? []) !== null) {
+    return execBlock(state, node.childForFieldName('consequence'), scope, file);
+  }
+  const cond = evalExpr(state, condNode, scope, file);
   const at = state.loc(node, file);
   const t = truthy(state, cond, at);
   if (t === true) return execBlock(state, node.childForFieldName('consequence'), scope, file);

@@ -39,7 +39,12 @@ export interface TupleV {
   readonly fields?: readonly string[];
 }
 export interface ListV { readonly k: 'list'; items: Value[] }
-export interface DictV { readonly k: 'dict'; readonly map: Map<string, [Value, Value]> }
+export interface DictV {
+  readonly k: 'dict';
+  readonly map: Map<string, [Value, Value]>;
+  /** `collections.defaultdict(factory)`: called for a missing key read by `d[key]`. */
+  readonly defaultFactory?: Value;
+}
 export interface SliceV { readonly k: 'slice'; readonly start: Value; readonly stop: Value; readonly step: Value }
 
 /** A Python function or lambda with its defining scope. */
@@ -134,7 +139,12 @@ export interface ModuleV {
   readonly attrs: Map<string, Value>;
   /** Names bound by imports not yet resolved (see `Scope.lazy`); `attrs` wins over them. */
   lazy?: Map<string, Lazy>;
+  /** Star imports not yet resolved (see `Scope.stars`), asked for a name `attrs` and `lazy` lack. */
+  stars?: StarSource[];
 }
+
+/** A lazily resolved `from m import *`: the value of `name` if `m` provides it, else undefined. */
+export type StarSource = (name: string) => Value | undefined;
 
 /** A value computed when first read, once (an import is resolved when its name is first used). */
 export type Lazy = () => Value;
@@ -160,12 +170,30 @@ export class Scope {
    * A later assignment to `vars` shadows an entry here; `bindLazy` drops an older `vars` entry.
    */
   readonly lazy = new Map<string, Lazy>();
+  /**
+   * Star imports of an installed package's file, resolved per name on first read (timm's
+   * `from .beit import *` for ~80 model files, transformers' hundreds): only the modules that
+   * define a name the model reads are loaded.
+   */
+  readonly stars: StarSource[] = [];
   constructor(readonly parent: Scope | null, readonly globals: Scope | null) {}
 
   lookup(name: string): Value | undefined {
     for (let s: Scope | null = this; s; s = s.parent) {
-      const v = s.vars.get(name) ?? s.force(name);
+      const v = s.vars.get(name) ?? s.force(name) ?? s.fromStars(name);
       if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
+  /** A name from this scope's star imports (not its parents'), bound into `vars` once found. */
+  fromStars(name: string): Value | undefined {
+    for (const source of this.stars) {
+      const v = source(name);
+      if (v !== undefined) {
+        if (!this.vars.has(name)) this.vars.set(name, v);
+        return this.vars.get(name);
+      }
     }
     return undefined;
   }
@@ -217,7 +245,16 @@ export function moduleAttr(mod: ModuleV, name: string): Value | undefined {
   const v = mod.attrs.get(name);
   if (v !== undefined) return v;
   const f = mod.lazy?.get(name);
-  if (!f) return undefined;
+  if (!f) {
+    for (const source of mod.stars ?? []) {
+      const found = source(name);
+      if (found !== undefined) {
+        mod.attrs.set(name, found);
+        return found;
+      }
+    }
+    return undefined;
+  }
   mod.lazy!.delete(name);
   const forced = f();
   mod.attrs.set(name, forced);

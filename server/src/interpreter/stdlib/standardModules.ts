@@ -1,4 +1,4 @@
-import { Args, DictV, Loc, NONE, PyException, Value, bool, builtin, int, list, num, str, tuple } from '../values';
+import { Args, DictV, Loc, NONE, PyException, Value, bool, builtin, int, list, num, repr, str, tuple } from '../values';
 import type { TorchLibrary } from '../torch/library';
 import { defaultFactory } from '../dataClasses';
 import { AUTO_MARKER, ENUM_MARKER } from '../enums';
@@ -37,14 +37,56 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
     if (!cls?.dataclassFields) throw new PyException('TypeError', 'fields() should be called on dataclass types or instances', at);
     return tuple(cls.dataclassFields.map((f) => ({ k: 'instance', cls: fieldCls, attrs: new Map<string, Value>([['name', str(f.name)], ['default', f.dflt ?? NONE]]), id: lib.interp.newInstanceId() })));
   });
-  const dataclasses = lib.ns('dataclasses', { dataclass, field, fields, asdict: fn('asdict', (a) => a.pos[0] ?? NONE) });
+  // dataclasses.asdict: fields to a dict, recursing into dataclass instances, lists, tuples and dicts.
+  const asdict = (v: Value, depth: number): Value => {
+    if (depth > 16) return v;
+    if (v.k === 'instance' && v.cls.dataclassFields) {
+      const d: DictV = { k: 'dict', map: new Map() };
+      for (const f of v.cls.dataclassFields) d.map.set(repr(str(f.name)), [str(f.name), asdict(v.attrs.get(f.name) ?? NONE, depth + 1)]);
+      return d;
+    }
+    if (v.k === 'list') return list(v.items.map((x) => asdict(x, depth + 1)));
+    if (v.k === 'tuple') return tuple(v.items.map((x) => asdict(x, depth + 1)));
+    if (v.k === 'dict') return { k: 'dict', map: new Map([...v.map].map(([k, [kv, x]]) => [k, [kv, asdict(x, depth + 1)]])) } as DictV;
+    return v;
+  };
+  // dataclasses.replace(obj, **changes): a new instance built by the class from obj's fields and the changes.
+  const replace = fn('dataclasses.replace', (a, at) => {
+    const obj = a.pos[0] ?? NONE;
+    if (obj.k !== 'instance' || !obj.cls.dataclassFields) throw new PyException('TypeError', 'replace() should be called on dataclass instances', at);
+    const kw = new Map<string, Value>();
+    for (const f of obj.cls.dataclassFields) kw.set(f.name, obj.attrs.get(f.name) ?? NONE);
+    for (const [k, v] of a.kw) {
+      if (!kw.has(k)) throw new PyException('TypeError', `__init__() got an unexpected keyword argument '${k}'`, at);
+      kw.set(k, v);
+    }
+    return lib.interp.call(obj.cls, { pos: [], kw }, at);
+  });
+  const dataclasses = lib.ns('dataclasses', { dataclass, field, fields, replace, asdict: fn('asdict', (a) => asdict(a.pos[0] ?? NONE, 0)), is_dataclass: fn('is_dataclass', (a) => {
+    const x = a.pos[0] ?? NONE;
+    return bool(x.k === 'class' ? !!x.dataclassFields : x.k === 'instance' && !!x.cls.dataclassFields);
+  }) });
   const typingNames = ['Optional', 'List', 'Dict', 'Tuple', 'Union', 'Any', 'Callable', 'Type', 'Sequence', 'Iterable', 'Mapping', 'Set', 'Literal', 'ClassVar', 'Final', 'TypeVar', 'Generic', 'Protocol', 'cast', 'overload', 'NamedTuple', 'TYPE_CHECKING', 'override'];
   const typing = lib.ns('typing', Object.fromEntries(typingNames.map((t) => [t, t === 'TYPE_CHECKING' ? bool(false) : t === 'cast' ? fn('cast', (a) => a.pos[1] ?? NONE) : fn(`typing.${t}`, (a) => a.pos[0] ?? NONE)])));
   const ordered = fn('OrderedDict', (a, at) => lib.interp.call(lib.builtins.get('dict')!, a, at));
   // collections.abc: the abstract classes model code checks with isinstance (objects.ts isInstance).
   const abcNames = ['Sequence', 'MutableSequence', 'Mapping', 'MutableMapping', 'Iterable', 'Iterator', 'Callable', 'Sized', 'Container', 'Collection', 'Hashable', 'Set', 'MutableSet'];
   const collectionsAbc = lib.ns('collections.abc', Object.fromEntries(abcNames.map((t) => [t, fn(`collections.abc.${t}`, (_a, at) => lib.interp.fail(`collections.abc.${t} cannot be instantiated`, at))])));
-  const collections = lib.ns('collections', { abc: collectionsAbc, OrderedDict: ordered, defaultdict: fn('defaultdict', () => ({ k: 'dict', map: new Map() }) as DictV), namedtuple: fn('namedtuple', (a, at) => namedtuple(lib, a, at)) });
+  const collections = lib.ns('collections', { abc: collectionsAbc, OrderedDict: ordered, defaultdict: fn('defaultdict', (a, at) => {
+    const [factory, ...rest] = a.pos;
+    const init = lib.interp.call(lib.builtins.get('dict')!, { pos: rest, kw: a.kw }, at);
+    return { k: 'dict', map: init.k === 'dict' ? init.map : new Map(), ...(factory && factory.k !== 'none' ? { defaultFactory: factory } : {}) } as DictV;
+  }),
+    deque: fn('deque', (a, at) => list(a.pos[0] ? lib.interp.iterate(a.pos[0], at) : [])),
+    Counter: fn('Counter', (a, at) => {
+      const d: DictV = { k: 'dict', map: new Map(), defaultFactory: fn('int', () => int(0)) };
+      for (const x of a.pos[0] ? lib.interp.iterate(a.pos[0], at) : []) {
+        const key = repr(x);
+        const old = d.map.get(key)?.[1];
+        d.map.set(key, [x, int((old?.k === 'num' ? old.v : 0) + 1)]);
+      }
+      return d;
+    }), namedtuple: fn('namedtuple', (a, at) => namedtuple(lib, a, at)) });
   const partial = fn('functools.partial', (a, at) => {
     const [f, ...bound] = a.pos;
     if (!f) return lib.interp.fail('partial() without a function', at);

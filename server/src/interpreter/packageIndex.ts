@@ -1,0 +1,108 @@
+// Which files of an installed package define a top-level name, read from the files' text once per
+// package and kept across analyses. It lets an import stay lazy where Python runs everything up
+// front: a star import (`from .beit import *` in timm, `from .gpt2 import *` under transformers'
+// TYPE_CHECKING) is resolved only for the names the model reads, and a registry filled by
+// decorators as modules load (`@register_model`) finds the module that registers a missing key.
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Bounds of one package's index (a larger package is indexed up to them). */
+const MAX_FILES = 20_000;
+const MAX_FILE_BYTES = 2_000_000;
+const MAX_TOTAL_BYTES = 400_000_000;
+
+/** A top-level `def`/`class`/assignment at column 0 (decorated definitions included). */
+const DEFINITION = /^(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)|^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)/gm;
+
+export interface PackageIndex {
+  readonly root: string;
+  /** Name → files (absolute paths) defining it at top level, in path order. */
+  readonly definitions: ReadonlyMap<string, readonly string[]>;
+  readonly files: number;
+  /** True when a bound cut the walk short. */
+  readonly truncated: boolean;
+}
+
+const cache = new Map<string, { stamp: number; index: PackageIndex }>();
+
+function stampOf(root: string): number {
+  try {
+    return fs.statSync(root).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** The index of the package whose top folder is `root` (built on first use, then cached). */
+export function packageIndex(root: string): PackageIndex {
+  const stamp = stampOf(root);
+  const hit = cache.get(root);
+  if (hit && hit.stamp === stamp) return hit.index;
+  const definitions = new Map<string, string[]>();
+  let files = 0;
+  let bytes = 0;
+  let truncated = false;
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (truncated) return;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name === '__pycache__' || e.name.startsWith('.') || e.name === 'tests' || e.name === 'test') continue;
+        walk(p);
+      } else if (e.isFile() && e.name.endsWith('.py')) {
+        if (++files > MAX_FILES) {
+          truncated = true;
+          return;
+        }
+        let text: string;
+        try {
+          if (fs.statSync(p).size > MAX_FILE_BYTES) continue;
+          text = fs.readFileSync(p, 'utf8');
+        } catch {
+          continue;
+        }
+        bytes += text.length;
+        if (bytes > MAX_TOTAL_BYTES) {
+          truncated = true;
+          return;
+        }
+        for (const m of text.matchAll(DEFINITION)) {
+          const name = m[1] ?? m[2];
+          const list = definitions.get(name);
+          if (!list) definitions.set(name, [p]);
+          else if (list[list.length - 1] !== p) list.push(p);
+        }
+      }
+    }
+  };
+  walk(root);
+  const index: PackageIndex = { root, definitions, files, truncated };
+  cache.set(root, { stamp, index });
+  return index;
+}
+
+/** Files under `dir` (or the file itself) that define `name` at top level, per the package index. */
+export function definersUnder(index: PackageIndex, name: string, target: string): string[] {
+  const files = index.definitions.get(name) ?? [];
+  const base = target.endsWith('__init__.py') ? path.dirname(target) : null;
+  return files.filter((f) => f === target || (base !== null && (f.startsWith(base + path.sep))));
+}
+
+/** The top folder of the installed package `file` belongs to, given the environment's package folders. */
+export function packageRootOf(file: string, libraryPaths: readonly string[]): string | null {
+  for (const lp of libraryPaths) {
+    const rel = path.relative(lp, file);
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) {
+      const top = rel.split(path.sep)[0];
+      return top.endsWith('.py') ? null : path.join(lp, top);
+    }
+  }
+  return null;
+}
