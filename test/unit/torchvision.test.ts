@@ -1,6 +1,6 @@
 // torchvision's classification models analyzed from their own, unmodified files, as a user's
 // environment installs them: torchvision 0.14 (Debian's python3-torchvision) against PyTorch 1.13,
-// and torchvision 0.29.1 (the wheel's files, which .ci/run puts in ~/.cache/memlens-libs) against
+// and torchvision 0.29.1 (the wheel's files, which .ci/run puts in ~/.cache/memlens-libs/site-2.14) against
 // PyTorch 2.14 — relative imports, weight enums, decorators and helper modules read as written.
 // Each model is built by the expression a user writes (`resnet50()`) and compared, on a CPU, with
 // what test/groundtruth/measure.py --torchvision measured from the same files: parameter count
@@ -26,8 +26,8 @@ const INSTALLS = [
   {
     torch: '2.14',
     torchvision: '0.29.1',
-    dir: process.env.MEMLENS_TORCHVISION_214_DIR ?? path.join(os.homedir(), '.cache', 'memlens-libs', 'torchvision-0.29.1', 'torchvision'),
-    how: 'pip install --no-deps --target ~/.cache/memlens-libs/torchvision-0.29.1 torchvision==0.29.1 (.ci/run does)',
+    dir: process.env.MEMLENS_TORCHVISION_214_DIR ?? path.join(os.homedir(), '.cache', 'memlens-libs', 'site-2.14', 'torchvision'),
+    how: 'pip install --no-deps --target ~/.cache/memlens-libs/site-2.14 torchvision==0.29.1 (.ci/run does)',
   },
 ] as const;
 
