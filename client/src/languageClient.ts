@@ -1,12 +1,44 @@
-// Starts the bundled language server (`dist/server.js lsp --stdio`) for Python files.
+// Starts the bundled language server (`dist/server.js lsp --stdio`) for Python files, and tells it
+// which Python environment to read installed libraries from: the interpreter chosen in VS Code's
+// Python extension (its public environments API, when the extension is installed) and whether the
+// workspace is trusted (only then may the server ask that interpreter for its sys.path).
 
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { ENVIRONMENT_NOTIFICATION, EnvironmentParams } from '../../server/src/protocol';
 import { memlensOutput } from './outputChannel';
 
 /** The `memlens` settings as plain JSON, for initializationOptions. */
 function memlensSettings(): unknown {
   return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('memlens'))) as unknown;
+}
+
+/** The part of the Python extension's exported API Memlens uses (ms-python.python, `environments`). */
+interface PythonEnvironmentsApi {
+  environments?: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string } | undefined;
+    onDidChangeActiveEnvironmentPath?: vscode.Event<{ path: string }>;
+  };
+}
+
+async function pythonExtension(): Promise<PythonEnvironmentsApi | undefined> {
+  const ext = vscode.extensions.getExtension<PythonEnvironmentsApi>('ms-python.python');
+  if (!ext) return undefined;
+  try {
+    return ext.isActive ? ext.exports : await ext.activate();
+  } catch {
+    return undefined;
+  }
+}
+
+function activeInterpreter(api: PythonEnvironmentsApi | undefined): string | null {
+  try {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const p = api?.environments?.getActiveEnvironmentPath(folder)?.path;
+    return typeof p === 'string' && p ? p : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function startLanguageClient(context: vscode.ExtensionContext): Promise<LanguageClient> {
@@ -18,17 +50,25 @@ export async function startLanguageClient(context: vscode.ExtensionContext): Pro
   };
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.py');
   context.subscriptions.push(watcher);
+  const python = await pythonExtension();
+  const environment = (): EnvironmentParams => ({ pythonPath: activeInterpreter(python), trusted: vscode.workspace.isTrusted });
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: 'python' },
       { scheme: 'untitled', language: 'python' },
     ],
-    initializationOptions: { memlens: memlensSettings() },
+    initializationOptions: { memlens: memlensSettings(), ...environment() },
     // Imported model files edited outside VS Code (git checkout, another editor) re-analyze their importers.
     synchronize: { configurationSection: 'memlens', fileEvents: watcher },
     outputChannel: memlensOutput(context),
   };
   const client = new LanguageClient('memlens', 'Memlens', serverOptions, clientOptions);
   await client.start();
+  const notify = (): void => {
+    void client.sendNotification(ENVIRONMENT_NOTIFICATION, environment());
+  };
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(notify));
+  const changed = python?.environments?.onDidChangeActiveEnvironmentPath;
+  if (changed) context.subscriptions.push(changed(notify));
   return client;
 }

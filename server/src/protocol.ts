@@ -19,3 +19,17 @@ export type ReportResult = Report | null;
 
 /** The command a code lens carries; the client handles it (the server only names it). */
 export const SHOW_REPORT_COMMAND = 'memlens.showReport';
+
+/**
+ * Sent by the client (initialization options and this notification): the Python interpreter the
+ * user chose in VS Code's Python extension (its environments API), and whether the workspace is
+ * trusted. The server reads installed libraries from that environment (engine/pythonEnv.ts); it
+ * asks the interpreter for `sys.path` only when the workspace is trusted.
+ */
+export const ENVIRONMENT_NOTIFICATION = 'memlens/environment';
+
+export interface EnvironmentParams {
+  /** The Python extension's active interpreter, or null when there is none / no extension. */
+  pythonPath?: string | null;
+  trusted?: boolean;
+}

@@ -30,6 +30,10 @@ export interface SessionOptions {
   capabilities?: ClientCapabilities;
   /** Answers workspace/configuration requests (only when capabilities allow the server to ask). */
   configuration?: () => unknown;
+  /** The workspace folder (initialize's rootUri and workspaceFolders). */
+  root?: string;
+  /** More initializationOptions beside `memlens` (the client's `pythonPath`, `trusted`). */
+  initialization?: Record<string, unknown>;
 }
 
 export class LspSession {
@@ -79,9 +83,10 @@ export class LspSession {
     connection.listen();
     await connection.sendRequest('initialize', {
       processId: process.pid,
-      rootUri: null,
+      rootUri: options.root ? pathToFileURL(options.root).href : null,
+      workspaceFolders: options.root ? [{ uri: pathToFileURL(options.root).href, name: 'workspace' }] : null,
       capabilities: options.capabilities ?? {},
-      initializationOptions: { memlens: options.settings ?? {} },
+      initializationOptions: { memlens: options.settings ?? {}, ...options.initialization },
     });
     await connection.sendNotification('initialized', {});
     return session;

@@ -11,7 +11,7 @@ import {
   createConnection,
 } from 'vscode-languageserver/node';
 import { inspect } from 'util';
-import { REPORT_REQUEST, ReportParams, ReportResult } from '../protocol';
+import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult } from '../protocol';
 import { loadPythonParser } from '../python/parser';
 import { codeLenses } from './codeLens';
 import { diagnostics } from './diagnostics';
@@ -74,6 +74,11 @@ export function bindServer(connection: Connection): void {
     setImmediate(guard('publishing diagnostics', undefined, () => {
       pendingPublish.delete(uri);
       const doc = workspace.get(uri);
+      if (doc && workspace.isLibrary(uri)) {
+        // An installed library's file opened to read it: no diagnostics of its own.
+        void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: [] });
+        return;
+      }
       const analysis = workspace.analysis(uri);
       if (!doc || !analysis) return;
       void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines) });
@@ -103,8 +108,12 @@ export function bindServer(connection: Connection): void {
   connection.onInitialize(async (params): Promise<InitializeResult> => {
     await loadPythonParser();
     support = clientSupport(params.capabilities);
-    const options = params.initializationOptions as { memlens?: unknown } | undefined;
+    const options = params.initializationOptions as ({ memlens?: unknown } & EnvironmentParams) | undefined;
     workspace.settings = resolveSettings(options?.memlens);
+    const roots = (params.workspaceFolders ?? []).map((f) => uriToFile(f.uri));
+    if (!roots.length && params.rootUri) roots.push(uriToFile(params.rootUri));
+    // A client that says nothing about trust (another editor) is one the user started on their own files.
+    workspace.setEnvironmentSources({ roots, pythonPath: options?.pythonPath ?? null, trusted: options?.trusted ?? true });
     for (const p of workspace.settings.problems) log(p);
     return {
       capabilities: {
@@ -127,6 +136,14 @@ export function bindServer(connection: Connection): void {
       const settings = (params.settings as { memlens?: unknown } | null | undefined)?.memlens;
       if (settings !== undefined) applySettings(resolveSettings(settings));
       else pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
+    }),
+  );
+
+  connection.onNotification(
+    ENVIRONMENT_NOTIFICATION,
+    guard('environment', undefined, (params: EnvironmentParams) => {
+      workspace.setEnvironmentSources({ pythonPath: params.pythonPath, trusted: params.trusted });
+      applySettings(workspace.settings);
     }),
   );
 

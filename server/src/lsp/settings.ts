@@ -9,6 +9,8 @@ export const DEFAULT_BUDGET = '24GiB';
 export interface ServerSettings {
   readonly analysis: AnalysisSettings;
   readonly inlayHintsEnabled: boolean;
+  /** `memlens.pythonPath`: the interpreter whose installed libraries are read (null: the Python extension's, else discovered). */
+  readonly pythonPath: string | null;
   /** What was ignored and why, for the server log. */
   readonly problems: readonly string[];
 }
@@ -46,6 +48,10 @@ export function resolveSettings(section: unknown): ServerSettings {
   const torch = typeof raw.torch === 'string' && /^\d+\.\d+/.test(raw.torch) ? raw.torch : DEFAULT_SETTINGS.torch;
   if (raw.torch !== undefined && raw.torch !== null && torch !== raw.torch) problems.push(`memlens.torch: ${JSON.stringify(raw.torch)} is not a version like 2.5; using ${torch}`);
 
+  let pythonPath: string | null = null;
+  if (typeof raw.pythonPath === 'string' && raw.pythonPath.trim() !== '') pythonPath = raw.pythonPath.trim();
+  else if (raw.pythonPath !== undefined && raw.pythonPath !== null && raw.pythonPath !== '') problems.push(`memlens.pythonPath: ${JSON.stringify(raw.pythonPath)} is not a path; using the Python extension's interpreter or the one found`);
+
   const hints = record(raw.inlayHints);
   const dotted = raw['inlayHints.enabled'];
   const hintsEnabled = typeof hints.enabled === 'boolean' ? hints.enabled : typeof dotted === 'boolean' ? dotted : true;
@@ -61,6 +67,7 @@ export function resolveSettings(section: unknown): ServerSettings {
       budgetBytes,
     },
     inlayHintsEnabled: hintsEnabled,
+    pythonPath,
     problems,
   };
 }

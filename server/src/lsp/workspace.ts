@@ -6,6 +6,7 @@ import * as path from 'path';
 import { fileURLToPath } from 'url';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { analyzeSource, SourceHost } from '../analysis';
+import { PythonEnvironment, isLibraryFile, resolveEnvironment } from '../engine/pythonEnv';
 import { ParsedSource, TextChange } from '../python/parser';
 import { Analysis } from '../report/types';
 import { resolveSettings, ServerSettings } from './settings';
@@ -63,15 +64,51 @@ export class Workspace implements SourceHost {
   private readonly imports = new Map<string, Set<string>>();
   /** Collects readFile paths while an analysis runs. */
   private reading: Set<string> | null = null;
+  /** Workspace folders (for a `.venv`), the client's interpreter and trust; the environment found from them. */
+  private roots: string[] = [];
+  private clientPython: string | null = null;
+  private trusted = false;
+  private env: PythonEnvironment | null = null;
 
   constructor(private readonly log: (message: string) => void) {}
+
+  /** Where to look for the user's Python: workspace folders, the Python extension's choice, trust. */
+  setEnvironmentSources(update: { roots?: readonly string[]; pythonPath?: string | null; trusted?: boolean }): void {
+    if (update.roots !== undefined) this.roots = [...update.roots];
+    if (update.pythonPath !== undefined) this.clientPython = update.pythonPath;
+    if (update.trusted !== undefined) this.trusted = update.trusted;
+    this.env = null;
+    this.analyses.clear();
+    this.lastGood.clear();
+  }
+
+  /** The Python environment installed libraries are read from (memlens.pythonPath first, then the client's). */
+  get environment(): PythonEnvironment {
+    if (!this.env) {
+      this.env = resolveEnvironment({ pythonPath: this.settingsValue.pythonPath ?? this.clientPython, workspaceRoots: this.roots, trusted: this.trusted });
+      this.log(`Python environment: ${this.env.python ?? 'none'} (${this.env.source}, search path read from ${this.env.how}): ${this.env.searchPaths.join(', ') || 'no package folders'}${this.env.notes.length ? `; ${this.env.notes.join('; ')}` : ''}`);
+    }
+    return this.env;
+  }
+
+  /** SourceHost: the environment's package folders. */
+  get libraryPaths(): readonly string[] {
+    return this.environment.searchPaths;
+  }
+
+  /** True for a file of an installed library: it is read for its importers, never analyzed or flagged itself. */
+  isLibrary(uri: string): boolean {
+    const doc = this.documents.get(uri);
+    return !!doc && doc.file.startsWith('/') && isLibraryFile(doc.file, this.libraryPaths);
+  }
 
   get settings(): ServerSettings {
     return this.settingsValue;
   }
 
-  /** New settings invalidate every analysis. */
+  /** New settings invalidate every analysis (and the environment, when the interpreter setting changed). */
   set settings(s: ServerSettings) {
+    if (s.pythonPath !== this.settingsValue.pythonPath) this.env = null;
     this.settingsValue = s;
     this.analyses.clear();
     this.lastGood.clear();
@@ -126,7 +163,7 @@ export class Workspace implements SourceHost {
   /** The analysis of an open document at its current version, computed on first use. */
   analysis(uri: string): Analysis | null {
     const doc = this.documents.get(uri);
-    if (!doc) return null;
+    if (!doc || this.isLibrary(uri)) return null;
     const cached = this.analyses.get(uri);
     if (cached && cached.version === doc.version) return cached.analysis;
     const read = new Set<string>();
