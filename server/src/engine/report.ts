@@ -106,6 +106,7 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
       paramBytes: cost.paramBytes,
       gradBytes: cost.trainableBytes,
       optimizerBytes: cost.trainableBytes * optFactor,
+      unknowns: run.interp.unknowns.filter((u) => u.module !== undefined && u.module !== null && (path === '' || u.module === path || u.module.startsWith(`${path}.`))).length,
     };
   };
   const modules = namedModules(run.model);
@@ -138,7 +139,7 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     settings: { precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch, checkpoint: [], batch: run.batch },
     totals,
     layers,
-    unknowns: run.interp.unknowns.map((u) => ({ file: u.file, line: u.line, reason: u.reason })),
+    unknowns: run.interp.unknowns.map((u) => ({ file: u.file, line: u.line, reason: u.reason, ...(u.module !== undefined && u.module !== null ? { module: u.module } : {}) })),
     unknownsOutsideModel: run.interp.outsideUnknowns.length,
     timeline: step.timeline,
     maxBatch: null,

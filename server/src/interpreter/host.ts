@@ -47,9 +47,17 @@ export interface Library {
   stored(v: Value): void;
   /** The attribute that referred to `v` was rebound: it is held no longer than by variables. */
   unstored(v: Value): void;
+  /** The qualified name of the innermost module whose forward is running (null outside forward). */
+  runningModule?(): string | null;
   /** Enters/leaves a `with` context manager the library models (no_grad, autocast). */
   enterContext(v: Value, at: Loc): (() => void) | undefined;
 }
 
 /** One value the analysis could not compute: where, and why. */
-export interface UnknownEntry { file: string; line: number; reason: string }
+export interface UnknownEntry {
+  file: string;
+  line: number;
+  reason: string;
+  /** The qualified name of the innermost module whose forward was running, when one was. */
+  module?: string | null;
+}

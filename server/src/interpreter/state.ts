@@ -54,7 +54,8 @@ export class InterpreterState {
     const key = `${at.file}:${at.line}:${reason}`;
     if (this.seenUnknown.has(key)) return;
     this.seenUnknown.add(key);
-    (this.importDepth > 0 ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, reason });
+    const module = this.lib.runningModule?.() ?? null;
+    (this.importDepth > 0 ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, reason, ...(module !== null ? { module } : {}) });
   }
 
   loc(node: Node, file: string): Loc {

@@ -50,6 +50,7 @@ function moduleRow(layers: readonly LayerReport[], modulePath: string): LayerRep
     paramBytes: sum((l) => l.paramBytes),
     gradBytes: sum((l) => l.gradBytes),
     optimizerBytes: sum((l) => l.optimizerBytes),
+    unknowns: own?.unknowns ?? Math.max(0, ...inside.map((l) => l.unknowns ?? 0)),
   };
 }
 

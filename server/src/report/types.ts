@@ -95,12 +95,16 @@ export interface LayerReport {
   paramBytes: number;
   gradBytes: number;
   optimizerBytes: number;
+  /** Unknowns met while this layer (or a layer inside it) ran: its figures are then lower bounds. */
+  unknowns: number;
 }
 
 export interface UnknownReport {
   file: string;
   line: number;
   reason: string;
+  /** The layer (qualified module name) whose forward was running when it was met, if any ("" for the model itself). */
+  module?: string;
 }
 
 export interface TimelinePoint {

@@ -163,6 +163,11 @@ export class TorchLibrary implements Library {
     else if (v.k === 'tuple' || v.k === 'list') for (const x of v.items) if (x.k === 'tensor') this.tracer.heldUntilNow(x.t.storage);
   }
 
+  runningModule(): string | null {
+    const stack = this.tracer.moduleStack;
+    return this.tracer.recording && stack.length ? stack[stack.length - 1] : null;
+  }
+
   stored(v: Value): void {
     if (!this.tracer.recording) return;
     if (v.k === 'tensor') this.tracer.retained.set(v.t.storage.id, Infinity);
