@@ -1,6 +1,7 @@
-// Losses. `cross_entropy` is `log_softmax` then `nll_loss`; the others are one aten op each.
-// What each keeps comes from derivatives.yaml (nll_loss: its input, the target, the class weights
-// and a 0-dim total_weight; mse/l1/smooth_l1/huber/bce: input and target).
+// Losses. `cross_entropy` is `log_softmax` then `nll_loss`; `l1_loss` and `kl_div` run the
+// pointwise ops they are composed of; the others are one aten op each. What each keeps comes from
+// derivatives.yaml (nll_loss: its input, the target, the class weights and a 0-dim total_weight;
+// mse/smooth_l1/huber/bce: input and target).
 import { KernelArgs, optTensorArg, tensorArg } from './args';
 import { atenOp } from './autograd';
 import { castFloat32, showShape } from './common';
