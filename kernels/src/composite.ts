@@ -8,11 +8,11 @@ import { isTensor, showShape } from './common';
 import { atenRow, atenTensor, callAten } from './dispatch';
 import { einsum } from './einsum';
 import { normDim } from './shape';
-import { cat, expand } from './shapeops';
+import { cat, expand, toDtype } from './shapeops';
 import { narrow } from './indexing';
 import { pointwise } from './pointwise';
 import { reduction } from './reduce';
-import { DTypeValue, Graph, KernelError, KResult, OpCall, numel } from './types';
+import { DType, DTypeValue, Graph, KernelError, KResult, OpCall, isFloating, numel } from './types';
 
 /** An alias (`absolute` → `abs`, `divide.Tensor` → `div.Tensor`): the target op, same overload suffix. */
 export function aliasOf(target: string) {
@@ -132,9 +132,14 @@ export function broadcastTensors(g: Graph, a: KernelArgs): KResult {
   return ts.map((t) => expand(g, t, shape));
 }
 
-/** `meshgrid(tensors, indexing)`: 1-D inputs viewed and expanded to the grid (views, nothing allocated). */
+/**
+ * `meshgrid(tensors, indexing)`: 1-D inputs viewed and expanded to the grid (views, nothing
+ * allocated). `torch.meshgrid(*tensors)` also takes them as one list (`meshgrid([x, y])`).
+ */
 export function meshgrid(g: Graph, a: KernelArgs): KResult {
-  const ts = tensorListArg('meshgrid', a, 'tensors').map((t) => (t.shape.length === 0 ? atenTensor(g, 'view', { self: t, size: [1] }) : t));
+  const given = a.tensors;
+  const list = Array.isArray(given) && given.length === 1 && Array.isArray(given[0]) ? { tensors: given[0] } : a;
+  const ts = tensorListArg('meshgrid', list, 'tensors').map((t) => (t.shape.length === 0 ? atenTensor(g, 'view', { self: t, size: [1] }) : t));
   const xy = a.indexing === 'xy' && ts.length >= 2;
   const sizes = ts.map((t) => numel(t.shape));
   if (xy) [sizes[0], sizes[1]] = [sizes[1], sizes[0]];
@@ -153,11 +158,15 @@ export function channelShuffle(g: Graph, a: KernelArgs): KResult {
   return atenOp(g, 'channel_shuffle', { self: x }, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
-/** `prelu(self, weight)`: one slope per channel (or one for all); its backward keeps both. */
+/**
+ * `prelu(self, weight)`: one slope per channel (or one for all); its backward keeps both. 2.x's
+ * composite `prelu` runs `_prelu_kernel`; 1.13's `prelu` is the op itself.
+ */
 export function prelu(g: Graph, a: KernelArgs): KResult {
   const x = tensorArg('prelu', a, 'self');
   const w = tensorArg('prelu', a, 'weight');
-  return atenOp(g, '_prelu_kernel', { self: x, weight: w }, [{ shape: x.shape, dtype: x.dtype }], { flops: numel(x.shape) })[0];
+  const op = g.ctx.torch[0] >= 2 ? '_prelu_kernel' : 'prelu';
+  return atenOp(g, op, { self: x, weight: w }, [{ shape: x.shape, dtype: x.dtype }], { flops: numel(x.shape) })[0];
 }
 
 
@@ -174,13 +183,26 @@ export function eluFamily(g: Graph, a: KernelArgs, call: OpCall): KResult {
   return callAten(g, inplace ? 'elu_' : 'elu', args);
 }
 
+/** c10's ScalarType names, as PyTorch's messages print dtypes. */
+const SCALAR_TYPE: Readonly<Record<DType, string>> = {
+  float64: 'Double', float32: 'Float', float16: 'Half', bfloat16: 'BFloat16', int64: 'Long', int32: 'Int', int16: 'Short', int8: 'Char', uint8: 'Byte', bool: 'Bool',
+};
+
 /** `square(x)` = `pow(x, 2)`; `float_power` = `pow` in float64; `positive(x)` is x. */
 export function powFamily(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const overload = call.aten ?? call.name;
   const base = atenBase(overload);
   if (base === 'positive') return tensorArg('positive', a, 'self');
   if (base.startsWith('square')) return callAten(g, base.endsWith('_') ? 'pow_.Scalar' : 'pow.Tensor_Scalar', { self: a.self, exponent: 2 });
-  const f64 = (v: unknown) => (isTensor(v) ? atenTensor(g, '_to_copy', { self: v, dtype: { dtype: 'float64' } }) : v);
+  // `x.to(torch.double)`: a copy unless x is float64 already.
+  const f64 = (v: unknown) => (isTensor(v) ? toDtype(g, v, 'float64') : v);
+  if (base === 'float_power_') {
+    // In place: self must be float64 already; then `pow_` with the float64 exponent.
+    const x = tensorArg(base, a, 'self');
+    if (x.dtype !== 'float64') throw new KernelError(base, `the base given to float_power_ has dtype ${SCALAR_TYPE[x.dtype]} but the operation's result requires dtype Double`);
+    const e = f64(a.exponent);
+    return callAten(g, isTensor(e) ? 'pow_.Tensor' : 'pow_.Scalar', { self: x, exponent: e });
+  }
   const [self, exponent] = [f64(a.self), f64(a.exponent)];
   if (isTensor(self)) return callAten(g, isTensor(exponent) ? 'pow.Tensor_Tensor' : 'pow.Tensor_Scalar', { self, exponent });
   return callAten(g, 'pow.Scalar', { self, exponent });
@@ -188,7 +210,8 @@ export function powFamily(g: Graph, a: KernelArgs, call: OpCall): KResult {
 
 /**
  * `diff(self, n=1, dim=-1, prepend=None, append=None)` (CompositeImplicitAutograd): prepend and
- * append `cat` along dim, then n times `narrow(dim, 1, len-1) - narrow(dim, 0, len-1)`. The
+ * append `cat` along dim, then n times `narrow(dim, 1, len-1) - narrow(dim, 0, len-1)`; n = 0
+ * copies self. The
  * elements of a 1-D constant tensor are carried (torchvision's RegNet computes stage depths so).
  */
 export function diff(g: Graph, a: KernelArgs): KResult {
@@ -197,13 +220,45 @@ export function diff(g: Graph, a: KernelArgs): KResult {
   if (!Number.isInteger(n) || n < 0) throw new KernelError('diff', `order must be non-negative but got ${n}`);
   if (x.shape.length === 0) throw new KernelError('diff', 'expects input to be at least one-dimensional');
   const dim = normDim('diff', typeof a.dim === 'number' ? a.dim : -1, x.shape.length);
+  if (n === 0) {
+    // `diff_helper` with n == 0: `zeros_like(self).copy_(self)`, prepend and append ignored.
+    const out = atenTensor(g, 'zeros_like', { self: x });
+    atenTensor(g, 'copy_', { self: out, src: x });
+    return x.values ? { ...out, values: [...x.values] } : out;
+  }
   const parts = [a.prepend, x, a.append].filter(isTensor);
   if (parts.length > 1) x = cat(g, parts, dim);
   let values = x.values && x.shape.length === 1 ? [...x.values] : undefined;
   for (let i = 0; i < n && x.shape[dim] > 0; i++) {
     const len = x.shape[dim] - 1;
-    x = atenTensor(g, 'sub.Tensor', { self: narrow(g, x, dim, 1, len), other: narrow(g, x, dim, 0, len), alpha: 1 });
+    // Bool tensors differ by `logical_xor`.
+    const [next, prev] = [narrow(g, x, dim, 1, len), narrow(g, x, dim, 0, len)];
+    x = x.dtype === 'bool' ? atenTensor(g, 'logical_xor', { self: next, other: prev }) : atenTensor(g, 'sub.Tensor', { self: next, other: prev, alpha: 1 });
     if (values) values = values.slice(1).map((v, j) => v - values![j]);
   }
   return values && values.length === numel(x.shape) ? { ...x, values: x.dtype === 'bool' ? values.map((v) => (v !== 0 ? 1 : 0)) : values } : x;
+}
+
+/**
+ * `isfinite(self)` (CompositeImplicitAutograd, TensorCompare.cpp): `ones_like(self, bool)` for
+ * integral tensors, else `(self == self) * (self.abs() != inf)`, whose `abs` keeps self.
+ */
+export function isfinite(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('isfinite', a, 'self');
+  if (!isFloating(x.dtype)) return callAten(g, 'ones_like', { self: x, dtype: { dtype: 'bool' } });
+  const same = atenTensor(g, 'eq.Tensor', { self: x, other: x });
+  const finite = atenTensor(g, 'ne.Scalar', { self: atenTensor(g, 'abs', { self: x }), other: Infinity });
+  return callAten(g, 'mul.Tensor', { self: same, other: finite });
+}
+
+/** `frexp(self)`: the mantissa in self's floating dtype and an int32 exponent, which the backward keeps. */
+export function frexp(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('frexp', a, 'self');
+  if (!isFloating(x.dtype)) throw new KernelError('frexp', `torch.frexp() only supports floating-point dtypes, got ${x.dtype}`);
+  return atenOp(g, 'frexp.Tensor', { self: x }, [{ shape: x.shape, dtype: x.dtype }, { shape: x.shape, dtype: 'int32', differentiable: false }], { flops: numel(x.shape) });
+}
+
+/** `conj_physical(self)` and `conj_physical_` (CompositeImplicitAutograd): a real tensor is returned as it is. */
+export function conjPhysical(_g: Graph, a: KernelArgs): KResult {
+  return tensorArg('conj_physical', a, 'self');
 }

@@ -140,7 +140,8 @@ export const functionalRules = {
   hardswish: unaryInplace('hardswish'),
   hardtanh: (g: Graph, a: KernelArgs): KResult => {
     const [lo, hi] = [numArg('F.hardtanh', a, 'min_val', -1), numArg('F.hardtanh', a, 'max_val', 1)];
-    if (lo > hi) throw new KernelError('F.hardtanh', 'min_val cannot be greater than max_val');
+    // 2.x's F.hardtanh checks the bounds; 1.13's runs the kernel with them as they are.
+    if (lo > hi && g.ctx.torch[0] >= 2) throw new KernelError('F.hardtanh', 'min_val cannot be greater than max_val');
     return callAten(g, inplace(a) ? 'hardtanh_' : 'hardtanh', { self: input('F.hardtanh', a), min_val: lo, max_val: hi });
   },
   huber_loss: broadcastLoss('huber_loss', ['delta']),
