@@ -60,10 +60,24 @@ function arange(g: Graph, a: KernelArgs): KResult {
   return factory(g, 'arange', [n], dtype, a, n <= MAX_CONSTANT_ELEMENTS ? Array.from({ length: n }, (_, i) => start + i * step) : undefined);
 }
 
+/** A 0-dim tensor bound (2.x `linspace.Tensor_Tensor` and friends) is read with `item()`; its value may be unknown. */
+function bound(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return Number(v);
+  if (isTensor(v)) {
+    if (v.shape.length !== 0) throw new KernelError('linspace', `linspace only supports 0-dimensional start and end tensors, but got a tensor with ${v.shape.length} dimension(s)`);
+    return v.values?.[0];
+  }
+  throw new KernelError('linspace', 'start and end must be numbers or 0-dim tensors');
+}
+
 function linspace(g: Graph, a: KernelArgs): KResult {
-  const [start, end, steps] = [a.start, a.end, a.steps];
-  if (typeof start !== 'number' || typeof end !== 'number' || typeof steps !== 'number') throw new KernelError('linspace', 'start, end and steps must be numbers');
-  const values = steps <= MAX_CONSTANT_ELEMENTS ? Array.from({ length: steps }, (_, i) => (steps === 1 ? start : start + ((end - start) * i) / (steps - 1))) : undefined;
+  const [start, end, steps] = [bound(a.start), bound(a.end), a.steps];
+  if (typeof steps !== 'number' || !Number.isInteger(steps)) throw new KernelError('linspace', 'steps must be an int');
+  if (steps < 0) throw new KernelError('linspace', 'number of steps must be non-negative');
+  const values = start !== undefined && end !== undefined && steps <= MAX_CONSTANT_ELEMENTS
+    ? Array.from({ length: steps }, (_, i) => (steps === 1 ? start : start + ((end - start) * i) / (steps - 1)))
+    : undefined;
   return factory(g, 'linspace', [steps], dtypeOf(a.dtype) ?? defaultFloat(g), a, values);
 }
 

@@ -5,7 +5,7 @@ import { KernelArgs, intArg, tensorArg } from './args';
 import { atenInplace, atenOp } from './autograd';
 import { isTensor, showShape } from './common';
 import { broadcastShapes, normDim } from './shape';
-import { Graph, KernelError, KResult, SliceValue, Tensor, numel } from './types';
+import { Graph, KernelError, KResult, SliceValue, Tensor, isFloating, numel } from './types';
 
 /** `x.select(dim, i)`: the dimension is dropped; a view. */
 export function select(g: Graph, t: Tensor, dim: number, index: number, op = 'select'): Tensor {
@@ -39,6 +39,14 @@ export function narrow(g: Graph, t: Tensor, dim: number, start: number, length: 
   return slice(g, t, d, s, s + length, 1, 'narrow');
 }
 
+/** narrow's start: an int, or (`narrow.Tensor`) a 0-dim integer tensor, read with `item()`. */
+function narrowStart(v: unknown): number {
+  if (!isTensor(v)) return intArg('narrow', { start: v }, 'start');
+  if (v.shape.length !== 0 || isFloating(v.dtype) || v.dtype === 'bool') throw new KernelError('narrow', 'start must be an 0-dim integral Tensor.');
+  if (!v.values) throw new KernelError('narrow', 'a start tensor whose value is not known (only constants are) is not modelled');
+  return v.values[0];
+}
+
 function indexTensor(op: string, v: unknown): Tensor {
   if (!isTensor(v)) throw new KernelError(op, 'index must be a tensor');
   if (v.dtype === 'bool' || v.dtype === 'uint8') throw new KernelError(op, 'indexing with a mask has a data-dependent shape (how many elements are set); not modelled');
@@ -55,10 +63,13 @@ export function indexSelect(g: Graph, t: Tensor, dim: number, index: Tensor): Te
   return atenOp(g, 'index_select', { self: t, dim, index: indexTensor('index_select', index) }, [{ shape, dtype: t.dtype }])[0];
 }
 
-/** `gather(self, dim, index)`: the output has the index's shape. */
+/** `gather(self, dim, index)`: the output has the index's shape (a 0-dim tensor counts as 1-D). */
 export function gather(g: Graph, t: Tensor, dim: number, index: Tensor): Tensor {
-  normDim('gather', dim, Math.max(t.shape.length, 1));
-  if (index.shape.length !== t.shape.length) throw new KernelError('gather', `index ${showShape(index.shape)} must have the same number of dimensions as input ${showShape(t.shape)}`);
+  const d = normDim('gather', dim, Math.max(t.shape.length, 1));
+  if (Math.max(index.shape.length, 1) !== Math.max(t.shape.length, 1)) throw new KernelError('gather', `index ${showShape(index.shape)} must have the same number of dimensions as input ${showShape(t.shape)}`);
+  index.shape.forEach((n, i) => {
+    if (i !== d && t.shape.length > 0 && n > t.shape[i]) throw new KernelError('gather', `Size does not match at dimension ${i} expected index ${showShape(index.shape)} to be smaller than self ${showShape(t.shape)} apart from dimension ${d}`);
+  });
   return atenOp(g, 'gather', { self: t, dim, index: indexTensor('gather', index) }, [{ shape: index.shape, dtype: t.dtype }])[0];
 }
 
@@ -151,7 +162,7 @@ export const indexingRules = {
     return advancedIndex(g, tensorArg('index', a, 'self'), ix.map((v) => (isTensor(v) ? v : null)));
   },
   index_select: (g: Graph, a: KernelArgs): KResult => indexSelect(g, tensorArg('index_select', a, 'self'), dimOf(a, 'index_select'), tensorArg('index_select', a, 'index')),
-  narrow: (g: Graph, a: KernelArgs): KResult => narrow(g, tensorArg('narrow', a, 'self'), intArg('narrow', a, 'dim'), intArg('narrow', a, 'start'), intArg('narrow', a, 'length')),
+  narrow: (g: Graph, a: KernelArgs): KResult => narrow(g, tensorArg('narrow', a, 'self'), intArg('narrow', a, 'dim'), narrowStart(a.start), intArg('narrow', a, 'length')),
   select: (g: Graph, a: KernelArgs): KResult => select(g, tensorArg('select', a, 'self'), intArg('select', a, 'dim'), intArg('select', a, 'index')),
   slice: (g: Graph, a: KernelArgs): KResult => {
     const opt = (v: unknown) => (typeof v === 'number' ? v : null);
