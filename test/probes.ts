@@ -128,7 +128,8 @@ function tensorSource(t: TensorArg, v: string, param: string, init: string[], bo
     // A leaf requiring grad, passed as `leaf.clone()` (a non-leaf), as probe_ops.py does.
     init.push(`self.${param} = nn.Parameter(torch.empty((${shape}), dtype=torch.${t.dtype}))`);
     body.push(`${v} = self.${param}.clone()`);
-  } else if (t.values) {
+  } else if (t.values !== undefined && t.values !== null && t.tensor.every((d) => d > 0)) {
+    // An empty tensor's nested list loses its trailing sizes (`[[]]` for [1, 0, 3]): built empty.
     body.push(`${v} = torch.tensor(${literal(t.values)}, dtype=torch.${t.dtype})`);
   } else {
     body.push(`${v} = torch.empty((${shape}), dtype=torch.${t.dtype})`);
@@ -190,7 +191,11 @@ function callExpression(name: string, c: FunctionCase, i: number, init: string[]
       return `${self}[${indexSource(c.args[1], rest)}]`;
     }
     if (method in OPERATORS && c.args.length === 2) return `${self} ${OPERATORS[method]} ${rest}`;
-    if (method in REFLECTED && c.args.length === 2) return `${rest} ${REFLECTED[method]} ${self}`;
+    if (method in REFLECTED && c.args.length === 2) {
+      // `a ** x` with a tensor `a` calls `a.__pow__(x)`, not `x.__rpow__(a)` (which the probe
+      // measured): a tensor on the left is called explicitly.
+      return isTensorArg(c.args[1]) ? `${self}.${method}(${rest})` : `${rest} ${REFLECTED[method]} ${self}`;
+    }
     if (method in UNARY && c.args.length === 1) return method === '__abs__' ? `abs(${self})` : `${UNARY[method]}${self}`;
     if (method in INPLACE && c.args.length === 2) {
       body.push(`${self} ${INPLACE[method]} ${rest}`);
@@ -220,7 +225,7 @@ function catalogEntry(name: string) {
 }
 
 /** One Python file for all cases of `name`; each call bound to `self.o<i>`, its arguments to `self.a<i>_…`. */
-function buildFile(name: string, cases: readonly ProbeCase[]): Built {
+export function buildFile(name: string, cases: readonly ProbeCase[]): Built {
   const init: string[] = [];
   const methods: string[] = [];
   const calls = new Map<number, number | string>();
