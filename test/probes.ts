@@ -78,7 +78,35 @@ export interface CaseResult {
 export const isModuleCase = (c: ProbeCase): c is ModuleCase => 'init' in c;
 
 export function readProbes(release: string): ProbeFile {
-  return JSON.parse(fs.readFileSync(path.join(FIXTURES, 'ops', `probes-${release}.json`), 'utf8')) as ProbeFile;
+  return JSON.parse(markFloats(fs.readFileSync(path.join(FIXTURES, 'ops', `probes-${release}.json`), 'utf8'))) as ProbeFile;
+}
+
+/**
+ * The probes' JSON with every float literal (`2.0`, `1e-05`: Python's json writes floats with a
+ * point or an exponent) as `{"float": 2.0}`: JSON.parse would make `2.0` the int 2, and
+ * `x.mul_(2.0)` is not `x.mul_(2)` (the wrapped number is float64, not int64).
+ */
+function markFloats(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      // A string, escapes included.
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      const m = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i, i + 40))!;
+      out += m[1] || m[2] ? `{"float": ${m[0]}}` : m[0];
+      i += m[0].length;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }
 
 const isTensorArg = (a: Arg): a is TensorArg => typeof a === 'object' && a !== null && 'tensor' in a;
@@ -103,6 +131,10 @@ function literal(a: Arg, tuple = false): string {
   }
   if (typeof a === 'object') {
     const o = a as Record<string, unknown>;
+    if (typeof o.float === 'number' && Object.keys(o).length === 1) {
+      if (!Number.isFinite(o.float)) throw new Unsupported('non-finite number');
+      return repr(o.float);
+    }
     if (typeof o.dtype === 'string' && Object.keys(o).length === 1) {
       if (!PY_DTYPES.has(o.dtype)) throw new Unsupported(`dtype ${o.dtype}`);
       return `torch.${o.dtype}`;
@@ -116,6 +148,7 @@ function literal(a: Arg, tuple = false): string {
 
 /** Python's repr of a float (enough digits to round-trip). */
 function repr(x: number): string {
+  if (Object.is(x, -0)) return '-0.0';
   const s = String(x);
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
