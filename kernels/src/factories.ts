@@ -2,7 +2,7 @@
 // `eye`, `*_like`, `new_*`, `torch.tensor`. They need no grad (unless asked) and save nothing;
 // in forward they are activations of the step, while the model is built they are constants.
 // Small ones made from Python numbers carry their elements (kernels/src/types.ts `values`).
-import type { KernelArgs } from './args';
+import { KernelArgs, isPyFloat } from './args';
 import { isTensor } from './common';
 import { castValues } from './pointwise';
 import { DType, DTypeValue, Graph, KernelError, KResult, Tensor, numel } from './types';
@@ -42,7 +42,7 @@ const sized = (op: string, fill?: number) => (g: Graph, a: KernelArgs): KResult 
 function full(g: Graph, a: KernelArgs): KResult {
   const shape = sizeOf('full', a.size);
   const v = a.fill_value;
-  const dtype = dtypeOf(a.dtype) ?? (typeof v === 'boolean' ? 'bool' : typeof v === 'number' && Number.isInteger(v) ? 'int64' : defaultFloat(g));
+  const dtype = dtypeOf(a.dtype) ?? (typeof v === 'boolean' ? 'bool' : typeof v === 'number' && !isPyFloat(a, 'fill_value') ? 'int64' : defaultFloat(g));
   const x = typeof v === 'boolean' ? Number(v) : typeof v === 'number' ? v : NaN;
   return factory(g, 'full', shape, dtype, a, Number.isNaN(x) ? undefined : new Array<number>(Math.min(numel(shape), MAX_CONSTANT_ELEMENTS + 1)).fill(x));
 }
@@ -55,7 +55,7 @@ function arange(g: Graph, a: KernelArgs): KResult {
   if (typeof end !== 'number') throw new KernelError('arange', 'bounds must be numbers');
   if (step === 0) throw new KernelError('arange', 'step must be nonzero');
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const allInt = [start, end, step].every((x) => Number.isInteger(x)) && !(typeof a.start === 'number' && !Number.isInteger(a.start));
+  const allInt = !['start', 'end', 'step'].some((k) => isPyFloat(a, k));
   const dtype = dtypeOf(a.dtype) ?? (allInt ? 'int64' : defaultFloat(g));
   return factory(g, 'arange', [n], dtype, a, n <= MAX_CONSTANT_ELEMENTS ? Array.from({ length: n }, (_, i) => start + i * step) : undefined);
 }
@@ -141,7 +141,7 @@ function tensorFromData(g: Graph, a: KernelArgs): KResult {
   if (isTensor(data)) return factory(g, 'tensor', data.shape, dtypeOf(a.dtype) ?? data.dtype, a, data.values);
   const d = nested(data);
   if (!d) throw new KernelError('tensor', 'data must be a number or nested lists of numbers');
-  const dtype = dtypeOf(a.dtype) ?? (d.bool ? 'bool' : d.floating ? defaultFloat(g) : 'int64');
+  const dtype = dtypeOf(a.dtype) ?? (d.bool ? 'bool' : d.floating || isPyFloat(a, 'data') ? defaultFloat(g) : 'int64');
   return factory(g, 'tensor', d.shape, dtype, a, d.values);
 }
 

@@ -1,7 +1,7 @@
 // torch.Tensor members that are not aten ops: properties (`x.T`, `x.shape`), Python-level
 // methods (`x.size()`, `x.float()`, `x.split()`, `x.__rsub__`) and indexing. The ones that make
 // tensors run aten ops through the table; the others answer from shape and dtype.
-import { KernelArgs, intArg, tensorArg } from './args';
+import { KernelArgs, intArg, isPyFloat, tensorArg } from './args';
 import { isTensor } from './common';
 import { atenTensor, callAten } from './dispatch';
 import { IndexItem, getitem, setitem } from './indexing';
@@ -77,7 +77,7 @@ function rpow(g: Graph, a: KernelArgs): KResult {
   const other = a.other;
   if (!isTensor(other) && typeof other !== 'number' && typeof other !== 'boolean') throw new KernelError('__rpow__', 'the base must be a tensor or a number');
   if (g.ctx.torch[0] >= 2) return isTensor(other) ? callAten(g, 'pow.Tensor_Tensor', { self: other, exponent: x }) : callAten(g, 'pow.Scalar', { self: other, exponent: x });
-  const dtype = resultType([other, x]);
+  const dtype = resultType([typeof other === 'number' && isPyFloat(a, 'other') ? { float: other } : other, x]);
   const values = isTensor(other) ? other.values : [Number(other)];
   const base = g.create('tensor', isTensor(other) ? other.shape : [], dtype, values ? { values } : {});
   return callAten(g, 'pow.Tensor_Tensor', { self: base, exponent: x });
