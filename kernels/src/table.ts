@@ -8,7 +8,7 @@
 import { activationAten } from './activation';
 import { attentionAten } from './attention';
 import {
-  aliasOf, broadcastTensors, channelShuffle, conjPhysical, cosineSimilarity, diff, einsumRule, eluFamily, frexp, glu, isfinite, logSigmoid, meshgrid, minmax, powFamily, prelu, rmsNorm, sameShape, topk, where,
+  aliasOf, broadcastTensors, channelShuffle, conjPhysical, cosineSimilarity, diff, einsumRule, eluFamily, frexp, glu, isfinite, ldexp, logSigmoid, meshgrid, minmax, powFamily, prelu, rmsNorm, sameShape, topk, where,
 } from './composite';
 import { convolutionAten } from './convolution';
 import { TableRow, installTable, layer, op, prop } from './dispatch';
@@ -298,7 +298,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.l1_loss', op(lossAten.l1_loss)],
   ['aten.layer_norm', op(normalizationAten.layer_norm)],
   ['aten.lcm', op(pointwise, { inplace: true })],
-  ['aten.ldexp', op(pointwise, { inplace: true })],
+  ['aten.ldexp', op(ldexp, { inplace: true })],
   ['aten.le', op(pointwise, { inplace: true })],
   ['aten.leaky_relu', op(pointwise, { inplace: true })],
   ['aten.lerp', op(pointwise, { inplace: true })],
