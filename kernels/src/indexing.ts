@@ -73,23 +73,56 @@ export function gather(g: Graph, t: Tensor, dim: number, index: Tensor): Tensor 
   return atenOp(g, 'gather', { self: t, dim, index: indexTensor('gather', index) }, [{ shape: index.shape, dtype: t.dtype }])[0];
 }
 
+const isMask = (ix: Tensor) => ix.dtype === 'bool' || ix.dtype === 'uint8';
+
+/** How many dimensions an index consumes: a k-D mask k, an index tensor one. */
+const indexDims = (ix: Tensor) => (isMask(ix) ? ix.shape.length : 1);
+
+/**
+ * The index shape one index tensor stands for at dimension `dim` of `t`: its own shape, or for a
+ * mask the number of its set elements (ATen runs `nonzero` on it; known only for constant masks).
+ */
+function indexShape(t: Tensor, ix: Tensor, dim: number): number[] {
+  if (!isMask(ix)) return [...indexTensor('index', ix).shape];
+  if (!ix.values || ix.shape.length === 0) indexTensor('index', ix);
+  ix.shape.forEach((s, i) => {
+    if (s !== t.shape[dim + i]) throw new KernelError('index', `The shape of the mask ${showShape(ix.shape)} at index ${i} does not match the shape of the indexed tensor ${showShape(t.shape)} at index ${dim + i}`);
+  });
+  return [ix.values!.filter((v) => v !== 0).length];
+}
+
 /**
  * `index.Tensor(self, indices)`, advanced indexing: the indexed dimensions are replaced by the
  * broadcast shape of the index tensors — in place when those dimensions are adjacent, else first
- * (NumPy's rule).
+ * (NumPy's rule). A k-D mask indexes k dimensions by its set positions (constant masks only);
+ * the `nonzero` indices it becomes live while the op runs, and the backward keeps the mask.
  */
 export function advancedIndex(g: Graph, t: Tensor, indices: readonly (Tensor | null)[]): Tensor {
-  if (indices.length > t.shape.length) throw new KernelError('index', `too many indices for a tensor of dimension ${t.shape.length}`);
-  const used = indices.map((ix, d) => (ix ? d : -1)).filter((d) => d >= 0);
-  if (used.length === 0) return t;
+  const groups: { start: number; end: number; shape: number[]; at: number }[] = [];
+  let dim = 0;
+  let workspaceBytes = 0;
+  indices.forEach((ix, at) => {
+    if (!ix) {
+      dim++;
+      return;
+    }
+    if (dim + indexDims(ix) > t.shape.length) throw new KernelError('index', `too many indices for a tensor of dimension ${t.shape.length}`);
+    const shape = indexShape(t, ix, dim);
+    if (isMask(ix)) workspaceBytes += shape[0] * ix.shape.length * 8;
+    groups.push({ start: dim, end: dim + indexDims(ix), shape, at });
+    dim += indexDims(ix);
+  });
+  if (dim > t.shape.length) throw new KernelError('index', `too many indices for a tensor of dimension ${t.shape.length}`);
+  if (groups.length === 0) return t;
   let bshape: number[] = [];
-  for (const d of used) bshape = broadcastShapes('index', bshape, indexTensor('index', indices[d]).shape);
-  const adjacent = used[used.length - 1] - used[0] === used.length - 1;
-  const rest = t.shape.map((s, d) => (used.includes(d) ? -1 : s));
+  for (const gr of groups) bshape = broadcastShapes('index', bshape, gr.shape);
+  const [first, last] = [groups[0], groups[groups.length - 1]];
+  const adjacent = last.at - first.at === groups.length - 1;
+  const indexed = (d: number) => groups.some((gr) => d >= gr.start && d < gr.end);
   const shape = adjacent
-    ? [...t.shape.slice(0, used[0]), ...bshape, ...rest.slice(used[used.length - 1] + 1)]
-    : [...bshape, ...rest.filter((s) => s >= 0)];
-  return atenOp(g, 'index.Tensor', { self: t, indices: [...indices] }, [{ shape, dtype: t.dtype }])[0];
+    ? [...t.shape.slice(0, first.start), ...bshape, ...t.shape.slice(last.end)]
+    : [...bshape, ...t.shape.filter((_, d) => !indexed(d))];
+  return atenOp(g, 'index.Tensor', { self: t, indices: [...indices] }, [{ shape, dtype: t.dtype }], workspaceBytes ? { workspaceBytes } : {})[0];
 }
 
 /** One element of a Python subscript, as the interpreter hands it over. */
@@ -104,8 +137,8 @@ const isSlice = (v: unknown): v is SliceValue => typeof v === 'object' && v !== 
 export function getitem(g: Graph, t: Tensor, items0: readonly IndexItem[]): Tensor {
   if (items0.some((it) => typeof it === 'boolean')) throw new KernelError('index', 'indexing with True/False is not modelled');
   const items = items0 as readonly Exclude<IndexItem, boolean>[];
-  const consumes = (it: Exclude<IndexItem, boolean>) => it !== null && it !== '...';
-  const explicit = items.filter(consumes).length;
+  const consumes = (it: Exclude<IndexItem, boolean>) => (it === null || it === '...' ? 0 : isTensor(it) ? indexDims(it) : 1);
+  const explicit = items.reduce<number>((n, it) => n + consumes(it), 0);
   if (explicit > t.shape.length) throw new KernelError('index', `too many indices for tensor of dimension ${t.shape.length}`);
   let x = t;
   let dim = 0;
@@ -128,7 +161,7 @@ export function getitem(g: Graph, t: Tensor, items0: readonly IndexItem[]): Tens
       dim++;
     } else if (isTensor(it)) {
       advanced.push(it);
-      dim++;
+      dim += indexDims(it);
     } else throw new KernelError('index', 'unsupported index');
   }
   return advanced.some((a) => a !== null) ? advancedIndex(g, x, advanced) : x;
