@@ -110,6 +110,8 @@ function markFloats(text: string): string {
 }
 
 const isTensorArg = (a: Arg): a is TensorArg => typeof a === 'object' && a !== null && 'tensor' in a;
+/** The items of a list argument or of a tuple (`{ tuple: [...] }`), else null. */
+const itemsOf = (a: Arg): readonly Arg[] | null => (Array.isArray(a) ? a : typeof a === 'object' && a !== null && Array.isArray((a as { tuple?: Arg[] }).tuple) ? (a as { tuple: Arg[] }).tuple : null);
 const isOutTensor = (o: Out): o is OutTensor => typeof o === 'object' && o !== null && !Array.isArray(o) && 'tensor' in o;
 
 class Unsupported extends Error {}
@@ -190,6 +192,12 @@ function argList(c: { args: Arg[]; kwargs: Record<string, Arg> }, prefix: string
       // A tensor list (`torch.cat([x, y])`): each item built, the list kept.
       const items = a.map((x, j) => one(x, `${key}_${j}`));
       return `[${items.join(', ')}]`;
+    }
+    const tuple = itemsOf(a);
+    if (tuple && !Array.isArray(a) && tuple.some(isTensorArg)) {
+      // A tuple holding tensors (an index `x[:, idx]`): likewise, as a tuple.
+      const items = tuple.map((x, j) => one(x, `${key}_${j}`));
+      return `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
     }
     return literal(a);
   };
@@ -404,7 +412,8 @@ export function runName(release: string, name: string, cases: readonly ProbeCase
       for (let j = 0; j < args.length; j++) {
         if (storageOfArg(j) === s) return `arg ${j}`;
         const a = args[j];
-        if (Array.isArray(a)) for (let m = 0; m < a.length; m++) if (storageOfArg(j, m) === s) return `arg ${j}[${m}]`;
+        const items = itemsOf(a);
+        if (items) for (let m = 0; m < items.length; m++) if (storageOfArg(j, m) === s) return `arg ${j}[${m}]`;
       }
       for (const k of Object.keys(isModuleCase(c) ? c.forward.kwargs : c.kwargs)) if (storageOfArg(k) === s) return `kwarg ${k}`;
       const o = outStorages.indexOf(s);
