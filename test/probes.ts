@@ -78,10 +78,40 @@ export interface CaseResult {
 export const isModuleCase = (c: ProbeCase): c is ModuleCase => 'init' in c;
 
 export function readProbes(release: string): ProbeFile {
-  return JSON.parse(fs.readFileSync(path.join(FIXTURES, 'ops', `probes-${release}.json`), 'utf8')) as ProbeFile;
+  return JSON.parse(markFloats(fs.readFileSync(path.join(FIXTURES, 'ops', `probes-${release}.json`), 'utf8'))) as ProbeFile;
+}
+
+/**
+ * The probes' JSON with every float literal (`2.0`, `1e-05`: Python's json writes floats with a
+ * point or an exponent) as `{"float": 2.0}`: JSON.parse would make `2.0` the int 2, and
+ * `x.mul_(2.0)` is not `x.mul_(2)` (the wrapped number is float64, not int64).
+ */
+function markFloats(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      // A string, escapes included.
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      const m = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i, i + 40))!;
+      out += m[1] || m[2] ? `{"float": ${m[0]}}` : m[0];
+      i += m[0].length;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
 }
 
 const isTensorArg = (a: Arg): a is TensorArg => typeof a === 'object' && a !== null && 'tensor' in a;
+/** The items of a list argument or of a tuple (`{ tuple: [...] }`), else null. */
+const itemsOf = (a: Arg): readonly Arg[] | null => (Array.isArray(a) ? a : typeof a === 'object' && a !== null && Array.isArray((a as { tuple?: Arg[] }).tuple) ? (a as { tuple: Arg[] }).tuple : null);
 const isOutTensor = (o: Out): o is OutTensor => typeof o === 'object' && o !== null && !Array.isArray(o) && 'tensor' in o;
 
 class Unsupported extends Error {}
@@ -103,6 +133,10 @@ function literal(a: Arg, tuple = false): string {
   }
   if (typeof a === 'object') {
     const o = a as Record<string, unknown>;
+    if (typeof o.float === 'number' && Object.keys(o).length === 1) {
+      if (!Number.isFinite(o.float)) throw new Unsupported('non-finite number');
+      return repr(o.float);
+    }
     if (typeof o.dtype === 'string' && Object.keys(o).length === 1) {
       if (!PY_DTYPES.has(o.dtype)) throw new Unsupported(`dtype ${o.dtype}`);
       return `torch.${o.dtype}`;
@@ -116,6 +150,7 @@ function literal(a: Arg, tuple = false): string {
 
 /** Python's repr of a float (enough digits to round-trip). */
 function repr(x: number): string {
+  if (Object.is(x, -0)) return '-0.0';
   const s = String(x);
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
@@ -128,7 +163,8 @@ function tensorSource(t: TensorArg, v: string, param: string, init: string[], bo
     // A leaf requiring grad, passed as `leaf.clone()` (a non-leaf), as probe_ops.py does.
     init.push(`self.${param} = nn.Parameter(torch.empty((${shape}), dtype=torch.${t.dtype}))`);
     body.push(`${v} = self.${param}.clone()`);
-  } else if (t.values) {
+  } else if (t.values !== undefined && t.values !== null && t.tensor.every((d) => d > 0)) {
+    // An empty tensor's nested list loses its trailing sizes (`[[]]` for [1, 0, 3]): built empty.
     body.push(`${v} = torch.tensor(${literal(t.values)}, dtype=torch.${t.dtype})`);
   } else {
     body.push(`${v} = torch.empty((${shape}), dtype=torch.${t.dtype})`);
@@ -156,6 +192,12 @@ function argList(c: { args: Arg[]; kwargs: Record<string, Arg> }, prefix: string
       // A tensor list (`torch.cat([x, y])`): each item built, the list kept.
       const items = a.map((x, j) => one(x, `${key}_${j}`));
       return `[${items.join(', ')}]`;
+    }
+    const tuple = itemsOf(a);
+    if (tuple && !Array.isArray(a) && tuple.some(isTensorArg)) {
+      // A tuple holding tensors (an index `x[:, idx]`): likewise, as a tuple.
+      const items = tuple.map((x, j) => one(x, `${key}_${j}`));
+      return `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
     }
     return literal(a);
   };
@@ -190,7 +232,11 @@ function callExpression(name: string, c: FunctionCase, i: number, init: string[]
       return `${self}[${indexSource(c.args[1], rest)}]`;
     }
     if (method in OPERATORS && c.args.length === 2) return `${self} ${OPERATORS[method]} ${rest}`;
-    if (method in REFLECTED && c.args.length === 2) return `${rest} ${REFLECTED[method]} ${self}`;
+    if (method in REFLECTED && c.args.length === 2) {
+      // `a ** x` with a tensor `a` calls `a.__pow__(x)`, not `x.__rpow__(a)` (which the probe
+      // measured): a tensor on the left is called explicitly.
+      return isTensorArg(c.args[1]) ? `${self}.${method}(${rest})` : `${rest} ${REFLECTED[method]} ${self}`;
+    }
     if (method in UNARY && c.args.length === 1) return method === '__abs__' ? `abs(${self})` : `${UNARY[method]}${self}`;
     if (method in INPLACE && c.args.length === 2) {
       body.push(`${self} ${INPLACE[method]} ${rest}`);
@@ -220,7 +266,7 @@ function catalogEntry(name: string) {
 }
 
 /** One Python file for all cases of `name`; each call bound to `self.o<i>`, its arguments to `self.a<i>_…`. */
-function buildFile(name: string, cases: readonly ProbeCase[]): Built {
+export function buildFile(name: string, cases: readonly ProbeCase[]): Built {
   const init: string[] = [];
   const methods: string[] = [];
   const calls = new Map<number, number | string>();
@@ -366,7 +412,8 @@ export function runName(release: string, name: string, cases: readonly ProbeCase
       for (let j = 0; j < args.length; j++) {
         if (storageOfArg(j) === s) return `arg ${j}`;
         const a = args[j];
-        if (Array.isArray(a)) for (let m = 0; m < a.length; m++) if (storageOfArg(j, m) === s) return `arg ${j}[${m}]`;
+        const items = itemsOf(a);
+        if (items) for (let m = 0; m < items.length; m++) if (storageOfArg(j, m) === s) return `arg ${j}[${m}]`;
       }
       for (const k of Object.keys(isModuleCase(c) ? c.forward.kwargs : c.kwargs)) if (storageOfArg(k) === s) return `kwarg ${k}`;
       const o = outStorages.indexOf(s);

@@ -870,8 +870,14 @@ class Catalog:
             if isinstance(st, (classmethod, staticmethod)):
                 continue
             if inspect.isfunction(st):
-                out[key] = self.python_entry("method", st, skip_self=True)
-                continue
+                inner = inspect.unwrap(st)
+                if inspect.isfunction(inner) or id(inner) not in by_id:
+                    out[key] = self.python_entry("method", st, skip_self=True)
+                    continue
+                # `__pow__ = _handle_torch_function_and_wrap_type_error_to_not_implemented(
+                # _C.TensorBase.pow)`: a Python wrapper that calls the binding with the same
+                # arguments, so it has the binding's overloads.
+                st = inner
             bname = by_id.get(id(st), name)
             ovs = self.bindings.get("method", bname)
             if ovs is None and bname in self.method_template.table:

@@ -4,6 +4,27 @@ import { KernelError, Tensor } from './types';
 /** Arguments of one operator call, bound by name (the interpreter binds Python calls to these). */
 export type KernelArgs = Readonly<Record<string, unknown>>;
 
+/**
+ * The names of the arguments that were Python floats (in a list: any item), which the interpreter
+ * records when it binds a call: a JS number cannot tell `2.0` from `2`, and a result's dtype (`x *
+ * 2.0` of an int tensor, `torch.tensor([1.0])`, `torch.full(size, 1.0)`) or a wrapped number's
+ * dtype depends on it.
+ */
+export const PY_FLOATS: unique symbol = Symbol('Python floats');
+
+/** Marks `names` of `args` as Python floats. */
+export function withPyFloats<T extends Record<string, unknown>>(args: T, names: ReadonlySet<string>): T {
+  if (names.size > 0) (args as { [PY_FLOATS]?: ReadonlySet<string> })[PY_FLOATS] = names;
+  return args;
+}
+
+/** Whether argument `name` is a Python float (or, for a list, holds one). */
+export function isPyFloat(a: KernelArgs, name: string): boolean {
+  const v = a[name];
+  if (typeof v === 'number' && !Number.isInteger(v)) return true;
+  return (a as { [PY_FLOATS]?: ReadonlySet<string> })[PY_FLOATS]?.has(name) ?? false;
+}
+
 export function tensorArg(op: string, a: KernelArgs, name: string): Tensor {
   const v = a[name];
   if (!isTensor(v)) throw new KernelError(op, `argument '${name}' must be a tensor`);

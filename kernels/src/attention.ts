@@ -16,9 +16,10 @@ import { Graph, KernelError, Tensor, isFloating, numel } from './types';
  * - CUDA: the flash / memory-efficient kernels keep q, k, v, the output and a float32
  *   logsumexp `[…, L]` (derivatives.yaml `_scaled_dot_product_flash_attention`,
  *   `_scaled_dot_product_efficient_attention`; unmeasured);
- * - CPU from 2.2, 4-D inputs without dropout: `_scaled_dot_product_flash_attention_for_cpu`,
- *   which keeps q, k, v, the output, the logsumexp and a float mask (a bool mask is first made a
- *   float one by `where`) — measured on 2.13/2.14 CPU;
+ * - CPU from 2.2, 4-D inputs (3-D ones too from 2.14) without dropout and without a mask that
+ *   needs grad: `_scaled_dot_product_flash_attention_for_cpu`, which keeps q, k, v, the output,
+ *   the logsumexp and a float mask (a bool mask is first made a float one by `where`) — measured
+ *   on 2.13/2.14 CPU;
  * - otherwise the math fallback: q and kᵀ each scaled by √scale, `q @ kᵀ`, softmax
  *   (`_safe_softmax` from 2.5), dropout, `@ v`, which keeps the `[…, L, S]` probabilities.
  */
@@ -49,7 +50,16 @@ export function scaledDotProductAttention(g: Graph, q0: Tensor, k0: Tensor, v0: 
   }
   // A bool mask becomes a float one (0 where kept, -inf elsewhere) before either CPU path.
   const mask = mask0 && mask0.dtype === 'bool' ? atenTensor(g, 'where.self', { condition: mask0, self: g.create('scalar_tensor', [], q.dtype), other: g.create('scalar_tensor', [], q.dtype) }) : mask0;
-  if (r === 4 && dropoutP === 0 && (major > 2 || minor >= 2)) {
+  // The CPU flash kernel takes no dropout and no mask that needs grad (measured on 2.13/2.14: a
+  // float mask that requires grad runs the math path); 2.14 also runs it on 3-D inputs, unsqueezed
+  // to a batch of one.
+  const maskNeedsGrad = !!mask0 && mask0.requiresGrad && g.ctx.gradEnabled;
+  if (dropoutP === 0 && !maskNeedsGrad && (major > 2 || minor >= 2) && (r === 4 || (r === 3 && (major > 2 || minor >= 14)))) {
+    if (r === 3) {
+      const [q4, k4, v4] = [q, k, v].map((t) => unsqueeze(g, t, 0));
+      const out = atenOp(g, '_scaled_dot_product_flash_attention_for_cpu', { query: q4, key: k4, value: v4, attn_mask: mask }, [{ shape: [1, ...outShape], dtype: q.dtype }, { shape: [1, ...lse.shape], dtype: 'float32', differentiable: false }], { flops })[0];
+      return squeeze(g, out, 0);
+    }
     return atenOp(g, '_scaled_dot_product_flash_attention_for_cpu', { query: q, key: k, value: v, attn_mask: mask }, [fused, lse], { flops })[0];
   }
   const root = Math.sqrt(scale ?? 1 / Math.sqrt(e));
@@ -122,8 +132,9 @@ export function multiHeadAttentionForward(g: Graph, a: MhaArgs): { output: Tenso
     throw new KernelError(op, `query, key and value must all be 3-D (batched) or 2-D (unbatched), got ${showShape(a.query.shape)}, ${showShape(a.key.shape)}, ${showShape(a.value.shape)}`);
   }
   const lift = (t: Tensor) => (batched ? t : unsqueeze(g, t, 1));
-  const sameQK = a.query === a.key;
-  const sameKV = a.key === a.value;
+  // Unbatched inputs are each unsqueezed first, so `q is k` no longer holds: three projections.
+  const sameQK = batched && a.query === a.key;
+  const sameKV = batched && a.key === a.value;
   const query = lift(a.query);
   const key = sameQK ? query : lift(a.key);
   const value = sameKV ? key : lift(a.value);
@@ -200,7 +211,7 @@ export function multiHeadAttentionForward(g: Graph, a: MhaArgs): { output: Tenso
   }
   if (mask && mask.dtype === 'bool') mask = fresh(g, 'masked_fill_', [mask], mask.shape, q.dtype);
 
-  const scaled = binary(g, 'div', q, Math.sqrt(headDim));
+  const scaled = binary(g, 'div', q, Math.sqrt(headDim), true);
   const kt = transpose(g, k, -2, -1);
   let attn = mask ? baddbmm(g, mask, scaled, kt) : bmm(g, scaled, kt);
   attn = softmax(g, '_softmax', attn, -1);
@@ -247,8 +258,9 @@ function multiHeadAttentionForward2(g: Graph, a: MhaArgs): { output: Tensor; wei
     throw new KernelError(op, `query, key and value must all be 3-D (batched) or 2-D (unbatched), got ${showShape(a.query.shape)}, ${showShape(a.key.shape)}, ${showShape(a.value.shape)}`);
   }
   const lift = (t: Tensor) => (batched ? t : unsqueeze(g, t, 1));
-  const sameQK = a.query === a.key;
-  const sameKV = a.key === a.value;
+  // Unbatched inputs are each unsqueezed first, so `q is k` no longer holds: three projections.
+  const sameQK = batched && a.query === a.key;
+  const sameKV = batched && a.key === a.value;
   const query = lift(a.query);
   const key = sameQK ? query : lift(a.key);
   const value = sameKV ? key : lift(a.value);

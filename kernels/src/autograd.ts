@@ -2,6 +2,7 @@
 // saves it (kernels/catalog): every saved attribute that holds a tensor, mapped to the call's
 // arguments and outputs. Rules decide WHICH aten ops a Python call runs (ATen's decompositions);
 // this decides what each of them saves, per release, without a hand-kept list.
+import { isPyFloat } from './args';
 import { atenBase, atenEntry, AtenEntry, Release } from './catalog';
 import { isTensor } from './common';
 import { schemaOf } from './schema';
@@ -13,8 +14,8 @@ import { ExtraSaved, Graph, KernelError, OpSpec, Tensor } from './types';
  * save (measured: `att * scale` keeps 8 bytes on PyTorch 1.13 CPU; 2.x saves it where hooks do
  * not see it). It lives on the host, so it costs no CUDA memory.
  */
-function wrappedNumber(v: number): ExtraSaved {
-  return { shape: [], dtype: Number.isInteger(v) ? 'int64' : 'float64', label: 'wrapped number', onHost: true };
+function wrappedNumber(isFloat: boolean): ExtraSaved {
+  return { shape: [], dtype: isFloat ? 'float64' : 'int64', label: 'wrapped number', onHost: true };
 }
 
 /** The derivative entry of an overload; an in-place op without its own uses its functional form's. */
@@ -59,7 +60,7 @@ export function autogradSaved(g: Graph, overload: string, args: Readonly<Record<
     else if (isTensor(v)) out.push(v);
     // PyTorch 2.x keeps wrapped numbers outside saved_tensors_hooks' view (SavedVariable skips
     // the pack hook for them); 8 bytes of host memory either way.
-    else if (typeof v === 'number' && !Number.isNaN(v) && g.ctx.torch[0] < 2) out.push(wrappedNumber(v));
+    else if (typeof v === 'number' && !Number.isNaN(v) && g.ctx.torch[0] < 2) out.push(wrappedNumber(isPyFloat(args, s.name)));
     else if (Array.isArray(v)) for (const x of v) if (isTensor(x)) out.push(x);
   }
   return out;

@@ -1,18 +1,19 @@
 // aten ops that PyTorch implements as compositions of other ops (CompositeImplicitAutograd) or
 // that need a shape rule of their own: what each runs, so that the saved tensors are those of
 // the ops it decomposes into.
-import { KernelArgs, intArg, tensorArg, tensorListArg } from './args';
+import { KernelArgs, intArg, tensorArg, tensorListArg, withPyFloats } from './args';
 import { atenOp } from './autograd';
 import { atenBase } from './catalog';
 import { isTensor, showShape } from './common';
 import { atenRow, atenTensor, callAten } from './dispatch';
 import { einsum } from './einsum';
-import { normDim } from './shape';
-import { cat, expand } from './shapeops';
+import { resultType } from './promotion';
+import { broadcastShapes, normDim } from './shape';
+import { cat, expand, toDtype } from './shapeops';
 import { narrow } from './indexing';
 import { pointwise } from './pointwise';
 import { reduction } from './reduce';
-import { DTypeValue, Graph, KernelError, KResult, OpCall, numel } from './types';
+import { DType, DTypeValue, Graph, KernelError, KResult, OpCall, Tensor, isFloating, numel } from './types';
 
 /** An alias (`absolute` → `abs`, `divide.Tensor` → `div.Tensor`): the target op, same overload suffix. */
 export function aliasOf(target: string) {
@@ -102,16 +103,34 @@ export function rmsNorm(g: Graph, a: KernelArgs): KResult {
   return isTensor(a.weight) ? callAten(g, 'mul.Tensor', { self: y, other: a.weight }) : y;
 }
 
-/** `cosine_similarity(x1, x2, dim, eps)`: a reduction over `dim` of the broadcast inputs. */
+/**
+ * `cosine_similarity(x1, x2, dim, eps)` (CompositeImplicitAutograd, Distance.cpp): each broadcast
+ * input divided by its norm along dim, the product summed over dim. The norms are clamped to eps
+ * in place under a NoGradGuard (nothing saved). 2.x: `linalg_vector_norm(x, 2, dim,
+ * keepdim).clone()`; 1.13: `pow(x, 2).sum(dim, keepdim)` clamped to eps², then `sqrt_`. Measured
+ * with a dispatch mode on 1.13 and 2.14.
+ */
 export function cosineSimilarity(g: Graph, a: KernelArgs): KResult {
-  const x1 = tensorArg('cosine_similarity', a, 'x1');
-  const x2 = tensorArg('cosine_similarity', a, 'x2');
-  const prod = atenTensor(g, 'mul.Tensor', { self: x1, other: x2 });
-  const dim = intArg('cosine_similarity', a, 'dim', 1);
-  const n1 = atenTensor(g, 'linalg_vector_norm', { self: x1, ord: 2, dim: [dim], keepdim: false });
-  const n2 = atenTensor(g, 'linalg_vector_norm', { self: x2, ord: 2, dim: [dim], keepdim: false });
-  const num = atenTensor(g, 'sum.dim_IntList', { self: prod, dim: [dim], keepdim: false });
-  return callAten(g, 'div.Tensor', { self: num, other: atenTensor(g, 'mul.Tensor', { self: n1, other: n2 }) });
+  const op = 'cosine_similarity';
+  const inputs = [tensorArg(op, a, 'x1'), tensorArg(op, a, 'x2')];
+  const common = resultType(inputs);
+  if (!isFloating(common)) throw new KernelError(op, `expected common dtype to be floating point, yet common dtype is ${common}`);
+  const shape = broadcastShapes(op, inputs[0].shape, inputs[1].shape);
+  const [x1, x2] = inputs.map((t) => (isFloating(t.dtype) ? t : toDtype(g, t, common))).map((t) => (t.shape.join() === shape.join() ? t : expand(g, t, shape)));
+  const dim = intArg(op, a, 'dim', 1);
+  const clampNoGrad = (t: Tensor) => g.inplace('clamp_min_', t, [], () => []);
+  let norms: Tensor[];
+  if (g.ctx.torch[0] >= 2) {
+    norms = [x1, x2].map((x) => atenTensor(g, 'clone', { self: atenTensor(g, 'linalg_vector_norm', { self: x, ord: 2, dim: [dim], keepdim: true }) }));
+    norms.forEach(clampNoGrad);
+  } else {
+    const squared = [x1, x2].map((x) => atenTensor(g, 'sum.dim_IntList', { self: atenTensor(g, 'pow.Tensor_Scalar', { self: x, exponent: 2 }), dim: [dim], keepdim: true }));
+    squared.forEach(clampNoGrad);
+    norms = squared.map((s) => atenTensor(g, 'sqrt_', { self: s }));
+  }
+  const q1 = atenTensor(g, 'div.Tensor', { self: x1, other: norms[0] });
+  const q2 = atenTensor(g, 'div.Tensor', { self: x2, other: norms[1] });
+  return callAten(g, 'sum.dim_IntList', { self: atenTensor(g, 'mul.Tensor', { self: q1, other: q2 }), dim: [dim], keepdim: false });
 }
 
 /** `einsum(equation, tensors)`. */
@@ -132,9 +151,14 @@ export function broadcastTensors(g: Graph, a: KernelArgs): KResult {
   return ts.map((t) => expand(g, t, shape));
 }
 
-/** `meshgrid(tensors, indexing)`: 1-D inputs viewed and expanded to the grid (views, nothing allocated). */
+/**
+ * `meshgrid(tensors, indexing)`: 1-D inputs viewed and expanded to the grid (views, nothing
+ * allocated). `torch.meshgrid(*tensors)` also takes them as one list (`meshgrid([x, y])`).
+ */
 export function meshgrid(g: Graph, a: KernelArgs): KResult {
-  const ts = tensorListArg('meshgrid', a, 'tensors').map((t) => (t.shape.length === 0 ? atenTensor(g, 'view', { self: t, size: [1] }) : t));
+  const given = a.tensors;
+  const list = Array.isArray(given) && given.length === 1 && Array.isArray(given[0]) ? { tensors: given[0] } : a;
+  const ts = tensorListArg('meshgrid', list, 'tensors').map((t) => (t.shape.length === 0 ? atenTensor(g, 'view', { self: t, size: [1] }) : t));
   const xy = a.indexing === 'xy' && ts.length >= 2;
   const sizes = ts.map((t) => numel(t.shape));
   if (xy) [sizes[0], sizes[1]] = [sizes[1], sizes[0]];
@@ -153,11 +177,15 @@ export function channelShuffle(g: Graph, a: KernelArgs): KResult {
   return atenOp(g, 'channel_shuffle', { self: x }, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
-/** `prelu(self, weight)`: one slope per channel (or one for all); its backward keeps both. */
+/**
+ * `prelu(self, weight)`: one slope per channel (or one for all); its backward keeps both. 2.x's
+ * composite `prelu` runs `_prelu_kernel`; 1.13's `prelu` is the op itself.
+ */
 export function prelu(g: Graph, a: KernelArgs): KResult {
   const x = tensorArg('prelu', a, 'self');
   const w = tensorArg('prelu', a, 'weight');
-  return atenOp(g, '_prelu_kernel', { self: x, weight: w }, [{ shape: x.shape, dtype: x.dtype }], { flops: numel(x.shape) })[0];
+  const op = g.ctx.torch[0] >= 2 ? '_prelu_kernel' : 'prelu';
+  return atenOp(g, op, { self: x, weight: w }, [{ shape: x.shape, dtype: x.dtype }], { flops: numel(x.shape) })[0];
 }
 
 
@@ -174,13 +202,26 @@ export function eluFamily(g: Graph, a: KernelArgs, call: OpCall): KResult {
   return callAten(g, inplace ? 'elu_' : 'elu', args);
 }
 
+/** c10's ScalarType names, as PyTorch's messages print dtypes. */
+const SCALAR_TYPE: Readonly<Record<DType, string>> = {
+  float64: 'Double', float32: 'Float', float16: 'Half', bfloat16: 'BFloat16', int64: 'Long', int32: 'Int', int16: 'Short', int8: 'Char', uint8: 'Byte', bool: 'Bool',
+};
+
 /** `square(x)` = `pow(x, 2)`; `float_power` = `pow` in float64; `positive(x)` is x. */
 export function powFamily(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const overload = call.aten ?? call.name;
   const base = atenBase(overload);
   if (base === 'positive') return tensorArg('positive', a, 'self');
   if (base.startsWith('square')) return callAten(g, base.endsWith('_') ? 'pow_.Scalar' : 'pow.Tensor_Scalar', { self: a.self, exponent: 2 });
-  const f64 = (v: unknown) => (isTensor(v) ? atenTensor(g, '_to_copy', { self: v, dtype: { dtype: 'float64' } }) : v);
+  // `x.to(torch.double)`: a copy unless x is float64 already.
+  const f64 = (v: unknown) => (isTensor(v) ? toDtype(g, v, 'float64') : v);
+  if (base === 'float_power_') {
+    // In place: self must be float64 already; then `pow_` with the float64 exponent.
+    const x = tensorArg(base, a, 'self');
+    if (x.dtype !== 'float64') throw new KernelError(base, `the base given to float_power_ has dtype ${SCALAR_TYPE[x.dtype]} but the operation's result requires dtype Double`);
+    const e = f64(a.exponent);
+    return callAten(g, isTensor(e) ? 'pow_.Tensor' : 'pow_.Scalar', { self: x, exponent: e });
+  }
   const [self, exponent] = [f64(a.self), f64(a.exponent)];
   if (isTensor(self)) return callAten(g, isTensor(exponent) ? 'pow.Tensor_Tensor' : 'pow.Tensor_Scalar', { self, exponent });
   return callAten(g, 'pow.Scalar', { self, exponent });
@@ -188,7 +229,8 @@ export function powFamily(g: Graph, a: KernelArgs, call: OpCall): KResult {
 
 /**
  * `diff(self, n=1, dim=-1, prepend=None, append=None)` (CompositeImplicitAutograd): prepend and
- * append `cat` along dim, then n times `narrow(dim, 1, len-1) - narrow(dim, 0, len-1)`. The
+ * append `cat` along dim, then n times `narrow(dim, 1, len-1) - narrow(dim, 0, len-1)`; n = 0
+ * copies self. The
  * elements of a 1-D constant tensor are carried (torchvision's RegNet computes stage depths so).
  */
 export function diff(g: Graph, a: KernelArgs): KResult {
@@ -197,13 +239,62 @@ export function diff(g: Graph, a: KernelArgs): KResult {
   if (!Number.isInteger(n) || n < 0) throw new KernelError('diff', `order must be non-negative but got ${n}`);
   if (x.shape.length === 0) throw new KernelError('diff', 'expects input to be at least one-dimensional');
   const dim = normDim('diff', typeof a.dim === 'number' ? a.dim : -1, x.shape.length);
+  if (n === 0) {
+    // `diff_helper` with n == 0: `zeros_like(self).copy_(self)`, prepend and append ignored.
+    const out = atenTensor(g, 'zeros_like', { self: x });
+    atenTensor(g, 'copy_', { self: out, src: x });
+    return x.values ? { ...out, values: [...x.values] } : out;
+  }
   const parts = [a.prepend, x, a.append].filter(isTensor);
   if (parts.length > 1) x = cat(g, parts, dim);
   let values = x.values && x.shape.length === 1 ? [...x.values] : undefined;
   for (let i = 0; i < n && x.shape[dim] > 0; i++) {
     const len = x.shape[dim] - 1;
-    x = atenTensor(g, 'sub.Tensor', { self: narrow(g, x, dim, 1, len), other: narrow(g, x, dim, 0, len), alpha: 1 });
+    // Bool tensors differ by `logical_xor`.
+    const [next, prev] = [narrow(g, x, dim, 1, len), narrow(g, x, dim, 0, len)];
+    x = x.dtype === 'bool' ? atenTensor(g, 'logical_xor', { self: next, other: prev }) : atenTensor(g, 'sub.Tensor', { self: next, other: prev, alpha: 1 });
     if (values) values = values.slice(1).map((v, j) => v - values![j]);
   }
   return values && values.length === numel(x.shape) ? { ...x, values: x.dtype === 'bool' ? values.map((v) => (v !== 0 ? 1 : 0)) : values } : x;
+}
+
+/**
+ * `isfinite(self)` (CompositeImplicitAutograd, TensorCompare.cpp): `ones_like(self, bool)` for
+ * integral tensors, else `(self == self) * (self.abs() != inf)`, whose `abs` keeps self.
+ */
+export function isfinite(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('isfinite', a, 'self');
+  if (!isFloating(x.dtype)) return callAten(g, 'ones_like', { self: x, dtype: { dtype: 'bool' } });
+  const same = atenTensor(g, 'eq.Tensor', { self: x, other: x });
+  const finite = atenTensor(g, 'ne.Scalar', { self: atenTensor(g, 'abs', { self: x }), other: Infinity });
+  return callAten(g, 'mul.Tensor', { self: same, other: finite });
+}
+
+/** `frexp(self)`: the mantissa in self's floating dtype and an int32 exponent, which the backward keeps. */
+export function frexp(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('frexp', a, 'self');
+  if (!isFloating(x.dtype)) throw new KernelError('frexp', `torch.frexp() only supports floating-point dtypes, got ${x.dtype}`);
+  return atenOp(g, 'frexp.Tensor', { self: x }, [{ shape: x.shape, dtype: x.dtype }, { shape: x.shape, dtype: 'int32', differentiable: false }], { flops: numel(x.shape) });
+}
+
+/** `conj_physical(self)` and `conj_physical_` (CompositeImplicitAutograd): a real tensor is returned as it is. */
+export function conjPhysical(_g: Graph, a: KernelArgs): KResult {
+  return tensorArg('conj_physical', a, 'self');
+}
+
+/**
+ * `ldexp(self, other)` = self · 2^other. 2.x has the op (pointwise; its backward keeps other and
+ * the result). 1.13's is composite: `mul(self, pow(2., other))`; its in-place form writes through
+ * `mul_out`, which autograd refuses when an argument needs grad.
+ */
+export function ldexp(g: Graph, a: KernelArgs, call: OpCall): KResult {
+  if (g.ctx.torch[0] >= 2) return pointwise(g, a, call);
+  const inplace = atenBase(call.aten ?? call.name).endsWith('_');
+  const x = tensorArg('ldexp', a, 'self');
+  const other = tensorArg('ldexp', a, 'other');
+  if (inplace && g.ctx.gradEnabled && (x.requiresGrad || other.requiresGrad)) {
+    throw new KernelError('ldexp_', "mul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad.");
+  }
+  const power = atenTensor(g, 'pow.Scalar', withPyFloats({ self: 2, exponent: other }, new Set(['self'])));
+  return callAten(g, inplace ? 'mul_.Tensor' : 'mul.Tensor', { self: x, other: power });
 }

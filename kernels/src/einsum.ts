@@ -1,5 +1,6 @@
 import { KernelArgs, strArg } from './args';
 import { castLowPrecision, isTensor } from './common';
+import { atenTensor } from './dispatch';
 import { bmm } from './linear';
 import { permute, reshape } from './shapeops';
 import { Graph, KernelError, Tensor, numel } from './types';
@@ -9,8 +10,8 @@ import { Graph, KernelError, Tensor, numel } from './types';
  * permuted to (batch, free, contracted) order and reshaped to 3-D — a view when the strides
  * allow, else a copy — and multiplied with `bmm`, which keeps both 3-D operands. Measured on
  * PyTorch 1.13 CPU: 'bhqd,bhkd->bhqk' and 'bij,jk->bik' keep views of their inputs, exactly like
- * the equivalent `matmul`. A label summed away within one operand, repeated labels, ellipses and
- * more than two operands are refused.
+ * the equivalent `matmul`. One operand is permuted and summed. With two, a label summed away
+ * within one operand, repeated labels, ellipses and more than two operands are refused.
  */
 export function einsum(g: Graph, equation: string, operands0: readonly Tensor[]): Tensor {
   const op = 'einsum';
@@ -33,8 +34,16 @@ export function einsum(g: Graph, equation: string, operands0: readonly Tensor[])
     });
   });
   if (ins.length === 1) {
-    if (rhs.length !== ins[0].length || [...rhs].some((l) => !ins[0].includes(l))) throw new KernelError(op, `single-operand '${equation}' must be a permutation`);
-    return permute(g, operands[0], [...rhs].map((l) => ins[0].indexOf(l)));
+    // One operand: permuted to (output labels, summed labels in label order), then one `sum`
+    // over the summed dims (measured with a dispatch mode on 1.13 and 2.14: 'ijk->i' runs
+    // permute [0, 1, 2] and sum.dim_IntList [1, 2]).
+    const [la] = ins;
+    for (const l of rhs) if (!la.includes(l)) throw new KernelError(op, `output subscript '${l}' does not appear in the equation for any input operand`);
+    if (new Set(rhs).size !== rhs.length) throw new KernelError(op, `an output subscript appears more than once in '${equation}'`);
+    const summed = [...la].filter((l) => !rhs.includes(l)).sort();
+    const permuted = permute(g, operands[0], [...rhs, ...summed].map((l) => la.indexOf(l)));
+    if (summed.length === 0) return permuted;
+    return atenTensor(g, 'sum.dim_IntList', { self: permuted, dim: summed.map((_, i) => rhs.length + i), keepdim: false });
   }
   if (ins.length !== 2) throw new KernelError(op, `${ins.length} operands are not modelled (one or two)`);
   const [la, lb] = ins;

@@ -1,5 +1,6 @@
 // Arithmetic between tensors and numbers for the kernels' own use (`q / √d`, a residual add):
 // the pointwise aten ops through the table, so what they keep comes from derivatives.yaml.
+import { withPyFloats } from './args';
 import { isTensor } from './common';
 import { atenTensor } from './dispatch';
 import { Graph, KernelError, Tensor } from './types';
@@ -9,10 +10,14 @@ export type Operand = Tensor | number;
 
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div';
 
-/** `a (+|-|*|/) b` with broadcasting; `a` is a tensor (aten `add.Tensor` and friends). */
-export function binary(g: Graph, kind: BinaryKind, a: Operand, b: Operand): Tensor {
+/**
+ * `a (+|-|*|/) b` with broadcasting; `a` is a tensor (aten `add.Tensor` and friends). `floatB`: a
+ * number `b` is a Python float (`math.sqrt(d)` is 2.0, not 2), which decides its wrapped dtype.
+ */
+export function binary(g: Graph, kind: BinaryKind, a: Operand, b: Operand, floatB = false): Tensor {
   if (!isTensor(a)) throw new KernelError(kind, 'expected a tensor left operand');
-  return atenTensor(g, `${kind}.Tensor`, kind === 'add' || kind === 'sub' ? { self: a, other: b, alpha: 1 } : { self: a, other: b });
+  const args = kind === 'add' || kind === 'sub' ? { self: a, other: b, alpha: 1 } : { self: a, other: b };
+  return atenTensor(g, `${kind}.Tensor`, floatB ? withPyFloats(args, new Set(['other'])) : args);
 }
 
 /** `self op= other`, in place: shares self's storage; the other operand must broadcast to self. */

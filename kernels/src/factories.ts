@@ -2,7 +2,7 @@
 // `eye`, `*_like`, `new_*`, `torch.tensor`. They need no grad (unless asked) and save nothing;
 // in forward they are activations of the step, while the model is built they are constants.
 // Small ones made from Python numbers carry their elements (kernels/src/types.ts `values`).
-import type { KernelArgs } from './args';
+import { KernelArgs, isPyFloat } from './args';
 import { isTensor } from './common';
 import { castValues } from './pointwise';
 import { DType, DTypeValue, Graph, KernelError, KResult, Tensor, numel } from './types';
@@ -42,7 +42,7 @@ const sized = (op: string, fill?: number) => (g: Graph, a: KernelArgs): KResult 
 function full(g: Graph, a: KernelArgs): KResult {
   const shape = sizeOf('full', a.size);
   const v = a.fill_value;
-  const dtype = dtypeOf(a.dtype) ?? (typeof v === 'boolean' ? 'bool' : typeof v === 'number' && Number.isInteger(v) ? 'int64' : defaultFloat(g));
+  const dtype = dtypeOf(a.dtype) ?? (typeof v === 'boolean' ? 'bool' : typeof v === 'number' && !isPyFloat(a, 'fill_value') ? 'int64' : defaultFloat(g));
   const x = typeof v === 'boolean' ? Number(v) : typeof v === 'number' ? v : NaN;
   return factory(g, 'full', shape, dtype, a, Number.isNaN(x) ? undefined : new Array<number>(Math.min(numel(shape), MAX_CONSTANT_ELEMENTS + 1)).fill(x));
 }
@@ -55,15 +55,29 @@ function arange(g: Graph, a: KernelArgs): KResult {
   if (typeof end !== 'number') throw new KernelError('arange', 'bounds must be numbers');
   if (step === 0) throw new KernelError('arange', 'step must be nonzero');
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const allInt = [start, end, step].every((x) => Number.isInteger(x)) && !(typeof a.start === 'number' && !Number.isInteger(a.start));
+  const allInt = !['start', 'end', 'step'].some((k) => isPyFloat(a, k));
   const dtype = dtypeOf(a.dtype) ?? (allInt ? 'int64' : defaultFloat(g));
   return factory(g, 'arange', [n], dtype, a, n <= MAX_CONSTANT_ELEMENTS ? Array.from({ length: n }, (_, i) => start + i * step) : undefined);
 }
 
+/** A 0-dim tensor bound (2.x `linspace.Tensor_Tensor` and friends) is read with `item()`; its value may be unknown. */
+function bound(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return Number(v);
+  if (isTensor(v)) {
+    if (v.shape.length !== 0) throw new KernelError('linspace', `linspace only supports 0-dimensional start and end tensors, but got a tensor with ${v.shape.length} dimension(s)`);
+    return v.values?.[0];
+  }
+  throw new KernelError('linspace', 'start and end must be numbers or 0-dim tensors');
+}
+
 function linspace(g: Graph, a: KernelArgs): KResult {
-  const [start, end, steps] = [a.start, a.end, a.steps];
-  if (typeof start !== 'number' || typeof end !== 'number' || typeof steps !== 'number') throw new KernelError('linspace', 'start, end and steps must be numbers');
-  const values = steps <= MAX_CONSTANT_ELEMENTS ? Array.from({ length: steps }, (_, i) => (steps === 1 ? start : start + ((end - start) * i) / (steps - 1))) : undefined;
+  const [start, end, steps] = [bound(a.start), bound(a.end), a.steps];
+  if (typeof steps !== 'number' || !Number.isInteger(steps)) throw new KernelError('linspace', 'steps must be an int');
+  if (steps < 0) throw new KernelError('linspace', 'number of steps must be non-negative');
+  const values = start !== undefined && end !== undefined && steps <= MAX_CONSTANT_ELEMENTS
+    ? Array.from({ length: steps }, (_, i) => (steps === 1 ? start : start + ((end - start) * i) / (steps - 1)))
+    : undefined;
   return factory(g, 'linspace', [steps], dtypeOf(a.dtype) ?? defaultFloat(g), a, values);
 }
 
@@ -127,7 +141,7 @@ function tensorFromData(g: Graph, a: KernelArgs): KResult {
   if (isTensor(data)) return factory(g, 'tensor', data.shape, dtypeOf(a.dtype) ?? data.dtype, a, data.values);
   const d = nested(data);
   if (!d) throw new KernelError('tensor', 'data must be a number or nested lists of numbers');
-  const dtype = dtypeOf(a.dtype) ?? (d.bool ? 'bool' : d.floating ? defaultFloat(g) : 'int64');
+  const dtype = dtypeOf(a.dtype) ?? (d.bool ? 'bool' : d.floating || isPyFloat(a, 'data') ? defaultFloat(g) : 'int64');
   return factory(g, 'tensor', d.shape, dtype, a, d.values);
 }
 

@@ -77,12 +77,18 @@ const adaptiveMaxF = (n: number) => (g: Graph, a: KernelArgs): KResult => {
   return boolArg(a, 'return_indices', false) || !Array.isArray(out) ? out : (out as KResult[])[0];
 };
 
-/** `F.dropout1d/2d/3d`: channel-wise `feature_dropout`; an unbatched input is unsqueezed first. */
+/**
+ * `F.dropout1d/2d/3d`: channel-wise `feature_dropout`; dropout1d and dropout3d unsqueeze an
+ * unbatched input first. dropout2d takes its input as it is (a 3-D input is (N, C, L), kept
+ * "historically", pytorch#77081; other ranks only warn).
+ */
 const featureDropoutF = (n: number) => (g: Graph, a: KernelArgs): KResult => {
   const x = input(`F.dropout${n}d`, a);
+  const args = { p: numArg('dropout', a, 'p', 0.5), train: boolArg(a, 'training', true) };
+  if (n === 2) return callAten(g, inplace(a) ? 'feature_dropout_' : 'feature_dropout', { input: x, ...args });
   const batched = x.shape.length === n + 2;
   if (!batched && x.shape.length !== n + 1) throw new KernelError(`F.dropout${n}d`, `expected ${n + 1}-D or ${n + 2}-D input, got ${x.shape.length}-D`);
-  const y = callAten(g, inplace(a) ? 'feature_dropout_' : 'feature_dropout', { input: batched ? x : unsqueeze(g, x, 0), p: numArg('dropout', a, 'p', 0.5), train: boolArg(a, 'training', true) }) as Tensor;
+  const y = callAten(g, inplace(a) ? 'feature_dropout_' : 'feature_dropout', { input: batched ? x : unsqueeze(g, x, 0), ...args }) as Tensor;
   return batched ? y : squeeze(g, y, 0);
 };
 
@@ -140,7 +146,8 @@ export const functionalRules = {
   hardswish: unaryInplace('hardswish'),
   hardtanh: (g: Graph, a: KernelArgs): KResult => {
     const [lo, hi] = [numArg('F.hardtanh', a, 'min_val', -1), numArg('F.hardtanh', a, 'max_val', 1)];
-    if (lo > hi) throw new KernelError('F.hardtanh', 'min_val cannot be greater than max_val');
+    // 2.x's F.hardtanh checks the bounds; 1.13's runs the kernel with them as they are.
+    if (lo > hi && g.ctx.torch[0] >= 2) throw new KernelError('F.hardtanh', 'min_val cannot be greater than max_val');
     return callAten(g, inplace(a) ? 'hardtanh_' : 'hardtanh', { self: input('F.hardtanh', a), min_val: lo, max_val: hi });
   },
   huber_loss: broadcastLoss('huber_loss', ['delta']),

@@ -1,6 +1,6 @@
 export * from './types';
 export * from './shape';
-export { KernelArgs } from './args';
+export { KernelArgs, PY_FLOATS, isPyFloat, withPyFloats } from './args';
 export { isTensor } from './common';
 export { Catalog, CatalogOverload, CatalogParam, PythonEntry, AtenEntry, Release, atenEntry, atenBase, catalogFor, catalogRelease, existsIn, isPointwise } from './catalog';
 export { parseSchema, schemaOf, Schema } from './schema';

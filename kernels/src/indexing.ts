@@ -5,7 +5,7 @@ import { KernelArgs, intArg, tensorArg } from './args';
 import { atenInplace, atenOp } from './autograd';
 import { isTensor, showShape } from './common';
 import { broadcastShapes, normDim } from './shape';
-import { Graph, KernelError, KResult, SliceValue, Tensor, numel } from './types';
+import { Graph, KernelError, KResult, SliceValue, Tensor, isFloating, numel } from './types';
 
 /** `x.select(dim, i)`: the dimension is dropped; a view. */
 export function select(g: Graph, t: Tensor, dim: number, index: number, op = 'select'): Tensor {
@@ -39,6 +39,14 @@ export function narrow(g: Graph, t: Tensor, dim: number, start: number, length: 
   return slice(g, t, d, s, s + length, 1, 'narrow');
 }
 
+/** narrow's start: an int, or (`narrow.Tensor`) a 0-dim integer tensor, read with `item()`. */
+function narrowStart(v: unknown): number {
+  if (!isTensor(v)) return intArg('narrow', { start: v }, 'start');
+  if (v.shape.length !== 0 || isFloating(v.dtype) || v.dtype === 'bool') throw new KernelError('narrow', 'start must be an 0-dim integral Tensor.');
+  if (!v.values) throw new KernelError('narrow', 'a start tensor whose value is not known (only constants are) is not modelled');
+  return v.values[0];
+}
+
 function indexTensor(op: string, v: unknown): Tensor {
   if (!isTensor(v)) throw new KernelError(op, 'index must be a tensor');
   if (v.dtype === 'bool' || v.dtype === 'uint8') throw new KernelError(op, 'indexing with a mask has a data-dependent shape (how many elements are set); not modelled');
@@ -55,30 +63,66 @@ export function indexSelect(g: Graph, t: Tensor, dim: number, index: Tensor): Te
   return atenOp(g, 'index_select', { self: t, dim, index: indexTensor('index_select', index) }, [{ shape, dtype: t.dtype }])[0];
 }
 
-/** `gather(self, dim, index)`: the output has the index's shape. */
+/** `gather(self, dim, index)`: the output has the index's shape (a 0-dim tensor counts as 1-D). */
 export function gather(g: Graph, t: Tensor, dim: number, index: Tensor): Tensor {
-  normDim('gather', dim, Math.max(t.shape.length, 1));
-  if (index.shape.length !== t.shape.length) throw new KernelError('gather', `index ${showShape(index.shape)} must have the same number of dimensions as input ${showShape(t.shape)}`);
+  const d = normDim('gather', dim, Math.max(t.shape.length, 1));
+  if (Math.max(index.shape.length, 1) !== Math.max(t.shape.length, 1)) throw new KernelError('gather', `index ${showShape(index.shape)} must have the same number of dimensions as input ${showShape(t.shape)}`);
+  index.shape.forEach((n, i) => {
+    if (i !== d && t.shape.length > 0 && n > t.shape[i]) throw new KernelError('gather', `Size does not match at dimension ${i} expected index ${showShape(index.shape)} to be smaller than self ${showShape(t.shape)} apart from dimension ${d}`);
+  });
   return atenOp(g, 'gather', { self: t, dim, index: indexTensor('gather', index) }, [{ shape: index.shape, dtype: t.dtype }])[0];
+}
+
+const isMask = (ix: Tensor) => ix.dtype === 'bool' || ix.dtype === 'uint8';
+
+/** How many dimensions an index consumes: a k-D mask k, an index tensor one. */
+const indexDims = (ix: Tensor) => (isMask(ix) ? ix.shape.length : 1);
+
+/**
+ * The index shape one index tensor stands for at dimension `dim` of `t`: its own shape, or for a
+ * mask the number of its set elements (ATen runs `nonzero` on it; known only for constant masks).
+ */
+function indexShape(t: Tensor, ix: Tensor, dim: number): number[] {
+  if (!isMask(ix)) return [...indexTensor('index', ix).shape];
+  if (!ix.values || ix.shape.length === 0) indexTensor('index', ix);
+  ix.shape.forEach((s, i) => {
+    if (s !== t.shape[dim + i]) throw new KernelError('index', `The shape of the mask ${showShape(ix.shape)} at index ${i} does not match the shape of the indexed tensor ${showShape(t.shape)} at index ${dim + i}`);
+  });
+  return [ix.values!.filter((v) => v !== 0).length];
 }
 
 /**
  * `index.Tensor(self, indices)`, advanced indexing: the indexed dimensions are replaced by the
  * broadcast shape of the index tensors — in place when those dimensions are adjacent, else first
- * (NumPy's rule).
+ * (NumPy's rule). A k-D mask indexes k dimensions by its set positions (constant masks only);
+ * the `nonzero` indices it becomes live while the op runs, and the backward keeps the mask.
  */
 export function advancedIndex(g: Graph, t: Tensor, indices: readonly (Tensor | null)[]): Tensor {
-  if (indices.length > t.shape.length) throw new KernelError('index', `too many indices for a tensor of dimension ${t.shape.length}`);
-  const used = indices.map((ix, d) => (ix ? d : -1)).filter((d) => d >= 0);
-  if (used.length === 0) return t;
+  const groups: { start: number; end: number; shape: number[]; at: number }[] = [];
+  let dim = 0;
+  let workspaceBytes = 0;
+  indices.forEach((ix, at) => {
+    if (!ix) {
+      dim++;
+      return;
+    }
+    if (dim + indexDims(ix) > t.shape.length) throw new KernelError('index', `too many indices for a tensor of dimension ${t.shape.length}`);
+    const shape = indexShape(t, ix, dim);
+    if (isMask(ix)) workspaceBytes += shape[0] * ix.shape.length * 8;
+    groups.push({ start: dim, end: dim + indexDims(ix), shape, at });
+    dim += indexDims(ix);
+  });
+  if (dim > t.shape.length) throw new KernelError('index', `too many indices for a tensor of dimension ${t.shape.length}`);
+  if (groups.length === 0) return t;
   let bshape: number[] = [];
-  for (const d of used) bshape = broadcastShapes('index', bshape, indexTensor('index', indices[d]).shape);
-  const adjacent = used[used.length - 1] - used[0] === used.length - 1;
-  const rest = t.shape.map((s, d) => (used.includes(d) ? -1 : s));
+  for (const gr of groups) bshape = broadcastShapes('index', bshape, gr.shape);
+  const [first, last] = [groups[0], groups[groups.length - 1]];
+  const adjacent = last.at - first.at === groups.length - 1;
+  const indexed = (d: number) => groups.some((gr) => d >= gr.start && d < gr.end);
   const shape = adjacent
-    ? [...t.shape.slice(0, used[0]), ...bshape, ...rest.slice(used[used.length - 1] + 1)]
-    : [...bshape, ...rest.filter((s) => s >= 0)];
-  return atenOp(g, 'index.Tensor', { self: t, indices: [...indices] }, [{ shape, dtype: t.dtype }])[0];
+    ? [...t.shape.slice(0, first.start), ...bshape, ...t.shape.slice(last.end)]
+    : [...bshape, ...t.shape.filter((_, d) => !indexed(d))];
+  return atenOp(g, 'index.Tensor', { self: t, indices: [...indices] }, [{ shape, dtype: t.dtype }], workspaceBytes ? { workspaceBytes } : {})[0];
 }
 
 /** One element of a Python subscript, as the interpreter hands it over. */
@@ -93,8 +137,8 @@ const isSlice = (v: unknown): v is SliceValue => typeof v === 'object' && v !== 
 export function getitem(g: Graph, t: Tensor, items0: readonly IndexItem[]): Tensor {
   if (items0.some((it) => typeof it === 'boolean')) throw new KernelError('index', 'indexing with True/False is not modelled');
   const items = items0 as readonly Exclude<IndexItem, boolean>[];
-  const consumes = (it: Exclude<IndexItem, boolean>) => it !== null && it !== '...';
-  const explicit = items.filter(consumes).length;
+  const consumes = (it: Exclude<IndexItem, boolean>) => (it === null || it === '...' ? 0 : isTensor(it) ? indexDims(it) : 1);
+  const explicit = items.reduce<number>((n, it) => n + consumes(it), 0);
   if (explicit > t.shape.length) throw new KernelError('index', `too many indices for tensor of dimension ${t.shape.length}`);
   let x = t;
   let dim = 0;
@@ -117,7 +161,7 @@ export function getitem(g: Graph, t: Tensor, items0: readonly IndexItem[]): Tens
       dim++;
     } else if (isTensor(it)) {
       advanced.push(it);
-      dim++;
+      dim += indexDims(it);
     } else throw new KernelError('index', 'unsupported index');
   }
   return advanced.some((a) => a !== null) ? advancedIndex(g, x, advanced) : x;
@@ -151,7 +195,7 @@ export const indexingRules = {
     return advancedIndex(g, tensorArg('index', a, 'self'), ix.map((v) => (isTensor(v) ? v : null)));
   },
   index_select: (g: Graph, a: KernelArgs): KResult => indexSelect(g, tensorArg('index_select', a, 'self'), dimOf(a, 'index_select'), tensorArg('index_select', a, 'index')),
-  narrow: (g: Graph, a: KernelArgs): KResult => narrow(g, tensorArg('narrow', a, 'self'), intArg('narrow', a, 'dim'), intArg('narrow', a, 'start'), intArg('narrow', a, 'length')),
+  narrow: (g: Graph, a: KernelArgs): KResult => narrow(g, tensorArg('narrow', a, 'self'), intArg('narrow', a, 'dim'), narrowStart(a.start), intArg('narrow', a, 'length')),
   select: (g: Graph, a: KernelArgs): KResult => select(g, tensorArg('select', a, 'self'), intArg('select', a, 'dim'), intArg('select', a, 'index')),
   slice: (g: Graph, a: KernelArgs): KResult => {
     const opt = (v: unknown) => (typeof v === 'number' ? v : null);

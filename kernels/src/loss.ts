@@ -1,12 +1,14 @@
-// Losses. `cross_entropy` is `log_softmax` then `nll_loss`; the others are one aten op each.
-// What each keeps comes from derivatives.yaml (nll_loss: its input, the target, the class weights
-// and a 0-dim total_weight; mse/l1/smooth_l1/huber/bce: input and target).
+// Losses. `cross_entropy` is `log_softmax` then `nll_loss`; `l1_loss` and `kl_div` run the
+// pointwise ops they are composed of; the others are one aten op each. What each keeps comes from
+// derivatives.yaml (nll_loss: its input, the target, the class weights and a 0-dim total_weight;
+// mse/smooth_l1/huber/bce: input and target).
 import { KernelArgs, optTensorArg, tensorArg } from './args';
 import { atenOp } from './autograd';
 import { castFloat32, showShape } from './common';
 import { softmax } from './activation';
 import { broadcastShapes } from './shape';
-import { Graph, KernelError, KResult, Tensor, numel } from './types';
+import { atenTensor } from './dispatch';
+import { Graph, KernelError, KResult, Tensor, isFloating, numel } from './types';
 
 /** `Reduction::None/Mean/Sum` as aten takes it. */
 export const REDUCTION: Readonly<Record<string, number>> = { none: 0, mean: 1, sum: 2 };
@@ -55,6 +57,33 @@ function pairLoss(op: string, extra: readonly string[] = []) {
   };
 }
 
+/** `apply_loss_reduction` (Loss.cpp): `none` keeps the elementwise loss, `mean`/`sum` reduce all of it. */
+function applyReduction(g: Graph, loss: Tensor, reduction: number): Tensor {
+  if (reduction === REDUCTION.mean) return atenTensor(g, 'mean', { self: loss });
+  if (reduction === REDUCTION.sum) return atenTensor(g, 'sum', { self: loss });
+  return loss;
+}
+
+/** `l1_loss` (CompositeImplicitAutograd): `(input - target).abs()` reduced; abs keeps the difference. */
+function l1Loss(g: Graph, a: KernelArgs): KResult {
+  const [x, t] = castFloat32(g, [tensorArg('l1_loss', a, 'self'), tensorArg('l1_loss', a, 'target')]);
+  const d = atenTensor(g, 'sub.Tensor', { self: x, other: t, alpha: 1 });
+  return applyReduction(g, atenTensor(g, 'abs', { self: d }), reductionOf('l1_loss', a.reduction ?? 1));
+}
+
+/**
+ * `kl_div` (CompositeImplicitAutograd): `exp(target) * (target - input)` with `log_target`, else
+ * `xlogy(target, target) - target * input`, reduced; the products keep their operands.
+ */
+function klDiv(g: Graph, a: KernelArgs): KResult {
+  const [x, t] = castFloat32(g, [tensorArg('kl_div', a, 'self'), tensorArg('kl_div', a, 'target')]);
+  if (!isFloating(x.dtype) || !isFloating(t.dtype)) throw new KernelError('kl_div', 'Integral inputs not supported.');
+  const loss = a.log_target === true
+    ? atenTensor(g, 'mul.Tensor', { self: atenTensor(g, 'exp', { self: t }), other: atenTensor(g, 'sub.Tensor', { self: t, other: x, alpha: 1 }) })
+    : atenTensor(g, 'sub.Tensor', { self: atenTensor(g, 'xlogy.Tensor', { self: t, other: t }), other: atenTensor(g, 'mul.Tensor', { self: t, other: x }), alpha: 1 });
+  return applyReduction(g, loss, reductionOf('kl_div', a.reduction ?? 1));
+}
+
 /** aten rows: schema argument names. */
 export const lossAten = {
   binary_cross_entropy: pairLoss('binary_cross_entropy', ['weight']),
@@ -62,8 +91,8 @@ export const lossAten = {
   cross_entropy_loss: (g: Graph, a: KernelArgs): KResult =>
     crossEntropy(g, tensorArg('cross_entropy', a, 'self'), tensorArg('cross_entropy', a, 'target'), optTensorArg('cross_entropy', a, 'weight'), reductionOf('cross_entropy', a.reduction ?? 1), Number(a.label_smoothing ?? 0)),
   huber_loss: pairLoss('huber_loss', ['delta']),
-  kl_div: pairLoss('kl_div', ['log_target']),
-  l1_loss: pairLoss('l1_loss'),
+  kl_div: klDiv,
+  l1_loss: l1Loss,
   mse_loss: pairLoss('mse_loss'),
   nll_loss: (g: Graph, a: KernelArgs): KResult => nllLoss(g, tensorArg('nll_loss', a, 'self'), tensorArg('nll_loss', a, 'target'), optTensorArg('nll_loss', a, 'weight'), reductionOf('nll_loss', a.reduction ?? 1)),
   nll_loss_nd: (g: Graph, a: KernelArgs): KResult => nllLoss(g, tensorArg('nll_loss', a, 'self'), tensorArg('nll_loss', a, 'target'), optTensorArg('nll_loss', a, 'weight'), reductionOf('nll_loss', a.reduction ?? 1)),

@@ -2,6 +2,8 @@ import { KernelArgs, boolArg, intArg, intsArg, optTensorArg, tensorArg } from '.
 import { atenOp } from './autograd';
 import { atenEntry } from './catalog';
 import { castFloat32, showShape } from './common';
+import { atenTensor } from './dispatch';
+import { select } from './indexing';
 import { reshape, repeat } from './shapeops';
 import { Graph, KernelError, KResult, Tensor, numel } from './types';
 
@@ -13,6 +15,15 @@ import { Graph, KernelError, KResult, Tensor, numel } from './types';
  * bytes of activations (measured on PyTorch 1.13 CPU). It never keeps its output.
  */
 export function batchNorm(g: Graph, x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null, training: boolean): Tensor {
+  if (numel(x.shape) === 0) {
+    // `_batch_norm_impl_index` on an empty input: a clone (so the gradient chain holds), times
+    // `weight[0]`, plus `bias[0]` (measured with a dispatch mode on 1.13 and 2.14). Its empty
+    // stats (two float64 [C], dropped at once) are left out.
+    let out = atenTensor(g, 'clone', { self: x });
+    if (weight) out = atenTensor(g, 'mul.Tensor', { self: out, other: select(g, weight, 0, 0) });
+    if (bias) out = atenTensor(g, 'add.Tensor', { self: out, other: select(g, bias, 0, 0), alpha: 1 });
+    return out;
+  }
   if (x.shape.length < 2) throw new KernelError('batch_norm', `expected at least 2-D input, got ${showShape(x.shape)}`);
   const c = x.shape[1];
   for (const t of [runningMean, runningVar, weight, bias]) {

@@ -5,11 +5,11 @@
 import { atenInplace, atenOp, derivativeEntry } from './autograd';
 import { atenBase, atenEntry, PointwiseDtype } from './catalog';
 import { isTensor, showShape } from './common';
-import { resultType, toFloating } from './promotion';
+import { ScalarOperand, resultType, toFloating } from './promotion';
 import { isTensorType, schemaOf } from './schema';
 import { broadcastShapes, iteratorStrides } from './shape';
 import { DType, Graph, KernelError, KResult, OpCall, Tensor, numel } from './types';
-import type { KernelArgs } from './args';
+import { KernelArgs, isPyFloat } from './args';
 
 /** Constant folding of the ops model code applies to constant tensors (layer-width arithmetic). */
 const FOLD: Readonly<Record<string, (...xs: number[]) => number>> = {
@@ -63,7 +63,7 @@ function foldValues(base: string, operands: readonly unknown[], shape: readonly 
 }
 
 function outputDtype(cls: PointwiseDtype | undefined, operands: readonly unknown[], self: unknown): DType {
-  const typed = operands.filter((o): o is Tensor | number | boolean => isTensor(o) || typeof o === 'number' || typeof o === 'boolean');
+  const typed = operands.filter((o): o is Tensor | ScalarOperand => isTensor(o) || typeof o === 'number' || typeof o === 'boolean' || (typeof o === 'object' && o !== null && 'float' in o));
   switch (cls) {
     case 'bool':
       return 'bool';
@@ -93,7 +93,7 @@ export function pointwise(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const inplace = base.endsWith('_') || !!entry.inplace;
   const functional = atenEntry(g.ctx.torch, base.replace(/_$/, '') + overload.slice(base.length));
   // `alpha` scales an operand; it takes no part in type promotion.
-  const promoted = operandArgs.filter((x) => x.name !== 'alpha').map((x) => a[x.name]);
+  const promoted = operandArgs.filter((x) => x.name !== 'alpha').map((x) => (typeof a[x.name] === 'number' && isPyFloat(a, x.name) ? { float: a[x.name] as number } : a[x.name]));
   const dtype = outputDtype(entry.dtype ?? functional?.dtype, promoted, a.self);
   if (inplace) {
     const self = a.self;

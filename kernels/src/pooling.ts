@@ -103,11 +103,20 @@ export function adaptiveMaxPool(g: Graph, n: number, x: Tensor, size: readonly n
 const self = (op: string, a: KernelArgs) => tensorArg(op, a, 'self');
 
 const maxRule = (n: number) => (g: Graph, a: KernelArgs): KResult => maxPool(g, n, self(`max_pool${n}d`, a), windowOf(`max_pool${n}d`, n, a, true));
+/** `max_pool{n}d_with_indices`; the 1-d one is composite: the 2-d op on an unsqueezed view, both outputs squeezed. */
 const maxWithIndicesRule = (n: number) => (g: Graph, a: KernelArgs): KResult => {
   const op = `max_pool${n}d_with_indices`;
   const x = self(op, a);
-  const shape = poolShape(op, n, x, windowOf(op, n, a, true));
-  return atenOp(g, op, { self: x }, [{ shape, dtype: x.dtype }, { shape, dtype: 'int64', differentiable: false }]);
+  const w = windowOf(op, n, a, true);
+  const shape = poolShape(op, n, x, w);
+  const flops = numel(shape) * numel(w.kernel);
+  if (n === 1) {
+    const x2 = unsqueeze(g, x, -2);
+    const shape2 = [...x2.shape.slice(0, -1), shape[shape.length - 1]];
+    const outs = atenOp(g, 'max_pool2d_with_indices', { self: x2 }, [{ shape: shape2, dtype: x.dtype }, { shape: shape2, dtype: 'int64', differentiable: false }], { flops });
+    return outs.map((t) => squeeze(g, t, -2));
+  }
+  return atenOp(g, op, { self: x }, [{ shape, dtype: x.dtype }, { shape, dtype: 'int64', differentiable: false }], { flops });
 };
 const avgRule = (n: number) => (g: Graph, a: KernelArgs): KResult => avgPool(g, n, self(`avg_pool${n}d`, a), windowOf(`avg_pool${n}d`, n, a, false));
 const adaptiveAvgRule = (n: number) => (g: Graph, a: KernelArgs): KResult => {

@@ -22,11 +22,17 @@ export function promoteTypes(a: DType, b: DType): DType {
   return WIDER.indexOf(a) >= WIDER.indexOf(b) ? a : b;
 }
 
+/** A Python float whose value may be whole (`2.0`), which a plain number would promote as an int. */
+export interface FloatScalar {
+  readonly float: number;
+}
+
 /** A Python number operand (bool, int or float) as the promotion sees it. */
-export type ScalarOperand = number | boolean;
+export type ScalarOperand = number | boolean | FloatScalar;
 
 function scalarDtype(v: ScalarOperand): DType {
   if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'object') return 'float64';
   return Number.isInteger(v) ? 'int64' : 'float64';
 }
 

@@ -36,6 +36,9 @@ function valueDtype(base: string, x: Tensor, requested: unknown): DType {
   return x.dtype;
 }
 
+/** var/std and their `_mean` forms: the overloads taking `unbiased` run `.correction`. */
+const CORRECTED = new Set(['var', 'std', 'var_mean', 'std_mean']);
+
 export function reduction(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const overload = call.aten ?? call.name;
   const base = atenBase(overload);
@@ -43,6 +46,13 @@ export function reduction(g: Graph, a: KernelArgs, call: OpCall): KResult {
   if (!entry) throw new KernelError(base, `no schema for aten::${overload} in PyTorch ${g.ctx.torch.join('.')}`);
   const x = a.self;
   if (!isTensor(x)) throw new KernelError(base, 'expected a tensor');
+  if (CORRECTED.has(base) && entry.composite && !entry.derivative && overload !== `${base}.correction`) {
+    // CompositeImplicitAutograd (`var(self, dim, unbiased, keepdim)` in ReduceOps.cpp): calls
+    // `var.correction` with correction = unbiased ? 1 : 0, whose backward keeps self (and std's
+    // result).
+    const args = { self: x, dim: overload.endsWith('.dim') ? a.dim : null, correction: a.unbiased === false ? 0 : 1, keepdim: a.keepdim === true };
+    return reduction(g, args, { name: call.name, aten: `${base}.correction` });
+  }
   const schema = schemaOf(entry.schema);
   const hasDim = schema.args.some((s) => s.name === 'dim');
   const dims = hasDim ? reducedDims(base, x, a.dim) : null;

@@ -241,13 +241,24 @@ export function pixelShuffle(g: Graph, t: Tensor, r: number, inverse: boolean): 
   return atenOp(g, op, { self: t }, [{ shape, dtype: t.dtype }])[0];
 }
 
-/** `repeat_interleave(self, repeats: int, dim)`: each element repeated along dim (or the flattened tensor). */
+/**
+ * `repeat_interleave(self, repeats: int, dim)`: each element repeated along dim (or the flattened
+ * tensor). 1.13 runs the tensor overload: `index_select` with a repeated arange, whose backward
+ * keeps that int64 index; 2.x views self unsqueezed and expanded, clones it and flattens the two
+ * dims (nothing kept).
+ */
 export function repeatInterleave(g: Graph, t: Tensor, repeats: number, dim: number | null): Tensor {
+  if (repeats < 0) throw new KernelError('repeat_interleave', 'Repeats must be non-negative');
   const x = dim === null ? reshape(g, t, [-1]) : t;
   const d = dim === null ? 0 : normDim('repeat_interleave', dim, t.shape.length);
   const shape = [...x.shape];
   shape[d] *= repeats;
-  // ATen: index_select with a repeated arange (the index is saved by index_select's backward).
+  if (g.ctx.torch[0] >= 2) {
+    const u = unsqueeze(g, x, d + 1);
+    const sizes = [...u.shape];
+    sizes[d + 1] = repeats;
+    return reshape(g, copy(g, expand(g, u, sizes)), shape);
+  }
   const index = g.create('repeat_interleave', [shape[d]], 'int64');
   return atenOp(g, 'index_select', { self: x, dim: d, index }, [{ shape, dtype: t.dtype }])[0];
 }
@@ -335,8 +346,9 @@ export const shapeAten = {
     const reps = dims('tile', a, 'dims');
     return repeat(g, t, [...new Array<number>(Math.max(0, t.shape.length - reps.length)).fill(1), ...reps]);
   },
-  to: (g: Graph, a: KernelArgs): KResult => {
+  to: (g: Graph, a: KernelArgs, call: { aten: string | null }): KResult => {
     const t = self('to', a);
+    if (call.aten === 'to.dtype' && a.dtype === undefined) throw new KernelError('to', 'the target dtype is not given; not modelled');
     const target = dtypeArg(a.dtype) ?? (isTensor(a.other) ? a.other.dtype : null);
     return toDtype(g, t, target ?? t.dtype, boolArg(a, 'copy', false));
   },

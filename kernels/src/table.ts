@@ -8,7 +8,7 @@
 import { activationAten } from './activation';
 import { attentionAten } from './attention';
 import {
-  aliasOf, broadcastTensors, channelShuffle, cosineSimilarity, diff, einsumRule, eluFamily, glu, logSigmoid, meshgrid, minmax, powFamily, prelu, rmsNorm, sameShape, topk, where,
+  aliasOf, broadcastTensors, channelShuffle, conjPhysical, cosineSimilarity, diff, einsumRule, eluFamily, frexp, glu, isfinite, ldexp, logSigmoid, meshgrid, minmax, powFamily, prelu, rmsNorm, sameShape, topk, where,
 } from './composite';
 import { convolutionAten } from './convolution';
 import { TableRow, installTable, layer, op, prop } from './dispatch';
@@ -98,6 +98,8 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['Tensor.bfloat16', op(tensorMethods.bfloat16)],
   ['Tensor.bool', op(tensorMethods.bool)],
   ['Tensor.byte', op(tensorMethods.byte)],
+  ['Tensor.cdouble', op(tensorMethods.cdouble)],
+  ['Tensor.cfloat', op(tensorMethods.cfloat)],
   ['Tensor.char', op(tensorMethods.char)],
   ['Tensor.cpu', op(tensorMethods.cpu)],
   ['Tensor.cuda', op(tensorMethods.cuda)],
@@ -205,7 +207,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.clone', op(shapeAten.clone)],
   ['aten.concat', op(aliasOf('cat'), { inplace: true })],
   ['aten.concatenate', op(aliasOf('cat'), { inplace: true })],
-  ['aten.conj_physical', op(pointwise, { inplace: true })],
+  ['aten.conj_physical', op(conjPhysical, { inplace: true })],
   ['aten.constant_pad_nd', op(resamplingAten.constant_pad_nd)],
   ['aten.contiguous', op(shapeAten.contiguous)],
   ['aten.conv1d', op(convolutionAten.conv1d)],
@@ -259,7 +261,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.fmin', op(pointwise, { inplace: true })],
   ['aten.fmod', op(pointwise, { inplace: true })],
   ['aten.frac', op(pointwise, { inplace: true })],
-  ['aten.frexp', op(pointwise)],
+  ['aten.frexp', op(frexp)],
   ['aten.full', op(factoryAten.full)],
   ['aten.full_like', op(factoryAten.full_like)],
   ['aten.gather', op(indexingRules.gather)],
@@ -286,7 +288,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.index_put_', op(indexPut)],
   ['aten.index_select', op(indexingRules.index_select)],
   ['aten.instance_norm', op(normalizationAten.instance_norm)],
-  ['aten.isfinite', op(pointwise, { inplace: true })],
+  ['aten.isfinite', op(isfinite)],
   ['aten.isinf', op(pointwise, { inplace: true })],
   ['aten.isnan', op(pointwise, { inplace: true })],
   ['aten.isneginf', op(pointwise, { inplace: true })],
@@ -296,7 +298,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.l1_loss', op(lossAten.l1_loss)],
   ['aten.layer_norm', op(normalizationAten.layer_norm)],
   ['aten.lcm', op(pointwise, { inplace: true })],
-  ['aten.ldexp', op(pointwise, { inplace: true })],
+  ['aten.ldexp', op(ldexp, { inplace: true })],
   ['aten.le', op(pointwise, { inplace: true })],
   ['aten.leaky_relu', op(pointwise, { inplace: true })],
   ['aten.lerp', op(pointwise, { inplace: true })],

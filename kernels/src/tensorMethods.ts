@@ -1,10 +1,11 @@
 // torch.Tensor members that are not aten ops: properties (`x.T`, `x.shape`), Python-level
 // methods (`x.size()`, `x.float()`, `x.split()`, `x.__rsub__`) and indexing. The ones that make
 // tensors run aten ops through the table; the others answer from shape and dtype.
-import { KernelArgs, intArg, tensorArg } from './args';
+import { KernelArgs, intArg, isPyFloat, tensorArg } from './args';
 import { isTensor } from './common';
 import { atenTensor, callAten } from './dispatch';
 import { IndexItem, getitem, setitem } from './indexing';
+import { resultType } from './promotion';
 import { normDim } from './shape';
 import { permute, splitSizes, split } from './shapeops';
 import { toDtype } from './shapeops';
@@ -17,10 +18,11 @@ function reversed(g: Graph, t: Tensor): Tensor {
   return permute(g, t, t.shape.map((_, i) => t.shape.length - 1 - i));
 }
 
-/** The last two dimensions swapped (`x.mT`, and `x.mH` of a real tensor): a view. */
+/** The last two dimensions swapped (`x.mT`, and `x.mH` of a real tensor): a view; a 0-dim tensor is viewed as it is. */
 function matrixTranspose(op: string) {
   return (g: Graph, t: Tensor): KResult => {
-    if (t.shape.length < 2) throw new KernelError(op, `tensor.${op} is only supported on matrices or batches of matrices. Got ${t.shape.length}-D tensor.`);
+    if (t.shape.length === 0) return g.view(t, [], [], t.offset);
+    if (t.shape.length === 1) throw new KernelError(op, `tensor.${op} is only supported on matrices or batches of matrices. Got ${t.shape.length}-D tensor.`);
     return atenTensor(g, 'transpose.int', { self: t, dim0: -2, dim1: -1 });
   };
 }
@@ -50,6 +52,11 @@ export const tensorProperties = {
 
 const convert = (dtype: DType) => (g: Graph, a: KernelArgs): KResult => toDtype(g, self(`to(${dtype})`, a), dtype);
 
+/** `x.cfloat()` / `x.cdouble()`: complex tensors are not modelled (no complex dtype in the engine). */
+const toComplex = (method: string, dtype: string) => (): KResult => {
+  throw new KernelError(method, `the complex dtype ${dtype} is not supported`);
+};
+
 /** `x.tolist()` / `x.item()`: Python numbers, when the elements are known constants. */
 function toList(op: string, t: Tensor): KResult {
   if (!t.values) throw new KernelError(op, 'the tensor\'s values are not known (only constants built from Python numbers are)');
@@ -58,6 +65,22 @@ function toList(op: string, t: Tensor): KResult {
   const elem = (v: number): KResult => (t.dtype === 'bool' ? v !== 0 : v);
   const build = (d: number): KResult => (d === t.shape.length ? elem(vals[i++]) : Array.from({ length: t.shape[d] }, () => build(d + 1)));
   return build(0);
+}
+
+/**
+ * `other ** x` (`x.__rpow__(other)`): 2.x runs `torch.pow(other, x)`; 1.13 first makes other a
+ * new tensor (`torch.tensor(other, dtype=torch.result_type(other, x))`, untracked), then runs
+ * `pow.Tensor_Tensor`, whose backward keeps that copy.
+ */
+function rpow(g: Graph, a: KernelArgs): KResult {
+  const x = self('__rpow__', a);
+  const other = a.other;
+  if (!isTensor(other) && typeof other !== 'number' && typeof other !== 'boolean') throw new KernelError('__rpow__', 'the base must be a tensor or a number');
+  if (g.ctx.torch[0] >= 2) return isTensor(other) ? callAten(g, 'pow.Tensor_Tensor', { self: other, exponent: x }) : callAten(g, 'pow.Scalar', { self: other, exponent: x });
+  const dtype = resultType([typeof other === 'number' && isPyFloat(a, 'other') ? { float: other } : other, x]);
+  const values = isTensor(other) ? other.values : [Number(other)];
+  const base = g.create('tensor', isTensor(other) ? other.shape : [], dtype, values ? { values } : {});
+  return callAten(g, 'pow.Tensor_Tensor', { self: base, exponent: x });
 }
 
 /** Python-level Tensor methods (no aten op of their own), by name. */
@@ -71,7 +94,7 @@ export const tensorMethods = {
   __rdiv__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'mul.Tensor', { self: atenTensor(g, 'reciprocal', { self: self('__rtruediv__', a) }), other: a.other }),
   __rfloordiv__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'floor_divide', { self: atenTensor(g, 'full_like', { self: self('__rfloordiv__', a), fill_value: a.other }), other: self('__rfloordiv__', a) }),
   __rmatmul__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'matmul', { self: a.other, other: self('__rmatmul__', a) }),
-  __rpow__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'pow.Scalar', { self: a.other, exponent: self('__rpow__', a) }),
+  __rpow__: rpow,
   __rsub__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'rsub.Scalar', { self: self('__rsub__', a), other: a.other, alpha: 1 }),
   __rtruediv__: (g: Graph, a: KernelArgs): KResult => callAten(g, 'mul.Tensor', { self: atenTensor(g, 'reciprocal', { self: self('__rtruediv__', a) }), other: a.other }),
   __setitem__: (g: Graph, a: KernelArgs): KResult => {
@@ -82,6 +105,8 @@ export const tensorMethods = {
   bfloat16: convert('bfloat16'),
   bool: convert('bool'),
   byte: convert('uint8'),
+  cdouble: toComplex('cdouble', 'complex128'),
+  cfloat: toComplex('cfloat', 'complex64'),
   char: convert('int8'),
   cpu: (_g: Graph, a: KernelArgs): KResult => self('cpu', a),
   cuda: (_g: Graph, a: KernelArgs): KResult => self('cuda', a),

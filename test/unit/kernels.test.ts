@@ -4,7 +4,7 @@
 // the measured truth files (PyTorch 1.13 CPU).
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DType, KernelContext, KernelError, Storage, Tensor, atenEntry, atenRow, schemaOf, tableRow } from '../../kernels/src';
+import { DType, KernelContext, KernelError, Storage, Tensor, atenEntry, atenRow, getitem, schemaOf, tableRow, withPyFloats } from '../../kernels/src';
 import { Tracer } from '../../server/src/interpreter/tracer';
 
 const CPU_113: KernelContext = { device: 'cpu', torch: [1, 13], autocast: null, gradEnabled: true };
@@ -572,5 +572,189 @@ describe('kernels: version- and device-dependent rules (kernels/VERSIONS.md)', (
   it('group_norm refuses groups that do not divide the channels', () => {
     const tr = tracer();
     assert.throws(() => run(tr, 'group_norm', { input: act(tr, [2, 6, 4, 4]), num_groups: 4 }), /group_norm: num_groups \(4\) must divide/);
+  });
+});
+
+describe('kernels: decompositions the per-op probes measured (test/fixtures/ops/probes-<release>.json)', () => {
+  const R113: Partial<KernelContext> = { torch: [1, 13] };
+  const R214: Partial<KernelContext> = { torch: [2, 14] };
+
+  /** Runs aten `overload` (schema argument names) through its table row. */
+  function aten(tr: Tracer, overload: string, args: Record<string, unknown>): unknown {
+    const row = atenRow(overload);
+    assert.ok(row, `aten.${overload} is in the op table`);
+    return row.run(tr, args, { name: `aten.${overload}`, aten: overload });
+  }
+
+  /** Runs a Python-level row (`F.x`, `Tensor.x`) with Python argument names. */
+  function py(tr: Tracer, name: string, args: Record<string, unknown>): unknown {
+    const row = tableRow(name);
+    assert.ok(row?.kind === 'op', `${name} is in the op table`);
+    return row.run(tr, args, { name, aten: null });
+  }
+
+  /** The saved activation storages other than `args`, as sorted "bytes dtype" strings. */
+  function newSaved(tr: Tracer, args: readonly Tensor[]): string[] {
+    return savedActivations(tr).filter((s) => !args.some((a) => a.storage === s)).map((s) => `${s.bytes} ${s.dtype}`).sort();
+  }
+
+  /** A constant (no grad) with known elements. */
+  function constant(tr: Tracer, shape: number[], dtype: DType, values: number[]): Tensor {
+    return { ...tr.newTensor(shape, dtype, false, 'activation'), values };
+  }
+
+  it('var/std with dim and unbiased run .correction: var keeps self, std self and its result (torch.var#1, torch.std#1)', () => {
+    for (const ctx of [R113, R214]) {
+      const tr = tracer(ctx);
+      const x = act(tr, [5, 5, 5]);
+      const v = aten(tr, 'var.dim', { self: x, dim: [1], unbiased: true, keepdim: false }) as Tensor;
+      assert.deepEqual(v.shape, [5, 5]);
+      assert.deepEqual(savedActivations(tr), [x.storage]);
+      const tr2 = tracer(ctx);
+      const y = act(tr2, [5, 5]);
+      const s = aten(tr2, 'std', { self: y, unbiased: false }) as Tensor;
+      assert.deepEqual(savedActivations(tr2).sort((a, b) => a.bytes - b.bytes), [s.storage, y.storage]);
+    }
+  });
+
+  it('isfinite keeps its input (abs) and returns bool (torch.isfinite#0)', () => {
+    const tr = tracer(R214);
+    const x = act(tr, [20]);
+    const out = aten(tr, 'isfinite', { self: x }) as Tensor;
+    assert.equal(out.dtype, 'bool');
+    assert.deepEqual(savedActivations(tr), [x.storage]);
+  });
+
+  it('l1_loss keeps the difference; kl_div keeps exp(target) and target - input, or input and target (F.l1_loss#1, F.kl_div#0/#1)', () => {
+    for (const ctx of [R113, R214]) {
+      const tr = tracer(ctx);
+      const [x, t] = [act(tr, [5]), act(tr, [5])];
+      assert.deepEqual((py(tr, 'F.l1_loss', { input: x, target: t, reduction: 'mean' }) as Tensor).shape, []);
+      assert.deepEqual(newSaved(tr, [x, t]), ['20 float32']);
+      assert.equal(savedActivations(tr).length, 1);
+      const tr2 = tracer(ctx);
+      const [a, b] = [act(tr2, [2]), act(tr2, [2])];
+      py(tr2, 'F.kl_div', { input: a, target: b, reduction: 'none', log_target: true });
+      assert.deepEqual(newSaved(tr2, [a, b]), ['8 float32', '8 float32']);
+      assert.equal(savedActivations(tr2).length, 2);
+      const tr3 = tracer(ctx);
+      const [c, d] = [act(tr3, [2]), act(tr3, [2])];
+      py(tr3, 'F.kl_div', { input: c, target: d, reduction: 'mean', log_target: false });
+      assert.deepEqual(savedActivations(tr3).sort((p, q) => p.id - q.id), [c.storage, d.storage].sort((p, q) => p.id - q.id));
+    }
+  });
+
+  it('max_pool1d with indices runs the 2-d op on a view: keeps the input and the int64 indices (F.max_pool1d#0)', () => {
+    const tr = tracer(R214);
+    const x = act(tr, [1, 2, 3]);
+    const [out, idx] = py(tr, 'F.max_pool1d', { input: x, kernel_size: 3, stride: 2, padding: 0, dilation: 1, ceil_mode: true, return_indices: true }) as Tensor[];
+    assert.deepEqual([out.shape, idx.shape, idx.dtype], [[1, 2, 1], [1, 2, 1], 'int64']);
+    assert.deepEqual(newSaved(tr, [x]), ['16 int64']);
+    assert.ok(savedActivations(tr).includes(x.storage));
+  });
+
+  it('repeat_interleave with an int: 1.13 keeps an int64 index, 2.x nothing (torch.repeat_interleave#1)', () => {
+    const tr = tracer(R113);
+    const x = act(tr, [2, 3, 4]);
+    assert.deepEqual((aten(tr, 'repeat_interleave.self_int', { self: x, repeats: 2, dim: null }) as Tensor).shape, [48]);
+    assert.deepEqual(newSaved(tr, [x]), ['384 int64']);
+    const tr2 = tracer(R214);
+    const y = act(tr2, [2, 3, 4]);
+    assert.deepEqual((aten(tr2, 'repeat_interleave.self_int', { self: y, repeats: 2, dim: 1 }) as Tensor).shape, [2, 6, 4]);
+    assert.equal(savedBytes(tr2), 0);
+  });
+
+  it('frexp: an int32 exponent, which the backward keeps (torch.frexp#0)', () => {
+    const tr = tracer(R214);
+    const [m, e] = aten(tr, 'frexp.Tensor', { self: act(tr, [20]) }) as Tensor[];
+    assert.deepEqual([m.dtype, e.dtype], ['float32', 'int32']);
+    assert.deepEqual(savedActivations(tr), [e.storage]);
+  });
+
+  it('diff with n=0 is a copy; single-operand einsum sums its labels; nothing saved (torch.diff#1, torch.einsum#2)', () => {
+    const tr = tracer(R214);
+    const x = act(tr, [5]);
+    const d = aten(tr, 'diff', { self: x, n: 0, dim: 0, prepend: null, append: null }) as Tensor;
+    assert.notEqual(d.storage, x.storage);
+    assert.deepEqual((py(tr, 'torch.einsum', { args: ['ij->i', [act(tr, [2, 3])]] }) as Tensor).shape, [2]);
+    assert.deepEqual((py(tr, 'torch.einsum', { args: ['i->', act(tr, [3])] }) as Tensor).shape, []);
+    assert.equal(savedBytes(tr), 0);
+  });
+
+  it('prelu keeps input and weight on 1.13 too (its own op there; F.prelu#3)', () => {
+    const tr = tracer(R113);
+    const [x, w] = [act(tr, [4]), param(tr, [1])];
+    aten(tr, 'prelu', { self: x, weight: w });
+    assert.deepEqual(savedActivations(tr), [x.storage]);
+    assert.equal(tr.ops[tr.ops.length - 1].saved.length, 2);
+  });
+
+  it('ldexp on 1.13 is mul(self, pow(2., other)); in place with grad it is refused (torch.ldexp#2, Tensor.ldexp_#0)', () => {
+    const tr = tracer(R113);
+    const [x, o] = [act(tr, [5, 1]), act(tr, [5])];
+    assert.deepEqual((aten(tr, 'ldexp.Tensor', { self: x, other: o }) as Tensor).shape, [5, 5]);
+    assert.deepEqual(newSaved(tr, [x, o]), ['20 float32']);
+    assert.ok(savedActivations(tr).includes(x.storage) && savedActivations(tr).includes(o.storage));
+    assert.throws(() => aten(tracer(R113), 'ldexp_', { self: act(tr, [5]), other: act(tr, [5]) }), /out=\.\.\. arguments don't support automatic differentiation/);
+  });
+
+  it('cosine_similarity: 2.x keeps norms and their clamped clones, 1.13 the sqrt_ norms; both the normalized inputs (F.cosine_similarity#0)', () => {
+    const tr = tracer(R214);
+    const [a, b] = [act(tr, [5, 5]), act(tr, [5, 5])];
+    assert.deepEqual((aten(tr, 'cosine_similarity', { x1: a, x2: b, dim: 1, eps: 1e-8 }) as Tensor).shape, [5]);
+    assert.deepEqual(newSaved(tr, [a, b]), ['100 float32', '100 float32', '20 float32', '20 float32', '20 float32', '20 float32']);
+    const tr2 = tracer(R113);
+    const [c, d] = [act(tr2, [5, 5]), act(tr2, [5, 5])];
+    aten(tr2, 'cosine_similarity', { x1: c, x2: d, dim: 1, eps: 1e-8 });
+    assert.deepEqual(newSaved(tr2, [c, d]), ['100 float32', '100 float32', '20 float32', '20 float32']);
+  });
+
+  it('float_power_ needs a float64 self; cfloat/cdouble are refused as complex (Tensor.float_power_#0, Tensor.cfloat#0)', () => {
+    const tr = tracer(R214);
+    assert.throws(() => aten(tr, 'float_power_.Tensor', { self: act(tr, [5]), exponent: act(tr, [5]) }), /float_power_ has dtype Float but the operation's result requires dtype Double/);
+    assert.throws(() => py(tr, 'Tensor.cfloat', { self: act(tr, [2]) }), /complex dtype complex64 is not supported/);
+  });
+
+  it('scaled_dot_product_attention on 2.14 CPU: 3-D inputs take the flash kernel; a mask that needs grad the math path (F.scaled_dot_product_attention#0, #7)', () => {
+    const tr = tracer(R214);
+    const [q, k, v] = [act(tr, [4, 3, 8]), act(tr, [4, 6, 8]), act(tr, [4, 6, 8])];
+    const out = aten(tr, 'scaled_dot_product_attention', { query: q, key: k, value: v, attn_mask: null, dropout_p: 0, is_causal: true }) as Tensor;
+    assert.deepEqual(out.shape, [4, 3, 8]);
+    assert.deepEqual(newSaved(tr, [q, k, v, out]), ['48 float32']);
+    const tr2 = tracer(R214);
+    const [q2, k2, v2, m] = [act(tr2, [2, 4, 8, 16]), act(tr2, [2, 4, 8, 16]), act(tr2, [2, 4, 8, 16]), act(tr2, [8, 8])];
+    aten(tr2, 'scaled_dot_product_attention', { query: q2, key: k2, value: v2, attn_mask: m, dropout_p: 0, is_causal: false });
+    assert.deepEqual(newSaved(tr2, [q2, k2, v2, m]), ['2048 float32', '4096 float32', '4096 float32']);
+  });
+
+  it('narrow with a 0-dim tensor start, gather of a 0-dim input, a constant mask index (torch.narrow#1, torch.gather#2, Tensor.__getitem__#9)', () => {
+    const tr = tracer(R214);
+    const x = act(tr, [5, 5, 5]);
+    const n = aten(tr, 'narrow.Tensor', { self: x, dim: 1, start: constant(tr, [], 'int64', [2]), length: 2 }) as Tensor;
+    assert.deepEqual([n.shape, n.storage === x.storage], [[5, 2, 5], true]);
+    assert.deepEqual((aten(tr, 'gather', { self: act(tr, [], 'float32'), dim: 0, index: constant(tr, [1], 'int64', [0]) }) as Tensor).shape, [1]);
+    const y = act(tr, [3, 4]);
+    const mask = constant(tr, [3, 4], 'bool', [1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0]);
+    const picked = getitem(tr, y, [mask]);
+    assert.deepEqual(picked.shape, [6]);
+    assert.ok(tr.ops[tr.ops.length - 1].saved.includes(mask.storage));
+  });
+
+  it('a Python float stays a float: int tensor * 2.0 is float32, and 1.13 wraps 2.0 as float64 (Tensor.mul_#5)', () => {
+    const tr = tracer(R113);
+    const i = tr.newTensor([3], 'int64', false, 'activation');
+    assert.equal((aten(tr, 'mul.Tensor', withPyFloats({ self: i, other: 2 }, new Set(['other']))) as Tensor).dtype, 'float32');
+    assert.equal((aten(tr, 'mul.Tensor', { self: i, other: 2 }) as Tensor).dtype, 'int64');
+    const x = act(tr, [3, 4]);
+    aten(tr, 'mul_.Tensor', withPyFloats({ self: x, other: 2 }, new Set(['other'])));
+    assert.deepEqual(newSaved(tr, [x]), ['8 float64']);
+  });
+
+  it('batch_norm of an empty input is a clone (F.batch_norm#3)', () => {
+    const tr = tracer(R214);
+    const x = act(tr, [0]);
+    const out = py(tr, 'F.batch_norm', { input: x, running_mean: act(tr, [0]), running_var: act(tr, [0]), weight: null, bias: null, training: true }) as Tensor;
+    assert.deepEqual(out.shape, [0]);
+    assert.notEqual(out.storage, x.storage);
   });
 });

@@ -1,6 +1,7 @@
 // The measured per-op probes (test/probes.ts) through the engine, for every release: every case of
-// a modelled name passes (output shape, dtype, aliasing; the storages saved for backward), unless
-// listed with its reason in test/fixtures/ops/known-differences.json.
+// a modelled name passes (output shape, dtype, aliasing; the storages saved for backward). No case
+// may fail; what the engine cannot model exactly is refused with a KernelError, which the harness
+// counts as 'not modelled'.
 import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { loadPythonParser } from '../../server/src/python/parser';

@@ -5,7 +5,8 @@ import type { KernelArgs } from '../args';
 import { callAten, callPython } from '../dispatch';
 import type { LayerRule, LayerState } from '../layer';
 import { pad } from '../resampling';
-import { DType, KernelError, KResult } from '../types';
+import { squeeze, unsqueeze } from '../shapeops';
+import { DType, KernelError, KResult, Tensor } from '../types';
 import { flag, ints, inputOf, paramDtype, size } from './config';
 
 /** A layer without parameters whose forward is `F.<fn>(input, **some constructor arguments)`. */
@@ -158,17 +159,30 @@ function batchNorm(n: number): LayerRule {
   };
 }
 
+/**
+ * `nn.InstanceNorm{n}d`: F.instance_norm on a batched ({n+2}-D) input; an unbatched ({n+1}-D) one
+ * is unsqueezed to a batch of one and the result squeezed (`_handle_no_batch_input`). With
+ * affine weights (2.x) the channel dim must match num_features.
+ */
 function instanceNorm(n: number): LayerRule {
   const layer = `InstanceNorm${n}d`;
   return {
     build: (cfg) => normState(layer, cfg, false, false),
     forward: (g, c) => {
       const x = inputOf(layer, c.args, c.kwargs);
+      if (x.shape.length !== n + 1 && x.shape.length !== n + 2) throw new KernelError(layer, `expected ${n + 1}D or ${n + 2}D input (got ${x.shape.length}D input)`);
+      const batched = x.shape.length === n + 2;
+      const features = x.shape[batched ? 1 : 0];
+      const numFeatures = size(layer, c.cfg, 'num_features');
+      if (g.ctx.torch[0] >= 2 && c.param('weight') && features !== numFeatures) {
+        throw new KernelError(layer, `expected input's size at dim=${batched ? 1 : 0} to match num_features (${numFeatures}), but got: ${features}.`);
+      }
       const track = c.buffer('running_mean') !== null;
-      return callPython(g, 'F.instance_norm', {
-        input: x, running_mean: c.buffer('running_mean'), running_var: c.buffer('running_var'), weight: c.param('weight'), bias: c.param('bias'),
+      const y = callPython(g, 'F.instance_norm', {
+        input: batched ? x : unsqueeze(g, x, 0), running_mean: c.buffer('running_mean'), running_var: c.buffer('running_var'), weight: c.param('weight'), bias: c.param('bias'),
         use_input_stats: c.training || !track, momentum: c.cfg.momentum ?? 0.1, eps: c.cfg.eps ?? 1e-5,
-      });
+      }) as Tensor;
+      return batched ? y : squeeze(g, y, 0);
     },
   };
 }

@@ -77,9 +77,11 @@ function layerChildren(cfg: KernelArgs, attentions: readonly string[], norms: nu
   const act = cfg.activation;
   if (typeof act === 'string' && act !== 'relu' && act !== 'gelu') throw new KernelError('TransformerLayer', `activation should be relu/gelu, not ${act}`);
   const [d, ff, p, eps] = [cfg.d_model, cfg.dim_feedforward, cfg.dropout ?? 0.1, cfg.layer_norm_eps ?? 1e-5];
-  const out: (readonly [string, ChildSpec])[] = attentions.map((name) => [name, { layer: 'MultiheadAttention', args: [d, cfg.nhead], kwargs: { dropout: p, batch_first: cfg.batch_first ?? false } }] as const);
-  out.push(['linear1', { layer: 'Linear', args: [d, ff] }], ['dropout', { layer: 'Dropout', args: [p] }], ['linear2', { layer: 'Linear', args: [ff, d] }]);
-  for (let i = 1; i <= norms; i++) out.push([`norm${i}`, { layer: 'LayerNorm', args: [d], kwargs: { eps } }]);
+  // 2.x's `bias` (default True) reaches the attention, both linears and the layer norms.
+  const bias = cfg.bias === undefined || cfg.bias === null ? {} : { bias: cfg.bias };
+  const out: (readonly [string, ChildSpec])[] = attentions.map((name) => [name, { layer: 'MultiheadAttention', args: [d, cfg.nhead], kwargs: { dropout: p, batch_first: cfg.batch_first ?? false, ...bias } }] as const);
+  out.push(['linear1', { layer: 'Linear', args: [d, ff], kwargs: bias }], ['dropout', { layer: 'Dropout', args: [p] }], ['linear2', { layer: 'Linear', args: [ff, d], kwargs: bias }]);
+  for (let i = 1; i <= norms; i++) out.push([`norm${i}`, { layer: 'LayerNorm', args: [d], kwargs: { eps, ...bias } }]);
   for (let i = 1; i <= norms; i++) out.push([`dropout${i}`, { layer: 'Dropout', args: [p] }]);
   if (act !== undefined && act !== null && typeof act !== 'string') out.push(['activation', { given: act }]);
   return out;
@@ -188,8 +190,9 @@ const decoder: LayerRule = {
 
 const transformer: LayerRule = {
   build: (cfg) => {
-    const layerArgs = ['d_model', 'nhead', 'dim_feedforward', 'dropout', 'activation', 'layer_norm_eps', 'batch_first', 'norm_first'].map((n) => cfg[n] ?? null);
-    const norm = { layer: 'LayerNorm', args: [cfg.d_model], kwargs: { eps: cfg.layer_norm_eps ?? 1e-5 } };
+    const hasBias = cfg.bias !== undefined && cfg.bias !== null;
+    const layerArgs = ['d_model', 'nhead', 'dim_feedforward', 'dropout', 'activation', 'layer_norm_eps', 'batch_first', 'norm_first', ...(hasBias ? ['bias'] : [])].map((n) => cfg[n] ?? null);
+    const norm = { layer: 'LayerNorm', args: [cfg.d_model], kwargs: { eps: cfg.layer_norm_eps ?? 1e-5, ...(hasBias ? { bias: cfg.bias } : {}) } };
     const custom = (n: string): ChildSpec | null => (cfg[n] !== undefined && cfg[n] !== null ? { given: cfg[n] } : null);
     return {
       attrs: [['d_model', cfg.d_model], ['nhead', cfg.nhead]],

@@ -106,7 +106,12 @@ export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
   });
   def('abs', (a, at) => {
     const v = a.pos[0] ?? int(0);
-    return v.k === 'num' ? num(Math.abs(v.v), v.int) : interp().fail('abs() of a non-number', at);
+    if (v.k === 'num') return num(Math.abs(v.v), v.int);
+    if (v.k === 'bool') return int(v.v ? 1 : 0);
+    if (v.k === 'unknown') return v;
+    // A tensor (or an object) defines `__abs__`.
+    const m = v.k === 'tensor' || v.k === 'instance' ? interp().getattrOrUndefined(v, '__abs__', at) : undefined;
+    return m ? interp().call(m, { pos: [], kw: new Map() }, at) : interp().fail('abs() of a non-number', at);
   });
   def('round', (a, at) => {
     const v = numOf(a.pos[0], at);

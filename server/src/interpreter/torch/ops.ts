@@ -3,7 +3,7 @@
 // own row, else the row of the aten op the chosen overload calls. Every op is recorded by a
 // kernel rule; nothing here records one.
 import {
-  CatalogOverload, CatalogParam, KernelError, KResult, OpCall, PythonEntry, atenEntry, atenRow, schemaOf, tableRow,
+  CatalogOverload, CatalogParam, KernelError, KResult, OpCall, PythonEntry, atenEntry, atenRow, schemaOf, tableRow, withPyFloats,
 } from '../../../../kernels/src';
 import { bindCatalog } from '../binding';
 import { Args, Loc, PyException, UnknownV, Value, repr } from '../values';
@@ -121,12 +121,19 @@ function schemaArgs(overload: string, bound: ReadonlyMap<string, Value>, self: V
   return out;
 }
 
+/** A Python float, or a list or tuple holding one. */
+const holdsFloat = (v: Value): boolean => (v.k === 'num' && !v.int) || ((v.k === 'list' || v.k === 'tuple') && v.items.some(holdsFloat));
+
 /** Runs a table rule on converted arguments; a broken constraint is an unknown naming the op. */
 export function runRule(lib: TorchLibrary, run: (args: Record<string, unknown>, call: OpCall) => KResult, bound: ReadonlyMap<string, Value>, call: OpCall, at: Loc): Value {
   const args: Record<string, unknown> = {};
+  const floats = new Set<string>();
   try {
-    for (const [k, v] of bound) args[k] = toKernel(v);
-    return fromKernel(run(args, call));
+    for (const [k, v] of bound) {
+      args[k] = toKernel(v);
+      if (holdsFloat(v)) floats.add(k);
+    }
+    return fromKernel(run(withPyFloats(args, floats), call));
   } catch (e) {
     if (e instanceof UnknownArgument) return e.value;
     if (e instanceof KernelError) return lib.interp.fail(e.message, at);

@@ -87,9 +87,20 @@ export function tensorUnary(lib: TorchLibrary, op: string, a: Value, at: Loc): V
   return m?.k === 'builtin' ? m.call(args([]), at) : lib.interp.fail(`unary ${op} on tensors is not modelled`, at);
 }
 
+/**
+ * Whether a list index means a tuple of indices (`x[[slice(0, 3), 1]]` is `x[0:3, 1]`): NumPy's
+ * legacy rule that torch keeps (python_variable_indexing.cpp `treatSequenceAsTuple`; deprecated
+ * with a warning in 2.x): a list of fewer than 32 items holding a tensor, a sequence, a slice,
+ * Ellipsis or None.
+ */
+function sequenceAsTuple(index: Value): boolean {
+  if (index.k !== 'list' || index.items.length >= 32) return false;
+  return index.items.some((x) => x.k === 'tensor' || x.k === 'list' || x.k === 'tuple' || x.k === 'slice' || x.k === 'none' || (x.k === 'str' && x.v === '...'));
+}
+
 /** A subscript as the kernels' index items; a list of ints becomes an int64 index tensor. */
 function indexItems(lib: TorchLibrary, index: Value, at: Loc): IndexItem[] | Value {
-  const items = index.k === 'tuple' ? index.items : [index];
+  const items = index.k === 'tuple' || sequenceAsTuple(index) ? (index as { items: Value[] }).items : [index];
   const out: IndexItem[] = [];
   for (const it of items) {
     switch (it.k) {
