@@ -4,6 +4,7 @@
 // performance target.
 import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { lensTitle } from '../../server/src/lsp/codeLens';
 import { analyzeSource, SourceHost } from '../../server/src/analysis';
 import { loadPythonParser } from '../../server/src/python/parser';
 import { Analysis, AnalysisSettings, DEFAULT_SETTINGS } from '../../server/src/report/types';
@@ -216,6 +217,10 @@ class Net(nn.Module):
     assert.ok(a.report.unknowns.some((u) => u.line === lineOf(text, 'kornia.enhance.normalize') && /unresolved import 'kornia'/.test(u.reason)), JSON.stringify(a.report.unknowns));
     assert.ok(!a.report.unknowns.some((u) => u.line === lineOf(text, 'import kornia')), 'nothing at the import itself');
     assert.deepEqual(a.report.layers.map((l) => l.path), ['fc1', 'fc2'], 'both layers are reported');
+    // Met in the model's own forward (module ""), outside both layers: the totals are lower bounds.
+    assert.equal(a.report.unknowns[0].module, '');
+    assert.deepEqual(a.report.layers.map((l) => l.unknowns), [0, 0]);
+    assert.match(lensTitle(a), /^Peak ≥ [\d.]+ \w+ \(\w+\) · .* · 1 unknown$/);
     wellFormed(a, text);
   });
 

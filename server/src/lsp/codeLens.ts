@@ -12,8 +12,13 @@ import { LineIndex } from './text';
 export function lensTitle(analysis: Analysis): string {
   const r = analysis.report;
   const s = r.settings;
-  const parts = [`Peak ${formatBytes(r.totals.peakBytes)} (${r.totals.peakPhase})`, `batch ${s.batch}`, s.precision, s.optimizer];
-  if (r.maxBatch !== null && r.budgetBytes !== null) parts.push(`max batch ${r.maxBatch} fits ${formatBytes(r.budgetBytes)}`);
+  // Unknowns that reach the numbers (an op or value the engine could not evaluate) leave out what
+  // they stand for: the figures are lower bounds.
+  const n = r.unknowns.length;
+  const bound = n > 0 ? '≥ ' : '';
+  const parts = [`Peak ${bound}${formatBytes(r.totals.peakBytes)} (${r.totals.peakPhase})`, `batch ${s.batch}`, s.precision, s.optimizer];
+  if (r.maxBatch !== null && r.budgetBytes !== null) parts.push(`max batch ${n > 0 ? '≤ ' : ''}${r.maxBatch} fits ${formatBytes(r.budgetBytes)}`);
+  if (n > 0) parts.push(`${n} unknown${n === 1 ? '' : 's'}`);
   let title = parts.join(' · ');
   const guessed = r.inputs.filter((i) => i.guessed);
   if (r.entryGuessed) title += ` (guessed entry ${r.entry})`;

@@ -20,10 +20,11 @@ function layerTable(analysis: Analysis, layer: LayerReport): string {
     ['gradients', formatBytes(layer.gradBytes)],
     ['optimizer state', formatBytes(layer.optimizerBytes)],
     ['output', formatShape(layer.outputShape)],
-    ['saved for backward', formatBytes(layer.savedBytes)],
+    ['saved for backward', `${layer.unknowns > 0 ? '≥ ' : ''}${formatBytes(layer.savedBytes)}`],
     ['share of peak', `${formatPercent(bytesAtPeak(analysis, layer), peak)} of ${formatBytes(peak)}`],
   ];
   if (layer.calls > 1) rows.splice(1, 0, ['calls', String(layer.calls)]);
+  if (layer.unknowns > 0) rows.push(['unknowns', `${layer.unknowns} (its figures are lower bounds)`]);
   if (layer.measured) {
     rows.push(['measured output', formatBytes(layer.measured.outputBytes)], ['measured peak', formatBytes(layer.measured.peakBytes)], ['measured time', `${layer.measured.ms.toFixed(2)} ms`]);
   }
