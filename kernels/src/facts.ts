@@ -19,6 +19,14 @@ export function identity(_g: Graph, a: KernelArgs, call: OpCall): KResult {
   return self(atenBase(overloadOf(call)), a);
 }
 
+/** `adjoint(self)` of a real tensor: the last two dims swapped (a view); a 0-dim tensor is itself. */
+export function adjoint(g: Graph, a: KernelArgs): KResult {
+  const t = self('adjoint', a);
+  if (t.shape.length === 0) return t;
+  if (t.shape.length === 1) throw new KernelError('adjoint', 'tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor.');
+  return callAten(g, 'transpose.int', { self: t, dim0: -2, dim1: -1 });
+}
+
 /** Facts about a tensor that are plain values. */
 export const tensorFacts = {
   dim: (_g: Graph, a: KernelArgs): KResult => self('dim', a).shape.length,
@@ -33,6 +41,7 @@ export const tensorFacts = {
     throw new KernelError('is_inference', 'whether a tensor was made under torch.inference_mode is not tracked');
   },
   is_neg: (_g: Graph, a: KernelArgs): KResult => (self('is_neg', a), false),
+  is_same_size: (_g: Graph, a: KernelArgs): KResult => self('is_same_size', a).shape.join() === tensorArg('is_same_size', a, 'other').shape.join(),
   is_signed: (_g: Graph, a: KernelArgs): KResult => !['uint8', 'bool'].includes(self('is_signed', a).dtype),
   numel: (_g: Graph, a: KernelArgs): KResult => numel(self('numel', a).shape),
   storage_offset: (_g: Graph, a: KernelArgs): KResult => self('storage_offset', a).offset,

@@ -30,7 +30,7 @@ import { reduction } from './reduce';
 import { resamplingAten } from './resampling';
 import { shapeAten } from './shapeops';
 import { pythonEinsum, tensorMethods, tensorProperties, torchNorm } from './tensorMethods';
-import { asSubclass, bitwiseDunder, canCast, conversions, identity, isclose, isNonzero, isreal, legacyNew, promoteTypesRule, resultTypeRule, sparseOnly, tensorFacts } from './facts';
+import { adjoint, asSubclass, bitwiseDunder, canCast, conversions, identity, isclose, isNonzero, isreal, legacyNew, promoteTypesRule, resultTypeRule, sparseOnly, tensorFacts } from './facts';
 import { combinations, fill, gradient, msort, multinomial, normal, randomLike, randperm, sumToSize, trapezoid, vander } from './numeric';
 import { indexPut, indexWrite, maskedScatter, maskedSelect, nonzero, put, scatter, scatterReduce, take, takeAlongDim, viewScatter } from './scatter';
 import {
@@ -120,6 +120,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['Tensor.dtype', prop(tensorProperties.dtype)],
   ['Tensor.element_size', op(tensorMethods.element_size)],
   ['Tensor.float', op(tensorMethods.float)],
+  ['Tensor.get_device', op(tensorFacts.get_device)],
   ['Tensor.grad', prop(tensorProperties.grad)],
   ['Tensor.half', op(tensorMethods.half)],
   ['Tensor.int', op(tensorMethods.int)],
@@ -134,6 +135,8 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['Tensor.mT', prop(tensorProperties.mT)],
   ['Tensor.nbytes', prop(tensorProperties.nbytes)],
   ['Tensor.ndim', prop(tensorProperties.ndim)],
+  ['Tensor.ndimension', op(tensorFacts.dim)],
+  ['Tensor.nelement', op(tensorFacts.numel)],
   ['Tensor.new', op(legacyNew)],
   ['Tensor.norm', op(torchNorm)],
   ['Tensor.numel', op(tensorMethods.numel)],
@@ -146,6 +149,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['Tensor.short', op(tensorMethods.short)],
   ['Tensor.size', op(tensorMethods.size)],
   ['Tensor.split', op(tensorMethods.split)],
+  ['Tensor.storage_offset', op(tensorFacts.storage_offset)],
   ['Tensor.stride', op(tensorMethods.stride)],
   ['Tensor.tolist', op(tensorMethods.tolist)],
   ['Tensor.type_as', op(tensorMethods.type_as)],
@@ -174,6 +178,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.addcdiv', op(pointwise, { inplace: true })],
   ['aten.addcmul', op(pointwise, { inplace: true })],
   ['aten.addmm', op(linearAten.addmm)],
+  ['aten.adjoint', op(adjoint)],
   ['aten.alias_copy', op(viewCopy)],
   ['aten.all', op(reduction)],
   ['aten.amax', op(reduction)],
@@ -347,6 +352,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.is_inference', op(tensorFacts.is_inference)],
   ['aten.is_neg', op(tensorFacts.is_neg)],
   ['aten.is_nonzero', op(isNonzero)],
+  ['aten.is_same_size', op(tensorFacts.is_same_size)],
   ['aten.is_signed', op(tensorFacts.is_signed)],
   ['aten.isclose', op(isclose)],
   ['aten.isfinite', op(pointwise, { inplace: true })],
@@ -462,6 +468,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.random_', op(pointwise)],
   ['aten.randperm', op(randperm)],
   ['aten.ravel', op(ravel)],
+  ['aten.real', op(identity)],
   ['aten.reciprocal', op(pointwise, { inplace: true })],
   ['aten.reflection_pad1d', op(resamplingAten.reflection_pad)],
   ['aten.reflection_pad2d', op(resamplingAten.reflection_pad)],
@@ -744,9 +751,11 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['torch.as_tensor', op(factoryAten.tensor)],
   ['torch.broadcast_tensors', op(broadcastTensors)],
   ['torch.einsum', op(pythonEinsum)],
+  ['torch.get_device', op(tensorFacts.get_device)],
   ['torch.is_tensor', op((_g, a) => isTensor(a.obj))],
   ['torch.meshgrid', op(meshgrid)],
   ['torch.norm', op(torchNorm)],
+  ['torch.numel', op(tensorFacts.numel)],
   ['torch.split', op(tensorMethods.split)],
   ['torch.tensor', op(factoryAten.tensor)],
 ];
