@@ -13,15 +13,19 @@ import { isTensor, showShape } from './common';
 import { atenTensor, callAten } from './dispatch';
 import { broadcastShapes, contiguousStrides, normDim } from './shape';
 import { expand, view } from './shapeops';
-import { Graph, KernelError, KResult, OpCall, Tensor, isFloating, numel } from './types';
+import { Graph, KernelError, KResult, OpCall, Tensor, numel } from './types';
 
 const overloadOf = (call: OpCall) => call.aten ?? call.name;
 const isInplace = (overload: string) => atenBase(overload).endsWith('_');
 
-/** An index tensor (int64; int32 too from 2.0 for `scatter`/`gather`-style ops). */
-function indexArg(g: Graph, op: string, a: KernelArgs, name: string, int32 = false): Tensor {
+/**
+ * An index tensor: int64, or int32 where the op takes it — `index_add`/`index_reduce` always,
+ * `scatter*`/`index_put` from 2.0 (measured: 1.13 refuses int32 there); `index_copy`/`index_fill`/
+ * `put`/`take` never.
+ */
+function indexArg(g: Graph, op: string, a: KernelArgs, name: string, int32: 'always' | '2.x' | 'never' = 'never'): Tensor {
   const t = tensorArg(op, a, name);
-  const ok = t.dtype === 'int64' || (int32 && t.dtype === 'int32' && g.ctx.torch[0] >= 2);
+  const ok = t.dtype === 'int64' || (t.dtype === 'int32' && (int32 === 'always' || (int32 === '2.x' && g.ctx.torch[0] >= 2)));
   if (!ok) throw new KernelError(op, `Expected dtype int64 for ${name}, got ${t.dtype}`);
   return t;
 }
@@ -55,7 +59,7 @@ export function scatter(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const overload = overloadOf(call);
   const op = atenBase(overload);
   const self = tensorArg(op, a, 'self');
-  const index = indexArg(g, op, a, 'index', true);
+  const index = indexArg(g, op, a, 'index', '2.x');
   const src = isTensor(a.src) ? a.src : null;
   checkScatter(op, self, intArg(op, a, 'dim'), index, src);
   return intoSelf(g, overload, a, self);
@@ -68,7 +72,7 @@ export function scatterReduce(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const self = tensorArg(op, a, 'self');
   const reduce = a.reduce;
   if (!['sum', 'prod', 'mean', 'amax', 'amin'].includes(String(reduce))) throw new KernelError(op, `reduce argument must be either sum, prod, mean, amax or amin, got ${String(reduce)}`);
-  checkScatter(op, self, intArg(op, a, 'dim'), indexArg(g, op, a, 'index', true), tensorArg(op, a, 'src'));
+  checkScatter(op, self, intArg(op, a, 'dim'), indexArg(g, op, a, 'index', '2.x'), tensorArg(op, a, 'src'));
   return intoSelf(g, overload, { ...a, include_self: a.include_self ?? true }, self);
 }
 
@@ -78,7 +82,7 @@ export function indexWrite(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const op = atenBase(overload);
   const self = tensorArg(op, a, 'self');
   const d = normDim(op, intArg(op, a, 'dim'), Math.max(self.shape.length, 1));
-  const index = indexArg(g, op, a, 'index', op.startsWith('index_fill') || op.startsWith('index_add') || op.startsWith('index_reduce'));
+  const index = indexArg(g, op, a, 'index', op.startsWith('index_add') || op.startsWith('index_reduce') ? 'always' : 'never');
   if (index.shape.length > 1) throw new KernelError(op, `Index is supposed to be a vector, got ${showShape(index.shape)}`);
   const source = isTensor(a.source) ? a.source : null;
   if (source && source.shape.length > 0 && (source.shape.length !== self.shape.length || source.shape.some((s, i) => (i === d ? s !== numel(index.shape) : s !== self.shape[i])))) {
@@ -90,10 +94,11 @@ export function indexWrite(g: Graph, a: KernelArgs, call: OpCall): KResult {
 }
 
 /** An index of `index_put`/`index_put_`: an integer tensor, a bool/uint8 mask, or None. */
-function putIndex(v: unknown): Tensor | null {
+function putIndex(g: Graph, v: unknown): Tensor | null {
   if (v === null || v === undefined) return null;
   if (!isTensor(v)) throw new KernelError('index_put', 'indices must be tensors or None');
-  if (isFloating(v.dtype)) throw new KernelError('index_put', `tensors used as indices must be long, int, byte or bool tensors, got ${v.dtype}`);
+  const ok = ['int64', 'bool', 'uint8'].includes(v.dtype) || (v.dtype === 'int32' && g.ctx.torch[0] >= 2);
+  if (!ok) throw new KernelError('index_put', `tensors used as indices must be long, int, byte or bool tensors, got ${v.dtype}`);
   return v;
 }
 
@@ -108,7 +113,7 @@ export function indexPut(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const self = tensorArg(op, a, 'self');
   const ix = a.indices;
   if (!Array.isArray(ix)) throw new KernelError(op, 'indices must be a list');
-  const indices = ix.map(putIndex);
+  const indices = ix.map((v) => putIndex(g, v));
   const dims = indices.reduce((n, t) => n + (t && (t.dtype === 'bool' || t.dtype === 'uint8') ? Math.max(t.shape.length, 1) : 1), 0);
   if (dims > Math.max(self.shape.length, 1)) throw new KernelError(op, `too many indices for tensor of dimension ${self.shape.length} (got ${dims})`);
   return intoSelf(g, overload, { self, indices: ix, values: a.values, accumulate: a.accumulate ?? false }, self);
