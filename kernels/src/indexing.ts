@@ -58,7 +58,7 @@ export function indexSelect(g: Graph, t: Tensor, dim: number, index: Tensor): Te
 /** `gather(self, dim, index)`: the output has the index's shape. */
 export function gather(g: Graph, t: Tensor, dim: number, index: Tensor): Tensor {
   normDim('gather', dim, Math.max(t.shape.length, 1));
-  if (index.shape.length !== t.shape.length) throw new KernelError('gather', `index ${showShape(index.shape)} must have the same number of dimensions as input ${showShape(t.shape)}`);
+  if (Math.max(index.shape.length, 1) !== Math.max(t.shape.length, 1)) throw new KernelError('gather', `index ${showShape(index.shape)} must have the same number of dimensions as input ${showShape(t.shape)}`);
   return atenOp(g, 'gather', { self: t, dim, index: indexTensor('gather', index) }, [{ shape: index.shape, dtype: t.dtype }])[0];
 }
 
