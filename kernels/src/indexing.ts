@@ -202,13 +202,3 @@ export const indexingRules = {
     return slice(g, tensorArg('slice', a, 'self'), intArg('slice', a, 'dim', 0), opt(a.start), opt(a.end), intArg('slice', a, 'step', 1));
   },
 };
-
-
-/** `index_put_(self, indices, values)`: a write into self at the indexed positions. */
-export function indexPut(g: Graph, a: KernelArgs): KResult {
-  const t = tensorArg('index_put_', a, 'self');
-  const ix = a.indices;
-  if (!Array.isArray(ix)) throw new KernelError('index_put_', 'indices must be a list');
-  for (const v of ix) if (v !== null) indexTensor('index_put_', v);
-  return atenInplace(g, 'index_put_', { self: t, indices: ix, values: a.values, accumulate: a.accumulate ?? false });
-}

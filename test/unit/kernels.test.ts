@@ -758,3 +758,264 @@ describe('kernels: decompositions the per-op probes measured (test/fixtures/ops/
     assert.notEqual(out.storage, x.storage);
   });
 });
+
+// ── Indexing, scatter, views, splits/stacks, facts, numeric compositions ─────────────────────
+// Saved storages and op sequences as measured on PyTorch 1.13, 2.13 and 2.14 CPU
+// (test/fixtures/ops/probes-*.json; the op order from a TorchDispatchMode log of the same calls).
+
+/** Runs aten `overload` by schema argument names; the result as the rule returns it. */
+function aten(tr: Tracer, overload: string, args: Record<string, unknown>): unknown {
+  const row = atenRow(overload);
+  assert.ok(row, `aten::${overload} is in the op table`);
+  return row.run(tr, args, { name: `aten.${overload}`, aten: overload });
+}
+const atenT = (tr: Tracer, overload: string, args: Record<string, unknown>) => aten(tr, overload, args) as Tensor;
+
+/** An index or mask tensor (no grad) with known elements, counted as an activation of the step. */
+function consts(tr: Tracer, shape: number[], dtype: DType, values: number[]): Tensor {
+  return { ...tr.newTensor(shape, dtype, false, 'activation'), values };
+}
+const ops = (tr: Tracer) => tr.ops.map((o) => o.kind);
+
+describe('kernels: scatter and index writes keep the index (probes scatter, index_add, index_put, put, take)', () => {
+  it('scatter.src keeps only the index; scatter_ writes into self', () => {
+    const tr = tracer();
+    const x = act(tr, [10, 5]);
+    const index = consts(tr, [5, 5], 'int64', new Array(25).fill(0));
+    const out = atenT(tr, 'scatter.src', { self: x, dim: 0, index, src: act(tr, [5, 5]) });
+    assert.deepEqual(out.shape, [10, 5]);
+    assert.notEqual(out.storage, x.storage);
+    assert.deepEqual(savedActivations(tr), [index.storage]);
+    const y = act(tr, [10, 5]);
+    const inplace = atenT(tr, 'scatter_.value', { self: y, dim: 0, index, value: 2.0 });
+    assert.equal(inplace.storage, y.storage);
+  });
+  it('scatter refuses an int32 index on 1.13 and takes it on 2.x', () => {
+    const args = (tr: Tracer) => ({ self: act(tr, [3, 4]), dim: 1, index: consts(tr, [3, 2], 'int32', [0, 1, 2, 0, 1, 1]), src: act(tr, [3, 4]) });
+    const old = tracer();
+    assert.throws(() => aten(old, 'scatter.src', args(old)), /Expected dtype int64 for index/);
+    const tr = tracer({ torch: [2, 14] });
+    assert.deepEqual(atenT(tr, 'scatter.src', args(tr)).shape, [3, 4]);
+  });
+  it('scatter_reduce_ keeps index, src, self and a copy of self from before the write (probe Tensor.scatter_reduce_: 200 new bytes)', () => {
+    const tr = tracer({ torch: [2, 14] });
+    const x = act(tr, [10, 5]);
+    const src = act(tr, [5, 5]);
+    const index = consts(tr, [5, 5], 'int64', new Array(25).fill(1));
+    atenT(tr, 'scatter_reduce_.two', { self: x, dim: 0, index, src, reduce: 'amax', include_self: true });
+    const saved = savedActivations(tr);
+    assert.ok(saved.includes(x.storage) && saved.includes(src.storage) && saved.includes(index.storage));
+    assert.equal(savedBytes(tr), 200 + 100 + 200 + 200);
+  });
+  it('index_add keeps the index and the source; index_put with a bool mask keeps the mask itself', () => {
+    const tr = tracer();
+    const index = consts(tr, [3], 'int64', [2, 0, 1]);
+    const source = act(tr, [3, 4]);
+    atenT(tr, 'index_add', { self: act(tr, [3, 4]), dim: 0, index, source, alpha: 1 });
+    assert.deepEqual(new Set(savedActivations(tr)), new Set([index.storage, source.storage]));
+    const tr2 = tracer({ torch: [2, 14] });
+    const mask = consts(tr2, [5], 'bool', [1, 0, 1, 0, 1]);
+    const out = atenT(tr2, 'index_put', { self: act(tr2, [5, 5]), indices: [mask], values: act(tr2, [5]), accumulate: false });
+    assert.deepEqual(out.shape, [5, 5]);
+    assert.deepEqual(savedActivations(tr2), [mask.storage]);
+  });
+  it('take keeps self and the index; take_along_dim on 2.x wraps the indices (remainder: a new int64 tensor, probe 80 bytes)', () => {
+    const tr = tracer({ torch: [2, 14] });
+    const x = act(tr, [5, 5]);
+    const out = atenT(tr, 'take_along_dim', { self: x, indices: consts(tr, [1, 2], 'int64', [0, 3]), dim: 1 });
+    assert.deepEqual(out.shape, [5, 2]);
+    assert.deepEqual(ops(tr), ['remainder.Scalar', 'gather']);
+    assert.equal(savedBytes(tr), 5 * 2 * 8 + 5 * 5 * 4);
+    const old = tracer();
+    const idx = consts(old, [1, 2], 'int64', [0, 3]);
+    atenT(old, 'take_along_dim', { self: act(old, [5, 5]), indices: idx, dim: 1 });
+    assert.deepEqual(ops(old), ['gather']);
+    assert.ok(savedActivations(old).includes(idx.storage));
+  });
+  it('masked_select and nonzero have data-dependent lengths: known for known elements, refused otherwise', () => {
+    const tr = tracer();
+    const mask = consts(tr, [2, 3], 'bool', [1, 0, 1, 0, 1, 1]);
+    const x = act(tr, [4, 2, 3]);
+    assert.deepEqual(atenT(tr, 'masked_select', { self: x, mask }).shape, [16]);
+    assert.deepEqual(new Set(savedActivations(tr)), new Set([x.storage, mask.storage]));
+    const nz = atenT(tr, 'nonzero', { self: consts(tr, [2, 3], 'int64', [0, 1, 2, 3, 0, 0]) });
+    assert.deepEqual([nz.shape, nz.dtype, nz.values], [[3, 2], 'int64', [0, 1, 0, 2, 1, 0]]);
+    assert.throws(() => aten(tr, 'masked_select', { self: x, mask: tr.newTensor([2, 3], 'bool', false, 'activation') }), (e: unknown) => e instanceof KernelError && /not modelled/.test(e.message));
+  });
+});
+
+describe('kernels: views, in-place views and view copies', () => {
+  it('diagonal is a view: both dims dropped, strides summed, offset along dim2 for a positive offset', () => {
+    const tr = tracer();
+    const x = act(tr, [2, 5, 5]);
+    const d = atenT(tr, 'diagonal', { self: x, offset: 2, dim1: 1, dim2: 2 });
+    assert.deepEqual([d.shape, d.strides, d.offset], [[2, 3], [25, 6], 2]);
+    assert.equal(d.storage, x.storage);
+    assert.equal(tr.ops.length, 0);
+  });
+  it('as_strided checks the storage bounds (probe: offset 10 in a 40-byte storage needs 56)', () => {
+    const tr = tracer();
+    const x = act(tr, [10]);
+    assert.throws(() => aten(tr, 'as_strided', { self: x, size: [2, 2], stride: [1, 2], storage_offset: 10 }), /requiring a storage size of 56 are out of bounds for storage of size 40/);
+    assert.deepEqual(atenT(tr, 'as_strided', { self: x, size: [2, 2], stride: [1, 2] }).shape, [2, 2]);
+  });
+  it('unfold appends the window: [5, 5] unfold(0, 3, 1) → [3, 5, 3], a view', () => {
+    const tr = tracer();
+    const x = act(tr, [5, 5]);
+    const u = atenT(tr, 'unfold', { self: x, dimension: 0, size: 3, step: 1 });
+    assert.deepEqual([u.shape, u.strides], [[3, 5, 3], [5, 1, 5]]);
+    assert.equal(u.storage, x.storage);
+  });
+  it('t_, squeeze_ and swapaxes_ give self the view geometry: same storage, nothing recorded', () => {
+    const tr = tracer();
+    const x = act(tr, [3, 1, 4]);
+    const s = atenT(tr, 'squeeze_.dim', { self: x, dim: 1 });
+    const t = atenT(tr, 't_', { self: s });
+    const w = atenT(tr, 'swapaxes_', { self: t, axis0: 0, axis1: 1 });
+    assert.deepEqual([s.shape, t.shape, w.shape], [[3, 4], [4, 3], [3, 4]]);
+    assert.ok([s, t, w].every((v) => v.storage === x.storage));
+    assert.equal(tr.ops.length, 0);
+  });
+  it('X_copy: one new contiguous tensor of the view shape, nothing saved (probes transpose_copy, split_copy, unbind_copy)', () => {
+    const tr = tracer({ torch: [2, 14] });
+    const x = act(tr, [1, 2, 3]);
+    const t = atenT(tr, 'transpose_copy.int', { self: x, dim0: -1, dim1: -2 });
+    assert.deepEqual([t.shape, t.strides], [[1, 3, 2], [6, 2, 1]]);
+    assert.notEqual(t.storage, x.storage);
+    const parts = aten(tr, 'split_copy.Tensor', { self: act(tr, [4, 6]), split_size: 2, dim: 1 }) as Tensor[];
+    assert.deepEqual(parts.map((p) => p.shape), [[4, 2], [4, 2], [4, 2]]);
+    assert.equal(new Set(parts.map((p) => p.storage)).size, 3);
+    assert.deepEqual(ops(tr), ['transpose_copy.int', 'split_copy.Tensor']);
+    assert.equal(savedBytes(tr), 0);
+  });
+  it('unsafe_split pieces share self storage like split', () => {
+    const tr = tracer();
+    const x = act(tr, [5, 4]);
+    const parts = aten(tr, 'unsafe_split_with_sizes', { self: x, split_sizes: [2, 3], dim: 0 }) as Tensor[];
+    assert.deepEqual(parts.map((p) => [p.shape, p.offset]), [[[2, 4], 0], [[3, 4], 8]]);
+    assert.ok(parts.every((p) => p.storage === x.storage));
+  });
+});
+
+describe('kernels: diagonals, rot90, splits and stacks', () => {
+  it('diag is its own op on 1.13 and diag_embed / diagonal_copy on 2.x', () => {
+    const old = tracer();
+    assert.deepEqual(atenT(old, 'diag', { self: act(old, [10]), diagonal: 1 }).shape, [11, 11]);
+    assert.deepEqual(ops(old), ['diag']);
+    const tr = tracer({ torch: [2, 14] });
+    assert.deepEqual(atenT(tr, 'diag', { self: act(tr, [10]), diagonal: 0 }).shape, [10, 10]);
+    assert.deepEqual(atenT(tr, 'diag', { self: act(tr, [3, 5]), diagonal: 1 }).shape, [3]);
+    assert.deepEqual(ops(tr), ['diag_embed', 'diagonal_copy']);
+  });
+  it('diag_embed lays the last dim on a new square pair (probe: [5, 5] offset 2 → [5, 7, 7])', () => {
+    const tr = tracer();
+    assert.deepEqual(atenT(tr, 'diag_embed', { self: act(tr, [5, 5]), offset: 2 }).shape, [5, 7, 7]);
+    assert.deepEqual(atenT(tr, 'diag_embed', { self: act(tr, [3, 4]), offset: 1, dim1: 0, dim2: 2 }).shape, [5, 3, 5]);
+  });
+  it('fill_diagonal_ fills an as_strided view of self (and the wrapped rest of a tall matrix)', () => {
+    const tr = tracer();
+    const x = act(tr, [7, 2]);
+    const out = atenT(tr, 'fill_diagonal_', { self: x, fill_value: 0.5, wrap: true });
+    assert.equal(out.storage, x.storage);
+    assert.deepEqual(ops(tr), ['fill_.Scalar', 'fill_.Scalar']);
+    assert.ok(tr.ops.every((o) => o.inplace && o.onView));
+  });
+  it('rot90 swaps the sizes of its dims for odd k; a new tensor, nothing saved', () => {
+    const tr = tracer();
+    const out = atenT(tr, 'rot90', { self: act(tr, [2, 3, 4]), k: -5, dims: [1, -1] });
+    assert.deepEqual(out.shape, [2, 4, 3]);
+    assert.equal(savedBytes(tr), 0);
+  });
+  it('tensor_split gives the first n % sections pieces one more; hsplit needs a divisible size', () => {
+    const tr = tracer();
+    const x = act(tr, [7, 3]);
+    const parts = aten(tr, 'tensor_split.sections', { self: x, sections: 3, dim: 0 }) as Tensor[];
+    assert.deepEqual(parts.map((p) => p.shape[0]), [3, 2, 2]);
+    assert.ok(parts.every((p) => p.storage === x.storage));
+    assert.throws(() => aten(tr, 'hsplit.int', { self: act(tr, [5, 5, 5]), sections: 2 }), /not divisible by the split_size 2/);
+  });
+  it('hstack / vstack / dstack / column_stack: atleast_Nd views, then one cat', () => {
+    const tr = tracer();
+    const v = act(tr, [3]);
+    assert.deepEqual(atenT(tr, 'hstack', { tensors: [v, act(tr, [2])] }).shape, [5]);
+    assert.deepEqual(atenT(tr, 'vstack', { tensors: [v, act(tr, [2, 3])] }).shape, [3, 3]);
+    assert.deepEqual(atenT(tr, 'dstack', { tensors: [act(tr, [2, 3]), act(tr, [2, 3, 2])] }).shape, [2, 3, 3]);
+    assert.deepEqual(atenT(tr, 'column_stack', { tensors: [v, act(tr, [3, 2])] }).shape, [3, 3]);
+    assert.deepEqual(ops(tr), ['cat', 'cat', 'cat', 'cat']);
+    assert.equal(savedBytes(tr), 0);
+  });
+});
+
+describe('kernels: facts, conversions and dtype rules', () => {
+  it('bool()/int()/__index__ need the element: known constants answer, others are refused', () => {
+    const tr = tracer();
+    assert.equal(aten(tr, 'is_nonzero', { self: consts(tr, [1], 'int64', [3]) }), true);
+    assert.throws(() => aten(tr, 'is_nonzero', { self: act(tr, [1]) }), /not known/);
+    assert.throws(() => aten(tr, 'is_nonzero', { self: consts(tr, [2], 'int64', [1, 2]) }), /more than one value is ambiguous/);
+    const index = tableRow('Tensor.__index__');
+    assert.ok(index?.kind === 'op');
+    assert.throws(() => index.run(tr, { self: { ...act(tr, []), values: [1.5] } }, { name: 'Tensor.__index__', aten: null }), /only integer tensors/);
+  });
+  it('conj, resolve_conj and resolve_neg of a real tensor are the tensor itself', () => {
+    const tr = tracer();
+    const x = act(tr, [3]);
+    assert.equal(aten(tr, 'conj', { self: x }), x);
+    assert.equal(aten(tr, 'resolve_neg', { self: x }), x);
+  });
+  it('promote_types, can_cast and result_type follow torch', () => {
+    const tr = tracer();
+    assert.deepEqual(aten(tr, 'promote_types', { type1: { dtype: 'uint8' }, type2: { dtype: 'int8' } }), { dtype: 'int16' });
+    assert.equal(aten(tr, 'can_cast', { from_: { dtype: 'float32' }, to: { dtype: 'int32' } }), false);
+    assert.equal(aten(tr, 'can_cast', { from_: { dtype: 'int64' }, to: { dtype: 'float16' } }), true);
+    assert.deepEqual(aten(tr, 'result_type.Scalar', { tensor: consts(tr, [3], 'int64', [1, 2, 3]), other: 1.5 }), { dtype: 'float32' });
+  });
+  it('x & y runs bitwise_and; &= runs bitwise_and_ in place', () => {
+    const tr = tracer();
+    const b = consts(tr, [2, 3], 'bool', [1, 0, 1, 0, 1, 1]);
+    assert.equal(atenT(tr, '__and__.Tensor', { self: b, other: b }).dtype, 'bool');
+    assert.equal(atenT(tr, '__iand__.Tensor', { self: b, other: b }).storage, b.storage);
+    assert.deepEqual(ops(tr), ['bitwise_and.Tensor', 'bitwise_and_.Tensor']);
+  });
+});
+
+describe('kernels: numeric compositions and random draws', () => {
+  it('vander: empty, fill_, copy_, cumprod (keeps the result storage and its output), copy_, flip (measured 100 + 80 bytes)', () => {
+    const tr = tracer();
+    const out = atenT(tr, 'vander', { x: act(tr, [5]) });
+    assert.deepEqual(out.shape, [5, 5]);
+    assert.deepEqual(ops(tr), ['empty', 'fill_.Scalar', 'copy_', 'cumprod', 'copy_', 'flip']);
+    assert.equal(savedBytes(tr), 100 + 80);
+  });
+  it('trapezoid with sample points keeps both factors of its mul (probe #427: 16 + 16 bytes)', () => {
+    const tr = tracer();
+    const out = atenT(tr, 'trapezoid.x', { y: act(tr, [2, 3]), x: act(tr, [2, 3]), dim: -1 });
+    assert.deepEqual(out.shape, [2]);
+    assert.deepEqual(ops(tr), ['sub.Tensor', 'add.Tensor', 'mul.Tensor', 'sum.dim_IntList', 'div.Scalar']);
+    assert.equal(savedBytes(tr), 32);
+  });
+  it('gradient: one tensor per dim, central differences with one-sided edges, nothing saved', () => {
+    const tr = tracer();
+    const out = aten(tr, 'gradient.scalarint', { self: act(tr, [5, 5]), spacing: null, dim: null, edge_order: 2 }) as Tensor[];
+    assert.deepEqual(out.map((t) => t.shape), [[5, 5], [5, 5]]);
+    assert.equal(tr.ops.filter((o) => o.kind === 'cat').length, 2);
+    assert.equal(savedBytes(tr), 0);
+  });
+  it('combinations: masked_select of meshgrid views up to 2.13 (keeps input and mask), nonzero_static + index from 2.14 (keeps the indices)', () => {
+    const old = tracer({ torch: [2, 13] });
+    const x = act(old, [4]);
+    assert.deepEqual(atenT(old, 'combinations', { self: x, r: 2, with_replacement: false }).shape, [6, 2]);
+    assert.deepEqual(savedActivations(old).map((s) => s.bytes), [16, 16]);
+    const tr = tracer({ torch: [2, 14] });
+    assert.deepEqual(atenT(tr, 'combinations', { self: act(tr, [4]), r: 2, with_replacement: true }).shape, [10, 2]);
+    assert.deepEqual(savedActivations(tr).map((s) => [s.dtype, s.bytes]), [['int64', 10 * 2 * 8]]);
+  });
+  it('bernoulli(p) is empty_like + bernoulli_ on 1.13 (no grad) and its own op on 2.x; nothing saved', () => {
+    const old = tracer();
+    const a = atenT(old, 'bernoulli.p', { self: act(old, [3, 4]), p: 0.3 });
+    assert.deepEqual([ops(old), a.requiresGrad], [['empty_like', 'bernoulli_.float'], false]);
+    const tr = tracer({ torch: [2, 14] });
+    const b = atenT(tr, 'bernoulli.p', { self: act(tr, [3, 4]), p: 0.3 });
+    assert.deepEqual([ops(tr), b.requiresGrad], [['bernoulli.p'], true]);
+    assert.equal(savedBytes(tr) + savedBytes(old), 0);
+  });
+});

@@ -253,7 +253,13 @@ export function truthy(state: InterpreterState, v: Value, at: Loc): boolean | un
     case 'tuple': case 'list': return v.items.length > 0;
     case 'dict': return v.map.size > 0;
     case 'unknown': return undefined;
-    case 'tensor': return undefined;
+    case 'tensor': {
+      // `if x:` is `x.__bool__()`: known for a one-element constant, else left unknown to the caller.
+      if (v.t.values?.length !== 1 || v.t.shape.some((d) => d !== 1)) return undefined;
+      const m = getattrOrUndefined(state, v, '__bool__', at);
+      const r = m ? call(state, m, args([]), at) : undefined;
+      return r?.k === 'bool' ? r.v : undefined;
+    }
     case 'instance': {
       const m = getattrOrUndefined(state, v, '__len__', at);
       if (m && v.module === undefined) return truthy(state, call(state, m, args([]), at), at);

@@ -39,15 +39,25 @@ export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
     if (v.k === 'dict') return int(v.map.size);
     return int(interp().iterate(v, at).length);
   });
+  /** `int(x)` / `float(x)` of a tensor: its `__int__` / `__float__` (the element, when known). */
+  const tensorConversion = (v: Value, method: string, at: Loc): Value | undefined => {
+    if (v.k !== 'tensor') return undefined;
+    const m = interp().getattrOrUndefined(v, method, at);
+    return m ? interp().call(m, { pos: [], kw: new Map() }, at) : undefined;
+  };
   def('int', (a, at) => {
     const v = a.pos[0] ?? int(0);
     if (v.k === 'unknown') return v;
+    const t = tensorConversion(v, '__int__', at);
+    if (t) return t.k === 'num' ? int(Math.trunc(t.v)) : t;
     if (v.k === 'str') return int(parseInt(v.v, 10));
     return int(Math.trunc(numOf(v, at)));
   });
   def('float', (a, at) => {
     const v = a.pos[0] ?? num(0, false);
     if (v.k === 'unknown') return v;
+    const t = tensorConversion(v, '__float__', at);
+    if (t) return t.k === 'num' ? num(t.v, false) : t;
     if (v.k === 'str') return num(v.v === 'inf' ? Infinity : v.v === '-inf' ? -Infinity : parseFloat(v.v), false);
     return num(numOf(v, at), false);
   });
