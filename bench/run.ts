@@ -4,6 +4,8 @@
 // Targets (issue 2): full analysis of a 2,000-line file under 150 ms warm; inlay hints and hover
 // p95 under 20 ms. Prints figures; exits non-zero only when it cannot run.
 
+import { catalogFor } from '../kernels/src';
+import { coverageReport } from '../kernels/src/coverage';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -89,6 +91,12 @@ async function main(): Promise<void> {
     console.log(`hover                      p50 ${ms(quantile(hoverTimes, 0.5))}  p95 ${ms(quantile(hoverTimes, 0.95))}`);
   } finally {
     await session.stop();
+  }
+  // Op coverage of each measured release's catalog (npm run ops prints the unmodelled names too).
+  console.log('\nop coverage (modelled / catalogued names)');
+  for (const release of [[1, 13], [2, 13], [2, 14]] as const) {
+    const groups = coverageReport(catalogFor(release));
+    console.log(`  PyTorch ${release.join('.')}: ${groups.map((g) => `${g.group} ${g.modelled + g.partly}/${g.total}`).join(', ')}`);
   }
   const mem = process.memoryUsage();
   console.log(`\nbench process heap ${(mem.heapUsed / 2 ** 20).toFixed(1)} MiB, rss ${(mem.rss / 2 ** 20).toFixed(1)} MiB`);
