@@ -4,11 +4,15 @@
 // builtins (F.conv2d is torch.conv2d) need no row: the catalog maps them to their aten op.
 import { KernelArgs, boolArg, intArg, intsArg, numArg, optTensorArg, strArg, tensorArg } from './args';
 import { atenTensor, callAten } from './dispatch';
-import { REDUCTION } from './loss';
+import {
+  REDUCTION, applyReduction, cosineEmbeddingLoss, ctcLoss, hingeEmbeddingLoss, marginRankingLoss, multiMarginLoss, multilabelMarginLoss, pairwiseDistance, poissonNllLoss,
+  softMarginLoss, tripletMarginLoss,
+} from './loss';
 import { interpolate, sizeOrNull } from './resampling';
 import { broadcastShapes } from './shape';
 import { unsqueeze, squeeze } from './shapeops';
-import { DTypeValue, Graph, KernelError, KResult, Tensor } from './types';
+import { DTypeValue, Graph, KernelError, KResult, OpCall, Tensor } from './types';
+import { isTensor } from './common';
 
 const input = (op: string, a: KernelArgs) => tensorArg(op, a, 'input');
 const inplace = (a: KernelArgs) => boolArg(a, 'inplace', false);
@@ -101,8 +105,159 @@ function normalizeF(g: Graph, a: KernelArgs): KResult {
   return callAten(g, 'div.Tensor', { self: x, other: denom });
 }
 
+/** A loss of two tensors whose Python body maps `reduction` (and the legacy flags) to the enum and calls one aten composite. */
+const t = (op: string, a: KernelArgs, name: string) => tensorArg(`F.${op}`, a, name);
+
+/**
+ * `F.gaussian_nll_loss`: `var` (a float becomes `var * ones_like(input)` from 2.x) is checked for
+ * negative entries (`any(var < 0)`: no values here, taken as valid), unsqueezed when it lacks the
+ * last dim, cloned and clamped in place under no_grad; then
+ * `0.5 * (log(var) + (input - target) ** 2 / var)`, `+= 0.5 log 2π` when `full`.
+ */
+function gaussianNllLoss(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.gaussian_nll_loss';
+  const x = input(op, a);
+  const target = t('gaussian_nll_loss', a, 'target');
+  let v = a.var;
+  const v2 = g.ctx.torch[0] >= 2;
+  if (typeof v === 'number') {
+    if (!v2) throw new KernelError(op, 'var must be a tensor');
+    if (v < 0) throw new KernelError(op, 'var has negative entry/entries');
+    v = atenTensor(g, 'mul.Tensor', { self: atenTensor(g, 'ones_like', { self: x }), other: v });
+  }
+  if (!isTensor(v)) throw new KernelError(op, "argument 'var' must be a tensor");
+  let variance = v;
+  const anyNegative = () => atenTensor(g, 'any', { self: atenTensor(g, 'lt.Scalar', { self: variance, other: 0 }) });
+  if (v2 && typeof a.var !== 'number') anyNegative();
+  const same = (p: readonly number[], q: readonly number[]) => p.length === q.length && p.every((d, i) => d === q[i]);
+  if (!same(variance.shape, x.shape)) {
+    if (same(x.shape.slice(0, -1), variance.shape)) variance = unsqueeze(g, variance, -1);
+    else if (v2 ? x.shape.length === variance.shape.length && x.shape.reduce((s, d, i) => s + (d !== variance.shape[i] ? variance.shape[i] : 0), 0) === 1
+      : same(x.shape.slice(0, -1), variance.shape.slice(0, -1)) && variance.shape[variance.shape.length - 1] === 1) { /* broadcast */ }
+    else throw new KernelError(op, 'var is of incorrect size');
+  }
+  const r = strArg(op, a, 'reduction', 'mean');
+  if (!(r in REDUCTION)) throw new KernelError(op, `${r} is not valid`);
+  if (!v2) anyNegative();
+  variance = atenTensor(g, 'clone', { self: variance });
+  // `with torch.no_grad(): var.clamp_(min=eps)`: recorded, nothing saved.
+  variance = g.inplace('clamp_', variance, [], () => []);
+  const sq = atenTensor(g, 'pow.Tensor_Scalar', { self: atenTensor(g, 'sub.Tensor', { self: x, other: target, alpha: 1 }), exponent: 2 });
+  const sum = atenTensor(g, 'add.Tensor', { self: atenTensor(g, 'log', { self: variance }), other: atenTensor(g, 'div.Tensor', { self: sq, other: variance }), alpha: 1 });
+  let loss = atenTensor(g, 'mul.Tensor', { self: sum, other: 0.5 });
+  if (boolArg(a, 'full', false)) loss = atenTensor(g, 'add_.Tensor', { self: loss, other: 0.5 * Math.log(2 * Math.PI), alpha: 1 });
+  return applyReduction(g, loss, REDUCTION[r]);
+}
+
+/**
+ * `F.multilabel_soft_margin_loss`: `-(target * logsigmoid(x) + (1 - target) * logsigmoid(-x))`,
+ * times `weight`, summed over the class dim and divided by its size, then reduced.
+ */
+function multilabelSoftMarginLoss(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.multilabel_soft_margin_loss';
+  const x = input(op, a);
+  const target = t('multilabel_soft_margin_loss', a, 'target');
+  const reduction = reductionOf(op, a);
+  const pos = atenTensor(g, 'mul.Tensor', { self: target, other: atenTensor(g, 'log_sigmoid', { self: x }) });
+  const oneMinus = atenTensor(g, 'rsub.Scalar', { self: target, other: 1, alpha: 1 });
+  const neg = atenTensor(g, 'mul.Tensor', { self: oneMinus, other: atenTensor(g, 'log_sigmoid', { self: atenTensor(g, 'neg', { self: x }) }) });
+  let loss = atenTensor(g, 'neg', { self: atenTensor(g, 'add.Tensor', { self: pos, other: neg, alpha: 1 }) });
+  const weight = optTensorArg(op, a, 'weight');
+  if (weight) loss = atenTensor(g, 'mul.Tensor', { self: loss, other: weight });
+  const classDim = x.shape.length - 1;
+  if (classDim < 0) throw new KernelError(op, 'input must have at least one dimension');
+  loss = atenTensor(g, 'div.Tensor', { self: atenTensor(g, 'sum.dim_IntList', { self: loss, dim: [classDim], keepdim: false }), other: x.shape[classDim] });
+  return applyReduction(g, loss, reduction);
+}
+
+/**
+ * `F.triplet_margin_with_distance_loss`: `distance_function` (default `pairwise_distance`) of
+ * (anchor, positive) and (anchor, negative), with `swap` the minimum with (positive, negative);
+ * 1.13: `clamp(d_pos - d_neg + margin, min=0.0)`; 2.x: `clamp_min(margin + d_pos - d_neg, 0)`.
+ */
+function tripletMarginWithDistanceLoss(g: Graph, a: KernelArgs, call: OpCall): KResult {
+  const op = 'F.triplet_margin_with_distance_loss';
+  const [anchor, positive, negative] = ['anchor', 'positive', 'negative'].map((n) => t('triplet_margin_with_distance_loss', a, n));
+  const r = strArg(op, a, 'reduction', 'mean');
+  const margin = numArg(op, a, 'margin', 1);
+  const v2 = g.ctx.torch[0] >= 2;
+  if (v2) {
+    if (!(r in REDUCTION)) throw new KernelError(op, `${r} is not a valid value for reduction`);
+    if (margin <= 0) throw new KernelError(op, `margin must be greater than 0, got ${margin}`);
+    if (anchor.shape.length !== positive.shape.length || positive.shape.length !== negative.shape.length) {
+      throw new KernelError(op, `The anchor, positive, and negative tensors are expected to have the same number of dimensions, but got: anchor ${anchor.shape.length}D, positive ${positive.shape.length}D, and negative ${negative.shape.length}D inputs`);
+    }
+  }
+  const fn = a.distance_function;
+  const distance = (x: Tensor, y: Tensor): Tensor => {
+    if (fn === undefined || fn === null) return pairwiseDistance(g, x, y);
+    if (!call.callValue) throw new KernelError(op, 'a custom distance_function cannot be called here');
+    const d = call.callValue(fn, [x, y]);
+    if (!isTensor(d)) throw new KernelError(op, 'distance_function must return a tensor');
+    return d;
+  };
+  const dPos = distance(anchor, positive);
+  let dNeg = distance(anchor, negative);
+  if (boolArg(a, 'swap', false)) dNeg = atenTensor(g, 'minimum', { self: dNeg, other: distance(positive, negative) });
+  let loss: Tensor;
+  if (v2) {
+    loss = atenTensor(g, 'sub.Tensor', { self: atenTensor(g, 'add.Tensor', { self: dPos, other: margin, alpha: 1 }), other: dNeg, alpha: 1 });
+    loss = atenTensor(g, 'clamp_min', { self: loss, min: 0 });
+  } else {
+    loss = atenTensor(g, 'add.Tensor', { self: atenTensor(g, 'sub.Tensor', { self: dPos, other: dNeg, alpha: 1 }), other: margin, alpha: 1 });
+    loss = atenTensor(g, 'clamp', { self: loss, min: 0.0, max: null });
+  }
+  if (!(r in REDUCTION)) throw new KernelError(op, `${r} is not a valid value for reduction`);
+  return applyReduction(g, loss, REDUCTION[r]);
+}
+
+/** Python loss wrappers around one aten loss: the legacy flags or `reduction` to the enum. */
+const pythonLosses = {
+  cosine_embedding_loss: (g: Graph, a: KernelArgs): KResult =>
+    cosineEmbeddingLoss(g, t('cosine_embedding_loss', a, 'input1'), t('cosine_embedding_loss', a, 'input2'), t('cosine_embedding_loss', a, 'target'), numArg('F.cosine_embedding_loss', a, 'margin', 0), reductionOf('F.cosine_embedding_loss', a)),
+  ctc_loss: (g: Graph, a: KernelArgs): KResult => {
+    const r = strArg('F.ctc_loss', a, 'reduction', 'mean');
+    if (!(r in REDUCTION)) throw new KernelError('F.ctc_loss', `${r} is not a valid value for reduction`);
+    return ctcLoss(g, t('ctc_loss', a, 'log_probs'), t('ctc_loss', a, 'targets'), a.input_lengths, a.target_lengths, intArg('F.ctc_loss', a, 'blank', 0), REDUCTION[r], boolArg(a, 'zero_infinity', false));
+  },
+  gaussian_nll_loss: gaussianNllLoss,
+  hinge_embedding_loss: (g: Graph, a: KernelArgs): KResult =>
+    hingeEmbeddingLoss(g, input('F.hinge_embedding_loss', a), t('hinge_embedding_loss', a, 'target'), numArg('F.hinge_embedding_loss', a, 'margin', 1), reductionOf('F.hinge_embedding_loss', a)),
+  margin_ranking_loss: (g: Graph, a: KernelArgs): KResult => {
+    const op = 'F.margin_ranking_loss';
+    const [x1, x2, target] = [t('margin_ranking_loss', a, 'input1'), t('margin_ranking_loss', a, 'input2'), t('margin_ranking_loss', a, 'target')];
+    if (x1.shape.length !== x2.shape.length || x1.shape.length !== target.shape.length) {
+      throw new KernelError(op, `All input tensors should have same dimension but got sizes: input1: ${x1.shape}, input2: ${x2.shape}, target: ${target.shape}`);
+    }
+    return marginRankingLoss(g, x1, x2, target, numArg(op, a, 'margin', 0), reductionOf(op, a));
+  },
+  multi_margin_loss: (g: Graph, a: KernelArgs): KResult => {
+    const op = 'F.multi_margin_loss';
+    const p = numArg(op, a, 'p', 1);
+    if (p !== 1 && p !== 2) throw new KernelError(op, 'only p == 1 and p == 2 supported');
+    const weight = optTensorArg(op, a, 'weight');
+    if (weight && weight.shape.length !== 1) throw new KernelError(op, 'weight must be one-dimensional');
+    return multiMarginLoss(g, input(op, a), t('multi_margin_loss', a, 'target'), p, numArg(op, a, 'margin', 1), weight, reductionOf(op, a));
+  },
+  multilabel_margin_loss: (g: Graph, a: KernelArgs): KResult => multilabelMarginLoss(g, input('F.multilabel_margin_loss', a), t('multilabel_margin_loss', a, 'target'), reductionOf('F.multilabel_margin_loss', a)),
+  multilabel_soft_margin_loss: multilabelSoftMarginLoss,
+  poisson_nll_loss: (g: Graph, a: KernelArgs): KResult => {
+    const op = 'F.poisson_nll_loss';
+    return poissonNllLoss(g, input(op, a), t('poisson_nll_loss', a, 'target'), boolArg(a, 'log_input', true), boolArg(a, 'full', false), numArg(op, a, 'eps', 1e-8), reductionOf(op, a));
+  },
+  soft_margin_loss: (g: Graph, a: KernelArgs): KResult => softMarginLoss(g, input('F.soft_margin_loss', a), t('soft_margin_loss', a, 'target'), reductionOf('F.soft_margin_loss', a)),
+  triplet_margin_loss: (g: Graph, a: KernelArgs): KResult => {
+    const op = 'F.triplet_margin_loss';
+    const margin = numArg(op, a, 'margin', 1);
+    if (margin <= 0 && g.ctx.torch[0] >= 2) throw new KernelError(op, `margin must be greater than 0, got ${margin}`);
+    return tripletMarginLoss(g, t('triplet_margin_loss', a, 'anchor'), t('triplet_margin_loss', a, 'positive'), t('triplet_margin_loss', a, 'negative'), margin, numArg(op, a, 'p', 2), numArg(op, a, 'eps', 1e-6), boolArg(a, 'swap', false), reductionOf(op, a));
+  },
+  triplet_margin_with_distance_loss: tripletMarginWithDistanceLoss,
+};
+
 /** `torch.nn.functional` functions defined in Python, by name (without the `F.` prefix). */
 export const functionalRules = {
+  ...pythonLosses,
   adaptive_avg_pool2d: (g: Graph, a: KernelArgs): KResult => callAten(g, 'adaptive_avg_pool2d', { self: input('F.adaptive_avg_pool2d', a), output_size: a.output_size }),
   adaptive_avg_pool3d: (g: Graph, a: KernelArgs): KResult => callAten(g, 'adaptive_avg_pool3d', { self: input('F.adaptive_avg_pool3d', a), output_size: a.output_size }),
   adaptive_max_pool1d: adaptiveMaxF(1),

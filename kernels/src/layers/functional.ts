@@ -31,18 +31,59 @@ function upsampleLayer(mode?: string, alignCorners?: boolean): LayerRule {
  * A loss module: `forward(input, target)` is the functional loss with the constructor's options;
  * a class `weight` (and BCEWithLogits' `pos_weight`) are buffers registered by the constructor.
  */
-function lossLayer(fn: string, options: readonly string[], weights: readonly string[] = []): LayerRule {
+function lossLayer(fn: string, options: readonly string[], weights: readonly string[] = [], inputs: readonly string[] = ['input', 'target']): LayerRule {
   return {
     build: (cfg) => ({ buffers: weights.map((w) => { const t = cfg[w]; return [w, isTensor(t) ? t.shape : null, isTensor(t) ? t.dtype : 'float32'] as const; }) }),
     forward: (g, c) => {
-      const a = bindForward(fn, ['input', 'target'], 2, c.args, c.kwargs);
-      const args: Record<string, unknown> = { input: a.input, target: a.target };
+      const a = bindForward(fn, inputs, inputs.length, c.args, c.kwargs);
+      const args: Record<string, unknown> = {};
+      inputs.forEach((name, i) => (args[FORWARD_TO_F[fn]?.[i] ?? name] = a[name]));
       for (const k of options) args[k] = c.cfg[k];
       for (const w of weights) args[w] = c.buffer(w);
       return callPython(g, fn, args);
     },
   };
 }
+
+/** Where a loss module's forward names its inputs otherwise than the F function (`PoissonNLLLoss.forward(log_input, target)`). */
+const FORWARD_TO_F: Readonly<Record<string, readonly string[]>> = { 'F.poisson_nll_loss': ['input', 'target'] };
+
+/**
+ * `nn.TripletMarginWithDistanceLoss(*, distance_function=None, margin, swap, reduction)`: the
+ * distance is a child module (a new `PairwiseDistance()` when none is given) or a plain callable.
+ */
+const tripletMarginWithDistanceLoss: LayerRule = {
+  build: (cfg) => {
+    const margin = typeof cfg.margin === 'number' ? cfg.margin : 1;
+    if (margin <= 0) throw new KernelError('TripletMarginWithDistanceLoss', `TripletMarginWithDistanceLoss: expected margin to be greater than 0, got ${margin} instead`);
+    const fn = cfg.distance_function;
+    return { children: [['distance_function', fn === undefined || fn === null ? { layer: 'PairwiseDistance', args: [] } : { given: fn }]] };
+  },
+  forward: (g, c) => {
+    const a = bindForward('TripletMarginWithDistanceLoss', ['anchor', 'positive', 'negative'], 3, c.args, c.kwargs);
+    // A module is a registered child; any other callable stays the constructor's argument.
+    const distance = (_fn: unknown, xs: readonly unknown[]): KResult => {
+      try {
+        return c.callChild('distance_function', xs);
+      } catch (e) {
+        if (e instanceof KernelError && c.cfg.distance_function !== undefined && c.cfg.distance_function !== null) return c.callValue(c.cfg.distance_function, xs);
+        throw e;
+      }
+    };
+    return callPython(g, 'F.triplet_margin_with_distance_loss', {
+      anchor: a.anchor, positive: a.positive, negative: a.negative, distance_function: 'module', margin: c.cfg.margin ?? 1, swap: c.cfg.swap ?? false, reduction: c.cfg.reduction ?? 'mean',
+    }, distance);
+  },
+};
+
+/** `nn.PairwiseDistance(p, eps, keepdim)`: `F.pairwise_distance(x1, x2, …)`. */
+const pairwiseDistance: LayerRule = {
+  build: () => ({}),
+  forward: (g, c) => {
+    const a = bindForward('PairwiseDistance', ['x1', 'x2'], 2, c.args, c.kwargs);
+    return callAten(g, 'pairwise_distance', { x1: a.x1, x2: a.x2, p: c.cfg.p ?? 2, eps: c.cfg.eps ?? 1e-6, keepdim: c.cfg.keepdim ?? false });
+  },
+};
 
 /** `nn.Identity(*args, **kwargs)`: returns its input unchanged. */
 const identity: LayerRule = { build: () => ({}), forward: (_g, c) => c.args[0] as KResult };
@@ -88,6 +129,8 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   BCEWithLogitsLoss: lossLayer('F.binary_cross_entropy_with_logits', ['reduction'], ['weight', 'pos_weight']),
   CELU: functionalLayer('F.celu', ['alpha', 'inplace']),
   ChannelShuffle: atenLayer('channel_shuffle', ['groups']),
+  CTCLoss: lossLayer('F.ctc_loss', ['blank', 'reduction', 'zero_infinity'], [], ['log_probs', 'targets', 'input_lengths', 'target_lengths']),
+  CosineEmbeddingLoss: lossLayer('F.cosine_embedding_loss', ['margin', 'size_average', 'reduce', 'reduction'], [], ['input1', 'input2', 'target']),
   CosineSimilarity: cosineSimilarity,
   CrossEntropyLoss: lossLayer('F.cross_entropy', ['ignore_index', 'reduction', 'label_smoothing'], ['weight']),
   Dropout: dropoutLayer('F.dropout'),
@@ -98,10 +141,12 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   Flatten: atenLayer('flatten.using_ints', ['start_dim', 'end_dim']),
   GELU: atenLayer('gelu', ['approximate']),
   GLU: functionalLayer('F.glu', ['dim']),
+  GaussianNLLLoss: lossLayer('F.gaussian_nll_loss', ['full', 'eps', 'reduction'], [], ['input', 'target', 'var']),
   Hardshrink: atenLayer('hardshrink', ['lambd']),
   Hardsigmoid: functionalLayer('F.hardsigmoid', ['inplace']),
   Hardswish: functionalLayer('F.hardswish', ['inplace']),
   Hardtanh: functionalLayer('F.hardtanh', ['min_val', 'max_val', 'inplace']),
+  HingeEmbeddingLoss: lossLayer('F.hinge_embedding_loss', ['margin', 'size_average', 'reduce', 'reduction']),
   HuberLoss: lossLayer('F.huber_loss', ['reduction', 'delta']),
   Identity: identity,
   KLDivLoss: lossLayer('F.kl_div', ['reduction', 'log_target']),
@@ -110,19 +155,27 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   LogSigmoid: atenLayer('log_sigmoid'),
   LogSoftmax: softmaxLike('F.log_softmax'),
   MSELoss: lossLayer('F.mse_loss', ['reduction']),
+  MarginRankingLoss: lossLayer('F.margin_ranking_loss', ['margin', 'size_average', 'reduce', 'reduction'], [], ['input1', 'input2', 'target']),
   MaxPool1d: functionalLayer('F.max_pool1d', ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']),
   MaxPool2d: functionalLayer('F.max_pool2d', ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']),
   MaxPool3d: functionalLayer('F.max_pool3d', ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']),
   Mish: functionalLayer('F.mish', ['inplace']),
+  MultiLabelMarginLoss: lossLayer('F.multilabel_margin_loss', ['size_average', 'reduce', 'reduction']),
+  MultiLabelSoftMarginLoss: lossLayer('F.multilabel_soft_margin_loss', ['size_average', 'reduce', 'reduction'], ['weight']),
+  MultiMarginLoss: lossLayer('F.multi_margin_loss', ['p', 'margin', 'size_average', 'reduce', 'reduction'], ['weight']),
   NLLLoss: lossLayer('F.nll_loss', ['ignore_index', 'reduction'], ['weight']),
+  NLLLoss2d: lossLayer('F.nll_loss', ['ignore_index', 'reduction'], ['weight']),
+  PairwiseDistance: pairwiseDistance,
   PixelShuffle: atenLayer('pixel_shuffle', ['upscale_factor']),
   PixelUnshuffle: atenLayer('pixel_unshuffle', ['downscale_factor']),
+  PoissonNLLLoss: lossLayer('F.poisson_nll_loss', ['log_input', 'full', 'size_average', 'eps', 'reduce', 'reduction'], [], ['log_input', 'target']),
   ReLU: functionalLayer('F.relu', ['inplace']),
   ReLU6: functionalLayer('F.relu6', ['inplace']),
   SELU: functionalLayer('F.selu', ['inplace']),
   SiLU: functionalLayer('F.silu', ['inplace']),
   Sigmoid: atenLayer('sigmoid'),
   SmoothL1Loss: lossLayer('F.smooth_l1_loss', ['reduction', 'beta']),
+  SoftMarginLoss: lossLayer('F.soft_margin_loss', ['size_average', 'reduce', 'reduction']),
   Softmax: softmaxLike('F.softmax'),
   Softmax2d: { build: () => ({}), forward: (g, c) => callPython(g, 'F.softmax', { input: inputOf('Softmax2d', c.args, c.kwargs), dim: -3, _stacklevel: 5, dtype: null }) },
   Softmin: softmaxLike('F.softmin'),
@@ -132,6 +185,8 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   Tanh: atenLayer('tanh'),
   Tanhshrink: functionalLayer('F.tanhshrink'),
   Threshold: functionalLayer('F.threshold', ['threshold', 'value', 'inplace']),
+  TripletMarginLoss: lossLayer('F.triplet_margin_loss', ['margin', 'p', 'eps', 'swap', 'size_average', 'reduce', 'reduction'], [], ['anchor', 'positive', 'negative']),
+  TripletMarginWithDistanceLoss: tripletMarginWithDistanceLoss,
   Unflatten: unflatten,
   Upsample: upsampleLayer(),
   UpsamplingBilinear2d: upsampleLayer('bilinear', true),
