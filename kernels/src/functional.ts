@@ -3,7 +3,7 @@
 // names, bound against the release's signature (kernels/catalog). F functions that are bound
 // builtins (F.conv2d is torch.conv2d) need no row: the catalog maps them to their aten op.
 import { KernelArgs, boolArg, intArg, intsArg, numArg, optTensorArg, strArg, tensorArg } from './args';
-import { atenTensor, callAten } from './dispatch';
+import { atenTensor, callAten, callPython } from './dispatch';
 import {
   REDUCTION, applyReduction, cosineEmbeddingLoss, ctcLoss, hingeEmbeddingLoss, marginRankingLoss, multiMarginLoss, multilabelMarginLoss, pairwiseDistance, poissonNllLoss,
   softMarginLoss, tripletMarginLoss,
@@ -12,7 +12,7 @@ import { interpolate, sizeOrNull } from './resampling';
 import { broadcastShapes } from './shape';
 import { unsqueeze, squeeze } from './shapeops';
 import { DTypeValue, Graph, KernelError, KResult, OpCall, Tensor } from './types';
-import { isTensor } from './common';
+import { isTensor, showShape } from './common';
 
 const input = (op: string, a: KernelArgs) => tensorArg(op, a, 'input');
 const inplace = (a: KernelArgs) => boolArg(a, 'inplace', false);
@@ -255,9 +255,142 @@ const pythonLosses = {
   triplet_margin_with_distance_loss: tripletMarginWithDistanceLoss,
 };
 
+/** `F.max_pool{n}d_with_indices`: the with-indices aten op, output and indices. */
+const maxPoolWithIndicesF = (n: number) => (g: Graph, a: KernelArgs): KResult =>
+  callAten(g, `max_pool${n}d_with_indices`, { self: input(`F.max_pool${n}d_with_indices`, a), kernel_size: a.kernel_size, stride: a.stride ?? [], padding: a.padding ?? 0, dilation: a.dilation ?? 1, ceil_mode: a.ceil_mode ?? false });
+
+/** `F.adaptive_max_pool{n}d_with_indices`: output and indices. */
+const adaptiveMaxWithIndicesF = (n: number) => (g: Graph, a: KernelArgs): KResult =>
+  callAten(g, `adaptive_max_pool${n}d`, { self: input(`F.adaptive_max_pool${n}d_with_indices`, a), output_size: a.output_size });
+
+/** An int or a sequence of `n` ints (`_single`, `_pair`, `_triple`). */
+function ntuple(op: string, v: unknown, n: number, name: string): number[] {
+  if (typeof v === 'number' && Number.isInteger(v)) return new Array<number>(n).fill(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v.length === 1 && n > 1 ? new Array<number>(n).fill(v[0] as number) : (v as number[]);
+  throw new KernelError(op, `${name} must be an int or a tuple of ${n} ints`);
+}
+
+/**
+ * `_unpool_output_size`: `(in - 1)·stride + kernel - 2·padding` per spatial dim, or the given
+ * `output_size` (its last n entries) when it lies strictly within one stride of that.
+ */
+function unpoolOutputSize(op: string, x: Tensor, kernel: readonly number[], stride: readonly number[], padding: readonly number[], given: unknown): number[] {
+  const n = kernel.length;
+  const dflt = kernel.map((k, d) => (x.shape[x.shape.length - n + d] - 1) * stride[d] + k - 2 * padding[d]);
+  let ret = dflt;
+  if (given !== undefined && given !== null) {
+    let out = ntuple(op, given, n, 'output_size');
+    if (out.length === n + 2) out = out.slice(2);
+    if (out.length !== n) throw new KernelError(op, `output_size should be a sequence containing ${n} or ${n + 2} elements, but it has a length of '${out.length}'`);
+    out.forEach((o, d) => {
+      if (!(dflt[d] - stride[d] < o && o < dflt[d] + stride[d])) throw new KernelError(op, `invalid output_size "${showShape(out)}" (dim ${d} must be between ${dflt[d] - stride[d]} and ${dflt[d] + stride[d]})`);
+    });
+    ret = out;
+  }
+  ret.forEach((o, d) => {
+    if (o < 0) throw new KernelError(op, `max_unpooling: output_size must contain non-negative spatial dimensions, but got output_size[${d}]=${o}`);
+  });
+  return ret;
+}
+
+/** `F.max_unpool{n}d`: the output size from the pooling's kernel, stride and padding; 1-d runs the 2-d op on `unsqueeze(-1)`. */
+const maxUnpoolF = (n: number) => (g: Graph, a: KernelArgs): KResult => {
+  const op = `F.max_unpool${n}d`;
+  const x = input(op, a);
+  const indices = tensorArg(op, a, 'indices');
+  const kernel = ntuple(op, a.kernel_size, n, 'kernel_size');
+  const stride = a.stride === undefined || a.stride === null ? kernel : ntuple(op, a.stride, n, 'stride');
+  const padding = ntuple(op, a.padding ?? 0, n, 'padding');
+  const size = unpoolOutputSize(op, x, kernel, stride, padding, a.output_size);
+  if (n === 1) return squeeze(g, callAten(g, 'max_unpool2d', { self: unsqueeze(g, x, -1), indices: unsqueeze(g, indices, -1), output_size: [...size, 1] }) as Tensor, -1);
+  if (n === 2) return callAten(g, 'max_unpool2d', { self: x, indices, output_size: size });
+  return callAten(g, 'max_unpool3d', { self: x, indices, output_size: size, stride, padding });
+};
+
+/**
+ * `F.lp_pool{n}d`: `avg_pool(x.pow(p))`, then `(sign(out) * relu(abs(out))).mul(kernel numel).pow(1/p)`;
+ * from 2.x p = ±inf is `±max_pool(±x.abs())` (2.14 refuses p = 0).
+ */
+const lpPoolF = (n: number) => (g: Graph, a: KernelArgs): KResult => {
+  const op = `F.lp_pool${n}d`;
+  const x = input(op, a);
+  const p = numArg(op, a, 'norm_type');
+  const kernel = a.kernel_size;
+  const stride = a.stride ?? null;
+  const ceil = boolArg(a, 'ceil_mode', false);
+  if (g.ctx.torch[0] >= 2) {
+    if (p === 0 && (g.ctx.torch[0] > 2 || g.ctx.torch[1] >= 14)) throw new KernelError(op, `norm_type must be a non-zero value, but got ${p}`);
+    if (p === Infinity || p === -Infinity) {
+      let abs = atenTensor(g, 'abs', { self: x });
+      if (p < 0) abs = atenTensor(g, 'neg', { self: abs });
+      const pooled = callPython(g, `F.max_pool${n}d`, { input: abs, kernel_size: kernel, stride, padding: 0, dilation: 1, ceil_mode: ceil }) as Tensor;
+      return p < 0 ? atenTensor(g, 'neg', { self: pooled }) : pooled;
+    }
+  }
+  const out = callAten(g, `avg_pool${n}d`, { self: atenTensor(g, 'pow.Tensor_Scalar', { self: x, exponent: p }), kernel_size: kernel, stride: stride ?? [], padding: 0, ceil_mode: ceil }) as Tensor;
+  const kprod = n === 1 ? (typeof kernel === 'number' ? kernel : NaN) : ntuple(op, kernel, n, 'kernel_size').reduce((s, k) => s * k, 1);
+  if (!Number.isFinite(kprod)) throw new KernelError(op, 'kernel_size must be an int');
+  const signed = atenTensor(g, 'mul.Tensor', { self: atenTensor(g, 'sign', { self: out }), other: atenTensor(g, 'relu', { self: atenTensor(g, 'abs', { self: out }) }) });
+  return atenTensor(g, 'pow.Tensor_Scalar', { self: atenTensor(g, 'mul.Tensor', { self: signed, other: kprod }), exponent: 1 / p });
+};
+
+/**
+ * `F.fractional_max_pool{n}d_with_indices`: the output size (given, or `int(size · ratio)`), the
+ * random samples `rand(N, C, n)` when none are given, then the aten op (output and indices).
+ */
+function fractionalMaxPoolF(n: number, withIndices: boolean) {
+  return (g: Graph, a: KernelArgs): KResult => {
+    const op = `F.fractional_max_pool${n}d`;
+    const x = input(op, a);
+    let size: number[];
+    if (a.output_size !== undefined && a.output_size !== null) size = ntuple(op, a.output_size, n, 'output_size');
+    else if (a.output_ratio !== undefined && a.output_ratio !== null) {
+      const r = a.output_ratio;
+      if (g.ctx.torch[0] >= 2 && n === 2 && typeof r === 'number') throw new KernelError(op, "object of type 'float' has no len()");
+      const ratio = typeof r === 'number' ? new Array<number>(n).fill(r) : Array.isArray(r) && r.length === 1 ? new Array<number>(n).fill(Number(r[0])) : (r as number[]);
+      if (!Array.isArray(ratio) || ratio.length !== n) throw new KernelError(op, `fractional_max_pool${n}d requires output_ratio to either be a single Int or tuple of Ints.`);
+      size = ratio.map((q, i) => Math.trunc(x.shape[x.shape.length - n + i] * Number(q)));
+    } else throw new KernelError(op, `fractional_max_pool${n}d requires specifying either an output_size or an output_ratio`);
+    let samples = optTensorArg(op, a, '_random_samples');
+    if (!samples) {
+      const batch = x.shape.length === n + 1 ? 1 : x.shape[0];
+      samples = atenTensor(g, 'rand', { size: [batch, x.shape[x.shape.length - n - 1], n], dtype: { dtype: x.dtype } });
+    }
+    const outs = callAten(g, `fractional_max_pool${n}d`, { self: x, kernel_size: a.kernel_size, output_size: size, random_samples: samples }) as Tensor[];
+    return withIndices || boolArg(a, 'return_indices', false) ? outs : outs[0];
+  };
+}
+
+/** `F.unfold` / `F.fold`: `im2col` / `col2im` with `_pair`ed arguments. */
+const pair = (op: string, v: unknown, name: string) => ntuple(op, v, 2, name);
+
 /** `torch.nn.functional` functions defined in Python, by name (without the `F.` prefix). */
 export const functionalRules = {
   ...pythonLosses,
+  adaptive_max_pool1d_with_indices: adaptiveMaxWithIndicesF(1),
+  adaptive_max_pool2d_with_indices: adaptiveMaxWithIndicesF(2),
+  adaptive_max_pool3d_with_indices: adaptiveMaxWithIndicesF(3),
+  fold: (g: Graph, a: KernelArgs): KResult => callAten(g, 'col2im', {
+    self: input('F.fold', a), output_size: pair('F.fold', a.output_size, 'output_size'), kernel_size: pair('F.fold', a.kernel_size, 'kernel_size'),
+    dilation: pair('F.fold', a.dilation ?? 1, 'dilation'), padding: pair('F.fold', a.padding ?? 0, 'padding'), stride: pair('F.fold', a.stride ?? 1, 'stride'),
+  }),
+  fractional_max_pool2d: fractionalMaxPoolF(2, false),
+  fractional_max_pool2d_with_indices: fractionalMaxPoolF(2, true),
+  fractional_max_pool3d: fractionalMaxPoolF(3, false),
+  fractional_max_pool3d_with_indices: fractionalMaxPoolF(3, true),
+  lp_pool1d: lpPoolF(1),
+  lp_pool2d: lpPoolF(2),
+  lp_pool3d: lpPoolF(3),
+  max_pool1d_with_indices: maxPoolWithIndicesF(1),
+  max_pool2d_with_indices: maxPoolWithIndicesF(2),
+  max_pool3d_with_indices: maxPoolWithIndicesF(3),
+  max_unpool1d: maxUnpoolF(1),
+  max_unpool2d: maxUnpoolF(2),
+  max_unpool3d: maxUnpoolF(3),
+  unfold: (g: Graph, a: KernelArgs): KResult => callAten(g, 'im2col', {
+    self: input('F.unfold', a), kernel_size: pair('F.unfold', a.kernel_size, 'kernel_size'), dilation: pair('F.unfold', a.dilation ?? 1, 'dilation'),
+    padding: pair('F.unfold', a.padding ?? 0, 'padding'), stride: pair('F.unfold', a.stride ?? 1, 'stride'),
+  }),
   adaptive_avg_pool2d: (g: Graph, a: KernelArgs): KResult => callAten(g, 'adaptive_avg_pool2d', { self: input('F.adaptive_avg_pool2d', a), output_size: a.output_size }),
   adaptive_avg_pool3d: (g: Graph, a: KernelArgs): KResult => callAten(g, 'adaptive_avg_pool3d', { self: input('F.adaptive_avg_pool3d', a), output_size: a.output_size }),
   adaptive_max_pool1d: adaptiveMaxF(1),

@@ -214,12 +214,16 @@ const prelu: LayerRule = {
 
 // ── padding layers ─────────────────────────────────────────────────────────
 
-/** `nn.ReflectionPad2d(padding)` & co.: an int pads every side; `ZeroPad`/`ConstantPad` fill with a value. */
+/**
+ * `nn.ReflectionPad2d(padding)` & co.: an int pads every side; `ZeroPad`/`ConstantPad` fill with a
+ * value; `CircularPad{n}d` (2.x) checks the input's rank first.
+ */
 function padLayer(layer: string, n: number, mode: string): LayerRule {
   return {
     build: (cfg) => ({ attrs: [['padding', ints(layer, cfg, 'padding', 2 * n)]] }),
     forward: (g, c): KResult => {
       const x = inputOf(layer, c.args, c.kwargs);
+      if (mode === 'circular' && x.shape.length !== n + 1 && x.shape.length !== n + 2) throw new KernelError(layer, `expected ${n + 1}D or ${n + 2}D input (got ${x.shape.length}D input)`);
       const p = ints(layer, c.cfg, 'padding', 2 * n);
       if (mode === 'constant') return callAten(g, 'constant_pad_nd', { self: x, pad: p, value: c.cfg.value ?? 0 });
       return pad(g, x, p, mode);
@@ -233,6 +237,9 @@ export const basicLayers: Readonly<Record<string, LayerRule>> = {
   BatchNorm2d: batchNorm(2),
   BatchNorm3d: batchNorm(3),
   Bilinear: bilinearLayer,
+  CircularPad1d: padLayer('CircularPad1d', 1, 'circular'),
+  CircularPad2d: padLayer('CircularPad2d', 2, 'circular'),
+  CircularPad3d: padLayer('CircularPad3d', 3, 'circular'),
   ConstantPad1d: padLayer('ConstantPad1d', 1, 'constant'),
   ConstantPad2d: padLayer('ConstantPad2d', 2, 'constant'),
   ConstantPad3d: padLayer('ConstantPad3d', 3, 'constant'),

@@ -113,6 +113,62 @@ const notModelled = (name: string): LayerRule => ({
   },
 });
 
+/** `nn.MaxUnpool{n}d(kernel_size, stride=None, padding=0)`: `forward(input, indices, output_size=None)`. */
+function maxUnpoolLayer(n: number): LayerRule {
+  const name = `MaxUnpool${n}d`;
+  return {
+    build: () => ({}),
+    forward: (g, c) => {
+      const a = bindForward(name, ['input', 'indices', 'output_size'], 2, c.args, c.kwargs);
+      return callPython(g, `F.max_unpool${n}d`, { input: a.input, indices: a.indices, kernel_size: c.cfg.kernel_size, stride: c.cfg.stride ?? c.cfg.kernel_size, padding: c.cfg.padding ?? 0, output_size: a.output_size ?? null });
+    },
+  };
+}
+
+/**
+ * `nn.FractionalMaxPool{n}d(kernel_size, output_size=None, output_ratio=None, return_indices,
+ * _random_samples)`: the samples are a buffer (None unless given); the ratio must lie in (0, 1).
+ */
+function fractionalMaxPoolLayer(n: number): LayerRule {
+  const name = `FractionalMaxPool${n}d`;
+  return {
+    build: (cfg) => {
+      const size = cfg.output_size;
+      const ratio = cfg.output_ratio;
+      const none = (v: unknown) => v === undefined || v === null;
+      if (none(size) && none(ratio)) throw new KernelError(name, `${name} requires specifying either an output size, or a pooling ratio`);
+      if (!none(size) && !none(ratio)) throw new KernelError(name, 'only one of output_size and output_ratio may be specified');
+      if (!none(ratio)) {
+        const rs = Array.isArray(ratio) ? ratio.map(Number) : new Array<number>(n).fill(Number(ratio));
+        if (rs.some((r) => !(r > 0 && r < 1))) throw new KernelError(name, `output_ratio must be between 0 and 1 (got ${JSON.stringify(ratio)})`);
+      }
+      const samples = cfg._random_samples;
+      return { buffers: [['_random_samples', isTensor(samples) ? samples.shape : null, isTensor(samples) ? samples.dtype : 'float32']] };
+    },
+    forward: (g, c) => {
+      const ratio = c.cfg.output_ratio;
+      return callPython(g, `F.fractional_max_pool${n}d`, {
+        input: inputOf(name, c.args, c.kwargs), kernel_size: c.cfg.kernel_size, output_size: c.cfg.output_size ?? null,
+        // The module keeps `_pair(output_ratio)`.
+        output_ratio: ratio === undefined || ratio === null ? null : Array.isArray(ratio) ? ratio : new Array<unknown>(n).fill(ratio),
+        return_indices: c.cfg.return_indices ?? false, _random_samples: c.buffer('_random_samples'),
+      });
+    },
+  };
+}
+
+/** `nn.LPPool{n}d(norm_type, kernel_size, stride=None, ceil_mode=False)`; 2.14 refuses norm_type 0 when built. */
+function lpPoolLayer(n: number): LayerRule {
+  const inner = functionalLayer(`F.lp_pool${n}d`, ['norm_type', 'kernel_size', 'stride', 'ceil_mode']);
+  return {
+    build: (cfg) => {
+      if (cfg.norm_type === 0) throw new KernelError(`LPPool${n}d`, 'norm_type must be a non-zero value, but got 0');
+      return {};
+    },
+    forward: inner.forward,
+  };
+}
+
 /** Parameter-free layers, by class name. */
 export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   AdaptiveAvgPool1d: atenLayer('adaptive_avg_pool1d', ['output_size']),
@@ -141,6 +197,9 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   Flatten: atenLayer('flatten.using_ints', ['start_dim', 'end_dim']),
   GELU: atenLayer('gelu', ['approximate']),
   GLU: functionalLayer('F.glu', ['dim']),
+  Fold: functionalLayer('F.fold', ['output_size', 'kernel_size', 'dilation', 'padding', 'stride']),
+  FractionalMaxPool2d: fractionalMaxPoolLayer(2),
+  FractionalMaxPool3d: fractionalMaxPoolLayer(3),
   GaussianNLLLoss: lossLayer('F.gaussian_nll_loss', ['full', 'eps', 'reduction'], [], ['input', 'target', 'var']),
   Hardshrink: atenLayer('hardshrink', ['lambd']),
   Hardsigmoid: functionalLayer('F.hardsigmoid', ['inplace']),
@@ -151,6 +210,9 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   Identity: identity,
   KLDivLoss: lossLayer('F.kl_div', ['reduction', 'log_target']),
   L1Loss: lossLayer('F.l1_loss', ['reduction']),
+  LPPool1d: lpPoolLayer(1),
+  LPPool2d: lpPoolLayer(2),
+  LPPool3d: lpPoolLayer(3),
   LeakyReLU: functionalLayer('F.leaky_relu', ['negative_slope', 'inplace']),
   LogSigmoid: atenLayer('log_sigmoid'),
   LogSoftmax: softmaxLike('F.log_softmax'),
@@ -159,6 +221,9 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   MaxPool1d: functionalLayer('F.max_pool1d', ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']),
   MaxPool2d: functionalLayer('F.max_pool2d', ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']),
   MaxPool3d: functionalLayer('F.max_pool3d', ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']),
+  MaxUnpool1d: maxUnpoolLayer(1),
+  MaxUnpool2d: maxUnpoolLayer(2),
+  MaxUnpool3d: maxUnpoolLayer(3),
   Mish: functionalLayer('F.mish', ['inplace']),
   MultiLabelMarginLoss: lossLayer('F.multilabel_margin_loss', ['size_average', 'reduce', 'reduction']),
   MultiLabelSoftMarginLoss: lossLayer('F.multilabel_soft_margin_loss', ['size_average', 'reduce', 'reduction'], ['weight']),
@@ -188,6 +253,7 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   TripletMarginLoss: lossLayer('F.triplet_margin_loss', ['margin', 'p', 'eps', 'swap', 'size_average', 'reduce', 'reduction'], [], ['anchor', 'positive', 'negative']),
   TripletMarginWithDistanceLoss: tripletMarginWithDistanceLoss,
   Unflatten: unflatten,
+  Unfold: functionalLayer('F.unfold', ['kernel_size', 'dilation', 'padding', 'stride']),
   Upsample: upsampleLayer(),
   UpsamplingBilinear2d: upsampleLayer('bilinear', true),
   UpsamplingNearest2d: upsampleLayer('nearest'),
