@@ -11,7 +11,8 @@ import {
 import { interpolate, sizeOrNull } from './resampling';
 import { broadcastShapes } from './shape';
 import { unsqueeze, squeeze } from './shapeops';
-import { DTypeValue, Graph, KernelError, KResult, OpCall, Tensor } from './types';
+import { DTypeValue, Graph, KernelError, KResult, OpCall, Tensor, numel } from './types';
+import { atenInplace } from './autograd';
 import { isTensor, showShape } from './common';
 
 const input = (op: string, a: KernelArgs) => tensorArg(op, a, 'input');
@@ -364,10 +365,77 @@ function fractionalMaxPoolF(n: number, withIndices: boolean) {
 /** `F.unfold` / `F.fold`: `im2col` / `col2im` with `_pair`ed arguments. */
 const pair = (op: string, v: unknown, name: string) => ntuple(op, v, 2, name);
 
+/** `F.alpha_dropout` / `F.feature_alpha_dropout(input, p, training=False, inplace=False)`. */
+const alphaDropoutF = (aten: string) => (g: Graph, a: KernelArgs): KResult => {
+  const p = numArg(`F.${aten}`, a, 'p', 0.5);
+  if (p < 0 || p > 1) throw new KernelError(`F.${aten}`, `dropout probability has to be between 0 and 1, but got ${p}`);
+  return callAten(g, inplace(a) ? `${aten}_` : aten, { input: input(`F.${aten}`, a), p, train: boolArg(a, 'training', false) });
+};
+
+/**
+ * `F.local_response_norm(input, size, alpha, beta, k)`: `input * input`, a channel window
+ * average (`avg_pool2d` on `[N, 1, C, L]` for 3-D input, `avg_pool3d` on `[N, 1, C, H, rest]`
+ * otherwise, after zero padding the channels), `.mul(alpha).add(k).pow(beta)`, then `input / div`.
+ * 1.13 unsqueezes before viewing the 4-D+ case.
+ */
+function localResponseNorm(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.local_response_norm';
+  const x = input(op, a);
+  const size = intArg(op, a, 'size');
+  const dim = x.shape.length;
+  if (dim < 3) throw new KernelError(op, `Expected 3D or higher dimensionality input (got ${dim} dimensions)`);
+  if (numel(x.shape) === 0) return x;
+  let div = atenTensor(g, 'mul.Tensor', { self: x, other: x });
+  const before = Math.floor(size / 2);
+  const after = Math.floor((size - 1) / 2);
+  if (dim === 3) {
+    div = callAten(g, 'constant_pad_nd', { self: unsqueeze(g, div, 1), pad: [0, 0, before, after], value: 0 }) as Tensor;
+    div = squeeze(g, callAten(g, 'avg_pool2d', { self: div, kernel_size: [size, 1], stride: 1 }) as Tensor, 1);
+  } else {
+    if (g.ctx.torch[0] < 2) div = unsqueeze(g, div, 1);
+    div = atenTensor(g, 'view', { self: div, size: [x.shape[0], 1, x.shape[1], x.shape[2], -1] });
+    div = callAten(g, 'constant_pad_nd', { self: div, pad: [0, 0, 0, 0, before, after], value: 0 }) as Tensor;
+    div = squeeze(g, callAten(g, 'avg_pool3d', { self: div, kernel_size: [size, 1, 1], stride: 1 }) as Tensor, 1);
+    div = atenTensor(g, 'view', { self: div, size: x.shape });
+  }
+  div = atenTensor(g, 'mul.Tensor', { self: div, other: numArg(op, a, 'alpha', 1e-4) });
+  div = atenTensor(g, 'add.Tensor', { self: div, other: numArg(op, a, 'k', 1), alpha: 1 });
+  div = atenTensor(g, 'pow.Tensor_Scalar', { self: div, exponent: numArg(op, a, 'beta', 0.75) });
+  return callAten(g, 'div.Tensor', { self: x, other: div });
+}
+
+/**
+ * `F.gumbel_softmax(logits, tau, hard, eps, dim)`: Gumbel noise `-empty_like(x).exponential_().log()`,
+ * `softmax((x + noise) / tau)`; `hard` adds the straight-through one-hot `zeros_like(x).scatter_(dim,
+ * argmax, 1.0) - y.detach() + y` (`scatter_` keeps the indices).
+ */
+function gumbelSoftmax(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.gumbel_softmax';
+  const x = tensorArg(op, a, 'logits');
+  const dim = intArg(op, a, 'dim', -1);
+  const noise = atenTensor(g, 'exponential_', { self: atenTensor(g, 'empty_like', { self: x }), lambd: 1 });
+  const gumbels = atenTensor(g, 'neg', { self: atenTensor(g, 'log', { self: noise }) });
+  const scaled = atenTensor(g, 'div.Tensor', { self: atenTensor(g, 'add.Tensor', { self: x, other: gumbels, alpha: 1 }), other: numArg(op, a, 'tau', 1) });
+  const ySoft = callAten(g, 'softmax.int', { self: scaled, dim, dtype: null }) as Tensor;
+  if (!boolArg(a, 'hard', false)) return ySoft;
+  const index = (callAten(g, 'max.dim', { self: ySoft, dim, keepdim: true }) as Tensor[])[1];
+  const zeros = atenTensor(g, 'zeros_like', { self: x });
+  const yHard = atenInplace(g, 'scatter_.value', { self: zeros, dim, index, value: 1.0 });
+  const diff = atenTensor(g, 'sub.Tensor', { self: yHard, other: atenTensor(g, 'detach', { self: ySoft }), alpha: 1 });
+  return callAten(g, 'add.Tensor', { self: diff, other: ySoft, alpha: 1 });
+}
+
 /** `torch.nn.functional` functions defined in Python, by name (without the `F.` prefix). */
 export const functionalRules = {
   ...pythonLosses,
   adaptive_max_pool1d_with_indices: adaptiveMaxWithIndicesF(1),
+  alpha_dropout: alphaDropoutF('alpha_dropout'),
+  feature_alpha_dropout: alphaDropoutF('feature_alpha_dropout'),
+  gumbel_softmax: gumbelSoftmax,
+  local_response_norm: localResponseNorm,
+  rrelu: (g: Graph, a: KernelArgs): KResult => callAten(g, inplace(a) ? 'rrelu_' : 'rrelu', {
+    self: input('F.rrelu', a), lower: numArg('F.rrelu', a, 'lower', 0.125), upper: numArg('F.rrelu', a, 'upper', 1 / 3), training: boolArg(a, 'training', false),
+  }),
   adaptive_max_pool2d_with_indices: adaptiveMaxWithIndicesF(2),
   adaptive_max_pool3d_with_indices: adaptiveMaxWithIndicesF(3),
   fold: (g: Graph, a: KernelArgs): KResult => callAten(g, 'col2im', {

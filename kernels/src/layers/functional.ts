@@ -106,12 +106,6 @@ const softmaxLike = (fn: string): LayerRule => ({
   forward: (g, c) => callPython(g, fn, { input: inputOf(fn, c.args, c.kwargs), dim: c.cfg.dim ?? null, _stacklevel: 5, dtype: null }),
 });
 
-const notModelled = (name: string): LayerRule => ({
-  build: () => ({}),
-  forward: () => {
-    throw new KernelError(name, `nn.${name} is not modelled yet`);
-  },
-});
 
 /** `nn.MaxUnpool{n}d(kernel_size, stride=None, padding=0)`: `forward(input, indices, output_size=None)`. */
 function maxUnpoolLayer(n: number): LayerRule {
@@ -169,6 +163,34 @@ function lpPoolLayer(n: number): LayerRule {
   };
 }
 
+/** `nn.AlphaDropout` / `nn.FeatureAlphaDropout`: `F.alpha_dropout(input, p, training)` (the module's `inplace` is not passed on). */
+function alphaDropoutLayer(fn: string): LayerRule {
+  return {
+    build: () => ({}),
+    forward: (g, c) => callPython(g, fn, { input: inputOf(fn, c.args, c.kwargs), p: c.cfg.p ?? 0.5, training: c.training, inplace: false }),
+  };
+}
+
+/**
+ * `nn.CrossMapLRN2d(size, alpha, beta, k)`: a Python autograd Function on 4-D input whose forward
+ * (no autograd inside) writes the output and a `scale` tensor of the input's shape; it saves input
+ * and output (`save_for_backward`) and keeps `scale` as a ctx attribute until backward (measured:
+ * `grad_fn.scale`, 2.14 CPU).
+ */
+const crossMapLrn2d: LayerRule = {
+  build: () => ({}),
+  forward: (g, c) => {
+    const x = inputOf('CrossMapLRN2d', c.args, c.kwargs);
+    if (x.shape.length !== 4) throw new KernelError('CrossMapLRN2d', `CrossMapLRN2d: Expected input to be 4D, got ${x.shape.length}D instead.`);
+    const n = x.shape.reduce((s, d) => s * d, 1);
+    return g.op({
+      kind: 'CrossMapLRN2d', inputs: [x], outputs: [{ shape: x.shape, dtype: x.dtype }],
+      save: (outs) => [x, outs[0], { shape: x.shape, dtype: x.dtype, label: 'ctx.scale' }],
+      flops: n * (4 + Number(c.cfg.size ?? 1)),
+    })[0];
+  },
+};
+
 /** Parameter-free layers, by class name. */
 export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   AdaptiveAvgPool1d: atenLayer('adaptive_avg_pool1d', ['output_size']),
@@ -177,7 +199,7 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   AdaptiveMaxPool1d: functionalLayer('F.adaptive_max_pool1d', ['output_size', 'return_indices']),
   AdaptiveMaxPool2d: functionalLayer('F.adaptive_max_pool2d', ['output_size', 'return_indices']),
   AdaptiveMaxPool3d: functionalLayer('F.adaptive_max_pool3d', ['output_size', 'return_indices']),
-  AlphaDropout: notModelled('AlphaDropout'),
+  AlphaDropout: alphaDropoutLayer('F.alpha_dropout'),
   AvgPool1d: atenLayer('avg_pool1d', ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad']),
   AvgPool2d: atenLayer('avg_pool2d', ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override']),
   AvgPool3d: atenLayer('avg_pool3d', ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override']),
@@ -188,12 +210,14 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   CTCLoss: lossLayer('F.ctc_loss', ['blank', 'reduction', 'zero_infinity'], [], ['log_probs', 'targets', 'input_lengths', 'target_lengths']),
   CosineEmbeddingLoss: lossLayer('F.cosine_embedding_loss', ['margin', 'size_average', 'reduce', 'reduction'], [], ['input1', 'input2', 'target']),
   CosineSimilarity: cosineSimilarity,
+  CrossMapLRN2d: crossMapLrn2d,
   CrossEntropyLoss: lossLayer('F.cross_entropy', ['ignore_index', 'reduction', 'label_smoothing'], ['weight']),
   Dropout: dropoutLayer('F.dropout'),
   Dropout1d: dropoutLayer('F.dropout1d'),
   Dropout2d: dropoutLayer('F.dropout2d'),
   Dropout3d: dropoutLayer('F.dropout3d'),
   ELU: functionalLayer('F.elu', ['alpha', 'inplace']),
+  FeatureAlphaDropout: alphaDropoutLayer('F.feature_alpha_dropout'),
   Flatten: atenLayer('flatten.using_ints', ['start_dim', 'end_dim']),
   GELU: atenLayer('gelu', ['approximate']),
   GLU: functionalLayer('F.glu', ['dim']),
@@ -214,6 +238,7 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   LPPool2d: lpPoolLayer(2),
   LPPool3d: lpPoolLayer(3),
   LeakyReLU: functionalLayer('F.leaky_relu', ['negative_slope', 'inplace']),
+  LocalResponseNorm: functionalLayer('F.local_response_norm', ['size', 'alpha', 'beta', 'k']),
   LogSigmoid: atenLayer('log_sigmoid'),
   LogSoftmax: softmaxLike('F.log_softmax'),
   MSELoss: lossLayer('F.mse_loss', ['reduction']),
@@ -234,6 +259,7 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   PixelShuffle: atenLayer('pixel_shuffle', ['upscale_factor']),
   PixelUnshuffle: atenLayer('pixel_unshuffle', ['downscale_factor']),
   PoissonNLLLoss: lossLayer('F.poisson_nll_loss', ['log_input', 'full', 'size_average', 'eps', 'reduce', 'reduction'], [], ['log_input', 'target']),
+  RReLU: { build: () => ({}), forward: (g, c) => callPython(g, 'F.rrelu', { input: inputOf('RReLU', c.args, c.kwargs), lower: c.cfg.lower ?? 0.125, upper: c.cfg.upper ?? 1 / 3, training: c.training, inplace: c.cfg.inplace ?? false }) },
   ReLU: functionalLayer('F.relu', ['inplace']),
   ReLU6: functionalLayer('F.relu6', ['inplace']),
   SELU: functionalLayer('F.selu', ['inplace']),
