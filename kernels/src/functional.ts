@@ -425,12 +425,80 @@ function gumbelSoftmax(g: Graph, a: KernelArgs): KResult {
   return callAten(g, 'add.Tensor', { self: diff, other: ySoft, alpha: 1 });
 }
 
+const GRID_MODES: Readonly<Record<string, number>> = { bilinear: 0, nearest: 1, bicubic: 2 };
+const GRID_PADDING: Readonly<Record<string, number>> = { zeros: 0, border: 1, reflection: 2 };
+
+/** `F.grid_sample(input, grid, mode, padding_mode, align_corners)`: the enums, then `grid_sampler`. */
+function gridSample(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.grid_sample';
+  const mode = strArg(op, a, 'mode', 'bilinear');
+  const paddingMode = strArg(op, a, 'padding_mode', 'zeros');
+  if (!(mode in GRID_MODES)) throw new KernelError(op, `nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '${mode}'`);
+  if (!(paddingMode in GRID_PADDING)) throw new KernelError(op, `nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', but got: '${paddingMode}'`);
+  return callAten(g, 'grid_sampler', { input: input(op, a), grid: tensorArg(op, a, 'grid'), interpolation_mode: GRID_MODES[mode], padding_mode: GRID_PADDING[paddingMode], align_corners: boolArg(a, 'align_corners', false) });
+}
+
+/** `F.affine_grid(theta, size, align_corners)`: theta `[N, 2, 3]` for a 4-D size, `[N, 3, 4]` for 5-D; then `affine_grid_generator`. */
+function affineGrid(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.affine_grid';
+  const theta = tensorArg(op, a, 'theta');
+  const size = a.size;
+  if (!Array.isArray(size) || !size.every((x) => typeof x === 'number')) throw new KernelError(op, 'size must be a sequence of ints');
+  if (!theta.dtype.startsWith('float') && theta.dtype !== 'bfloat16') throw new KernelError(op, `Expected theta to have floating point type, but got ${theta.dtype}`);
+  const rows = size.length === 4 ? 2 : size.length === 5 ? 3 : 0;
+  if (!rows) throw new KernelError(op, `affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got size ${showShape(size as number[])}.`);
+  if (theta.shape.length !== 3 || theta.shape[1] !== rows || theta.shape[2] !== rows + 1) throw new KernelError(op, `Expected a batch of ${rows}D affine matrices of shape Nx${rows}x${rows + 1} for size ${showShape(size as number[])}. Got ${showShape(theta.shape)}.`);
+  const alignCorners = boolArg(a, 'align_corners', false);
+  if (!(alignCorners && Math.min(...(size as number[]).slice(2)) === 1) && Math.min(...(size as number[])) <= 0) throw new KernelError(op, `Expected non-zero, positive output size. Got ${showShape(size as number[])}`);
+  return callAten(g, 'affine_grid_generator', { theta, size, align_corners: alignCorners });
+}
+
+const EMBEDDING_BAG_MODES: Readonly<Record<string, number>> = { sum: 0, mean: 1, max: 2 };
+
+/**
+ * `F.embedding_bag(input, weight, offsets, …)`: a 2-D input is a batch of equal bags (offsets
+ * `arange(0, numel, size(1))`, input and per-sample weights flattened); then `embedding_bag`.
+ */
+function embeddingBagF(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.embedding_bag';
+  let x = input(op, a);
+  let weight = tensorArg(op, a, 'weight');
+  if (weight.dtype === 'int64' && (x.dtype.startsWith('float') || x.dtype === 'bfloat16')) [x, weight] = [weight, x];
+  let psw = optTensorArg(op, a, 'per_sample_weights');
+  if (psw && psw.shape.join() !== x.shape.join()) throw new KernelError(op, `embedding_bag: If per_sample_weights (${showShape(psw.shape)}) is not None, then it must have the same shape as the input (${showShape(x.shape)})`);
+  let offsets = optTensorArg(op, a, 'offsets');
+  if (x.shape.length === 2) {
+    if (offsets) throw new KernelError(op, 'if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences.');
+    offsets = atenTensor(g, 'arange.start_step', { start: 0, end: numel(x.shape), step: x.shape[1], dtype: { dtype: x.dtype } });
+    x = atenTensor(g, 'reshape', { self: x, shape: [-1] });
+    if (psw) psw = atenTensor(g, 'reshape', { self: psw, shape: [-1] });
+  } else if (x.shape.length === 1) {
+    if (!offsets) throw new KernelError(op, 'offsets has to be a 1D Tensor but got None');
+    if (offsets.shape.length !== 1) throw new KernelError(op, 'offsets has to be a 1D Tensor');
+  } else throw new KernelError(op, `input has to be 1D or 2D Tensor, but got Tensor of dimension ${x.shape.length}`);
+  const mode = strArg(op, a, 'mode', 'mean');
+  if (!(mode in EMBEDDING_BAG_MODES)) throw new KernelError(op, 'mode has to be one of sum, mean or max');
+  if (mode === 'max' && boolArg(a, 'scale_grad_by_freq', false)) throw new KernelError(op, 'max mode does not support scaling the gradient by the frequency');
+  if (mode === 'max' && boolArg(a, 'sparse', false)) throw new KernelError(op, 'max mode does not support sparse weights');
+  if (a.max_norm !== undefined && a.max_norm !== null) throw new KernelError(op, 'max_norm (renormalising the weight in place) is not modelled yet');
+  if (psw && mode !== 'sum') throw new KernelError(op, `embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' (got mode='${mode}').`);
+  const p = a.padding_idx;
+  const outs = callAten(g, 'embedding_bag.padding_idx', {
+    weight, indices: x, offsets, scale_grad_by_freq: boolArg(a, 'scale_grad_by_freq', false), mode: EMBEDDING_BAG_MODES[mode], sparse: boolArg(a, 'sparse', false),
+    per_sample_weights: psw, include_last_offset: boolArg(a, 'include_last_offset', false), padding_idx: typeof p === 'number' ? p : null,
+  }) as Tensor[];
+  return outs[0];
+}
+
 /** `torch.nn.functional` functions defined in Python, by name (without the `F.` prefix). */
 export const functionalRules = {
   ...pythonLosses,
   adaptive_max_pool1d_with_indices: adaptiveMaxWithIndicesF(1),
+  affine_grid: affineGrid,
   alpha_dropout: alphaDropoutF('alpha_dropout'),
+  embedding_bag: embeddingBagF,
   feature_alpha_dropout: alphaDropoutF('feature_alpha_dropout'),
+  grid_sample: gridSample,
   gumbel_softmax: gumbelSoftmax,
   local_response_norm: localResponseNorm,
   rrelu: (g: Graph, a: KernelArgs): KResult => callAten(g, inplace(a) ? 'rrelu_' : 'rrelu', {

@@ -1,6 +1,7 @@
 import { KernelArgs, optTensorArg, tensorArg } from './args';
 import { atenInplace, atenOp } from './autograd';
 import { castLowPrecision, showShape } from './common';
+import { atenTensor } from './dispatch';
 import { expand, reshape, transpose, view } from './shapeops';
 import { broadcastShapes, isContiguous } from './shape';
 import { Graph, KernelError, KResult, Tensor, numel } from './types';
@@ -131,7 +132,32 @@ export function linear(g: Graph, x0: Tensor, w0: Tensor, bias0: Tensor | null): 
 }
 
 /** aten rows: schema argument names. */
+/**
+ * `bilinear(x1, x2, weight, bias)` (CompositeImplicitAutograd): both inputs reshaped to 2-D,
+ * `_trilinear(x1, weight, x2, [1,3], [0], [1,2], [2,3])` → `[B, out]` reshaped to the batch dims,
+ * `+ bias`. `_trilinear` keeps its three inputs (2.x: each only for the others' gradients).
+ */
+export function bilinear(g: Graph, x1: Tensor, x2: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const op = 'bilinear';
+  if (x1.shape.length !== x2.shape.length) throw new KernelError(op, `bilinear(): input dimensions do not match: got ${x1.shape.length} and ${x2.shape.length}`);
+  for (let i = 0; i < x1.shape.length - 1; i++) {
+    if (x1.shape[i] !== x2.shape[i]) throw new KernelError(op, `bilinear(): input batch dimensions do not match at dim ${i}: got ${x1.shape[i]} and ${x2.shape[i]}`);
+  }
+  if (w.shape.length !== 3) throw new KernelError(op, `weight must be 3-D, got ${showShape(w.shape)}`);
+  const [out, in1, in2] = w.shape;
+  if (x1.shape[x1.shape.length - 1] !== in1) throw new KernelError(op, `bilinear(): input1 size does not match weight size: got ${x1.shape[x1.shape.length - 1]} but expected ${in1}`);
+  if (x2.shape[x2.shape.length - 1] !== in2) throw new KernelError(op, `bilinear(): input2 size does not match weight size: got ${x2.shape[x2.shape.length - 1]} but expected ${in2}`);
+  if (bias && bias.shape[0] !== out) throw new KernelError(op, `bilinear(): bias size does not match weight size: got ${bias.shape[0]} but expected ${out}`);
+  const f1 = reshape(g, x1, [-1, in1]);
+  const f2 = reshape(g, x2, [-1, in2]);
+  const b = f1.shape[0];
+  const y = atenOp(g, '_trilinear', { i1: f1, i2: w, i3: f2, expand1: [1, 3], expand2: [0], expand3: [1, 2], sumdim: [2, 3], unroll_dim: 1 }, [{ shape: [b, out], dtype: x1.dtype }], { flops: 2 * b * out * in1 * in2 })[0];
+  const shaped = reshape(g, y, [...x1.shape.slice(0, -1), out]);
+  return bias ? atenTensor(g, 'add.Tensor', { self: shaped, other: bias, alpha: 1 }) : shaped;
+}
+
 export const linearAten = {
+  bilinear: (g: Graph, a: KernelArgs): KResult => bilinear(g, tensorArg('bilinear', a, 'input1'), tensorArg('bilinear', a, 'input2'), tensorArg('bilinear', a, 'weight'), optTensorArg('bilinear', a, 'bias')),
   addmm: (g: Graph, a: KernelArgs): KResult => {
     const [bias, m1, m2] = castLowPrecision(g, [tensorArg('addmm', a, 'self'), tensorArg('addmm', a, 'mat1'), tensorArg('addmm', a, 'mat2')]);
     if (m1.shape.length !== 2 || m2.shape.length !== 2) throw new KernelError('addmm', `mat1 and mat2 must be 2-D, got ${showShape(m1.shape)} and ${showShape(m2.shape)}`);

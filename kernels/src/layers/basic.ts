@@ -6,7 +6,7 @@ import { callAten, callPython } from '../dispatch';
 import type { LayerRule, LayerState } from '../layer';
 import { pad } from '../resampling';
 import { DType, KernelError, KResult } from '../types';
-import { flag, ints, inputOf, paramDtype, size } from './config';
+import { bindForward, flag, ints, inputOf, paramDtype, size } from './config';
 
 /** A layer without parameters whose forward is `F.<fn>(input, **some constructor arguments)`. */
 export function functionalLayer(fn: string, cfgArgs: readonly string[] = [], fixed: Readonly<Record<string, unknown>> = {}): LayerRule {
@@ -111,8 +111,29 @@ const bilinearLayer: LayerRule = {
     const out = size('Bilinear', cfg, 'out_features');
     return { params: [['weight', [out, size('Bilinear', cfg, 'in1_features'), size('Bilinear', cfg, 'in2_features')]], ['bias', flag(cfg, 'bias', true) ? [out] : null]] };
   },
-  forward: () => {
-    throw new KernelError('Bilinear', 'nn.Bilinear is not modelled yet');
+  forward: (g, c) => {
+    const a = bindForward('Bilinear', ['input1', 'input2'], 2, c.args, c.kwargs);
+    return callAten(g, 'bilinear', { input1: a.input1, input2: a.input2, weight: c.param('weight'), bias: c.param('bias') });
+  },
+};
+
+/** `nn.EmbeddingBag(num_embeddings, embedding_dim, …)`: a `[num, dim]` weight; `forward(input, offsets, per_sample_weights)` is `F.embedding_bag`. */
+const embeddingBagLayer: LayerRule = {
+  build: (cfg) => {
+    const n = size('EmbeddingBag', cfg, 'num_embeddings');
+    const p = cfg.padding_idx;
+    if (typeof p === 'number' && (p >= n || p < -n)) throw new KernelError('EmbeddingBag', 'padding_idx must be within num_embeddings');
+    return { params: [['weight', [n, size('EmbeddingBag', cfg, 'embedding_dim')]]], attrs: typeof p === 'number' && p < 0 ? [['padding_idx', n + p]] : [] };
+  },
+  forward: (g, c) => {
+    const a = bindForward('EmbeddingBag', ['input', 'offsets', 'per_sample_weights'], 1, c.args, c.kwargs);
+    const p = c.cfg.padding_idx;
+    const n = c.param('weight')?.shape[0] ?? 0;
+    return callPython(g, 'F.embedding_bag', {
+      input: a.input, weight: c.param('weight'), offsets: a.offsets ?? null, max_norm: c.cfg.max_norm ?? null, norm_type: c.cfg.norm_type ?? 2,
+      scale_grad_by_freq: c.cfg.scale_grad_by_freq ?? false, mode: c.cfg.mode ?? 'mean', sparse: c.cfg.sparse ?? false, per_sample_weights: a.per_sample_weights ?? null,
+      include_last_offset: c.cfg.include_last_offset ?? false, padding_idx: typeof p === 'number' && p < 0 ? n + p : p ?? null,
+    });
   },
 };
 
@@ -250,6 +271,7 @@ export const basicLayers: Readonly<Record<string, LayerRule>> = {
   ConvTranspose2d: convTranspose(2),
   ConvTranspose3d: convTranspose(3),
   Embedding: embeddingLayer,
+  EmbeddingBag: embeddingBagLayer,
   GroupNorm: groupNorm,
   InstanceNorm1d: instanceNorm(1),
   InstanceNorm2d: instanceNorm(2),
