@@ -117,14 +117,17 @@ const bilinearLayer: LayerRule = {
   },
 };
 
+/** The `[num_embeddings, embedding_dim]` weight of Embedding/EmbeddingBag; a negative padding_idx is stored as `num + padding_idx`. */
+function embeddingState(layer: string, cfg: KernelArgs, outOfRange: string): LayerState {
+  const n = size(layer, cfg, 'num_embeddings');
+  const p = cfg.padding_idx;
+  if (typeof p === 'number' && (p >= n || p < -n)) throw new KernelError(layer, outOfRange);
+  return { params: [['weight', [n, size(layer, cfg, 'embedding_dim')]]], attrs: typeof p === 'number' && p < 0 ? [['padding_idx', n + p]] : [] };
+}
+
 /** `nn.EmbeddingBag(num_embeddings, embedding_dim, …)`: a `[num, dim]` weight; `forward(input, offsets, per_sample_weights)` is `F.embedding_bag`. */
 const embeddingBagLayer: LayerRule = {
-  build: (cfg) => {
-    const n = size('EmbeddingBag', cfg, 'num_embeddings');
-    const p = cfg.padding_idx;
-    if (typeof p === 'number' && (p >= n || p < -n)) throw new KernelError('EmbeddingBag', 'padding_idx must be within num_embeddings');
-    return { params: [['weight', [n, size('EmbeddingBag', cfg, 'embedding_dim')]]], attrs: typeof p === 'number' && p < 0 ? [['padding_idx', n + p]] : [] };
-  },
+  build: (cfg) => embeddingState('EmbeddingBag', cfg, 'padding_idx must be within num_embeddings'),
   forward: (g, c) => {
     const a = bindForward('EmbeddingBag', ['input', 'offsets', 'per_sample_weights'], 1, c.args, c.kwargs);
     const p = c.cfg.padding_idx;
@@ -138,12 +141,7 @@ const embeddingBagLayer: LayerRule = {
 };
 
 const embeddingLayer: LayerRule = {
-  build: (cfg) => {
-    const n = size('Embedding', cfg, 'num_embeddings');
-    const p = cfg.padding_idx;
-    if (typeof p === 'number' && (p >= n || p < -n)) throw new KernelError('Embedding', 'Padding_idx must be within num_embeddings');
-    return { params: [['weight', [n, size('Embedding', cfg, 'embedding_dim')]]], attrs: typeof p === 'number' && p < 0 ? [['padding_idx', n + p]] : [] };
-  },
+  build: (cfg) => embeddingState('Embedding', cfg, 'Padding_idx must be within num_embeddings'),
   forward: (g, c) => callPython(g, 'F.embedding', { input: inputOf('Embedding', c.args, c.kwargs), weight: c.param('weight'), padding_idx: c.cfg.padding_idx ?? null, max_norm: c.cfg.max_norm ?? null }),
 };
 
