@@ -13,6 +13,7 @@ import { broadcastShapes } from './shape';
 import { unsqueeze, squeeze } from './shapeops';
 import { DTypeValue, Graph, KernelError, KResult, OpCall, Tensor, numel } from './types';
 import { atenInplace } from './autograd';
+import { multiHeadAttentionForward } from './attention';
 import { isTensor, showShape } from './common';
 
 const input = (op: string, a: KernelArgs) => tensorArg(op, a, 'input');
@@ -490,6 +491,31 @@ function embeddingBagF(g: Graph, a: KernelArgs): KResult {
   return outs[0];
 }
 
+/**
+ * `F.multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, …)`: the math
+ * path of kernels/src/attention.ts with the caller's weights (packed `in_proj_weight`, or
+ * `q/k/v_proj_weight` with `use_separate_proj_weight`); returns (output, weights or None).
+ */
+function multiHeadAttentionForwardF(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.multi_head_attention_forward';
+  const query = tensorArg(op, a, 'query');
+  const embed = query.shape[query.shape.length - 1];
+  if (embed !== intArg(op, a, 'embed_dim_to_check')) throw new KernelError(op, `was expecting embedding dimension of ${intArg(op, a, 'embed_dim_to_check')}, but got ${embed}`);
+  if (optTensorArg(op, a, 'static_k') || optTensorArg(op, a, 'static_v')) throw new KernelError(op, 'static_k / static_v are not modelled yet');
+  const separate = boolArg(a, 'use_separate_proj_weight', false);
+  const w = (name: string) => tensorArg(op, a, name);
+  const r = multiHeadAttentionForward(g, {
+    query, key: tensorArg(op, a, 'key'), value: tensorArg(op, a, 'value'), numHeads: intArg(op, a, 'num_heads'),
+    inProjWeight: separate ? null : optTensorArg(op, a, 'in_proj_weight'),
+    qkvWeights: separate ? [w('q_proj_weight'), w('k_proj_weight'), w('v_proj_weight')] : null,
+    inProjBias: optTensorArg(op, a, 'in_proj_bias'), biasK: optTensorArg(op, a, 'bias_k'), biasV: optTensorArg(op, a, 'bias_v'),
+    addZeroAttn: boolArg(a, 'add_zero_attn', false), dropoutP: numArg(op, a, 'dropout_p'), outProjWeight: w('out_proj_weight'), outProjBias: optTensorArg(op, a, 'out_proj_bias'),
+    training: boolArg(a, 'training', true), keyPaddingMask: optTensorArg(op, a, 'key_padding_mask'), needWeights: boolArg(a, 'need_weights', true),
+    attnMask: optTensorArg(op, a, 'attn_mask'), averageAttnWeights: boolArg(a, 'average_attn_weights', true), isCausal: boolArg(a, 'is_causal', false),
+  });
+  return [r.output, r.weights];
+}
+
 /** `torch.nn.functional` functions defined in Python, by name (without the `F.` prefix). */
 export const functionalRules = {
   ...pythonLosses,
@@ -521,6 +547,7 @@ export const functionalRules = {
   max_pool2d_with_indices: maxPoolWithIndicesF(2),
   max_pool3d_with_indices: maxPoolWithIndicesF(3),
   max_unpool1d: maxUnpoolF(1),
+  multi_head_attention_forward: multiHeadAttentionForwardF,
   max_unpool2d: maxUnpoolF(2),
   max_unpool3d: maxUnpoolF(3),
   unfold: (g: Graph, a: KernelArgs): KResult => callAten(g, 'im2col', {

@@ -25,6 +25,7 @@ import { lossAten } from './loss';
 import { normalizationAten } from './normalization';
 import { pointwise } from './pointwise';
 import { poolingAten } from './pooling';
+import { cellAten } from './recurrent';
 import { reduction } from './reduce';
 import { resamplingAten } from './resampling';
 import { shapeAten } from './shapeops';
@@ -94,6 +95,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['F.max_unpool3d', op(functionalRules.max_unpool3d)],
   ['F.mish', op(functionalRules.mish)],
   ['F.mse_loss', op(functionalRules.mse_loss)],
+  ['F.multi_head_attention_forward', op(functionalRules.multi_head_attention_forward)],
   ['F.multi_margin_loss', op(functionalRules.multi_margin_loss)],
   ['F.multilabel_margin_loss', op(functionalRules.multilabel_margin_loss)],
   ['F.multilabel_soft_margin_loss', op(functionalRules.multilabel_soft_margin_loss)],
@@ -323,6 +325,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.grid_sampler_2d', op(resamplingAten.grid_sampler_2d)],
   ['aten.grid_sampler_3d', op(resamplingAten.grid_sampler_3d)],
   ['aten.group_norm', op(normalizationAten.group_norm)],
+  ['aten.gru_cell', op(cellAten.gru_cell)],
   ['aten.gt', op(pointwise, { inplace: true })],
   ['aten.hardshrink', op(pointwise, { inplace: true })],
   ['aten.hardsigmoid', op(pointwise, { inplace: true })],
@@ -375,6 +378,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.logical_xor', op(pointwise, { inplace: true })],
   ['aten.logit', op(pointwise, { inplace: true })],
   ['aten.logsumexp', op(reduction)],
+  ['aten.lstm_cell', op(cellAten.lstm_cell)],
   ['aten.lt', op(pointwise, { inplace: true })],
   ['aten.margin_ranking_loss', op(lossAten.margin_ranking_loss)],
   ['aten.masked_fill', op(shapeAten.masked_fill, { inplace: true })],
@@ -463,6 +467,8 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.reshape', op(shapeAten.reshape)],
   ['aten.reshape_as', op(shapeAten.reshape_as)],
   ['aten.rms_norm', op(rmsNorm)],
+  ['aten.rnn_relu_cell', op(cellAten.rnn_relu_cell)],
+  ['aten.rnn_tanh_cell', op(cellAten.rnn_tanh_cell)],
   ['aten.roll', op(shapeAten.roll)],
   ['aten.round', op(pointwise, { inplace: true })],
   ['aten.rrelu', op(activationAten.rrelu, { inplace: true })],
@@ -635,6 +641,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['nn.GELU', layer(functionalLayers.GELU)],
   ['nn.GLU', layer(functionalLayers.GLU)],
   ['nn.GRU', layer(recurrentLayers.GRU)],
+  ['nn.GRUCell', layer(recurrentLayers.GRUCell)],
   ['nn.GaussianNLLLoss', layer(functionalLayers.GaussianNLLLoss)],
   ['nn.GroupNorm', layer(basicLayers.GroupNorm)],
   ['nn.Hardshrink', layer(functionalLayers.Hardshrink)],
@@ -653,6 +660,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['nn.LPPool2d', layer(functionalLayers.LPPool2d)],
   ['nn.LPPool3d', layer(functionalLayers.LPPool3d)],
   ['nn.LSTM', layer(recurrentLayers.LSTM)],
+  ['nn.LSTMCell', layer(recurrentLayers.LSTMCell)],
   ['nn.LayerNorm', layer(basicLayers.LayerNorm)],
   ['nn.LeakyReLU', layer(functionalLayers.LeakyReLU)],
   ['nn.Linear', layer(basicLayers.Linear)],
@@ -682,6 +690,9 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['nn.PoissonNLLLoss', layer(functionalLayers.PoissonNLLLoss)],
   ['nn.RMSNorm', layer(basicLayers.RMSNorm)],
   ['nn.RNN', layer(recurrentLayers.RNN)],
+  ['nn.RNNBase', layer(recurrentLayers.RNNBase)],
+  ['nn.RNNCell', layer(recurrentLayers.RNNCell)],
+  ['nn.RNNCellBase', layer(recurrentLayers.RNNCellBase)],
   ['nn.RReLU', layer(functionalLayers.RReLU)],
   ['nn.ReLU', layer(functionalLayers.ReLU)],
   ['nn.ReLU6', layer(functionalLayers.ReLU6)],
