@@ -14,6 +14,7 @@ import { unsqueeze, squeeze } from './shapeops';
 import { DTypeValue, Graph, KernelError, KResult, OpCall, Tensor, numel } from './types';
 import { atenInplace } from './autograd';
 import { multiHeadAttentionForward } from './attention';
+import { groupedMm } from './linear';
 import { isTensor, showShape } from './common';
 
 const input = (op: string, a: KernelArgs) => tensorArg(op, a, 'input');
@@ -516,6 +517,57 @@ function multiHeadAttentionForwardF(g: Graph, a: KernelArgs): KResult {
   return [r.output, r.weights];
 }
 
+/**
+ * `F.linear_cross_entropy(input, linear_weight, target, …)` (2.13+) without `options`: the weight
+ * `[C, *out, in]` (and bias) reshaped to 2-D when there are out_features, `linear`, the logits
+ * reshaped to `[*batch, C, *out]`, then `cross_entropy`. The chunked path that `options` selects
+ * (its own autograd Function) is not modelled.
+ */
+function linearCrossEntropy(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.linear_cross_entropy';
+  const x = input(op, a);
+  let w = tensorArg(op, a, 'linear_weight');
+  let bias = optTensorArg(op, a, 'linear_bias');
+  if (x.shape.length < 1 || x.shape.length > 2) throw new KernelError(op, `expected input with dimensionality 1 or 2, got ${x.shape.length}`);
+  if (w.shape.length < 2) throw new KernelError(op, `expected linear_weight with dimensionality at least 2, got ${w.shape.length}`);
+  const batch = x.shape.slice(0, -1);
+  const inF = x.shape[x.shape.length - 1];
+  if (inF !== w.shape[w.shape.length - 1]) throw new KernelError(op, `expected equal input and linear_weight last dimensions (in_features), got ${inF} and ${w.shape[w.shape.length - 1]}, respectively`);
+  const classes = w.shape[0];
+  const outF = w.shape.slice(1, -1);
+  if (bias && bias.shape.join() !== [classes, ...outF].join()) throw new KernelError(op, `expected linear_bias shape ${showShape([classes, ...outF])}, got ${showShape(bias.shape)}`);
+  if (outF.length > 0 && batch.length === 0) throw new KernelError(op, `K-dimensional loss defined by linear_weight shape ${showShape(w.shape)} requires batched input`);
+  if (a.options !== undefined && a.options !== null) throw new KernelError(op, 'options= (the chunked linear_cross_entropy path) is not modelled yet');
+  const target = tensorArg(op, a, 'target');
+  const logitsShape = [...batch, classes, ...outF];
+  if (target.shape.join() === logitsShape.join() && a.ignore_index !== undefined && a.ignore_index !== null) throw new KernelError(op, 'ignore_index cannot be specified when target contains probabilities');
+  if (outF.length) {
+    const rows = [classes, ...outF].reduce((p, d) => p * d, 1);
+    w = atenTensor(g, 'reshape', { self: w, shape: [rows, inF] });
+    if (bias) bias = atenTensor(g, 'reshape', { self: bias, shape: [rows] });
+  }
+  const logits = atenTensor(g, 'reshape', { self: atenTensor(g, 'linear', { input: x, weight: w, bias }), shape: logitsShape });
+  return callPython(g, 'F.cross_entropy', {
+    input: logits, target, weight: a.weight ?? null, reduction: a.reduction ?? 'mean', ignore_index: a.ignore_index ?? -100, label_smoothing: a.label_smoothing ?? 0,
+  });
+}
+
+/**
+ * `F.scaled_mm(mat_a, mat_b, scale_a, recipe_a, scale_b, recipe_b, …, output_dtype=bfloat16)` (2.x):
+ * `_scaled_mm_v2`, a `[M, N]` product of scaled (float8) operands; autograd has no formula for it,
+ * so nothing is saved (measured on 2.13/2.14 CPU). A `contraction_dim` is not modelled.
+ */
+function scaledMm(g: Graph, a: KernelArgs): KResult {
+  const op = 'F.scaled_mm';
+  const x = tensorArg(op, a, 'mat_a');
+  const w = tensorArg(op, a, 'mat_b');
+  if (Array.isArray(a.contraction_dim) && a.contraction_dim.length) throw new KernelError(op, 'contraction_dim is not modelled yet');
+  if (x.shape.length !== 2 || w.shape.length !== 2 || x.shape[1] !== w.shape[0]) throw new KernelError(op, `mat_a and mat_b must be 2-D and multipliable, got ${showShape(x.shape)} and ${showShape(w.shape)}`);
+  const dtype = a.output_dtype === undefined ? 'bfloat16' : dtypeOf(a.output_dtype)?.dtype ?? x.dtype;
+  const inputs = [x, w, ...[a.bias].filter(isTensor)];
+  return g.op({ kind: '_scaled_mm_v2', inputs, outputs: [{ shape: [x.shape[0], w.shape[1]], dtype, differentiable: false }], flops: 2 * x.shape[0] * x.shape[1] * w.shape[1] })[0];
+}
+
 /** `torch.nn.functional` functions defined in Python, by name (without the `F.` prefix). */
 export const functionalRules = {
   ...pythonLosses,
@@ -525,6 +577,8 @@ export const functionalRules = {
   embedding_bag: embeddingBagF,
   feature_alpha_dropout: alphaDropoutF('feature_alpha_dropout'),
   grid_sample: gridSample,
+  grouped_mm: (g: Graph, a: KernelArgs): KResult =>
+    groupedMm(g, tensorArg('F.grouped_mm', a, 'mat_a'), tensorArg('F.grouped_mm', a, 'mat_b'), optTensorArg('F.grouped_mm', a, 'offs'), optTensorArg('F.grouped_mm', a, 'bias'), dtypeOf(a.out_dtype)?.dtype ?? null),
   gumbel_softmax: gumbelSoftmax,
   local_response_norm: localResponseNorm,
   rrelu: (g: Graph, a: KernelArgs): KResult => callAten(g, inplace(a) ? 'rrelu_' : 'rrelu', {
@@ -540,6 +594,7 @@ export const functionalRules = {
   fractional_max_pool2d_with_indices: fractionalMaxPoolF(2, true),
   fractional_max_pool3d: fractionalMaxPoolF(3, false),
   fractional_max_pool3d_with_indices: fractionalMaxPoolF(3, true),
+  linear_cross_entropy: linearCrossEntropy,
   lp_pool1d: lpPoolF(1),
   lp_pool2d: lpPoolF(2),
   lp_pool3d: lpPoolF(3),
@@ -623,6 +678,10 @@ export const functionalRules = {
   relu: unaryInplace('relu'),
   relu6: unaryInplace('relu6'),
   rms_norm: (g: Graph, a: KernelArgs): KResult => callAten(g, 'rms_norm', { input: input('F.rms_norm', a), normalized_shape: intsArg('F.rms_norm', a, 'normalized_shape'), weight: a.weight ?? null, eps: a.eps ?? null }),
+  scaled_grouped_mm: (g: Graph): KResult => {
+    throw new KernelError('F.scaled_grouped_mm', g.ctx.device === 'cuda' ? '_scaled_grouped_mm_v2 (CUDA) is not modelled yet' : "_scaled_grouped_mm_v2 has no CPU kernel (Could not run 'aten::_scaled_grouped_mm_v2' with arguments from the 'CPU' backend)");
+  },
+  scaled_mm: scaledMm,
   selu: (g: Graph, a: KernelArgs): KResult => callAten(g, inplace(a) ? 'selu_' : 'selu', { self: input('F.selu', a) }),
   sigmoid: method('sigmoid'),
   silu: unaryInplace('silu'),

@@ -131,6 +131,28 @@ export function linear(g: Graph, x0: Tensor, w0: Tensor, bias0: Tensor | null): 
   return bias ? atenInplace(g, 'add_.Tensor', { self: out, other: bias, alpha: 1 }, numel(out.shape)) : out;
 }
 
+/**
+ * `torch._grouped_mm(self, mat2, offs, bias, out_dtype)` (`F.grouped_mm`, 2.x; CPU fallback
+ * measured on 2.13/2.14): 3-D × 3-D is a batched matmul `[G, M, N]`; with `offs` (G group ends),
+ * 2-D × 3-D gives `[M, N]`, 3-D × 2-D `[M, N]` and 2-D × 2-D (groups along K) `[G, M, N]`. Its
+ * backward keeps each operand for the other's gradient, and the offsets.
+ */
+export function groupedMm(g: Graph, a: Tensor, b: Tensor, offs: Tensor | null, bias: Tensor | null, outDtype: Tensor['dtype'] | null): Tensor {
+  const op = '_grouped_mm';
+  const [ra, rb] = [a.shape.length, b.shape.length];
+  if ((ra !== 2 && ra !== 3) || (rb !== 2 && rb !== 3)) throw new KernelError(op, `mat_a and mat_b must be 2-D or 3-D, got ${showShape(a.shape)} and ${showShape(b.shape)}`);
+  const k = a.shape[ra - 1];
+  if (k !== b.shape[rb - 2]) throw new KernelError(op, `contraction dimension of mat_a and mat_b must match, got ${showShape(a.shape)} and ${showShape(b.shape)}`);
+  if ((ra === 2 || rb === 2) && !offs) throw new KernelError(op, 'offs needs to be set when either input is 2-D');
+  if (ra === 3 && rb === 3 && a.shape[0] !== b.shape[0]) throw new KernelError(op, `batch sizes of mat_a and mat_b must match, got ${a.shape[0]} and ${b.shape[0]}`);
+  let shape: number[];
+  if (ra === 3 && rb === 3) shape = [a.shape[0], a.shape[1], b.shape[2]];
+  else if (ra === 2 && rb === 3) shape = [a.shape[0], b.shape[2]];
+  else if (ra === 3) shape = [a.shape[1], b.shape[1]];
+  else shape = [offs!.shape[0], a.shape[0], b.shape[1]];
+  return atenOp(g, op, { self: a, mat2: b, offs, bias }, [{ shape, dtype: outDtype ?? a.dtype }], { flops: 2 * numel(shape) * (ra === 2 && rb === 2 ? k / Math.max(1, offs!.shape[0]) : k) })[0];
+}
+
 /** aten rows: schema argument names. */
 /**
  * `bilinear(x1, x2, weight, bias)` (CompositeImplicitAutograd): both inputs reshaped to 2-D,

@@ -21,14 +21,22 @@ function reductionOf(op: string, v: unknown): number {
 
 /**
  * `nll_loss_nd`: `nll_loss` for `[N, C]` (or `[C]`), `nll_loss2d` for `[N, C, H, W]`; other ranks
- * are reshaped to the 2-d kernel's layout by ATen (not modelled).
+ * run `nll_loss2d` on `[N, C, 1, -1]` views of the contiguous input (target `[N, 1, -1]`), the
+ * unreduced loss viewed back to `[N, d1, …]`.
  */
 export function nllLoss(g: Graph, x: Tensor, target: Tensor, weight: Tensor | null, reduction: number): Tensor {
   if (x.shape.length < 1 || (x.shape.length > 1 && target.shape.length !== x.shape.length - 1)) {
     throw new KernelError('nll_loss', `input ${showShape(x.shape)} and target ${showShape(target.shape)} do not match (expected target of shape [N, d1, …])`);
   }
   if (target.dtype !== 'int64') throw new KernelError('nll_loss', `expected target of dtype int64 (class indices), got ${target.dtype}`);
-  if (x.shape.length > 4 || x.shape.length === 3) throw new KernelError('nll_loss', `input of rank ${x.shape.length} is not modelled (2-D or 4-D)`);
+  if (x.shape.length > 4 || x.shape.length === 3) {
+    const [n, c] = x.shape;
+    const empty = numel(x.shape) === 0;
+    const x4 = atenTensor(g, 'view', { self: atenTensor(g, 'contiguous', { self: x }), size: empty ? [n, c, 0, 0] : [n, c, 1, -1] });
+    const t3 = atenTensor(g, 'view', { self: atenTensor(g, 'contiguous', { self: target }), size: empty ? [n, 0, 0] : [n, 1, -1] });
+    const out = nllLoss(g, x4, t3, weight, reduction);
+    return reduction === 0 ? atenTensor(g, 'view', { self: out, size: [n, ...x.shape.slice(2)] }) : out;
+  }
   const shape = reduction === 0 ? target.shape : [];
   // `nll_loss`/`nll_loss2d` decompose into the `_forward` ops, which carry the derivative and
   // return the loss and a 0-dim total_weight.

@@ -5,7 +5,8 @@ import type { KernelArgs } from '../args';
 import { callAten, callPython } from '../dispatch';
 import type { LayerRule, LayerState } from '../layer';
 import { pad } from '../resampling';
-import { DType, KernelError, KResult } from '../types';
+import { squeeze, unsqueeze } from '../shapeops';
+import { DType, KernelError, KResult, Tensor } from '../types';
 import { bindForward, flag, ints, inputOf, paramDtype, size } from './config';
 
 /** A layer without parameters whose forward is `F.<fn>(input, **some constructor arguments)`. */
@@ -154,7 +155,8 @@ function normState(layer: string, cfg: KernelArgs, affineDefault: boolean, track
   const affine = flag(cfg, 'affine', affineDefault);
   const track = flag(cfg, 'track_running_stats', trackDefault);
   return {
-    params: affine ? [['weight', [c]], ['bias', [c]]] : [['weight', null], ['bias', null]],
+    // 2.x `bias=False` registers the bias as None.
+    params: affine ? [['weight', [c]], ['bias', flag(cfg, 'bias', true) ? [c] : null]] : [['weight', null], ['bias', null]],
     buffers: track ? [['running_mean', [c], dtype], ['running_var', [c], dtype], ['num_batches_tracked', [], 'int64']] : [['running_mean', null, dtype], ['running_var', null, dtype], ['num_batches_tracked', null, 'int64']],
   };
 }
@@ -177,17 +179,43 @@ function batchNorm(n: number): LayerRule {
   };
 }
 
+/**
+ * `nn.SyncBatchNorm`: BatchNorm's parameters and buffers, any input of rank ≥ 2. In a process
+ * without torch.distributed (what the engine simulates) 2.x runs `F.batch_norm` on any device;
+ * 1.13 refuses non-CUDA input and, in training, needs the default process group (its world size
+ * decides between batch_norm and the all-gathering `sync_batch_norm`), which is not modelled.
+ */
+const syncBatchNorm: LayerRule = {
+  build: (cfg) => normState('SyncBatchNorm', cfg, true, true),
+  forward: (g, c) => {
+    const x = inputOf('SyncBatchNorm', c.args, c.kwargs);
+    if (g.ctx.torch[0] < 2 && g.ctx.device !== 'cuda') throw new KernelError('SyncBatchNorm', 'SyncBatchNorm expected input tensor to be on GPU');
+    if (x.shape.length < 2) throw new KernelError('SyncBatchNorm', `expected at least 2D input (got ${x.shape.length}D input)`);
+    if (x.shape[1] === 0) throw new KernelError('SyncBatchNorm', 'SyncBatchNorm number of input channels should be non-zero');
+    if (g.ctx.torch[0] < 2 && c.training) throw new KernelError('SyncBatchNorm', 'training needs torch.distributed\'s default process group in PyTorch 1.13 (sync_batch_norm across processes is not modelled)');
+    const track = c.buffer('running_mean') !== null;
+    return callPython(g, 'F.batch_norm', {
+      input: x, running_mean: c.buffer('running_mean'), running_var: c.buffer('running_var'), weight: c.param('weight'), bias: c.param('bias'),
+      training: c.training || !track, momentum: c.cfg.momentum ?? 0.1, eps: c.cfg.eps ?? 1e-5,
+    });
+  },
+};
+
 function instanceNorm(n: number): LayerRule {
   const layer = `InstanceNorm${n}d`;
   return {
     build: (cfg) => normState(layer, cfg, false, false),
     forward: (g, c) => {
-      const x = inputOf(layer, c.args, c.kwargs);
+      const x0 = inputOf(layer, c.args, c.kwargs);
+      // `_handle_no_batch_input`: an unbatched input runs as a batch of one.
+      const unbatched = x0.shape.length === n + 1;
+      const x = unbatched ? unsqueeze(g, x0, 0) : x0;
       const track = c.buffer('running_mean') !== null;
-      return callPython(g, 'F.instance_norm', {
+      const y = callPython(g, 'F.instance_norm', {
         input: x, running_mean: c.buffer('running_mean'), running_var: c.buffer('running_var'), weight: c.param('weight'), bias: c.param('bias'),
         use_input_stats: c.training || !track, momentum: c.cfg.momentum ?? 0.1, eps: c.cfg.eps ?? 1e-5,
-      });
+      }) as Tensor;
+      return unbatched ? squeeze(g, y, 0) : y;
     },
   };
 }
@@ -250,8 +278,49 @@ function padLayer(layer: string, n: number, mode: string): LayerRule {
   };
 }
 
+/**
+ * `nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, cutoffs, div_value=4.0, head_bias=False)`:
+ * a `head` Linear (shortlist + one logit per cluster) and a `tail` ModuleList of
+ * `Sequential(Linear(in, in // div^(i+1)), Linear(…, cluster size))`, all without bias but the
+ * head's optional one. forward splits the batch by the target's values (`nonzero` of each
+ * cluster's mask), so its shapes are data-dependent: not modelled.
+ */
+const adaptiveLogSoftmaxWithLoss: LayerRule = {
+  build: (cfg) => {
+    const layer = 'AdaptiveLogSoftmaxWithLoss';
+    const inF = size(layer, cfg, 'in_features');
+    const classes = size(layer, cfg, 'n_classes');
+    const cutoffs = Array.isArray(cfg.cutoffs) ? cfg.cutoffs.map(Number) : [];
+    if (cutoffs.length === 0) throw new KernelError(layer, 'cutoffs should be a sequence of length larger than 0');
+    const sorted = [...cutoffs].sort((x, y) => x - y);
+    if (cutoffs.some((c, i) => c !== sorted[i] || !Number.isInteger(c)) || sorted[0] <= 0 || sorted[sorted.length - 1] > classes - 1 || new Set(cutoffs).size !== cutoffs.length) {
+      throw new KernelError(layer, 'cutoffs should be a sequence of unique, positive integers sorted in an increasing order, where each value is between 1 and n_classes-1');
+    }
+    const all = [...cutoffs, classes];
+    const div = typeof cfg.div_value === 'number' ? cfg.div_value : 4;
+    const tail = all.slice(0, -1).map((c, i) => ({
+      layer: 'Sequential',
+      args: [
+        { layer: 'Linear', args: [inF, Math.floor(inF / div ** (i + 1))], kwargs: { bias: false } },
+        { layer: 'Linear', args: [Math.floor(inF / div ** (i + 1)), all[i + 1] - c], kwargs: { bias: false } },
+      ],
+    }));
+    return {
+      attrs: [['cutoffs', all], ['shortlist_size', all[0]], ['n_clusters', all.length - 1], ['head_size', all[0] + all.length - 1]],
+      children: [
+        ['head', { layer: 'Linear', args: [inF, all[0] + all.length - 1], kwargs: { bias: flag(cfg, 'head_bias', false) } }],
+        ['tail', { layer: 'ModuleList', args: [tail] }],
+      ],
+    };
+  },
+  forward: () => {
+    throw new KernelError('AdaptiveLogSoftmaxWithLoss', "forward splits the batch by the target's values (which rows fall in each cluster): data-dependent shapes, not modelled");
+  },
+};
+
 /** Layers with parameters or buffers, and the padding layers, by class name. */
 export const basicLayers: Readonly<Record<string, LayerRule>> = {
+  AdaptiveLogSoftmaxWithLoss: adaptiveLogSoftmaxWithLoss,
   BatchNorm1d: batchNorm(1),
   BatchNorm2d: batchNorm(2),
   BatchNorm3d: batchNorm(3),
@@ -278,6 +347,7 @@ export const basicLayers: Readonly<Record<string, LayerRule>> = {
   Linear: linear,
   PReLU: prelu,
   RMSNorm: rmsNorm,
+  SyncBatchNorm: syncBatchNorm,
   ReflectionPad1d: padLayer('ReflectionPad1d', 1, 'reflect'),
   ReflectionPad2d: padLayer('ReflectionPad2d', 2, 'reflect'),
   ReflectionPad3d: padLayer('ReflectionPad3d', 3, 'reflect'),

@@ -4,7 +4,7 @@
 import { callAten, callPython } from '../dispatch';
 import type { LayerRule } from '../layer';
 import { isTensor } from '../common';
-import { KernelError, KResult } from '../types';
+import { DictValue, KernelError, KResult } from '../types';
 import { atenLayer, functionalLayer } from './basic';
 import { bindForward, inputOf } from './config';
 
@@ -191,6 +191,62 @@ const crossMapLrn2d: LayerRule = {
   },
 };
 
+/**
+ * `nn.LinearCrossEntropyLoss(in_features, num_classes, *, out_features=(), bias=False, …)` (2.13+):
+ * a `linear` child with `num_classes · prod(out_features)` outputs and a class `weight` buffer;
+ * forward reshapes the child's weight (and bias) to `[C, *out, in]` (views) for
+ * `F.linear_cross_entropy`.
+ */
+const linearCrossEntropyLoss: LayerRule = {
+  build: (cfg) => {
+    const out = Array.isArray(cfg.out_features) ? cfg.out_features.map(Number) : [];
+    const classes = Number(cfg.num_classes);
+    const w = cfg.weight;
+    if (isTensor(w) && w.shape.join() !== String(classes)) throw new KernelError('LinearCrossEntropyLoss', `expected weight shape to be (${classes},), got ${JSON.stringify(w.shape)}`);
+    const ls = Number(cfg.label_smoothing ?? 0);
+    if (ls < 0 || ls > 1) throw new KernelError('LinearCrossEntropyLoss', `expected label_smoothing to be in range [0, 1], got ${ls}`);
+    return {
+      buffers: [['weight', isTensor(w) ? w.shape : null, isTensor(w) ? w.dtype : 'float32']],
+      children: [['linear', { layer: 'Linear', args: [cfg.in_features, out.reduce((p, d) => p * d, classes)], kwargs: { bias: cfg.bias ?? false } }]],
+    };
+  },
+  forward: (g, c) => {
+    const a = bindForward('LinearCrossEntropyLoss', ['input', 'target'], 2, c.args, c.kwargs);
+    const out = Array.isArray(c.cfg.out_features) ? c.cfg.out_features.map(Number) : [];
+    const classes = Number(c.cfg.num_classes);
+    const w = c.childParam('linear', 'weight');
+    if (!w) throw new KernelError('LinearCrossEntropyLoss', 'linear.weight is missing');
+    const b = c.childParam('linear', 'bias');
+    return callPython(g, 'F.linear_cross_entropy', {
+      input: a.input, linear_weight: callAten(g, 'reshape', { self: w, shape: [classes, ...out, w.shape[1]] }), target: a.target,
+      linear_bias: b ? callAten(g, 'reshape', { self: b, shape: [classes, ...out] }) : null, weight: c.buffer('weight'), reduction: c.cfg.reduction ?? 'mean',
+      ignore_index: c.cfg.ignore_index ?? null, label_smoothing: c.cfg.label_smoothing ?? 0, options: c.cfg.options ?? null,
+    });
+  },
+};
+
+/**
+ * `nn.DataParallel(module, device_ids=None, output_device=None, dim=0)`: the module is its child;
+ * on the CPU (no device ids) and on a single device forward is `module(*inputs, **kwargs)`, which
+ * is what runs here (replicas on several GPUs are not modelled).
+ */
+const dataParallel: LayerRule = {
+  build: (cfg) => ({ children: [['module', { given: cfg.module }]] }),
+  forward: (_g, c) => c.callChild('module', c.args, c.kwargs),
+};
+
+/** `nn.Container(**kwargs)` (deprecated): each keyword argument is added as a child module; it has no forward. */
+const container: LayerRule = {
+  build: (cfg) => {
+    const kw = cfg.kwargs;
+    const entries = typeof kw === 'object' && kw !== null && 'dict' in kw ? Object.entries((kw as DictValue).dict) : [];
+    return { children: entries.map(([name, v]) => [name, { given: v }] as const) };
+  },
+  forward: () => {
+    throw new KernelError('Container', 'Module [Container] is missing the required "forward" function');
+  },
+};
+
 /** Parameter-free layers, by class name. */
 export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   AdaptiveAvgPool1d: atenLayer('adaptive_avg_pool1d', ['output_size']),
@@ -208,10 +264,12 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   CELU: functionalLayer('F.celu', ['alpha', 'inplace']),
   ChannelShuffle: atenLayer('channel_shuffle', ['groups']),
   CTCLoss: lossLayer('F.ctc_loss', ['blank', 'reduction', 'zero_infinity'], [], ['log_probs', 'targets', 'input_lengths', 'target_lengths']),
+  Container: container,
   CosineEmbeddingLoss: lossLayer('F.cosine_embedding_loss', ['margin', 'size_average', 'reduce', 'reduction'], [], ['input1', 'input2', 'target']),
   CosineSimilarity: cosineSimilarity,
   CrossMapLRN2d: crossMapLrn2d,
   CrossEntropyLoss: lossLayer('F.cross_entropy', ['ignore_index', 'reduction', 'label_smoothing'], ['weight']),
+  DataParallel: dataParallel,
   Dropout: dropoutLayer('F.dropout'),
   Dropout1d: dropoutLayer('F.dropout1d'),
   Dropout2d: dropoutLayer('F.dropout2d'),
@@ -238,6 +296,7 @@ export const functionalLayers: Readonly<Record<string, LayerRule>> = {
   LPPool2d: lpPoolLayer(2),
   LPPool3d: lpPoolLayer(3),
   LeakyReLU: functionalLayer('F.leaky_relu', ['negative_slope', 'inplace']),
+  LinearCrossEntropyLoss: linearCrossEntropyLoss,
   LocalResponseNorm: functionalLayer('F.local_response_norm', ['size', 'alpha', 'beta', 'k']),
   LogSigmoid: atenLayer('log_sigmoid'),
   LogSoftmax: softmaxLike('F.log_softmax'),
