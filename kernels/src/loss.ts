@@ -218,13 +218,14 @@ export function poissonNllLoss(g: Graph, x: Tensor, target: Tensor, logInput: bo
   return applyReduction(g, loss, reduction);
 }
 
-/** `multi_margin_loss(self, target, p, margin, weight, reduction)`: one aten op; keeps self, target and weight. */
+/** `multi_margin_loss(self, target, p, margin, weight, reduction)`: one aten op; keeps self, target and weight (which may not require grad: no formula, measured). */
 export function multiMarginLoss(g: Graph, x: Tensor, target: Tensor, p: number, margin: number, weight: Tensor | null, reduction: number): Tensor {
   const op = 'multi_margin_loss';
   if (x.shape.length > 2) throw new KernelError(op, `Expected non-empty vector or matrix with optional 0-dim batch size, but got: ${showShape(x.shape)}`);
   if (p !== 1 && p !== 2) throw new KernelError(op, 'only p == 1 and p == 2 supported');
   const n = x.shape.length === 2 ? x.shape[0] : 1;
   if (numel(target.shape) !== n || target.shape.length > 1) throw new KernelError(op, `inconsistent target size: ${showShape(target.shape)} for input of size: ${showShape(x.shape)}`);
+  if (weight?.requiresGrad && g.ctx.gradEnabled) throw new KernelError(op, "The function 'multi_margin_loss' is not differentiable with respect to argument 'weight'. This input cannot have requires_grad True.");
   const shape = reduction === 0 && x.shape.length === 2 ? [n] : [];
   return atenOp(g, op, { self: x, target, p, margin, weight, reduction }, [{ shape, dtype: x.dtype }], { flops: numel(x.shape) })[0];
 }
