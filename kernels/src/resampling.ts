@@ -89,7 +89,8 @@ function padsOf(op: string, v: unknown): number[] {
 /**
  * `grid_sampler(input, grid, mode, padding_mode, align_corners)` (CompositeImplicitAutograd):
  * `grid_sampler_2d` for 4-D input (output `[N, C, Hg, Wg]`), `grid_sampler_3d` for 5-D
- * (`[N, C, Dg, Hg, Wg]`); either keeps input and grid.
+ * (`[N, C, Dg, Hg, Wg]`); either keeps input and grid. On CUDA, bilinear/zeros/align_corners 4-D
+ * sampling may run `cudnn_grid_sampler` instead, which keeps the same two (derivatives.yaml).
  */
 export function gridSampler(g: Graph, x: Tensor, grid: Tensor, mode: number, paddingMode: number, alignCorners: boolean): Tensor {
   const op = 'grid_sampler';

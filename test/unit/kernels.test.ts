@@ -761,6 +761,15 @@ describe('kernels: embedding_bag', () => {
     assert.deepEqual(run(tr2, 'embedding_bag', { input: ints(tr2, [8]), weight: param(tr2, [10, 5]), offsets: ints(tr2, [3]), mode: 'sum', include_last_offset: true }).shape, [2, 5]);
     assert.equal(savedBytes(tr2), 24 + 16);
   });
+  it('int32 indices give int32 index outputs (mean: 36 + 8 + 8 B, measured on 2.14 CPU); CUDA allocates them as EmbeddingBag.cu does', () => {
+    const tr = tracer({ torch: [2, 14] });
+    const i32 = (shape: number[]) => tr.newTensor(shape, 'int32', false, 'input');
+    run(tr, 'embedding_bag', { input: i32([8]), weight: param(tr, [10, 5]), offsets: i32([2]), mode: 'mean' });
+    assert.equal(savedBytes(tr), 36 + 8 + 8);
+    const cu = tracer({ device: 'cuda', torch: [2, 14] });
+    run(cu, 'embedding_bag', { input: ints(cu, [8]), weight: param(cu, [10, 5]), offsets: ints(cu, [2]), mode: 'sum' });
+    assert.equal(savedBytes(cu), 64 + 16);
+  });
 });
 
 describe('kernels: grid_sample / affine_grid', () => {
