@@ -531,6 +531,23 @@ def opinfo_cases(ops_filter=None, skips=None):
 # ---------------------------------------------------------------------------------------------
 
 
+def measure_module(name, m, init, fwd, args, kwargs, kind):
+    """One module case: the call measured with the module's parameters and buffers known by name."""
+    known = {}
+    for pn, p in m.named_parameters():
+        known.setdefault(storage_of(p)[0], {"param": pn})
+    for bn, b in m.named_buffers():
+        if b is not None and b.numel():
+            known.setdefault(storage_of(b)[0], {"buffer": bn})
+    out, saved, total = measure(m, args, kwargs, extra_known=known)
+    return {
+        "name": name, "init": init, "forward": fwd,
+        "params": [[pn, list(p.shape), dtype_name(p.dtype)] for pn, p in m.named_parameters()],
+        "buffers": [[bn, list(b.shape), dtype_name(b.dtype)] for bn, b in m.named_buffers() if b is not None],
+        "out": out, "saved": saved, "savedBytes": total, "_kind": kind,
+    }
+
+
 def module_cases(skips):
     from torch.testing._internal.common_modules import module_db
     groups = []
@@ -569,20 +586,8 @@ def module_cases(skips):
             except Exception as e:
                 skips["module construction error"] = skips.get("module construction error", 0) + 1
                 continue
-            known = {}
-            for pn, p in m.named_parameters():
-                known.setdefault(storage_of(p)[0], {"param": pn})
-            for bn, b in m.named_buffers():
-                if b is not None and b.numel():
-                    known.setdefault(storage_of(b)[0], {"buffer": bn})
             a, k = materialize(fi.args, fi.kwargs, lambda p, t: is_float(t))
-            out, saved, total = measure(m, a, k, extra_known=known)
-            cases.append((taken, {
-                "name": name, "init": init, "forward": fwd,
-                "params": [[pn, list(p.shape), dtype_name(p.dtype)] for pn, p in m.named_parameters()],
-                "buffers": [[bn, list(b.shape), dtype_name(b.dtype)] for bn, b in m.named_buffers() if b is not None],
-                "out": out, "saved": saved, "savedBytes": total, "_kind": "module",
-            }))
+            cases.append((taken, measure_module(name, m, init, fwd, a, k, "module")))
             taken += 1
         if cases:
             groups.append((name, cases))
@@ -889,19 +894,7 @@ def handwritten_module_cases(skips):
             with torch.no_grad():
                 m(*[x.detach() if isinstance(x, torch.Tensor) else x for x in a], **k)
             m.train()
-        known = {}
-        for pn, p in m.named_parameters():
-            known.setdefault(storage_of(p)[0], {"param": pn})
-        for bn, b in m.named_buffers():
-            if b is not None and b.numel():
-                known.setdefault(storage_of(b)[0], {"buffer": bn})
-        out_d, saved, total = measure(m, a, k, extra_known=known)
-        out.append({
-            "name": name, "init": init, "forward": fwd,
-            "params": [[pn, list(p.shape), dtype_name(p.dtype)] for pn, p in m.named_parameters()],
-            "buffers": [[bn, list(b.shape), dtype_name(b.dtype)] for bn, b in m.named_buffers() if b is not None],
-            "out": out_d, "saved": saved, "savedBytes": total, "_kind": "handwritten",
-        })
+        out.append(measure_module(name, m, init, fwd, a, k, "handwritten"))
     return out
 
 
