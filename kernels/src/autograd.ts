@@ -47,7 +47,7 @@ export function autogradSaved(g: Graph, overload: string, args: Readonly<Record<
   const out: (Tensor | ExtraSaved)[] = [];
   for (const s of derivative.saved) {
     if (!s.tensor || (s.expr && s.expr !== s.name)) continue;
-    if (s.if && !needsGrad(args[s.if])) continue;
+    if (s.if && !(Array.isArray(s.if) ? s.if : [s.if]).some((name) => needsGrad(args[name]))) continue;
     const result = /^result(\d*)$/.exec(s.name);
     const index = result ? Number(result[1] || 0) : returns.findIndex((r) => r.name === s.name);
     if (index >= 0 && !(s.name in args)) {

@@ -36,8 +36,11 @@ export interface SavedAttribute {
   readonly tensor: boolean;
   /** The derived expression when the attribute is not the plain argument (`self.sym_sizes()`). */
   readonly expr?: string | null;
-  /** Saved only when this input needs grad (the codegen's `should_compute_output` guard). */
-  readonly if?: string | null;
+  /**
+   * Saved only when this input needs grad (the codegen's `should_compute_output` guard); a list:
+   * when any of those inputs does (2.x `_trilinear` keeps i1 for the gradients of i2 and i3).
+   */
+  readonly if?: string | readonly string[] | null;
 }
 
 export interface Derivative {

@@ -298,3 +298,43 @@ export function ldexp(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const power = atenTensor(g, 'pow.Scalar', withPyFloats({ self: 2, exponent: other }, new Set(['self'])));
   return callAten(g, inplace ? 'mul_.Tensor' : 'mul.Tensor', { self: x, other: power });
 }
+
+/**
+ * `one_hot(self, num_classes=-1)`: int64 `[*self.shape, num_classes]` (`zeros` then `scatter_`),
+ * nothing differentiable; num_classes −1 takes max + 1 of self's values, which must be known.
+ */
+export function oneHot(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('one_hot', a, 'self');
+  if (x.dtype !== 'int64') throw new KernelError('one_hot', 'one_hot is only applicable to index tensor of type LongTensor.');
+  let classes = intArg('one_hot', a, 'num_classes', -1);
+  if (classes === -1) {
+    if (numel(x.shape) === 0) throw new KernelError('one_hot', 'Can not infer total number of classes from empty tensor.');
+    if (!x.values) throw new KernelError('one_hot', 'num_classes=-1 takes the number of classes from the values of the input, which are not known here');
+    classes = Math.max(...x.values) + 1;
+  } else if (x.values && x.values.some((v) => v >= classes)) throw new KernelError('one_hot', 'Class values must be smaller than num_classes.');
+  if (x.values && x.values.some((v) => v < 0)) throw new KernelError('one_hot', 'Class values must be non-negative.');
+  const zeros = atenTensor(g, 'zeros', { size: [...x.shape, classes], dtype: { dtype: 'int64' } });
+  return g.inplace('scatter_', zeros, [x], () => [], numel(x.shape));
+}
+
+/**
+ * `native_channel_shuffle(self, groups)`: on the CPU the channel_shuffle kernel itself (a new
+ * tensor); autograd has no formula for it (its backward raises), so nothing is saved.
+ */
+export function nativeChannelShuffle(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('native_channel_shuffle', a, 'self');
+  const groups = intArg('native_channel_shuffle', a, 'groups');
+  if (x.shape.length < 3 || groups <= 0 || x.shape[1] % groups !== 0) throw new KernelError('native_channel_shuffle', `number of channels must be divisible by groups, got ${showShape(x.shape)} and ${groups}`);
+  return atenOp(g, 'native_channel_shuffle', { self: x }, [{ shape: x.shape, dtype: x.dtype }])[0];
+}
+
+/** `pdist(self, p)`: `_pdist_forward(self.contiguous(), p)`, `[n(n-1)/2]`; keeps the input and the result. */
+export function pdist(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('pdist', a, 'self');
+  if (x.shape.length !== 2) throw new KernelError('pdist', `pdist only supports 2D tensors, got: ${x.shape.length}D`);
+  const p = typeof a.p === 'number' ? a.p : 2;
+  if (p < 0) throw new KernelError('pdist', 'pdist only supports non-negative p values');
+  const n = x.shape[0];
+  const c = atenTensor(g, 'contiguous', { self: x });
+  return atenOp(g, '_pdist_forward', { self: c, p }, [{ shape: [(n * (n - 1)) / 2], dtype: x.dtype }], { flops: (n * (n - 1) * x.shape[1] * 3) / 2 })[0];
+}

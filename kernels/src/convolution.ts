@@ -92,7 +92,22 @@ function convRule(n: number) {
 }
 
 /** aten rows (`conv2d`, `conv2d.padding`, `conv_transpose2d.input`): schema argument names. */
+/** `conv_tbc(self [T, B, Cin], weight [K, Cin, Cout], bias [Cout], pad)`: time-first 1-d convolution; keeps all three. */
+export function convTbc(g: Graph, x: Tensor, w: Tensor, bias: Tensor, pad: number): Tensor {
+  const op = 'conv_tbc';
+  if (x.shape.length !== 3) throw new KernelError(op, 'Input must have 3 dims: time, batch, in_channel');
+  if (w.shape.length !== 3) throw new KernelError(op, 'Weight tensor must have 3 dims: kernel_width, in_channels, out_channels.');
+  if (bias.shape.length !== 1) throw new KernelError(op, 'Bias must be 1-D');
+  const [t, b, cin] = x.shape;
+  const [k, win, cout] = w.shape;
+  if (cin !== win) throw new KernelError(op, 'Input dim 2 (input channels) is not == dim 1 in the weight tensor');
+  if (bias.shape[0] !== cout) throw new KernelError(op, 'Bias size must equal dim 2 in the weight tensor (output channels).');
+  const tOut = t + 2 * pad - k + 1;
+  return atenOp(g, op, { self: x, weight: w, bias, pad }, [{ shape: [tOut, b, cout], dtype: x.dtype }], { flops: 2 * tOut * b * cout * cin * k })[0];
+}
+
 export const convolutionAten = {
+  conv_tbc: (g: Graph, a: KernelArgs): KResult => convTbc(g, tensorArg('conv_tbc', a, 'self'), tensorArg('conv_tbc', a, 'weight'), tensorArg('conv_tbc', a, 'bias'), intArg('conv_tbc', a, 'pad', 0)),
   conv1d: convRule(1),
   conv2d: convRule(2),
   conv3d: convRule(3),

@@ -13,6 +13,15 @@ export type Coverage = 'modelled' | 'partly' | 'not modelled';
  */
 export const INTERPRETER_MODELLED: ReadonlySet<string> = new Set(['nn.Module', 'nn.ModuleDict', 'nn.ModuleList', 'nn.Parameter', 'nn.ParameterDict', 'nn.ParameterList', 'nn.Sequential']);
 
+/**
+ * torch.nn.functional helpers that are not operators: the `__torch_function__` protocol
+ * (`has_torch_function*`, `handle_torch_function`) and definition-time utilities
+ * (`boolean_dispatch`, `assert_int_or_pair`). Coverage leaves them out of its counts.
+ */
+export const NOT_OPS: ReadonlySet<string> = new Set([
+  'F.assert_int_or_pair', 'F.boolean_dispatch', 'F.handle_torch_function', 'F.has_torch_function', 'F.has_torch_function_unary', 'F.has_torch_function_variadic',
+]);
+
 /** Whether `name` (a catalogued Python name) runs a rule for all, some or none of its overloads. */
 export function coverageOf(name: string, entry: PythonEntry): Coverage {
   if (tableRow(name) || INTERPRETER_MODELLED.has(name)) return 'modelled';
@@ -47,6 +56,7 @@ export function coverageReport(c: Catalog): CoverageGroup[] {
     groups.set(group, { ...g, total: g.total + 1, modelled: g.modelled + (cov === 'modelled' ? 1 : 0), partly: g.partly + (cov === 'partly' ? 1 : 0), missing: cov === 'not modelled' ? [...g.missing, name] : g.missing });
   };
   for (const [name, entry] of Object.entries(c.python)) {
+    if (NOT_OPS.has(name)) continue;
     const cov = coverageOf(name, entry);
     if (entry.kind === 'module') add('nn layers', name, cov);
     else if (name.startsWith('F.')) add('torch.nn.functional', name, cov);

@@ -62,9 +62,9 @@ export function atenTensor(g: Graph, overload: string, args: KernelArgs): Tensor
   return r;
 }
 
-/** Runs a Python-level row (`F.relu`, `torch.einsum`) with Python-named arguments. */
-export function callPython(g: Graph, name: string, args: KernelArgs): KResult {
+/** Runs a Python-level row (`F.relu`, `torch.einsum`) with Python-named arguments; `callValue` calls Python callables among them. */
+export function callPython(g: Graph, name: string, args: KernelArgs, callValue?: OpCall['callValue']): KResult {
   const row = rows.get(name);
   if (row?.kind !== 'op') throw new KernelError(name, `${name}() is not modelled yet`);
-  return row.run(g, args, { name, aten: null });
+  return row.run(g, args, { name, aten: null, callValue });
 }

@@ -39,6 +39,11 @@ export interface LayerForward {
   childParam(child: string, name: string): Tensor | null;
   /** Calls a callable the layer holds (an `activation=` module or function). */
   callValue(fn: unknown, args: readonly unknown[]): KResult;
+  /**
+   * Registers parameters, buffers and attributes now (a lazy module's first forward materializes
+   * what its constructor left uninitialized); `param`/`buffer` see them at once.
+   */
+  initialize(state: LayerState): void;
 }
 
 export interface LayerRule {

@@ -1,6 +1,7 @@
 import { KernelArgs, optTensorArg, tensorArg } from './args';
 import { atenInplace, atenOp } from './autograd';
 import { castLowPrecision, showShape } from './common';
+import { atenTensor } from './dispatch';
 import { expand, reshape, transpose, view } from './shapeops';
 import { broadcastShapes, isContiguous } from './shape';
 import { Graph, KernelError, KResult, Tensor, numel } from './types';
@@ -130,8 +131,55 @@ export function linear(g: Graph, x0: Tensor, w0: Tensor, bias0: Tensor | null): 
   return bias ? atenInplace(g, 'add_.Tensor', { self: out, other: bias, alpha: 1 }, numel(out.shape)) : out;
 }
 
+/**
+ * `torch._grouped_mm(self, mat2, offs, bias, out_dtype)` (`F.grouped_mm`, 2.x; CPU fallback
+ * measured on 2.13/2.14): 3-D × 3-D is a batched matmul `[G, M, N]`; with `offs` (G group ends),
+ * 2-D × 3-D gives `[M, N]`, 3-D × 2-D `[M, N]` and 2-D × 2-D (groups along K) `[G, M, N]`. Its
+ * backward keeps each operand for the other's gradient, and the offsets.
+ */
+export function groupedMm(g: Graph, a: Tensor, b: Tensor, offs: Tensor | null, bias: Tensor | null, outDtype: Tensor['dtype'] | null): Tensor {
+  const op = '_grouped_mm';
+  const [ra, rb] = [a.shape.length, b.shape.length];
+  if ((ra !== 2 && ra !== 3) || (rb !== 2 && rb !== 3)) throw new KernelError(op, `mat_a and mat_b must be 2-D or 3-D, got ${showShape(a.shape)} and ${showShape(b.shape)}`);
+  const k = a.shape[ra - 1];
+  if (k !== b.shape[rb - 2]) throw new KernelError(op, `contraction dimension of mat_a and mat_b must match, got ${showShape(a.shape)} and ${showShape(b.shape)}`);
+  if ((ra === 2 || rb === 2) && !offs) throw new KernelError(op, 'offs needs to be set when either input is 2-D');
+  if (ra === 3 && rb === 3 && a.shape[0] !== b.shape[0]) throw new KernelError(op, `batch sizes of mat_a and mat_b must match, got ${a.shape[0]} and ${b.shape[0]}`);
+  let shape: number[];
+  if (ra === 3 && rb === 3) shape = [a.shape[0], a.shape[1], b.shape[2]];
+  else if (ra === 2 && rb === 3) shape = [a.shape[0], b.shape[2]];
+  else if (ra === 3) shape = [a.shape[1], b.shape[1]];
+  else shape = [offs!.shape[0], a.shape[0], b.shape[1]];
+  return atenOp(g, op, { self: a, mat2: b, offs, bias }, [{ shape, dtype: outDtype ?? a.dtype }], { flops: 2 * numel(shape) * (ra === 2 && rb === 2 ? k / Math.max(1, offs!.shape[0]) : k) })[0];
+}
+
 /** aten rows: schema argument names. */
+/**
+ * `bilinear(x1, x2, weight, bias)` (CompositeImplicitAutograd): both inputs reshaped to 2-D,
+ * `_trilinear(x1, weight, x2, [1,3], [0], [1,2], [2,3])` → `[B, out]` reshaped to the batch dims,
+ * `+ bias`. `_trilinear` keeps its three inputs (2.x: each only for the others' gradients).
+ */
+export function bilinear(g: Graph, x1: Tensor, x2: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const op = 'bilinear';
+  if (x1.shape.length !== x2.shape.length) throw new KernelError(op, `bilinear(): input dimensions do not match: got ${x1.shape.length} and ${x2.shape.length}`);
+  for (let i = 0; i < x1.shape.length - 1; i++) {
+    if (x1.shape[i] !== x2.shape[i]) throw new KernelError(op, `bilinear(): input batch dimensions do not match at dim ${i}: got ${x1.shape[i]} and ${x2.shape[i]}`);
+  }
+  if (w.shape.length !== 3) throw new KernelError(op, `weight must be 3-D, got ${showShape(w.shape)}`);
+  const [out, in1, in2] = w.shape;
+  if (x1.shape[x1.shape.length - 1] !== in1) throw new KernelError(op, `bilinear(): input1 size does not match weight size: got ${x1.shape[x1.shape.length - 1]} but expected ${in1}`);
+  if (x2.shape[x2.shape.length - 1] !== in2) throw new KernelError(op, `bilinear(): input2 size does not match weight size: got ${x2.shape[x2.shape.length - 1]} but expected ${in2}`);
+  if (bias && bias.shape[0] !== out) throw new KernelError(op, `bilinear(): bias size does not match weight size: got ${bias.shape[0]} but expected ${out}`);
+  const f1 = reshape(g, x1, [-1, in1]);
+  const f2 = reshape(g, x2, [-1, in2]);
+  const b = f1.shape[0];
+  const y = atenOp(g, '_trilinear', { i1: f1, i2: w, i3: f2, expand1: [1, 3], expand2: [0], expand3: [1, 2], sumdim: [2, 3], unroll_dim: 1 }, [{ shape: [b, out], dtype: x1.dtype }], { flops: 2 * b * out * in1 * in2 })[0];
+  const shaped = reshape(g, y, [...x1.shape.slice(0, -1), out]);
+  return bias ? atenTensor(g, 'add.Tensor', { self: shaped, other: bias, alpha: 1 }) : shaped;
+}
+
 export const linearAten = {
+  bilinear: (g: Graph, a: KernelArgs): KResult => bilinear(g, tensorArg('bilinear', a, 'input1'), tensorArg('bilinear', a, 'input2'), tensorArg('bilinear', a, 'weight'), optTensorArg('bilinear', a, 'bias')),
   addmm: (g: Graph, a: KernelArgs): KResult => {
     const [bias, m1, m2] = castLowPrecision(g, [tensorArg('addmm', a, 'self'), tensorArg('addmm', a, 'mat1'), tensorArg('addmm', a, 'mat2')]);
     if (m1.shape.length !== 2 || m2.shape.length !== 2) throw new KernelError('addmm', `mat1 and mat2 must be 2-D, got ${showShape(m1.shape)} and ${showShape(m2.shape)}`);

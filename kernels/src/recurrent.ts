@@ -1,10 +1,13 @@
 import { dropout } from './activation';
+import { KernelArgs, optTensorArg, tensorArg } from './args';
 import { atenOp } from './autograd';
 import { atenEntry } from './catalog';
-import { showShape } from './common';
+import { isTensor, showShape } from './common';
+import { atenTensor } from './dispatch';
 import { select } from './indexing';
-import { cat, contiguous, reshape, stack, transpose } from './shapeops';
-import { DTYPE_BYTES, ExtraSaved, Graph, KernelError, Tensor, numel } from './types';
+import { linear } from './linear';
+import { cat, contiguous, reshape, splitSizes, stack, transpose } from './shapeops';
+import { DTYPE_BYTES, ExtraSaved, Graph, KernelError, KResult, Tensor, numel } from './types';
 
 /** Which recurrence `nn.RNN`/`nn.LSTM`/`nn.GRU` runs. */
 export type RnnMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
@@ -233,3 +236,112 @@ function mkldnnLstm(g: Graph, c: RnnConfig, xt: Tensor, weights: readonly RnnWei
   }
   return { output: c.batchFirst ? transpose(g, layerInput, 0, 1) : layerInput, hn: stack(g, hy, 0), cn: stack(g, cy, 0) };
 }
+
+// ── single-step cells (`lstm_cell`, `gru_cell`, `rnn_tanh_cell`, `rnn_relu_cell`, which nn.LSTMCell,
+// GRUCell and RNNCell call): CompositeImplicitAutograd, aten/src/ATen/native/RNN.cpp's cell structs.
+
+/** The cell's weights as `_VF.*_cell` takes them. */
+export interface CellWeights {
+  readonly wIh: Tensor;
+  readonly wHh: Tensor;
+  readonly bIh: Tensor | null;
+  readonly bHh: Tensor | null;
+}
+
+function cellChecks(op: string, x: Tensor, h: Tensor, w: CellWeights, gates: number): void {
+  if (x.shape.length !== 2 || h.shape.length !== 2) throw new KernelError(op, `expected 2-D input and hidden state, got ${showShape(x.shape)} and ${showShape(h.shape)}`);
+  const hidden = h.shape[1];
+  if (w.wIh.shape[0] !== gates * hidden || w.wHh.shape[0] !== gates * hidden) throw new KernelError(op, `weights ${showShape(w.wIh.shape)} and ${showShape(w.wHh.shape)} do not have ${gates}×${hidden} rows`);
+  if (x.shape[1] !== w.wIh.shape[1]) throw new KernelError(op, `input has inconsistent input_size: got ${x.shape[1]} expected ${w.wIh.shape[1]}`);
+  if (h.shape[0] !== x.shape[0]) throw new KernelError(op, `Input batch size ${x.shape[0]} doesn't match hidden0 batch size ${h.shape[0]}`);
+}
+
+/** `at::matmul(x, w.t())`, the CUDA cells' gate projections (no bias). */
+const matmulT = (g: Graph, x: Tensor, w: Tensor) => atenTensor(g, 'matmul', { self: x, other: transpose(g, w, 0, 1) });
+
+/**
+ * `rnn_tanh_cell` / `rnn_relu_cell` (every device): `act(linear(h, w_hh, b_hh).add_(linear(x, w_ih, b_ih)))`;
+ * the activation keeps its result, the linears their inputs.
+ */
+export function rnnCell(g: Graph, x: Tensor, h: Tensor, w: CellWeights, relu: boolean): Tensor {
+  const op = relu ? 'rnn_relu_cell' : 'rnn_tanh_cell';
+  cellChecks(op, x, h, w, 1);
+  const pre = atenTensor(g, 'add_.Tensor', { self: linear(g, h, w.wHh, w.bHh), other: linear(g, x, w.wIh, w.bIh), alpha: 1 });
+  return atenTensor(g, relu ? 'relu' : 'tanh', { self: pre });
+}
+
+/**
+ * `lstm_cell(input, (hx, cx), …)`. CPU: `gates = linear(hx, w_hh, b_hh).add_(linear(x, w_ih, b_ih))`,
+ * `unsafe_chunk(4, 1)`, in-place sigmoid_/tanh_ on the chunks (their backward keeps the gates'
+ * storage), `cy = (f * cx).add_(i * g)`, `hy = o * cy.tanh()` (keeps tanh(cy) and cx). CUDA:
+ * `matmul`s without bias and `_thnn_fused_lstm_cell`, which returns hy, cy and a `[B, 4H]`
+ * workspace and keeps both gate inputs, cx, the biases, cy and the workspace (ATen's RNN.cpp and
+ * derivatives.yaml; not measured here).
+ */
+export function lstmCell(g: Graph, x: Tensor, hx: Tensor, cx: Tensor, w: CellWeights): [Tensor, Tensor] {
+  const op = 'lstm_cell';
+  cellChecks(op, x, hx, w, 4);
+  if (cx.shape.join() !== hx.shape.join()) throw new KernelError(op, `cx ${showShape(cx.shape)} does not match hx ${showShape(hx.shape)}`);
+  if (g.ctx.device === 'cuda') {
+    const igates = matmulT(g, x, w.wIh);
+    const hgates = matmulT(g, hx, w.wHh);
+    const [hy, cy] = atenOp(g, '_thnn_fused_lstm_cell', { input_gates: igates, hidden_gates: hgates, cx, input_bias: w.bIh, hidden_bias: w.bHh }, [
+      { shape: hx.shape, dtype: x.dtype }, { shape: hx.shape, dtype: x.dtype }, { shape: igates.shape, dtype: x.dtype, differentiable: false },
+    ], { flops: 10 * numel(igates.shape) });
+    return [hy, cy];
+  }
+  const gates = atenTensor(g, 'add_.Tensor', { self: linear(g, hx, w.wHh, w.bHh), other: linear(g, x, w.wIh, w.bIh), alpha: 1 });
+  const [i0, f0, c0, o0] = splitSizes(g, gates, new Array<number>(4).fill(gates.shape[1] / 4), 1, 'unsafe_split');
+  const ingate = atenTensor(g, 'sigmoid_', { self: i0 });
+  const forget = atenTensor(g, 'sigmoid_', { self: f0 });
+  const cell = atenTensor(g, 'tanh_', { self: c0 });
+  const outgate = atenTensor(g, 'sigmoid_', { self: o0 });
+  const fc = atenTensor(g, 'mul.Tensor', { self: forget, other: cx });
+  const cy = atenTensor(g, 'add_.Tensor', { self: fc, other: atenTensor(g, 'mul.Tensor', { self: ingate, other: cell }), alpha: 1 });
+  const hy = atenTensor(g, 'mul.Tensor', { self: outgate, other: atenTensor(g, 'tanh', { self: cy }) });
+  return [hy, cy];
+}
+
+/**
+ * `gru_cell(input, hx, …)`. CPU: both projections `unsafe_chunk(3, 1)`; reset and update gates
+ * `hgates[k].add_(igates[k]).sigmoid_()`, `n = igates[2].add(hgates[2].mul_(r)).tanh_()`,
+ * `hy = (hx - n).mul_(z).add_(n)` (each `mul_` keeps a copy of the tensor it overwrites). CUDA:
+ * `matmul`s and `_thnn_fused_gru_cell` with a `[B, 5H]` workspace, which it keeps with the
+ * gate inputs, hx and the biases (ATen's RNN.cpp; not measured here).
+ */
+export function gruCell(g: Graph, x: Tensor, hx: Tensor, w: CellWeights): Tensor {
+  const op = 'gru_cell';
+  cellChecks(op, x, hx, w, 3);
+  const hidden = hx.shape[1];
+  if (g.ctx.device === 'cuda') {
+    const igates = matmulT(g, x, w.wIh);
+    const hgates = matmulT(g, hx, w.wHh);
+    return atenOp(g, '_thnn_fused_gru_cell', { input_gates: igates, hidden_gates: hgates, hx, input_bias: w.bIh, hidden_bias: w.bHh }, [
+      { shape: hx.shape, dtype: x.dtype }, { shape: [hx.shape[0], 5 * hidden], dtype: x.dtype, differentiable: false },
+    ], { flops: 10 * numel(hgates.shape) })[0];
+  }
+  const thirds = [hidden, hidden, hidden];
+  const ig = splitSizes(g, linear(g, x, w.wIh, w.bIh), thirds, 1, 'unsafe_split');
+  const hg = splitSizes(g, linear(g, hx, w.wHh, w.bHh), thirds, 1, 'unsafe_split');
+  const reset = atenTensor(g, 'sigmoid_', { self: atenTensor(g, 'add_.Tensor', { self: hg[0], other: ig[0], alpha: 1 }) });
+  const update = atenTensor(g, 'sigmoid_', { self: atenTensor(g, 'add_.Tensor', { self: hg[1], other: ig[1], alpha: 1 }) });
+  const newGate = atenTensor(g, 'tanh_', { self: atenTensor(g, 'add.Tensor', { self: ig[2], other: atenTensor(g, 'mul_.Tensor', { self: hg[2], other: reset }), alpha: 1 }) });
+  const diff = atenTensor(g, 'mul_.Tensor', { self: atenTensor(g, 'sub.Tensor', { self: hx, other: newGate, alpha: 1 }), other: update });
+  return atenTensor(g, 'add_.Tensor', { self: diff, other: newGate, alpha: 1 });
+}
+
+const cellWeights = (op: string, a: KernelArgs): CellWeights => ({
+  wIh: tensorArg(op, a, 'w_ih'), wHh: tensorArg(op, a, 'w_hh'), bIh: optTensorArg(op, a, 'b_ih'), bHh: optTensorArg(op, a, 'b_hh'),
+});
+
+/** aten rows: schema argument names. */
+export const cellAten = {
+  gru_cell: (g: Graph, a: KernelArgs): KResult => gruCell(g, tensorArg('gru_cell', a, 'input'), tensorArg('gru_cell', a, 'hx'), cellWeights('gru_cell', a)),
+  lstm_cell: (g: Graph, a: KernelArgs): KResult => {
+    const hx = a.hx;
+    if (!Array.isArray(hx) || hx.length !== 2 || !isTensor(hx[0]) || !isTensor(hx[1])) throw new KernelError('lstm_cell', 'lstm_cell: Expected hx to have 2 tensors (h_0, c_0)');
+    return lstmCell(g, tensorArg('lstm_cell', a, 'input'), hx[0], hx[1], cellWeights('lstm_cell', a));
+  },
+  rnn_relu_cell: (g: Graph, a: KernelArgs): KResult => rnnCell(g, tensorArg('rnn_relu_cell', a, 'input'), tensorArg('rnn_relu_cell', a, 'hx'), cellWeights('rnn_relu_cell', a), true),
+  rnn_tanh_cell: (g: Graph, a: KernelArgs): KResult => rnnCell(g, tensorArg('rnn_tanh_cell', a, 'input'), tensorArg('rnn_tanh_cell', a, 'hx'), cellWeights('rnn_tanh_cell', a), false),
+};

@@ -86,8 +86,53 @@ function padsOf(op: string, v: unknown): number[] {
   return v as number[];
 }
 
+/**
+ * `grid_sampler(input, grid, mode, padding_mode, align_corners)` (CompositeImplicitAutograd):
+ * `grid_sampler_2d` for 4-D input (output `[N, C, Hg, Wg]`), `grid_sampler_3d` for 5-D
+ * (`[N, C, Dg, Hg, Wg]`); either keeps input and grid. On CUDA, bilinear/zeros/align_corners 4-D
+ * sampling may run `cudnn_grid_sampler` instead, which keeps the same two (derivatives.yaml).
+ */
+export function gridSampler(g: Graph, x: Tensor, grid: Tensor, mode: number, paddingMode: number, alignCorners: boolean): Tensor {
+  const op = 'grid_sampler';
+  const n = x.shape.length - 2;
+  if (n !== 2 && n !== 3) throw new KernelError(op, `grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but got input with sizes ${showShape(x.shape)} and grid with sizes ${showShape(grid.shape)}`);
+  if (grid.shape.length !== x.shape.length) throw new KernelError(op, `grid_sampler(): expected grid to have same number of dimensions as input, but got input with sizes ${showShape(x.shape)} and grid with sizes ${showShape(grid.shape)}`);
+  if (grid.shape[0] !== x.shape[0]) throw new KernelError(op, `grid_sampler(): expected grid and input to have same batch size, but got input with sizes ${showShape(x.shape)} and grid with sizes ${showShape(grid.shape)}`);
+  if (grid.shape[grid.shape.length - 1] !== n) throw new KernelError(op, `grid_sampler(): expected grid to have size ${n} in last dimension, but got grid with sizes ${showShape(grid.shape)}`);
+  if (mode === 2 && n !== 2) throw new KernelError(op, 'grid_sampler(): bicubic interpolation only supports 4D input');
+  const shape = [x.shape[0], x.shape[1], ...grid.shape.slice(1, -1)];
+  return atenOp(g, `grid_sampler_${n}d`, { input: x, grid, interpolation_mode: mode, padding_mode: paddingMode, align_corners: alignCorners }, [{ shape, dtype: x.dtype }], { flops: numel(shape) * (n === 2 ? 8 : 16) })[0];
+}
+
+/** `grid_sampler` (either rank) or `grid_sampler_2d`/`_3d` called directly. */
+function gridSamplerRule(n: number | null) {
+  return (g: Graph, a: KernelArgs): KResult => {
+    const op = n ? `grid_sampler_${n}d` : 'grid_sampler';
+    const x = tensorArg(op, a, 'input');
+    if (n && x.shape.length !== n + 2) throw new KernelError(op, `${op}(): expected ${n + 2}D input and grid with same number of dimensions, but got input with sizes ${showShape(x.shape)}`);
+    return gridSampler(g, x, tensorArg(op, a, 'grid'), Number(a.interpolation_mode ?? 0), Number(a.padding_mode ?? 0), boolArg(a, 'align_corners', false));
+  };
+}
+
+/** `affine_grid_generator(theta, size, align_corners)`: `[N, H, W, 2]` or `[N, D, H, W, 3]`; its backward needs only sizes. */
+export function affineGridGenerator(g: Graph, theta: Tensor, size: readonly number[], alignCorners: boolean): Tensor {
+  const op = 'affine_grid_generator';
+  if (size.length !== 4 && size.length !== 5) throw new KernelError(op, `affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got size ${showShape(size)}.`);
+  const spatial = size.slice(2);
+  const shape = [size[0], ...spatial, spatial.length];
+  return atenOp(g, op, { theta, size: [...size], align_corners: alignCorners }, [{ shape, dtype: theta.dtype }], { flops: numel(shape) * (spatial.length + 1) })[0];
+}
+
 /** aten rows: schema argument names (`upsample_*.vec` take input, output_size, scale_factors). */
 export const resamplingAten = {
+  affine_grid_generator: (g: Graph, a: KernelArgs): KResult => {
+    const size = a.size;
+    if (!Array.isArray(size) || !size.every((x) => typeof x === 'number')) throw new KernelError('affine_grid_generator', 'size must be a sequence of ints');
+    return affineGridGenerator(g, tensorArg('affine_grid_generator', a, 'theta'), size as number[], boolArg(a, 'align_corners', false));
+  },
+  grid_sampler: gridSamplerRule(null),
+  grid_sampler_2d: gridSamplerRule(2),
+  grid_sampler_3d: gridSamplerRule(3),
   constant_pad_nd: (g: Graph, a: KernelArgs): KResult => pad(g, tensorArg('constant_pad_nd', a, 'self'), padsOf('constant_pad_nd', a.pad), 'constant'),
   pad: (g: Graph, a: KernelArgs): KResult => pad(g, tensorArg('pad', a, 'self'), padsOf('pad', a.pad), strArg('pad', a, 'mode', 'constant')),
   reflection_pad: (g: Graph, a: KernelArgs): KResult => pad(g, tensorArg('reflection_pad', a, 'self'), padsOf('reflection_pad', a.padding), 'reflect'),

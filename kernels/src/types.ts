@@ -130,6 +130,11 @@ export type KResult = Tensor | number | boolean | string | null | DTypeValue | r
 export interface OpCall {
   readonly name: string;
   readonly aten: string | null;
+  /**
+   * Calls a Python callable the op was given (`distance_function=` of
+   * `F.triplet_margin_with_distance_loss`) through the interpreter; absent where none can be.
+   */
+  readonly callValue?: (fn: unknown, args: readonly unknown[], kwargs?: Readonly<Record<string, unknown>>) => KResult;
 }
 
 /** A constraint an operator's arguments broke; the message names the operator. */

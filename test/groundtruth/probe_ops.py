@@ -531,6 +531,23 @@ def opinfo_cases(ops_filter=None, skips=None):
 # ---------------------------------------------------------------------------------------------
 
 
+def measure_module(name, m, init, fwd, args, kwargs, kind):
+    """One module case: the call measured with the module's parameters and buffers known by name."""
+    known = {}
+    for pn, p in m.named_parameters():
+        known.setdefault(storage_of(p)[0], {"param": pn})
+    for bn, b in m.named_buffers():
+        if b is not None and b.numel():
+            known.setdefault(storage_of(b)[0], {"buffer": bn})
+    out, saved, total = measure(m, args, kwargs, extra_known=known)
+    return {
+        "name": name, "init": init, "forward": fwd,
+        "params": [[pn, list(p.shape), dtype_name(p.dtype)] for pn, p in m.named_parameters()],
+        "buffers": [[bn, list(b.shape), dtype_name(b.dtype)] for bn, b in m.named_buffers() if b is not None],
+        "out": out, "saved": saved, "savedBytes": total, "_kind": kind,
+    }
+
+
 def module_cases(skips):
     from torch.testing._internal.common_modules import module_db
     groups = []
@@ -569,20 +586,8 @@ def module_cases(skips):
             except Exception as e:
                 skips["module construction error"] = skips.get("module construction error", 0) + 1
                 continue
-            known = {}
-            for pn, p in m.named_parameters():
-                known.setdefault(storage_of(p)[0], {"param": pn})
-            for bn, b in m.named_buffers():
-                if b is not None and b.numel():
-                    known.setdefault(storage_of(b)[0], {"buffer": bn})
             a, k = materialize(fi.args, fi.kwargs, lambda p, t: is_float(t))
-            out, saved, total = measure(m, a, k, extra_known=known)
-            cases.append((taken, {
-                "name": name, "init": init, "forward": fwd,
-                "params": [[pn, list(p.shape), dtype_name(p.dtype)] for pn, p in m.named_parameters()],
-                "buffers": [[bn, list(b.shape), dtype_name(b.dtype)] for bn, b in m.named_buffers() if b is not None],
-                "out": out, "saved": saved, "savedBytes": total, "_kind": "module",
-            }))
+            cases.append((taken, measure_module(name, m, init, fwd, a, k, "module")))
             taken += 1
         if cases:
             groups.append((name, cases))
@@ -700,6 +705,7 @@ def HANDWRITTEN():
         ("Tensor.scatter_", meth("scatter_"), [r(3, 4), 1, torch.tensor([[0, 1], [2, 3], [1, 0]]), r(3, 2)], {}),
         ("Tensor.scatter_", meth("scatter_"), [r(3, 4), 1, torch.tensor([[0, 1], [2, 3], [1, 0]]), 2.0], {}),
     ]
+    cases += layer_family_cases()
     cases += INDEX_FAMILY_CASES(meth, mask)
     return cases
 
@@ -782,6 +788,195 @@ def INDEX_FAMILY_CASES(meth, mask):
     return cases
 
 
+def _has(name):
+    import torch.nn.functional as F
+    return hasattr(F, name)
+
+
+def layer_family_cases():
+    """Hand-written cases for nn.functional functions the OpInfo samples do not reach (or reach
+    with few variants): pools with indices and unpooling, LP and fractional pools, fold/unfold,
+    grid_sample/affine_grid, alpha dropout, rrelu, local_response_norm, gumbel_softmax, conv_tbc,
+    ctc_loss reductions, embedding_bag modes, the Python-level losses, the RNN cells and grouped_mm."""
+    import torch.nn.functional as F
+    seed(1)
+    cases = []
+    x1, x2, x3 = r(2, 3, 8), r(2, 3, 8, 8), r(1, 2, 4, 4, 4)
+    cases += [
+        ("F.max_pool1d_with_indices", F.max_pool1d_with_indices, [x1, 2], {}),
+        ("F.max_pool2d_with_indices", F.max_pool2d_with_indices, [x2, 3, 2, 1], {}),
+        ("F.max_pool3d_with_indices", F.max_pool3d_with_indices, [x3, 2], {}),
+        ("F.adaptive_max_pool1d_with_indices", F.adaptive_max_pool1d_with_indices, [x1, 3], {}),
+        ("F.adaptive_max_pool2d_with_indices", F.adaptive_max_pool2d_with_indices, [x2, [3, 4]], {}),
+        ("F.adaptive_max_pool3d_with_indices", F.adaptive_max_pool3d_with_indices, [x3, 2], {}),
+    ]
+    y1, i1 = F.max_pool1d(r(1, 2, 8), 2, return_indices=True)
+    y2, i2 = F.max_pool2d(r(1, 2, 4, 6), 2, return_indices=True)
+    y3, i3 = F.max_pool3d(r(1, 1, 4, 4, 4), 2, return_indices=True)
+    cases += [
+        ("F.max_unpool1d", F.max_unpool1d, [y1, i1, 2], {}),
+        ("F.max_unpool1d", F.max_unpool1d, [y1, i1, 2], {"output_size": [9]}),
+        ("F.max_unpool2d", F.max_unpool2d, [y2, i2, 2], {}),
+        ("F.max_unpool3d", F.max_unpool3d, [y3, i3, 2], {"stride": 2}),
+    ]
+    cases += [
+        ("F.lp_pool1d", F.lp_pool1d, [r(2, 3, 9), 2, 3], {}),
+        ("F.lp_pool2d", F.lp_pool2d, [r(2, 3, 9, 9), 1.5, [3, 2]], {"stride": 2}),
+        ("F.fractional_max_pool2d", F.fractional_max_pool2d, [r(2, 3, 9, 9), 3], {"output_size": 4}),
+        ("F.fractional_max_pool2d_with_indices", F.fractional_max_pool2d_with_indices, [r(3, 9, 9), 2], {"output_ratio": [0.5, 0.5]}),
+        ("F.fractional_max_pool3d", F.fractional_max_pool3d, [r(1, 2, 7, 7, 7), 2], {"output_size": 3, "return_indices": True}),
+        ("F.fractional_max_pool3d_with_indices", F.fractional_max_pool3d_with_indices, [r(2, 7, 7, 7), 2], {"output_ratio": 0.5}),
+        ("F.unfold", F.unfold, [r(2, 3, 4, 5), 2], {}),
+        ("F.unfold", F.unfold, [r(3, 4, 5), [2, 3]], {"padding": 1, "stride": 2}),
+        ("F.fold", F.fold, [r(2, 12, 12), [4, 5], 2], {}),
+        ("F.fold", F.fold, [r(12, 30), [4, 5], 2], {"padding": 1}),
+    ]
+    if _has("lp_pool3d"):
+        cases.append(("F.lp_pool3d", F.lp_pool3d, [r(1, 2, 6, 6, 6), 2, 2], {}))
+    cases += [
+        ("F.affine_grid", F.affine_grid, [r(2, 2, 3), [2, 3, 5, 6]], {"align_corners": False}),
+        ("F.affine_grid", F.affine_grid, [r(2, 3, 4), [2, 3, 5, 6, 4]], {"align_corners": True}),
+        ("F.grid_sample", F.grid_sample, [r(2, 3, 5, 6, 4), r(2, 4, 7, 3, 3)], {"mode": "nearest", "align_corners": False}),
+        ("F.grid_sample", F.grid_sample, [r(2, 3, 5, 6), r(2, 4, 7, 2)], {"mode": "bicubic", "padding_mode": "reflection", "align_corners": True}),
+    ]
+    cases += [
+        ("F.alpha_dropout", F.alpha_dropout, [r(3, 4), 0.3, True], {}),
+        ("F.alpha_dropout", F.alpha_dropout, [r(3, 4), 0.3, True], {"inplace": True}),
+        ("F.alpha_dropout", F.alpha_dropout, [r(3, 4), 1.0, True], {}),
+        ("F.feature_alpha_dropout", F.feature_alpha_dropout, [r(2, 3, 4, 5), 0.3, True], {}),
+        ("F.feature_alpha_dropout", F.feature_alpha_dropout, [r(2, 3, 4), 0.5, True], {"inplace": True}),
+        ("F.rrelu", F.rrelu, [r(3, 5)], {"training": True, "inplace": True}),
+        ("F.rrelu_", F.rrelu_, [r(3, 5)], {"training": True}),
+        ("F.local_response_norm", F.local_response_norm, [r(2, 6, 5, 4), 3], {}),
+        ("F.local_response_norm", F.local_response_norm, [r(2, 6, 5, 4, 3), 2], {"alpha": 0.001, "k": 2.0}),
+        ("F.gumbel_softmax", F.gumbel_softmax, [r(3, 5)], {}),
+        ("F.gumbel_softmax", F.gumbel_softmax, [r(3, 5)], {"tau": 0.5, "hard": True}),
+        ("F.conv_tbc", F.conv_tbc, [r(7, 2, 3), r(3, 3, 5), r(5), 1], {}),
+        ("F.native_channel_shuffle", F.native_channel_shuffle, [r(2, 4, 3, 3), 2], {}),
+        ("F.bilinear", F.bilinear, [r(2, 3, 4), r(2, 3, 6), r(7, 4, 6)], {}),
+    ]
+    lp = r(6, 2, 4).log_softmax(2).detach()
+    tg = torch.tensor([[1, 2, 1], [3, 1, 0]])
+    cases += [
+        ("F.ctc_loss", F.ctc_loss, [lp, tg, [6, 5], [3, 2]], {}),
+        ("F.ctc_loss", F.ctc_loss, [lp, tg, torch.tensor([6, 5]), torch.tensor([3, 2])], {"reduction": "sum"}),
+        ("F.ctc_loss", F.ctc_loss, [lp, tg.to(torch.int32), [6, 6], [3, 3]], {"zero_infinity": True}),
+        ("F.ctc_loss", F.ctc_loss, [r(6, 4).log_softmax(1).detach(), torch.tensor([1, 2, 1]), [6], [3]], {"reduction": "none"}),
+    ]
+    w = r(10, 5)
+    idx = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9])
+    off = torch.tensor([0, 4])
+    cases += [
+        ("F.embedding_bag", F.embedding_bag, [idx, w, off], {}),
+        ("F.embedding_bag", F.embedding_bag, [idx, w, off], {"mode": "max"}),
+        ("F.embedding_bag", F.embedding_bag, [idx, w, off], {"mode": "sum", "padding_idx": 2}),
+        ("F.embedding_bag", F.embedding_bag, [idx, w, torch.tensor([0, 4, 8])], {"mode": "sum", "include_last_offset": True}),
+        ("F.embedding_bag", F.embedding_bag, [torch.tensor([[1, 2, 4], [5, 4, 3]]), w], {"mode": "mean"}),
+        ("F.embedding_bag", F.embedding_bag, [idx, w.double(), off], {"mode": "sum"}),
+    ]
+    a, p_, n = r(4, 5), r(4, 5), r(4, 5)
+    cases += [
+        ("F.gaussian_nll_loss", F.gaussian_nll_loss, [r(4, 5), r(4, 5), torch.rand(4, 1)], {"full": True}),
+        ("F.gaussian_nll_loss", F.gaussian_nll_loss, [r(4, 5), r(4, 5), torch.rand(4)], {"reduction": "sum"}),
+        ("F.poisson_nll_loss", F.poisson_nll_loss, [r(4, 5), torch.rand(4, 5)], {"log_input": False, "full": True}),
+        ("F.multilabel_soft_margin_loss", F.multilabel_soft_margin_loss, [r(4, 5), torch.rand(4, 5)], {"weight": torch.rand(5)}),
+        ("F.multi_margin_loss", F.multi_margin_loss, [r(4, 5), torch.tensor([1, 0, 4, 3])], {"p": 2, "weight": torch.rand(5), "reduction": "none"}),
+        ("F.triplet_margin_with_distance_loss", F.triplet_margin_with_distance_loss, [a, p_, n], {}),
+        ("F.triplet_margin_with_distance_loss", F.triplet_margin_with_distance_loss, [a, p_, n], {"swap": True, "margin": 0.5, "reduction": "none"}),
+        ("F.triplet_margin_loss", F.triplet_margin_loss, [a, p_, n], {"swap": True, "p": 1.0, "reduction": "sum"}),
+        ("F.cosine_embedding_loss", F.cosine_embedding_loss, [r(5), r(5), torch.tensor(-1)], {"margin": 0.2}),
+        ("F.hinge_embedding_loss", F.hinge_embedding_loss, [r(4, 5), torch.ones(4, 5)], {"margin": 0.5, "reduction": "none"}),
+        ("F.margin_ranking_loss", F.margin_ranking_loss, [r(4), r(4), torch.ones(4)], {"margin": 0.1, "reduction": "sum"}),
+        ("F.multilabel_margin_loss", F.multilabel_margin_loss, [r(3, 4), torch.tensor([[3, 0, -1, 1], [0, 1, 2, 3], [1, -1, 0, 0]])], {"reduction": "none"}),
+        ("F.soft_margin_loss", F.soft_margin_loss, [r(4, 5), torch.ones(4, 5).detach()], {"reduction": "none"}),
+    ]
+    xc, hc, cc = r(3, 5), r(3, 4), r(3, 4)
+    cases += [
+        ("torch.lstm_cell", torch.lstm_cell, [xc, [hc, cc], r(16, 5), r(16, 4), r(16), r(16)], {}),
+        ("torch.gru_cell", torch.gru_cell, [xc, hc, r(12, 5), r(12, 4), r(12), r(12)], {}),
+        ("torch.rnn_tanh_cell", torch.rnn_tanh_cell, [xc, hc, r(4, 5), r(4, 4), r(4), r(4)], {}),
+        ("torch.rnn_relu_cell", torch.rnn_relu_cell, [xc, hc, r(4, 5), r(4, 4)], {}),
+    ]
+    if _has("grouped_mm"):
+        offs = torch.tensor([8, 16, 24], dtype=torch.int32)
+        cases += [
+            ("F.grouped_mm", F.grouped_mm, [r(4, 8, 16), r(4, 16, 8)], {}),
+            ("F.grouped_mm", F.grouped_mm, [r(24, 16), r(3, 16, 8)], {"offs": offs}),
+            ("F.grouped_mm", F.grouped_mm, [r(8, 24), r(24, 16)], {"offs": offs}),
+        ]
+    if _has("linear_cross_entropy"):
+        cases.append(("F.linear_cross_entropy", F.linear_cross_entropy, [r(8, 3), r(4, 3), torch.tensor([3, 0, 1, 3, 3, 3, 2, 1])], {"linear_bias": r(4), "reduction": "sum"}))
+    return cases
+
+
+def HANDWRITTEN_MODULES():
+    """(class name, init args, init kwargs, forward args, forward kwargs) for torch.nn layers
+    ModuleInfo does not sample. Lazy layers are measured on their second call (the first one
+    materializes their parameters under no_grad); what they save is what the first call saves."""
+    import torch.nn.functional as F
+    seed(2)
+    y2, i2 = F.max_pool2d(r(1, 2, 4, 6), 2, return_indices=True)
+    y1, i1 = F.max_pool1d(r(1, 2, 8), 2, return_indices=True)
+    idx = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9])
+    cases = [
+        ("EmbeddingBag", [10, 5], {"mode": "max"}, [idx, torch.tensor([0, 4])], {}),
+        ("EmbeddingBag", [10, 5], {}, [torch.tensor([[1, 2, 4], [5, 4, 3]])], {}),
+        ("EmbeddingBag", [10, 5], {"mode": "sum", "padding_idx": -1}, [idx, torch.tensor([0, 4])], {"per_sample_weights": None}),
+        ("Fold", [[4, 5], 2], {}, [r(2, 12, 12)], {}),
+        ("Unfold", [2], {"padding": 1}, [r(2, 3, 4, 5)], {}),
+        ("MaxUnpool1d", [2], {}, [y1, i1], {}),
+        ("MaxUnpool2d", [2], {}, [y2, i2], {"output_size": [5, 6]}),
+        ("LazyLinear", [7], {}, [r(4, 5)], {}),
+        ("LazyLinear", [7], {"bias": False}, [r(2, 3, 5)], {}),
+        ("LazyConv2d", [4, 3], {"padding": 1}, [r(2, 3, 8, 8)], {}),
+        ("LazyConv1d", [4, 3], {}, [r(3, 8)], {}),
+        ("LazyConvTranspose1d", [4, 2], {}, [r(2, 3, 6)], {}),
+        ("LazyBatchNorm2d", [], {}, [r(2, 3, 4, 4)], {}),
+        ("LazyBatchNorm1d", [], {"affine": False}, [r(4, 3)], {}),
+        ("LazyInstanceNorm1d", [], {"affine": True}, [r(2, 3, 8)], {}),
+        ("SyncBatchNorm", [3], {}, [r(2, 3, 4, 4)], {}),
+        ("AlphaDropout", [0.3], {}, [r(3, 4)], {}),
+        ("FeatureAlphaDropout", [0.3], {}, [r(2, 3, 4, 4)], {}),
+        ("RReLU", [0.1, 0.3], {}, [r(3, 5)], {}),
+        ("RReLU", [], {"inplace": True}, [r(3, 5)], {}),
+        ("LocalResponseNorm", [2], {}, [r(2, 4, 5)], {}),
+        ("TripletMarginLoss", [], {"margin": 0.5, "swap": True}, [r(4, 5), r(4, 5), r(4, 5)], {}),
+        ("TripletMarginWithDistanceLoss", [], {"swap": True}, [r(4, 5), r(4, 5), r(4, 5)], {}),
+        ("PairwiseDistance", [], {"p": 1.0, "keepdim": True}, [r(4, 5), r(4, 5)], {}),
+        ("NLLLoss2d", [], {}, [r(2, 3, 4, 4).log_softmax(1).detach(), torch.randint(0, 3, (2, 4, 4))], {}),
+        ("Bilinear", [4, 6, 3], {}, [r(5, 4), r(5, 6)], {}),
+        ("RNNBase", ["LSTM", 4, 8], {}, [r(3, 2, 4)], {}),
+        ("AdaptiveLogSoftmaxWithLoss", [8, 20, [5, 10]], {}, [r(4, 8), torch.tensor([1, 7, 12, 19])], {}),
+    ]
+    return cases
+
+
+def handwritten_module_cases(skips):
+    out = []
+    for cls, iargs, ikw, fargs, fkw in HANDWRITTEN_MODULES():
+        name = "nn." + cls
+        if not hasattr(torch.nn, cls):
+            continue
+        try:
+            init = {"args": [encode(a, {}) for a in iargs], "kwargs": {k: encode(v, {}) for k, v in ikw.items()}}
+            f_tens = tensors_in(fargs, fkw)
+            grads = {id(t): is_float(t) for _, t in f_tens}
+            fwd = {"args": [encode(a, grads) for a in fargs], "kwargs": {k: encode(v, grads) for k, v in fkw.items()}}
+        except Skip as e:
+            skips[f"module unserializable ({e})"] = skips.get(f"module unserializable ({e})", 0) + 1
+            continue
+        torch.manual_seed(0)
+        m = getattr(torch.nn, cls)(*iargs, **ikw)
+        m.train()
+        a, k = materialize(fargs, fkw, lambda p, t: is_float(t))
+        if cls.startswith("Lazy"):
+            with torch.no_grad():
+                m(*[x.detach() if isinstance(x, torch.Tensor) else x for x in a], **k)
+            m.train()
+        out.append(measure_module(name, m, init, fwd, a, k, "handwritten"))
+    return out
+
+
 def handwritten_cases(skips):
     out = []
     for name, call, args, kwargs in HANDWRITTEN():
@@ -828,7 +1023,7 @@ def main():
     t1 = time.time()
     mgroups = [] if (args.no_modules or ops_filter) else module_cases(skips)
     log(f"ModuleInfo: {len(mgroups)} modules, {sum(len(c) for _, c in mgroups)} cases ({time.time() - t1:.0f}s)")
-    hand = handwritten_cases(skips)
+    hand = handwritten_cases(skips) + ([] if args.no_modules else handwritten_module_cases(skips))
     log(f"hand-written: {len(hand)} cases")
 
     def strip(c):

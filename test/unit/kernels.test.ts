@@ -1019,3 +1019,220 @@ describe('kernels: numeric compositions and random draws', () => {
     assert.equal(savedBytes(tr) + savedBytes(old), 0);
   });
 });
+
+// ── nn layer families added with the layers branch: numbers are measured with
+// saved_tensors_hooks on CPU (the probes in test/fixtures/ops/probes-<release>.json, whose
+// hand-written cases come from test/groundtruth/probe_ops.py, or the measurement quoted).
+
+/** An integer tensor that is not an activation (indices, targets, lengths), with known values when given. */
+function ints(tr: Tracer, shape: number[], values?: number[]): Tensor {
+  const t = tr.newTensor(shape, 'int64', false, 'input');
+  return values ? { ...t, values } : t;
+}
+
+/** Runs a table row by its full name (`F.x`, `aten.x`, `nn.X` excluded) and returns every output. */
+function runAll(tr: Tracer, name: string, args: Record<string, unknown>): Tensor[] {
+  const row = tableRow(name);
+  assert.ok(row?.kind === 'op', `'${name}' is in the op table`);
+  const out = row.run(tr, args, { name, aten: name.startsWith('aten.') ? name.slice(5) : null });
+  return (Array.isArray(out) ? out : [out]) as Tensor[];
+}
+
+describe('kernels: losses composed of other ops', () => {
+  it('cosine_embedding_loss keeps both inputs, the three magnitudes, the sums, the clamp copy and the two masks (248 B)', () => {
+    // 1.13 and 2.14 CPU, inputs [4, 5], target [4]: 2 × 80 + 5 × 16 + 2 × 4 bytes.
+    const tr = tracer();
+    const out = runAll(tr, 'F.cosine_embedding_loss', { input1: act(tr, [4, 5]), input2: act(tr, [4, 5]), target: ints(tr, [4]) })[0];
+    assert.deepEqual(out.shape, []);
+    assert.equal(savedBytes(tr), 248);
+  });
+  it('gaussian_nll_loss with a [4, 1] variance keeps its clamped copy, input − target and its square (2.14: 176 B; 1.13 adds the 8-byte 0.5)', () => {
+    for (const [torch, bytes] of [[[2, 14], 176], [[1, 13], 184]] as const) {
+      const tr = tracer({ torch });
+      run(tr, 'gaussian_nll_loss', { input: act(tr, [4, 5]), target: act(tr, [4, 5]), var: act(tr, [4, 1]), full: true });
+      assert.equal(savedBytes(tr), bytes, `PyTorch ${torch.join('.')}`);
+    }
+  });
+  it('ctc_loss keeps log_alpha [B, T, 2·max(target_lengths)+1] and the per-sequence loss; mean divides by a float copy of the lengths', () => {
+    // log_probs [6, 2, 4], targets [2, 3], lengths (6, 5) / (3, 2): 192 + 8 + 336 + 8 bytes.
+    const tr = tracer({ torch: [2, 14] });
+    const out = runAll(tr, 'F.ctc_loss', { log_probs: act(tr, [6, 2, 4]), targets: ints(tr, [2, 3]), input_lengths: [6, 5], target_lengths: [3, 2] })[0];
+    assert.deepEqual(out.shape, []);
+    assert.equal(savedBytes(tr), 192 + 8 + 336 + 8);
+    assert.ok(tr.ops.some((o) => o.kind === '_ctc_loss' && o.outputs[1].shape.join() === '2,6,7'));
+    assert.throws(() => runAll(tracer(), 'F.ctc_loss', { log_probs: act(tr, [6, 2, 4]), targets: ints(tr, [2, 3]), input_lengths: ints(tr, [2]), target_lengths: ints(tr, [2]) }), /values of target_lengths/);
+  });
+  it('triplet_margin_with_distance_loss changed its arithmetic in 2.x (clamp vs clamp_min)', () => {
+    const kinds = (torch: readonly [number, number]) => {
+      const tr = tracer({ torch });
+      run(tr, 'triplet_margin_with_distance_loss', { anchor: act(tr, [4, 5]), positive: act(tr, [4, 5]), negative: act(tr, [4, 5]) });
+      return tr.ops.map((o) => o.kind);
+    };
+    assert.ok(kinds([1, 13]).includes('clamp') && !kinds([1, 13]).includes('clamp_min'));
+    assert.ok(kinds([2, 14]).includes('clamp_min'));
+  });
+  it('soft_margin_loss refuses a target that requires grad (no derivative formula for it)', () => {
+    const tr = tracer();
+    assert.throws(() => run(tr, 'soft_margin_loss', { input: act(tr, [4, 5]), target: act(tr, [4, 5]) }), /not differentiable with respect to argument 'target'/);
+  });
+});
+
+describe('kernels: pools with indices, unpooling, LP and fractional pools', () => {
+  it('max_pool1d_with_indices runs the 2-d op on an unsqueezed view and keeps the input and the int64 indices', () => {
+    // probes: F.max_pool1d_with_indices [2, 3, 8], k 2 → saved {arg 0, out 1}.
+    const tr = tracer();
+    const x = act(tr, [2, 3, 8]);
+    const [out, idx] = runAll(tr, 'F.max_pool1d_with_indices', { input: x, kernel_size: 2 });
+    assert.deepEqual([out.shape, idx.shape, idx.dtype], [[2, 3, 4], [2, 3, 4], 'int64']);
+    assert.deepEqual(tr.ops.map((o) => o.kind), ['max_pool2d_with_indices']);
+    assert.deepEqual(new Set(tr.ops[0].saved), new Set([x.storage, idx.storage]));
+  });
+  it('max_unpool2d keeps only the indices; max_unpool1d unsqueezes to the 2-d op', () => {
+    const tr = tracer();
+    const out = run(tr, 'max_unpool2d', { input: act(tr, [2, 3, 4, 4]), indices: ints(tr, [2, 3, 4, 4]), kernel_size: 2 });
+    assert.deepEqual(out.shape, [2, 3, 8, 8]);
+    assert.equal(savedBytes(tr), 0);
+    assert.equal(tr.ops[0].saved.length, 1);
+    const tr1 = tracer();
+    assert.deepEqual(run(tr1, 'max_unpool1d', { input: act(tr1, [2, 3, 4]), indices: ints(tr1, [2, 3, 4]), kernel_size: 2, output_size: [9] }).shape, [2, 3, 9]);
+    assert.throws(() => run(tracer(), 'max_unpool1d', { input: act(tr1, [2, 3, 4]), indices: ints(tr1, [2, 3, 4]), kernel_size: 2, output_size: [11] }), /invalid output_size/);
+  });
+  it('lp_pool2d keeps x, x^p, the pooled mean, sign, abs, relu (2.14: 1944·2 + 216·4 B); ±inf pools with max_pool from 2.x', () => {
+    const tr = tracer({ torch: [2, 14] });
+    assert.deepEqual(run(tr, 'lp_pool2d', { input: act(tr, [2, 3, 9, 9]), norm_type: 2, kernel_size: 3 }).shape, [2, 3, 3, 3]);
+    assert.equal(savedBytes(tr), 2 * 1944 + 4 * 216);
+    const tri = tracer({ torch: [2, 14] });
+    run(tri, 'lp_pool2d', { input: act(tri, [2, 3, 9, 9]), norm_type: Infinity, kernel_size: 3 });
+    assert.deepEqual(tri.ops.map((o) => o.kind), ['abs', 'max_pool2d_with_indices']);
+  });
+  it('fractional_max_pool2d draws rand(N, C, 2) and keeps the input and the indices', () => {
+    // probes: [2, 3, 9, 9] → output 4: saved input 1944 B and int64 indices 768 B.
+    const tr = tracer();
+    assert.deepEqual(run(tr, 'fractional_max_pool2d', { input: act(tr, [2, 3, 9, 9]), kernel_size: 3, output_size: 4 }).shape, [2, 3, 4, 4]);
+    assert.equal(savedBytes(tr), 1944 + 768);
+    assert.deepEqual(tr.ops[0].outputs[0].shape, [2, 3, 2]);
+  });
+});
+
+describe('kernels: fold / unfold', () => {
+  it('unfold is im2col: [N, C·kh·kw, L]; 1.13 keeps the input, 2.x nothing', () => {
+    for (const [torch, bytes] of [[[1, 13], 480], [[2, 14], 0]] as const) {
+      const tr = tracer({ torch });
+      assert.deepEqual(run(tr, 'unfold', { input: act(tr, [2, 3, 4, 5]), kernel_size: 2 }).shape, [2, 12, 12]);
+      assert.equal(savedBytes(tr), bytes);
+    }
+  });
+  it('fold is col2im and keeps nothing; a block count that does not match the output size is refused', () => {
+    const tr = tracer();
+    assert.deepEqual(run(tr, 'fold', { input: act(tr, [2, 12, 12]), output_size: [4, 5], kernel_size: 2 }).shape, [2, 3, 4, 5]);
+    assert.equal(savedBytes(tr), 0);
+    assert.throws(() => run(tr, 'fold', { input: act(tr, [2, 12, 11]), output_size: [4, 5], kernel_size: 2 }), /calculated number of sliding blocks/);
+  });
+});
+
+describe('kernels: RNN cells', () => {
+  const w = (tr: Tracer, gates: number) => ({ w_ih: param(tr, [gates * 4, 5]), w_hh: param(tr, [gates * 4, 4]), b_ih: param(tr, [gates * 4]), b_hh: param(tr, [gates * 4]) });
+  it('lstm_cell on the CPU keeps input, h, the gates storage, c and tanh(c_t) (396 B)', () => {
+    // 1.13 and 2.14 CPU, input [3, 5], hidden 4: 60 + 48 + 192 + 48 + 48 bytes.
+    const tr = tracer();
+    const [hy, cy] = runAll(tr, 'aten.lstm_cell', { input: act(tr, [3, 5]), hx: [act(tr, [3, 4]), act(tr, [3, 4])], ...w(tr, 4) });
+    assert.deepEqual([hy.shape, cy.shape], [[3, 4], [3, 4]]);
+    assert.equal(savedBytes(tr), 396);
+  });
+  it('gru_cell on the CPU keeps input, h, the hidden gates, two mul_ copies and the new gate (396 B)', () => {
+    const tr = tracer();
+    assert.deepEqual(runAll(tr, 'aten.gru_cell', { input: act(tr, [3, 5]), hx: act(tr, [3, 4]), ...w(tr, 3) })[0].shape, [3, 4]);
+    assert.equal(savedBytes(tr), 60 + 48 + 144 + 3 * 48);
+  });
+  it('gru_cell on CUDA runs the fused kernel with a [B, 5H] workspace', () => {
+    const tr = tracer({ device: 'cuda', torch: [2, 14] });
+    runAll(tr, 'aten.gru_cell', { input: act(tr, [3, 5]), hx: act(tr, [3, 4]), ...w(tr, 3) });
+    const fused = tr.ops.find((o) => o.kind === '_thnn_fused_gru_cell');
+    assert.deepEqual(fused?.outputs[1].shape, [3, 20]);
+  });
+});
+
+describe('kernels: lazy layers materialize their parameters at the first forward', () => {
+  /** Runs a layer rule with a minimal host: parameters and buffers live in maps the rule fills. */
+  function runLayer(tr: Tracer, name: string, cfg: Record<string, unknown>, args: unknown[]) {
+    const row = tableRow(`nn.${name}`);
+    assert.ok(row?.kind === 'layer');
+    const params = new Map<string, Tensor | null>();
+    const buffers = new Map<string, Tensor | null>();
+    const register = (state: import('../../kernels/src').LayerState) => {
+      for (const [p, shape] of state.params ?? []) params.set(p, shape ? param(tr, [...shape]) : null);
+      for (const [b, shape, dtype] of state.buffers ?? []) buffers.set(b, shape ? tr.newTensor(shape, dtype, false, 'buffer') : null);
+    };
+    register(row.layer.build(cfg));
+    const before = [...params.values()].filter(Boolean).length;
+    const out = row.layer.forward(tr, {
+      cfg, training: true, args, kwargs: {}, param: (p) => params.get(p) ?? null, buffer: (b) => buffers.get(b) ?? null,
+      callChild: () => { throw new Error('no children'); }, childParam: () => null, callValue: () => { throw new Error('no callables'); }, initialize: register,
+    }) as Tensor;
+    return { out, params, buffers, before };
+  }
+  it('LazyLinear(7) on [4, 5]: weight [7, 5] and bias [7] appear at forward', () => {
+    const tr = tracer();
+    const r = runLayer(tr, 'LazyLinear', { out_features: 7, bias: true }, [act(tr, [4, 5])]);
+    assert.equal(r.before, 0);
+    assert.deepEqual([r.params.get('weight')?.shape, r.params.get('bias')?.shape, r.out.shape], [[7, 5], [7], [4, 7]]);
+  });
+  it('LazyConv1d takes in_channels from dim 0 of an unbatched input; LazyBatchNorm2d from dim 1', () => {
+    const tr = tracer();
+    const c = runLayer(tr, 'LazyConv1d', { out_channels: 4, kernel_size: 3, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, padding_mode: 'zeros' }, [act(tr, [3, 8])]);
+    assert.deepEqual([c.params.get('weight')?.shape, c.out.shape], [[4, 3, 3], [4, 6]]);
+    const b = runLayer(tr, 'LazyBatchNorm2d', { eps: 1e-5, momentum: 0.1, affine: true, track_running_stats: true }, [act(tr, [2, 3, 4, 4])]);
+    assert.deepEqual([b.params.get('weight')?.shape, b.buffers.get('running_var')?.shape], [[3], [3]]);
+  });
+});
+
+describe('kernels: embedding_bag', () => {
+  // Measured on 1.13, 2.13 and 2.14 CPU (float32 weight [10, 5], 8 indices, offsets [0, 4]):
+  // offset2bag int64 [8] in a 9-element storage (72 B) or empty on the fast sum path, bag_size
+  // [2] (16 B), max_indices [2] (16 B) or [2, 5] for max (80 B).
+  for (const [mode, bytes] of [['sum', 0 + 16 + 16], ['mean', 72 + 16 + 16], ['max', 72 + 16 + 80]] as const) {
+    it(`mode=${mode}: the index outputs keep ${bytes} B`, () => {
+      const tr = tracer();
+      const out = run(tr, 'embedding_bag', { input: ints(tr, [8]), weight: param(tr, [10, 5]), offsets: ints(tr, [2]), mode });
+      assert.deepEqual(out.shape, [2, 5]);
+      assert.equal(savedBytes(tr), bytes);
+    });
+  }
+  it('a padding_idx or a float64 weight leaves the fast sum path; include_last_offset sizes bag_size like the offsets', () => {
+    const tr = tracer();
+    run(tr, 'embedding_bag', { input: ints(tr, [8]), weight: param(tr, [10, 5]), offsets: ints(tr, [2]), mode: 'sum', padding_idx: 2 });
+    assert.equal(savedBytes(tr), 72 + 16 + 16);
+    const tr2 = tracer();
+    assert.deepEqual(run(tr2, 'embedding_bag', { input: ints(tr2, [8]), weight: param(tr2, [10, 5]), offsets: ints(tr2, [3]), mode: 'sum', include_last_offset: true }).shape, [2, 5]);
+    assert.equal(savedBytes(tr2), 24 + 16);
+  });
+  it('int32 indices give int32 index outputs (mean: 36 + 8 + 8 B, measured on 2.14 CPU); CUDA allocates them as EmbeddingBag.cu does', () => {
+    const tr = tracer({ torch: [2, 14] });
+    const i32 = (shape: number[]) => tr.newTensor(shape, 'int32', false, 'input');
+    run(tr, 'embedding_bag', { input: i32([8]), weight: param(tr, [10, 5]), offsets: i32([2]), mode: 'mean' });
+    assert.equal(savedBytes(tr), 36 + 8 + 8);
+    const cu = tracer({ device: 'cuda', torch: [2, 14] });
+    run(cu, 'embedding_bag', { input: ints(cu, [8]), weight: param(cu, [10, 5]), offsets: ints(cu, [2]), mode: 'sum' });
+    assert.equal(savedBytes(cu), 64 + 16);
+  });
+});
+
+describe('kernels: grid_sample / affine_grid', () => {
+  it('grid_sample (4-D) is grid_sampler_2d → [N, C, Hg, Wg], keeping input and grid; 5-D is grid_sampler_3d', () => {
+    const tr = tracer();
+    const out = run(tr, 'grid_sample', { input: act(tr, [2, 3, 5, 6]), grid: act(tr, [2, 4, 7, 2]), align_corners: false });
+    assert.deepEqual(out.shape, [2, 3, 4, 7]);
+    assert.equal(savedBytes(tr), 720 + 448);
+    const tr3 = tracer();
+    assert.deepEqual(run(tr3, 'grid_sample', { input: act(tr3, [2, 3, 5, 6, 4]), grid: act(tr3, [2, 4, 7, 3, 3]), mode: 'nearest' }).shape, [2, 3, 4, 7, 3]);
+    assert.equal(tr3.ops[0].kind, 'grid_sampler_3d');
+    assert.throws(() => run(tracer(), 'grid_sample', { input: act(tr3, [2, 3, 5, 6, 4]), grid: act(tr3, [2, 4, 7, 3, 3]), mode: 'bicubic' }), /bicubic interpolation only supports 4D/);
+  });
+  it('affine_grid is affine_grid_generator → [N, H, W, 2] / [N, D, H, W, 3], keeping nothing', () => {
+    const tr = tracer();
+    assert.deepEqual(run(tr, 'affine_grid', { theta: act(tr, [2, 2, 3]), size: [2, 3, 5, 6], align_corners: false }).shape, [2, 5, 6, 2]);
+    assert.deepEqual(run(tr, 'affine_grid', { theta: act(tr, [2, 3, 4]), size: [2, 3, 5, 6, 4], align_corners: false }).shape, [2, 5, 6, 4, 3]);
+    assert.equal(savedBytes(tr), 0);
+    assert.throws(() => run(tr, 'affine_grid', { theta: act(tr, [2, 2, 3]), size: [2, 3, 5, 6, 4] }), /Nx3x4/);
+  });
+});

@@ -7,7 +7,7 @@ import type { LayerRule, LayerState } from '../layer';
 import { pad } from '../resampling';
 import { squeeze, unsqueeze } from '../shapeops';
 import { DType, KernelError, KResult, Tensor } from '../types';
-import { flag, ints, inputOf, paramDtype, size } from './config';
+import { bindForward, flag, ints, inputOf, paramDtype, size } from './config';
 
 /** A layer without parameters whose forward is `F.<fn>(input, **some constructor arguments)`. */
 export function functionalLayer(fn: string, cfgArgs: readonly string[] = [], fixed: Readonly<Record<string, unknown>> = {}): LayerRule {
@@ -112,18 +112,37 @@ const bilinearLayer: LayerRule = {
     const out = size('Bilinear', cfg, 'out_features');
     return { params: [['weight', [out, size('Bilinear', cfg, 'in1_features'), size('Bilinear', cfg, 'in2_features')]], ['bias', flag(cfg, 'bias', true) ? [out] : null]] };
   },
-  forward: () => {
-    throw new KernelError('Bilinear', 'nn.Bilinear is not modelled yet');
+  forward: (g, c) => {
+    const a = bindForward('Bilinear', ['input1', 'input2'], 2, c.args, c.kwargs);
+    return callAten(g, 'bilinear', { input1: a.input1, input2: a.input2, weight: c.param('weight'), bias: c.param('bias') });
+  },
+};
+
+/** The `[num_embeddings, embedding_dim]` weight of Embedding/EmbeddingBag; a negative padding_idx is stored as `num + padding_idx`. */
+function embeddingState(layer: string, cfg: KernelArgs, outOfRange: string): LayerState {
+  const n = size(layer, cfg, 'num_embeddings');
+  const p = cfg.padding_idx;
+  if (typeof p === 'number' && (p >= n || p < -n)) throw new KernelError(layer, outOfRange);
+  return { params: [['weight', [n, size(layer, cfg, 'embedding_dim')]]], attrs: typeof p === 'number' && p < 0 ? [['padding_idx', n + p]] : [] };
+}
+
+/** `nn.EmbeddingBag(num_embeddings, embedding_dim, …)`: a `[num, dim]` weight; `forward(input, offsets, per_sample_weights)` is `F.embedding_bag`. */
+const embeddingBagLayer: LayerRule = {
+  build: (cfg) => embeddingState('EmbeddingBag', cfg, 'padding_idx must be within num_embeddings'),
+  forward: (g, c) => {
+    const a = bindForward('EmbeddingBag', ['input', 'offsets', 'per_sample_weights'], 1, c.args, c.kwargs);
+    const p = c.cfg.padding_idx;
+    const n = c.param('weight')?.shape[0] ?? 0;
+    return callPython(g, 'F.embedding_bag', {
+      input: a.input, weight: c.param('weight'), offsets: a.offsets ?? null, max_norm: c.cfg.max_norm ?? null, norm_type: c.cfg.norm_type ?? 2,
+      scale_grad_by_freq: c.cfg.scale_grad_by_freq ?? false, mode: c.cfg.mode ?? 'mean', sparse: c.cfg.sparse ?? false, per_sample_weights: a.per_sample_weights ?? null,
+      include_last_offset: c.cfg.include_last_offset ?? false, padding_idx: typeof p === 'number' && p < 0 ? n + p : p ?? null,
+    });
   },
 };
 
 const embeddingLayer: LayerRule = {
-  build: (cfg) => {
-    const n = size('Embedding', cfg, 'num_embeddings');
-    const p = cfg.padding_idx;
-    if (typeof p === 'number' && (p >= n || p < -n)) throw new KernelError('Embedding', 'Padding_idx must be within num_embeddings');
-    return { params: [['weight', [n, size('Embedding', cfg, 'embedding_dim')]]], attrs: typeof p === 'number' && p < 0 ? [['padding_idx', n + p]] : [] };
-  },
+  build: (cfg) => embeddingState('Embedding', cfg, 'Padding_idx must be within num_embeddings'),
   forward: (g, c) => callPython(g, 'F.embedding', { input: inputOf('Embedding', c.args, c.kwargs), weight: c.param('weight'), padding_idx: c.cfg.padding_idx ?? null, max_norm: c.cfg.max_norm ?? null }),
 };
 
@@ -136,7 +155,8 @@ function normState(layer: string, cfg: KernelArgs, affineDefault: boolean, track
   const affine = flag(cfg, 'affine', affineDefault);
   const track = flag(cfg, 'track_running_stats', trackDefault);
   return {
-    params: affine ? [['weight', [c]], ['bias', [c]]] : [['weight', null], ['bias', null]],
+    // 2.x `bias=False` registers the bias as None.
+    params: affine ? [['weight', [c]], ['bias', flag(cfg, 'bias', true) ? [c] : null]] : [['weight', null], ['bias', null]],
     buffers: track ? [['running_mean', [c], dtype], ['running_var', [c], dtype], ['num_batches_tracked', [], 'int64']] : [['running_mean', null, dtype], ['running_var', null, dtype], ['num_batches_tracked', null, 'int64']],
   };
 }
@@ -160,6 +180,28 @@ function batchNorm(n: number): LayerRule {
 }
 
 /**
+ * `nn.SyncBatchNorm`: BatchNorm's parameters and buffers, any input of rank ≥ 2. In a process
+ * without torch.distributed (what the engine simulates) 2.x runs `F.batch_norm` on any device;
+ * 1.13 refuses non-CUDA input and, in training, needs the default process group (its world size
+ * decides between batch_norm and the all-gathering `sync_batch_norm`), which is not modelled.
+ */
+const syncBatchNorm: LayerRule = {
+  build: (cfg) => normState('SyncBatchNorm', cfg, true, true),
+  forward: (g, c) => {
+    const x = inputOf('SyncBatchNorm', c.args, c.kwargs);
+    if (g.ctx.torch[0] < 2 && g.ctx.device !== 'cuda') throw new KernelError('SyncBatchNorm', 'SyncBatchNorm expected input tensor to be on GPU');
+    if (x.shape.length < 2) throw new KernelError('SyncBatchNorm', `expected at least 2D input (got ${x.shape.length}D input)`);
+    if (x.shape[1] === 0) throw new KernelError('SyncBatchNorm', 'SyncBatchNorm number of input channels should be non-zero');
+    if (g.ctx.torch[0] < 2 && c.training) throw new KernelError('SyncBatchNorm', 'training needs torch.distributed\'s default process group in PyTorch 1.13 (sync_batch_norm across processes is not modelled)');
+    const track = c.buffer('running_mean') !== null;
+    return callPython(g, 'F.batch_norm', {
+      input: x, running_mean: c.buffer('running_mean'), running_var: c.buffer('running_var'), weight: c.param('weight'), bias: c.param('bias'),
+      training: c.training || !track, momentum: c.cfg.momentum ?? 0.1, eps: c.cfg.eps ?? 1e-5,
+    });
+  },
+};
+
+/**
  * `nn.InstanceNorm{n}d`: F.instance_norm on a batched ({n+2}-D) input; an unbatched ({n+1}-D) one
  * is unsqueezed to a batch of one and the result squeezed (`_handle_no_batch_input`). With
  * affine weights (2.x) the channel dim must match num_features.
@@ -173,8 +215,10 @@ function instanceNorm(n: number): LayerRule {
       if (x.shape.length !== n + 1 && x.shape.length !== n + 2) throw new KernelError(layer, `expected ${n + 1}D or ${n + 2}D input (got ${x.shape.length}D input)`);
       const batched = x.shape.length === n + 2;
       const features = x.shape[batched ? 1 : 0];
-      const numFeatures = size(layer, c.cfg, 'num_features');
-      if (g.ctx.torch[0] >= 2 && c.param('weight') && features !== numFeatures) {
+      // With affine weights (a lazy layer has them once initialized) 2.x checks the channels.
+      const weight = c.param('weight');
+      const numFeatures = weight ? weight.shape[0] : features;
+      if (g.ctx.torch[0] >= 2 && weight && features !== numFeatures) {
         throw new KernelError(layer, `expected input's size at dim=${batched ? 1 : 0} to match num_features (${numFeatures}), but got: ${features}.`);
       }
       const track = c.buffer('running_mean') !== null;
@@ -228,12 +272,16 @@ const prelu: LayerRule = {
 
 // ── padding layers ─────────────────────────────────────────────────────────
 
-/** `nn.ReflectionPad2d(padding)` & co.: an int pads every side; `ZeroPad`/`ConstantPad` fill with a value. */
+/**
+ * `nn.ReflectionPad2d(padding)` & co.: an int pads every side; `ZeroPad`/`ConstantPad` fill with a
+ * value; `CircularPad{n}d` (2.x) checks the input's rank first.
+ */
 function padLayer(layer: string, n: number, mode: string): LayerRule {
   return {
     build: (cfg) => ({ attrs: [['padding', ints(layer, cfg, 'padding', 2 * n)]] }),
     forward: (g, c): KResult => {
       const x = inputOf(layer, c.args, c.kwargs);
+      if (mode === 'circular' && x.shape.length !== n + 1 && x.shape.length !== n + 2) throw new KernelError(layer, `expected ${n + 1}D or ${n + 2}D input (got ${x.shape.length}D input)`);
       const p = ints(layer, c.cfg, 'padding', 2 * n);
       if (mode === 'constant') return callAten(g, 'constant_pad_nd', { self: x, pad: p, value: c.cfg.value ?? 0 });
       return pad(g, x, p, mode);
@@ -241,12 +289,56 @@ function padLayer(layer: string, n: number, mode: string): LayerRule {
   };
 }
 
+/**
+ * `nn.AdaptiveLogSoftmaxWithLoss(in_features, n_classes, cutoffs, div_value=4.0, head_bias=False)`:
+ * a `head` Linear (shortlist + one logit per cluster) and a `tail` ModuleList of
+ * `Sequential(Linear(in, in // div^(i+1)), Linear(…, cluster size))`, all without bias but the
+ * head's optional one. forward splits the batch by the target's values (`nonzero` of each
+ * cluster's mask), so its shapes are data-dependent: not modelled.
+ */
+const adaptiveLogSoftmaxWithLoss: LayerRule = {
+  build: (cfg) => {
+    const layer = 'AdaptiveLogSoftmaxWithLoss';
+    const inF = size(layer, cfg, 'in_features');
+    const classes = size(layer, cfg, 'n_classes');
+    const cutoffs = Array.isArray(cfg.cutoffs) ? cfg.cutoffs.map(Number) : [];
+    if (cutoffs.length === 0) throw new KernelError(layer, 'cutoffs should be a sequence of length larger than 0');
+    const sorted = [...cutoffs].sort((x, y) => x - y);
+    if (cutoffs.some((c, i) => c !== sorted[i] || !Number.isInteger(c)) || sorted[0] <= 0 || sorted[sorted.length - 1] > classes - 1 || new Set(cutoffs).size !== cutoffs.length) {
+      throw new KernelError(layer, 'cutoffs should be a sequence of unique, positive integers sorted in an increasing order, where each value is between 1 and n_classes-1');
+    }
+    const all = [...cutoffs, classes];
+    const div = typeof cfg.div_value === 'number' ? cfg.div_value : 4;
+    const tail = all.slice(0, -1).map((c, i) => ({
+      layer: 'Sequential',
+      args: [
+        { layer: 'Linear', args: [inF, Math.floor(inF / div ** (i + 1))], kwargs: { bias: false } },
+        { layer: 'Linear', args: [Math.floor(inF / div ** (i + 1)), all[i + 1] - c], kwargs: { bias: false } },
+      ],
+    }));
+    return {
+      attrs: [['cutoffs', all], ['shortlist_size', all[0]], ['n_clusters', all.length - 1], ['head_size', all[0] + all.length - 1]],
+      children: [
+        ['head', { layer: 'Linear', args: [inF, all[0] + all.length - 1], kwargs: { bias: flag(cfg, 'head_bias', false) } }],
+        ['tail', { layer: 'ModuleList', args: [tail] }],
+      ],
+    };
+  },
+  forward: () => {
+    throw new KernelError('AdaptiveLogSoftmaxWithLoss', "forward splits the batch by the target's values (which rows fall in each cluster): data-dependent shapes, not modelled");
+  },
+};
+
 /** Layers with parameters or buffers, and the padding layers, by class name. */
 export const basicLayers: Readonly<Record<string, LayerRule>> = {
+  AdaptiveLogSoftmaxWithLoss: adaptiveLogSoftmaxWithLoss,
   BatchNorm1d: batchNorm(1),
   BatchNorm2d: batchNorm(2),
   BatchNorm3d: batchNorm(3),
   Bilinear: bilinearLayer,
+  CircularPad1d: padLayer('CircularPad1d', 1, 'circular'),
+  CircularPad2d: padLayer('CircularPad2d', 2, 'circular'),
+  CircularPad3d: padLayer('CircularPad3d', 3, 'circular'),
   ConstantPad1d: padLayer('ConstantPad1d', 1, 'constant'),
   ConstantPad2d: padLayer('ConstantPad2d', 2, 'constant'),
   ConstantPad3d: padLayer('ConstantPad3d', 3, 'constant'),
@@ -257,6 +349,7 @@ export const basicLayers: Readonly<Record<string, LayerRule>> = {
   ConvTranspose2d: convTranspose(2),
   ConvTranspose3d: convTranspose(3),
   Embedding: embeddingLayer,
+  EmbeddingBag: embeddingBagLayer,
   GroupNorm: groupNorm,
   InstanceNorm1d: instanceNorm(1),
   InstanceNorm2d: instanceNorm(2),
@@ -265,6 +358,7 @@ export const basicLayers: Readonly<Record<string, LayerRule>> = {
   Linear: linear,
   PReLU: prelu,
   RMSNorm: rmsNorm,
+  SyncBatchNorm: syncBatchNorm,
   ReflectionPad1d: padLayer('ReflectionPad1d', 1, 'reflect'),
   ReflectionPad2d: padLayer('ReflectionPad2d', 2, 'reflect'),
   ReflectionPad3d: padLayer('ReflectionPad3d', 3, 'reflect'),

@@ -3,7 +3,7 @@
 // modules, attributes) in torch's order, and forward runs the rule with the module's current
 // attributes and training flag. Child module calls go back through the interpreter, so each
 // runs under its own qualified name.
-import { CatalogParam, ChildSpec, KernelError, KernelArgs, LayerForward, LayerRule, Tensor } from '../../../../kernels/src';
+import { CatalogParam, ChildSpec, KernelError, KernelArgs, LayerForward, LayerRule, LayerState, Tensor } from '../../../../kernels/src';
 import { bindCatalog } from '../binding';
 import { Args, DictV, InstanceV, Loc, NONE, PyException, Value, args, list, str, tensorV } from '../values';
 import { UnknownArgument, fromKernel, toKernel } from './convert';
@@ -62,17 +62,8 @@ export function initLayer(lib: TorchLibrary, name: string, params: readonly Cata
     lib.interp.report(`nn.${name} is not modelled yet: its parameters and activations are unknown`, at);
     return;
   }
-  const m = self.module!;
   try {
-    const state = rule.build(kernelConfig(cfg));
-    for (const [k, v] of state.attrs ?? []) self.attrs.set(k, toValue(lib, v, at));
-    for (const [p, shape] of state.params ?? []) m.params.set(p, shape ? tensorV(lib.newParameter(shape)) : NONE);
-    for (const [b, shape, dtype] of state.buffers ?? []) m.buffers.set(b, shape ? tensorV(lib.newBuffer(shape, dtype)) : NONE);
-    for (const [c, spec] of state.children ?? []) {
-      const child = buildChild(lib, spec, at);
-      if (child.k === 'instance' && child.module) m.children.set(c, child);
-      else self.attrs.set(c, child);
-    }
+    register(lib, self, rule.build(kernelConfig(cfg)), at);
   } catch (e) {
     if (e instanceof UnknownArgument) {
       lib.interp.report(`nn.${name}: ${e.value.reason}; its parameters are unknown`, at);
@@ -80,6 +71,19 @@ export function initLayer(lib: TorchLibrary, name: string, params: readonly Cata
     }
     if (e instanceof KernelError) throw new PyException('ValueError', e.message, at);
     throw e;
+  }
+}
+
+/** Registers what a rule declares on the instance: attributes, parameters, buffers, child modules. */
+function register(lib: TorchLibrary, self: InstanceV, state: LayerState, at: Loc): void {
+  const m = self.module!;
+  for (const [k, v] of state.attrs ?? []) self.attrs.set(k, toValue(lib, v, at));
+  for (const [p, shape] of state.params ?? []) m.params.set(p, shape ? tensorV(lib.newParameter(shape)) : NONE);
+  for (const [b, shape, dtype] of state.buffers ?? []) m.buffers.set(b, shape ? tensorV(lib.newBuffer(shape, dtype)) : NONE);
+  for (const [c, spec] of state.children ?? []) {
+    const child = buildChild(lib, spec, at);
+    if (child.k === 'instance' && child.module) m.children.set(c, child);
+    else self.attrs.set(c, child);
   }
   // torch keeps `bias` etc. as parameters, not as the constructor flag of the same name.
   for (const key of [...m.params.keys(), ...m.buffers.keys(), ...m.children.keys()]) self.attrs.delete(key);
@@ -125,6 +129,7 @@ export function forwardLayer(lib: TorchLibrary, name: string, rule: LayerRule | 
         return child.k === 'instance' ? tensorOf(child.module?.params.get(p)) : null;
       },
       callValue: (fn, pos) => call(fn as Value, pos, {}) as never,
+      initialize: (state) => register(lib, self, state, at),
     };
     return toValue(lib, rule.forward(lib.tracer, host), at);
   } catch (e) {

@@ -6,7 +6,7 @@ import {
   CatalogOverload, CatalogParam, KernelError, KResult, OpCall, PythonEntry, atenEntry, atenRow, schemaOf, tableRow, withPyFloats,
 } from '../../../../kernels/src';
 import { bindCatalog } from '../binding';
-import { Args, Loc, PyException, UnknownV, Value, repr } from '../values';
+import { Args, Loc, PyException, UnknownV, Value, args, repr } from '../values';
 import { UnknownArgument, fromKernel, toKernel } from './convert';
 import type { TorchLibrary } from './library';
 
@@ -151,7 +151,9 @@ export function callCatalogued(lib: TorchLibrary, name: string, entry: PythonEnt
   const row = tableRow(name);
   if (row?.kind === 'op') {
     if (self) bound.set('self', self);
-    return runRule(lib, (args, call) => row.run(lib.tracer, args, call), bound, { name, aten: overload.aten ?? null }, at);
+    const callValue = (fn: unknown, pos: readonly unknown[], kw: Readonly<Record<string, unknown>> = {}): KResult =>
+      toKernel(lib.interp.call(fn as Value, args(pos.map((x) => fromKernel(x)), new Map(Object.entries(kw).map(([k, x]) => [k, fromKernel(x)]))), at)) as KResult;
+    return runRule(lib, (a, call) => row.run(lib.tracer, a, call), bound, { name, aten: overload.aten ?? null, callValue }, at);
   }
   if (overload.aten) {
     const aten = atenRow(overload.aten);
