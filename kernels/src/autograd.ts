@@ -5,6 +5,7 @@
 import { atenBase, atenEntry, AtenEntry, Release } from './catalog';
 import { isTensor } from './common';
 import { schemaOf } from './schema';
+import { stridesLike } from './shape';
 import { ExtraSaved, Graph, KernelError, OpSpec, Tensor } from './types';
 
 /**
@@ -87,18 +88,55 @@ function tensorInputs(args: Readonly<Record<string, unknown>>): { inputs: Tensor
 }
 
 /**
- * Records one aten op: `args` by schema name, outputs in schema return order; what it saves comes
- * from the release's derivatives.yaml.
+ * aten ops that read a lazily conjugated tensor as it is (ConjugateFallback.cpp's fallthroughs:
+ * copies, the BLAS-backed products, the vector norm, the conj ops themselves). Views never reach
+ * here (they are `g.view`), as in PyTorch, where they keep the conjugate bit.
  */
-export function atenOp(g: Graph, overload: string, args: Readonly<Record<string, unknown>>, outputs: readonly AtenOutput[], cost: Pick<OpSpec, 'flops' | 'workspaceBytes'> = {}): Tensor[] {
+const CONJ_AWARE = new Set([
+  'copy_', 'clone', 'conj_physical_', 'resolve_conj', 'resolve_neg', 'repeat_interleave', 'dot', 'vdot', 'mm', 'addmm', 'addmm_',
+  'bmm', 'baddbmm', 'baddbmm_', 'linalg_solve_triangular', 'linalg_vector_norm', 'empty_like', 'new_empty', 'new_zeros', 'new_ones', 'new_full',
+]);
+
+/** A lazily conjugated tensor as an op without conjugate support gets it: `clone` (its layout kept) of the resolved values. */
+function resolveConj(g: Graph, t: Tensor): Tensor {
+  return atenOp(g, 'clone', { self: t }, [{ shape: t.shape, dtype: t.dtype, strides: stridesLike(t.shape, t) }])[0];
+}
+
+/** `args` with every lazily conjugated tensor replaced by a resolved copy, unless `overload` reads it as it is. */
+function resolvedArgs(g: Graph, overload: string, args: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (CONJ_AWARE.has(atenBase(overload))) return args;
+  let out: Record<string, unknown> | null = null;
+  for (const [k, v] of Object.entries(args)) {
+    const conj = isTensor(v) ? v.conj : Array.isArray(v) && v.some((x) => isTensor(x) && x.conj);
+    if (!conj) continue;
+    out ??= { ...args };
+    out[k] = isTensor(v) ? resolveConj(g, v) : (v as unknown[]).map((x) => (isTensor(x) && x.conj ? resolveConj(g, x) : x));
+  }
+  return out ?? args;
+}
+
+/**
+ * Records one aten op: `args` by schema name, outputs in schema return order; what it saves comes
+ * from the release's derivatives.yaml. A lazily conjugated argument is first resolved into a copy
+ * unless the op reads it as it is; a `clone` of one stays lazily conjugated.
+ */
+export function atenOp(g: Graph, overload: string, args0: Readonly<Record<string, unknown>>, outputs: readonly AtenOutput[], cost: Pick<OpSpec, 'flops' | 'workspaceBytes'> = {}): Tensor[] {
+  const args = resolvedArgs(g, overload, args0);
   const { inputs, names } = tensorInputs(args);
-  return g.op({ kind: overload, inputs, inputNames: names, outputs, save: (outs) => autogradSaved(g, overload, args, outs), ...cost });
+  // derivatives.yaml's `output_differentiability: [False]` (histc, lu_unpack's P): no grad for that output.
+  const flags = derivativeEntry(g.ctx.torch, overload)?.derivative?.outputDifferentiable;
+  const outs = flags ? outputs.map((o, i) => (flags[i] === false ? { ...o, differentiable: false } : o)) : outputs;
+  const result = g.op({ kind: overload, inputs, inputNames: names, outputs: outs, save: (res) => autogradSaved(g, overload, args, res), ...cost });
+  const self = args.self;
+  return atenBase(overload) === 'clone' && isTensor(self) && self.conj ? result.map((t) => ({ ...t, conj: true })) : result;
 }
 
 /** An aten op that writes its result into `self` (`relu_`, `add_.Tensor`): the result aliases self. */
 export function atenInplace(g: Graph, overload: string, args: Readonly<Record<string, unknown>>, flops = 0): Tensor {
   const self = args.self;
   if (!isTensor(self)) throw new KernelError(atenBase(overload), 'in-place op needs a tensor self');
-  const others = tensorInputs(args).inputs.filter((t) => t !== self);
-  return g.inplace(overload, self, others, (result) => autogradSaved(g, overload, { ...args }, [result], true), flops);
+  // A lazily conjugated self would be conjugated in place before and after (no allocation); other arguments resolve.
+  const resolved = { ...resolvedArgs(g, overload, { ...args, self: null }), self };
+  const others = tensorInputs(resolved).inputs.filter((t) => t !== self);
+  return g.inplace(overload, self, others, (result) => autogradSaved(g, overload, resolved, [result], true), flops);
 }

@@ -134,6 +134,19 @@ export function runRule(lib: TorchLibrary, run: (args: Record<string, unknown>, 
   }
 }
 
+/**
+ * An aten op whose schema names its returns (`linalg_svd -> (Tensor U, Tensor S, Tensor Vh)`,
+ * `max.dim -> (Tensor values, Tensor indices)`) returns a named tuple in Python (`torch.return_types`):
+ * the result tuple gets those field names, so `torch.linalg.eigh(A).eigenvalues` works.
+ */
+function named(v: Value, overload: string | null | undefined, lib: TorchLibrary): Value {
+  if (v.k !== 'tuple' || v.fields || !overload) return v;
+  const entry = atenEntry(lib.tracer.ctx.torch, overload);
+  const returns = entry ? schemaOf(entry.schema).returns : [];
+  if (returns.length !== v.items.length || returns.length < 2 || returns.some((r) => !r.name)) return v;
+  return { ...v, fields: returns.map((r) => r.name!) };
+}
+
 /** Calls catalogued `name` (`torch.cat`, `F.relu`, `Tensor.view` with `self`). */
 export function callCatalogued(lib: TorchLibrary, name: string, entry: PythonEntry, a: Args, at: Loc, self?: Value): Value {
   const u = firstUnknown([...(self ? [self] : []), ...a.pos, ...a.kw.values()]);
@@ -144,11 +157,11 @@ export function callCatalogued(lib: TorchLibrary, name: string, entry: PythonEnt
   const row = tableRow(name);
   if (row?.kind === 'op') {
     if (self) bound.set('self', self);
-    return runRule(lib, (args, call) => row.run(lib.tracer, args, call), bound, { name, aten: overload.aten ?? null }, at);
+    return named(runRule(lib, (args, call) => row.run(lib.tracer, args, call), bound, { name, aten: overload.aten ?? null }, at), overload.aten, lib);
   }
   if (overload.aten) {
     const aten = atenRow(overload.aten);
-    if (aten) return runRule(lib, (args, call) => aten.run(lib.tracer, args, call), schemaArgs(overload.aten, bound, self, lib), { name, aten: overload.aten }, at);
+    if (aten) return named(runRule(lib, (args, call) => aten.run(lib.tracer, args, call), schemaArgs(overload.aten, bound, self, lib), { name, aten: overload.aten }, at), overload.aten, lib);
     return lib.interp.fail(`${name}() is not modelled yet (aten::${overload.aten})`, at);
   }
   return lib.interp.fail(`${name}() is not modelled yet`, at);
