@@ -128,19 +128,6 @@ export const tensorMethods = {
   unflatten: (g: Graph, a: KernelArgs): KResult => callAten(g, 'unflatten.int', { self: self('unflatten', a), dim: a.dim, sizes: a.sizes }),
 };
 
-/**
- * `torch.norm` / `Tensor.norm` (Python): a vector norm over `dim` (all dims when None) — 'fro' is
- * the 2-norm of the flattened dims; the matrix 'nuc' norm is not modelled.
- */
-export function torchNorm(g: Graph, a: KernelArgs): KResult {
-  const x = tensorArg('norm', a, 'input' in a ? 'input' : 'self');
-  const p = a.p ?? 'fro';
-  if (p === 'nuc') throw new KernelError('norm', "the nuclear norm (p='nuc') is not modelled");
-  const ord = p === 'fro' ? 2 : Number(p);
-  const dim = a.dim === undefined || a.dim === null ? null : typeof a.dim === 'number' ? [a.dim] : a.dim;
-  return callAten(g, 'linalg_vector_norm', { self: x, ord, dim, keepdim: a.keepdim === true, dtype: a.dtype ?? null });
-}
-
 /** `torch.einsum(equation, *operands)` (also `einsum(equation, [operands])`). */
 export function pythonEinsum(g: Graph, a: KernelArgs): KResult {
   const args = Array.isArray(a.args) ? a.args : [];
