@@ -21,7 +21,7 @@ import { functionalLayers } from './layers/functional';
 import { recurrentLayers } from './layers/recurrent';
 import { transformerLayers } from './layers/transformer';
 import { linalgAten, linalgPython } from './linalg';
-import { linearAten } from './linear';
+import { linearAten, linearPython } from './linear';
 import { lossAten } from './loss';
 import { normalizationAten } from './normalization';
 import { pointwise } from './pointwise';
@@ -162,9 +162,12 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.adaptive_max_pool2d', op(poolingAten.adaptive_max_pool2d)],
   ['aten.adaptive_max_pool3d', op(poolingAten.adaptive_max_pool3d)],
   ['aten.add', op(pointwise, { inplace: true })],
+  ['aten.addbmm', op(linearAten.addProduct, { inplace: true })],
   ['aten.addcdiv', op(pointwise, { inplace: true })],
   ['aten.addcmul', op(pointwise, { inplace: true })],
-  ['aten.addmm', op(linearAten.addmm)],
+  ['aten.addmm', op(linearAten.addmm, { inplace: true })],
+  ['aten.addmv', op(linearAten.addProduct, { inplace: true })],
+  ['aten.addr', op(linearAten.addProduct, { inplace: true })],
   ['aten.all', op(reduction)],
   ['aten.amax', op(reduction)],
   ['aten.amin', op(reduction)],
@@ -190,7 +193,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.avg_pool1d', op(poolingAten.avg_pool1d)],
   ['aten.avg_pool2d', op(poolingAten.avg_pool2d)],
   ['aten.avg_pool3d', op(poolingAten.avg_pool3d)],
-  ['aten.baddbmm', op(linearAten.baddbmm)],
+  ['aten.baddbmm', op(linearAten.baddbmm, { inplace: true })],
   ['aten.batch_norm', op(normalizationAten.batch_norm)],
   ['aten.bernoulli_', op(pointwise)],
   ['aten.binary_cross_entropy', op(lossAten.binary_cross_entropy)],
@@ -303,6 +306,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.index', op(indexingRules.index)],
   ['aten.index_put_', op(indexPut)],
   ['aten.index_select', op(indexingRules.index_select)],
+  ['aten.inner', op(linearAten.inner)],
   ['aten.instance_norm', op(normalizationAten.instance_norm)],
   ['aten.inverse', op(linalgAten.inverse)],
   ['aten.isfinite', op(pointwise, { inplace: true })],
@@ -311,6 +315,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.isneginf', op(pointwise, { inplace: true })],
   ['aten.isposinf', op(pointwise, { inplace: true })],
   ['aten.kl_div', op(lossAten.kl_div)],
+  ['aten.kron', op(linearAten.kron)],
   ['aten.kthvalue', op(reduction)],
   ['aten.l1_loss', op(lossAten.l1_loss)],
   ['aten.layer_norm', op(normalizationAten.layer_norm)],
@@ -562,10 +567,12 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.t', op(shapeAten.t)],
   ['aten.tan', op(pointwise, { inplace: true })],
   ['aten.tanh', op(pointwise, { inplace: true })],
+  ['aten.tensordot', op(linearAten.tensordot)],
   ['aten.threshold', op(pointwise, { inplace: true })],
   ['aten.tile', op(shapeAten.tile)],
   ['aten.to', op(shapeAten.to)],
   ['aten.topk', op(topk)],
+  ['aten.trace', op(linearAten.trace)],
   ['aten.transpose', op(shapeAten.transpose)],
   ['aten.triangular_solve', op(linalgAten.triangular_solve)],
   ['aten.tril', op(shapeAten.tril, { inplace: true })],
@@ -585,6 +592,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['aten.upsample_trilinear3d', op(resamplingAten.upsample_trilinear)],
   ['aten.var', op(reduction)],
   ['aten.var_mean', op(reduction)],
+  ['aten.vdot', op(linearAten.vdot)],
   ['aten.view', op(shapeAten.view)],
   ['aten.view_as', op(shapeAten.view_as)],
   ['aten.where', op(where)],
@@ -706,6 +714,7 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['torch.qr', op(linalgPython.qr)],
   ['torch.split', op(tensorMethods.split)],
   ['torch.tensor', op(factoryAten.tensor)],
+  ['torch.tensordot', op(linearPython.tensordot)],
 ];
 
 /** The rows by name; throws at load when the list is out of order or names a row twice. */
