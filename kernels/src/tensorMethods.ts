@@ -3,6 +3,7 @@
 // tensors run aten ops through the table; the others answer from shape and dtype.
 import { KernelArgs, intArg, tensorArg } from './args';
 import { isTensor } from './common';
+import { conj, imagPart, realPart } from './fft';
 import { atenTensor, callAten } from './dispatch';
 import { IndexItem, getitem, setitem } from './indexing';
 import { normDim } from './shape';
@@ -17,11 +18,12 @@ function reversed(g: Graph, t: Tensor): Tensor {
   return permute(g, t, t.shape.map((_, i) => t.shape.length - 1 - i));
 }
 
-/** The last two dimensions swapped (`x.mT`, and `x.mH` of a real tensor): a view. */
+/** The last two dimensions swapped (`x.mT`; `x.mH` also conjugates a complex tensor, lazily): a view. */
 function matrixTranspose(op: string) {
   return (g: Graph, t: Tensor): KResult => {
     if (t.shape.length < 2) throw new KernelError(op, `tensor.${op} is only supported on matrices or batches of matrices. Got ${t.shape.length}-D tensor.`);
-    return atenTensor(g, 'transpose.int', { self: t, dim0: -2, dim1: -1 });
+    const v = atenTensor(g, 'transpose.int', { self: t, dim0: -2, dim1: -1 });
+    return op === 'mH' ? conj(g, v) : v;
   };
 }
 
@@ -29,7 +31,7 @@ function matrixTranspose(op: string) {
 export const tensorProperties = {
   H: (g: Graph, t: Tensor): KResult => {
     if (t.shape.length !== 2 && t.shape.length !== 0) throw new KernelError('H', `tensor.H is only supported on matrices (2-D tensors). Got ${t.shape.length}-D tensor.`);
-    return reversed(g, t);
+    return conj(g, reversed(g, t));
   },
   T: (g: Graph, t: Tensor): KResult => reversed(g, t),
   data: (g: Graph, t: Tensor): KResult => ({ ...g.view(t, t.shape, t.strides, t.offset), requiresGrad: false }),
@@ -43,7 +45,8 @@ export const tensorProperties = {
   mT: matrixTranspose('mT'),
   nbytes: (_g: Graph, t: Tensor): KResult => numel(t.shape) * DTYPE_BYTES[t.dtype],
   ndim: (_g: Graph, t: Tensor): KResult => t.shape.length,
-  real: (_g: Graph, t: Tensor): KResult => t,
+  real: (g: Graph, t: Tensor): KResult => realPart(g, t),
+  imag: (g: Graph, t: Tensor): KResult => imagPart(g, t),
   requires_grad: (_g: Graph, t: Tensor): KResult => t.requiresGrad,
   shape: (_g: Graph, t: Tensor): KResult => [...t.shape],
 };
