@@ -12,7 +12,7 @@ import { cat, expand } from './shapeops';
 import { narrow } from './indexing';
 import { pointwise } from './pointwise';
 import { reduction } from './reduce';
-import { DTypeValue, Graph, KernelError, KResult, OpCall, numel } from './types';
+import { DTypeValue, Graph, KernelError, KResult, OpCall, isComplex, isFloating, numel } from './types';
 
 /** An alias (`absolute` → `abs`, `divide.Tensor` → `div.Tensor`): the target op, same overload suffix. */
 export function aliasOf(target: string) {
@@ -48,7 +48,9 @@ export function sameShape(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const x = tensorArg(atenBase(overload), a, 'self');
   if (typeof a.dim === 'number') normDim(atenBase(overload), a.dim, x.shape.length);
   const d = a.dtype as DTypeValue | null | undefined;
-  const dtype = d && typeof d === 'object' && 'dtype' in d ? d.dtype : atenBase(overload) === 'cumsum' && !x.dtype.startsWith('float') ? 'int64' : x.dtype;
+  // cumsum and cumprod of integers and bools accumulate in int64.
+  const integral = !isFloating(x.dtype) && !isComplex(x.dtype);
+  const dtype = d && typeof d === 'object' && 'dtype' in d ? d.dtype : ['cumsum', 'cumprod'].includes(atenBase(overload)) && integral ? 'int64' : x.dtype;
   return atenOp(g, overload, a, [{ shape: x.shape, dtype }], { flops: numel(x.shape) })[0];
 }
 
