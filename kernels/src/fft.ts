@@ -9,6 +9,7 @@ import { KernelArgs, intArg, tensorArg } from './args';
 import { atenOp } from './autograd';
 import { showShape } from './common';
 import { atenTensor, callAten } from './dispatch';
+import { factory } from './factories';
 import { slice } from './indexing';
 import { normDim } from './shape';
 import { toDtype } from './shapeops';
@@ -276,6 +277,16 @@ function resolveConjRule(g: Graph, a: KernelArgs): KResult {
   return atenOp(g, 'clone', { self: { ...x, conj: false } }, [{ shape: x.shape, dtype: x.dtype }])[0];
 }
 
+/** `fftfreq(n, d)` / `rfftfreq`: the sample frequencies, [n] / [n/2 + 1] of the default float dtype (a factory). */
+function freq(one: boolean) {
+  return (g: Graph, a: KernelArgs): KResult => {
+    const n = intArg(one ? 'fft_rfftfreq' : 'fft_fftfreq', a, 'n');
+    const d = a.dtype && typeof a.dtype === 'object' && 'dtype' in a.dtype ? (a.dtype as { dtype: DType }).dtype : g.ctx.defaultFloat ?? 'float32';
+    if (!isFloating(d) && !isComplex(d)) throw new KernelError(one ? 'fft_rfftfreq' : 'fft_fftfreq', `${one ? 'rfftfreq' : 'fftfreq'} requires a floating point or complex dtype`);
+    return factory(g, one ? 'fft_rfftfreq' : 'fft_fftfreq', [one ? Math.floor(n / 2) + 1 : n], d, a);
+  };
+}
+
 /** aten rows (schema argument names). */
 export const fftAten = {
   _conj: (g: Graph, a: KernelArgs): KResult => conj(g, tensorArg('_conj', a, 'self')),
@@ -283,6 +294,7 @@ export const fftAten = {
   conj: (g: Graph, a: KernelArgs): KResult => conj(g, tensorArg('conj', a, 'self')),
   fft_fft: fft1('fft'),
   fft_fft2: fftn('fft', true),
+  fft_fftfreq: freq(false),
   fft_fftn: fftn('fft', false),
   fft_fftshift: shift(false),
   fft_hfft: fft1('hfft'),
@@ -300,6 +312,7 @@ export const fftAten = {
   fft_irfftn: fftn('irfft', false),
   fft_rfft: fft1('rfft'),
   fft_rfft2: fftn('rfft', true),
+  fft_rfftfreq: freq(true),
   fft_rfftn: fftn('rfft', false),
   imag: (g: Graph, a: KernelArgs): KResult => imagPart(g, tensorArg('imag', a, 'self')),
   is_conj: (_g: Graph, a: KernelArgs): KResult => !!tensorArg('is_conj', a, 'self').conj,

@@ -289,11 +289,18 @@ function pythonTensordot(g: Graph, a: KernelArgs): KResult {
 
 export const linearPython = { tensordot: pythonTensordot };
 
+/** `smm(self, mat2)`: a sparse × dense product; PyTorch refuses a dense self (measured, 1.13 and 2.14). */
+function smm(_g: Graph, a: KernelArgs): KResult {
+  tensorArg('smm', a, 'self');
+  throw new KernelError('smm', 'tensor.sspaddmm(...) can only be called on sparse tensors');
+}
+
 /** aten rows: schema argument names. */
 export const linearAten = {
   addProduct,
   inner,
   kron,
+  smm,
   tensordot: (g: Graph, a: KernelArgs): KResult => tensordot(g, tensorArg('tensordot', a, 'self'), tensorArg('tensordot', a, 'other'), dimList(a.dims_self), dimList(a.dims_other)),
   trace,
   vdot,
