@@ -124,7 +124,7 @@ function repr(x: number): string {
 
 /** Statements that build one tensor argument as the probe passed it, bound to `v`. */
 function tensorSource(t: TensorArg, v: string, param: string, init: string[], body: string[]): void {
-  if (!PY_DTYPES.has(t.dtype) || t.dtype.startsWith('complex')) throw new Unsupported(`tensor dtype ${t.dtype}`);
+  if (!PY_DTYPES.has(t.dtype)) throw new Unsupported(`tensor dtype ${t.dtype}`);
   const shape = t.tensor.join(', ') + (t.tensor.length === 1 ? ',' : '');
   if (t.grad) {
     // A leaf requiring grad, passed as `leaf.clone()` (a non-leaf), as probe_ops.py does.

@@ -125,7 +125,7 @@ export function pointwise(g: Graph, a: KernelArgs, call: OpCall): KResult {
   }
   const strides = iteratorStrides(shape, tensors);
   const outs = atenOp(g, overload, a, schema.returns.map(() => ({ shape, dtype, strides })), { flops: numel(shape) });
-  const values = foldValues(base, operands, shape, dtype);
+  const values = isComplex(dtype) ? undefined : foldValues(base, operands, shape, dtype);
   if (values && outs.length === 1) return { ...outs[0], values };
   return outs.length === 1 ? outs[0] : outs;
 }

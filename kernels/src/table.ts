@@ -101,6 +101,8 @@ const ROWS: readonly (readonly [string, TableRow])[] = [
   ['Tensor.bfloat16', op(tensorMethods.bfloat16)],
   ['Tensor.bool', op(tensorMethods.bool)],
   ['Tensor.byte', op(tensorMethods.byte)],
+  ['Tensor.cdouble', op(tensorMethods.cdouble)],
+  ['Tensor.cfloat', op(tensorMethods.cfloat)],
   ['Tensor.char', op(tensorMethods.char)],
   ['Tensor.cholesky', op(linalgPython.cholesky)],
   ['Tensor.cpu', op(tensorMethods.cpu)],

@@ -89,6 +89,8 @@ export const tensorMethods = {
   cpu: (_g: Graph, a: KernelArgs): KResult => self('cpu', a),
   cuda: (_g: Graph, a: KernelArgs): KResult => self('cuda', a),
   dim: (_g: Graph, a: KernelArgs): KResult => self('dim', a).shape.length,
+  cdouble: convert('complex128'),
+  cfloat: convert('complex64'),
   double: convert('float64'),
   element_size: (_g: Graph, a: KernelArgs): KResult => DTYPE_BYTES[self('element_size', a).dtype],
   float: convert('float32'),
