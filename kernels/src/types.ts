@@ -58,8 +58,8 @@ export interface Tensor {
   readonly values?: readonly number[];
   /**
    * A lazily conjugated view of a complex tensor (`x.conj()`, `torch.fft.ifft` of a real input):
-   * no copy until an op without conjugate support reads it, which then gets a resolved copy
-   * (the Conjugate dispatch key's fallback, kernels/src/autograd.ts).
+   * no copy; an op without conjugate support resolves it into a scratch copy while it runs, but
+   * autograd keeps the view itself (the Conjugate fallback runs below autograd; kernels/src/autograd.ts).
    */
   readonly conj?: boolean;
 }

@@ -725,13 +725,18 @@ describe('kernels: torch.fft and complex tensors', () => {
     assert.deepEqual([y.shape, y.dtype], [[5, 10], 'float32']);
     assert.deepEqual(tr.ops.map((o) => o.kind), ['_to_copy', '_fft_c2r']);
   });
-  it('ifft of a real input is a lazily conjugated view; abs of it keeps a resolved copy (measured: 240 B)', () => {
+  it('ifft of a real input is a lazily conjugated view; abs keeps that view and resolves it only as scratch (measured, 2.14)', () => {
     const tr = tracer(CPU_214);
     const z = aten(tr, 'fft_ifft', { self: act(tr, [5, 6]) }) as Tensor;
     assert.equal(z.conj, true);
     const a = aten(tr, 'abs', { self: z }) as Tensor;
     assert.equal(a.dtype, 'float32');
+    const abs = tr.ops[tr.ops.length - 1];
+    assert.deepEqual([abs.saved, abs.workspaceBytes], [[z.storage], 240]);
     assert.equal(savedBytes(tr), 120 + 240);
+    // mm reads it as it is: no scratch copy.
+    aten(tr, 'mm', { self: z, mat2: tr.newTensor([6, 3], 'complex64', true, 'activation') });
+    assert.equal(tr.ops[tr.ops.length - 1].workspaceBytes, 0);
   });
   it('view_as_real is a float view of the same storage; polar keeps its complex output', () => {
     const tr = tracer();
