@@ -45,6 +45,8 @@ export interface FunctionCase {
   out: Out;
   saved: { all: Saved[]; first?: Saved[] };
   savedBytes: { all: number; first?: number };
+  /** The strides of each tensor output, when measured (hand-made cases; probe_ops.py does not record them). */
+  strides?: number[][] | null;
 }
 
 export interface ModuleCase {
@@ -157,7 +159,7 @@ function repr(x: number): string {
 
 /** Statements that build one tensor argument as the probe passed it, bound to `v`. */
 function tensorSource(t: TensorArg, v: string, param: string, init: string[], body: string[]): void {
-  if (!PY_DTYPES.has(t.dtype) || t.dtype.startsWith('complex')) throw new Unsupported(`tensor dtype ${t.dtype}`);
+  if (!PY_DTYPES.has(t.dtype)) throw new Unsupported(`tensor dtype ${t.dtype}`);
   const shape = t.tensor.join(', ') + (t.tensor.length === 1 ? ',' : '');
   if (t.grad) {
     // A leaf requiring grad, passed as `leaf.clone()` (a non-leaf), as probe_ops.py does.
@@ -323,7 +325,7 @@ function outTensors(o: Out): (OutTensor | null)[] {
   return [];
 }
 
-const DTYPE_NAMES: Readonly<Record<string, string>> = { float32: 'float32', float16: 'float16', bfloat16: 'bfloat16', float64: 'float64', int64: 'int64', int32: 'int32', int16: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool' };
+const DTYPE_NAMES: Readonly<Record<string, string>> = { float32: 'float32', float16: 'float16', bfloat16: 'bfloat16', float64: 'float64', int64: 'int64', int32: 'int32', int16: 'int16', int8: 'int8', uint8: 'uint8', bool: 'bool', complex64: 'complex64', complex128: 'complex128' };
 
 /** Describes a saved storage the way the probes do. */
 type Desc = string;
@@ -390,6 +392,9 @@ export function runName(release: string, name: string, cases: readonly ProbeCase
       if (!w) continue;
       if (t.shape.join() !== w.tensor.join()) return verdict('fail', `output ${k} shape [${t.shape}], PyTorch [${w.tensor}]`);
       if (DTYPE_NAMES[t.dtype] !== w.dtype) return verdict('fail', `output ${k} dtype ${t.dtype}, PyTorch ${w.dtype}`);
+      // Strides matter where a dim has more than one element (PyTorch's strides of size-1 dims are arbitrary).
+      const ws = !isModuleCase(c) ? c.strides?.[k] : undefined;
+      if (ws && t.shape.some((d, i) => d > 1 && ws[i] !== t.strides[i]) && !t.shape.includes(0)) return verdict('fail', `output ${k} strides [${t.strides}], PyTorch [${ws}]`);
       if (t.storage.bytes === 0) continue;
       if (w.alias !== undefined) {
         const s = storageOfArg(w.alias);

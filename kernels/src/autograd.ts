@@ -6,7 +6,7 @@ import { isPyFloat } from './args';
 import { atenBase, atenEntry, AtenEntry, Release } from './catalog';
 import { isTensor } from './common';
 import { schemaOf } from './schema';
-import { ExtraSaved, Graph, KernelError, OpSpec, Tensor } from './types';
+import { ExtraSaved, Graph, KernelError, OpSpec, Tensor, tensorBytes } from './types';
 
 /**
  * A Python number where the schema takes a Tensor (`x * 0.5` runs `mul.Tensor`): the argument
@@ -88,12 +88,45 @@ function tensorInputs(args: Readonly<Record<string, unknown>>): { inputs: Tensor
 }
 
 /**
- * Records one aten op: `args` by schema name, outputs in schema return order; what it saves comes
- * from the release's derivatives.yaml.
+ * aten ops that read a lazily conjugated tensor as it is (ConjugateFallback.cpp's fallthroughs:
+ * copies, the BLAS-backed products, the vector norm, the conj ops themselves). Views never reach
+ * here (they are `g.view`), as in PyTorch, where they keep the conjugate bit.
  */
-export function atenOp(g: Graph, overload: string, args: Readonly<Record<string, unknown>>, outputs: readonly AtenOutput[], cost: Pick<OpSpec, 'flops' | 'workspaceBytes'> = {}): Tensor[] {
+const CONJ_AWARE = new Set([
+  'copy_', 'clone', 'conj_physical_', 'resolve_conj', 'resolve_neg', 'repeat_interleave', 'dot', 'vdot', 'mm', 'addmm', 'addmm_',
+  'bmm', 'baddbmm', 'baddbmm_', 'linalg_solve_triangular', 'linalg_vector_norm', 'empty_like', 'new_empty', 'new_zeros', 'new_ones', 'new_full',
+]);
+
+/**
+ * Bytes of the resolved copies an op without conjugate support makes of its lazily conjugated
+ * arguments: the Conjugate fallback runs below autograd, so the op keeps the conjugated tensor
+ * itself for backward and the copy lives only while the kernel runs (measured, 2.14: `ifft(x) * w`
+ * keeps ifft's own storage, `abs` of it too).
+ */
+function conjCopyBytes(overload: string, args: Readonly<Record<string, unknown>>): number {
+  if (CONJ_AWARE.has(atenBase(overload))) return 0;
+  let bytes = 0;
+  for (const v of Object.values(args)) {
+    for (const t of isTensor(v) ? [v] : Array.isArray(v) ? v : []) if (isTensor(t) && t.conj) bytes += tensorBytes(t.shape, t.dtype);
+  }
+  return bytes;
+}
+
+/**
+ * Records one aten op: `args` by schema name, outputs in schema return order; what it saves comes
+ * from the release's derivatives.yaml. A lazily conjugated argument costs the op a resolved copy as
+ * scratch unless the op reads it as it is; a `clone` of one stays lazily conjugated.
+ */
+export function atenOp(g: Graph, overload: string, args: Readonly<Record<string, unknown>>, outputs: readonly AtenOutput[], cost0: Pick<OpSpec, 'flops' | 'workspaceBytes'> = {}): Tensor[] {
+  const copies = conjCopyBytes(overload, args);
+  const cost = copies ? { ...cost0, workspaceBytes: (cost0.workspaceBytes ?? 0) + copies } : cost0;
   const { inputs, names } = tensorInputs(args);
-  return g.op({ kind: overload, inputs, inputNames: names, outputs, save: (outs) => autogradSaved(g, overload, args, outs), ...cost });
+  // derivatives.yaml's `output_differentiability: [False]` (histc, lu_unpack's P): no grad for that output.
+  const flags = derivativeEntry(g.ctx.torch, overload)?.derivative?.outputDifferentiable;
+  const outs = flags ? outputs.map((o, i) => (flags[i] === false ? { ...o, differentiable: false } : o)) : outputs;
+  const result = g.op({ kind: overload, inputs, inputNames: names, outputs: outs, save: (res) => autogradSaved(g, overload, args, res), ...cost });
+  const self = args.self;
+  return atenBase(overload) === 'clone' && isTensor(self) && self.conj ? result.map((t) => ({ ...t, conj: true })) : result;
 }
 
 /** An aten op that writes its result into `self` (`relu_`, `add_.Tensor`): the result aliases self. */

@@ -1,4 +1,4 @@
-import { DType, Graph, Tensor, isFloating } from './types';
+import { DType, Graph, Tensor, complexDtype, isComplex, isFloating, realDtype } from './types';
 
 /** Autocast's low-precision op list (CUDA): these run in the region's dtype. */
 export function castLowPrecision(g: Graph, ts: readonly Tensor[]): Tensor[] {
@@ -17,6 +17,7 @@ const FLOAT_RANK: DType[] = ['bool', 'uint8', 'int8', 'int16', 'int32', 'int64',
 
 /** Type promotion of two tensor operands (a simplification of torch.result_type). */
 export function promote(a: DType, b: DType): DType {
+  if (isComplex(a) || isComplex(b)) return complexDtype(promote(realDtype(a), realDtype(b)));
   if ((a === 'float16' && b === 'bfloat16') || (a === 'bfloat16' && b === 'float16')) return 'float32';
   return FLOAT_RANK.indexOf(a) >= FLOAT_RANK.indexOf(b) ? a : b;
 }

@@ -13,7 +13,7 @@ import { cat, expand, toDtype } from './shapeops';
 import { narrow } from './indexing';
 import { pointwise } from './pointwise';
 import { reduction } from './reduce';
-import { DType, DTypeValue, Graph, KernelError, KResult, OpCall, Tensor, isFloating, numel } from './types';
+import { DType, DTypeValue, Graph, KernelError, KResult, OpCall, Tensor, isComplex, isFloating, numel } from './types';
 
 /** An alias (`absolute` → `abs`, `divide.Tensor` → `div.Tensor`): the target op, same overload suffix. */
 export function aliasOf(target: string) {
@@ -49,7 +49,9 @@ export function sameShape(g: Graph, a: KernelArgs, call: OpCall): KResult {
   const x = tensorArg(atenBase(overload), a, 'self');
   if (typeof a.dim === 'number') normDim(atenBase(overload), a.dim, x.shape.length);
   const d = a.dtype as DTypeValue | null | undefined;
-  const dtype = d && typeof d === 'object' && 'dtype' in d ? d.dtype : atenBase(overload) === 'cumsum' && !x.dtype.startsWith('float') ? 'int64' : x.dtype;
+  // cumsum and cumprod of integers and bools accumulate in int64.
+  const integral = !isFloating(x.dtype) && !isComplex(x.dtype);
+  const dtype = d && typeof d === 'object' && 'dtype' in d ? d.dtype : ['cumsum', 'cumprod'].includes(atenBase(overload)) && integral ? 'int64' : x.dtype;
   return atenOp(g, overload, a, [{ shape: x.shape, dtype }], { flops: numel(x.shape) })[0];
 }
 
@@ -205,6 +207,7 @@ export function eluFamily(g: Graph, a: KernelArgs, call: OpCall): KResult {
 /** c10's ScalarType names, as PyTorch's messages print dtypes. */
 const SCALAR_TYPE: Readonly<Record<DType, string>> = {
   float64: 'Double', float32: 'Float', float16: 'Half', bfloat16: 'BFloat16', int64: 'Long', int32: 'Int', int16: 'Short', int8: 'Char', uint8: 'Byte', bool: 'Bool',
+  complex64: 'ComplexFloat', complex128: 'ComplexDouble',
 };
 
 /** `square(x)` = `pow(x, 2)`; `float_power` = `pow` in float64; `positive(x)` is x. */

@@ -5,7 +5,7 @@
 import { KernelArgs, isPyFloat } from './args';
 import { isTensor } from './common';
 import { castValues } from './pointwise';
-import { DType, DTypeValue, Graph, KernelError, KResult, Tensor, numel } from './types';
+import { DType, DTypeValue, Graph, KernelError, KResult, Tensor, isComplex, numel } from './types';
 
 /** Constants model code computes with are small; larger tensors carry no elements. */
 export const MAX_CONSTANT_ELEMENTS = 1 << 16;
@@ -27,7 +27,8 @@ function defaultFloat(g: Graph): DType {
 }
 
 export function factory(g: Graph, op: string, shape: readonly number[], dtype: DType, a: KernelArgs, values?: readonly number[]): Tensor {
-  const known = values && values.length === numel(shape) && values.length <= MAX_CONSTANT_ELEMENTS ? castValues(values, dtype) : undefined;
+  // Known elements are real numbers; a complex tensor carries none.
+  const known = values && values.length === numel(shape) && values.length <= MAX_CONSTANT_ELEMENTS && !isComplex(dtype) ? castValues(values, dtype) : undefined;
   return g.create(op, shape, dtype, { requiresGrad: a.requires_grad === true, values: known });
 }
 

@@ -1,10 +1,11 @@
 import { KernelArgs, optTensorArg, tensorArg } from './args';
 import { atenInplace, atenOp } from './autograd';
-import { castLowPrecision, showShape } from './common';
+import { atenBase } from './catalog';
+import { castLowPrecision, isTensor, showShape } from './common';
 import { atenTensor } from './dispatch';
-import { expand, reshape, transpose, view } from './shapeops';
-import { broadcastShapes, isContiguous } from './shape';
-import { Graph, KernelError, KResult, Tensor, numel } from './types';
+import { expand, permute, reshape, squeeze, transpose, view } from './shapeops';
+import { broadcastShapes, isContiguous, normDim } from './shape';
+import { Graph, KernelError, KResult, OpCall, Tensor, isComplex, numel } from './types';
 
 // mm/bmm/addmm save each operand only when the *other* one needs grad (derivatives.yaml:
 // `self: mm_mat1_backward(grad, mat2, …)`, `mat2: mm_mat2_backward(grad, self, …)`, and the
@@ -153,6 +154,169 @@ export function groupedMm(g: Graph, a: Tensor, b: Tensor, offs: Tensor | null, b
   return atenOp(g, op, { self: a, mat2: b, offs, bias }, [{ shape, dtype: outDtype ?? a.dtype }], { flops: 2 * numel(shape) * (ra === 2 && rb === 2 ? k / Math.max(1, offs!.shape[0]) : k) })[0];
 }
 
+/** The product operands and output shape of each `self + product` op (schema names). */
+const PRODUCT: Readonly<Record<string, (a: KernelArgs) => { names: [string, string]; shape: (x: Tensor, y: Tensor) => number[] | null }>> = {
+  addmm: () => ({ names: ['mat1', 'mat2'], shape: (x, y) => (x.shape.length === 2 && y.shape.length === 2 && x.shape[1] === y.shape[0] ? [x.shape[0], y.shape[1]] : null) }),
+  addmv: () => ({ names: ['mat', 'vec'], shape: (x, y) => (x.shape.length === 2 && y.shape.length === 1 && x.shape[1] === y.shape[0] ? [x.shape[0]] : null) }),
+  addr: () => ({ names: ['vec1', 'vec2'], shape: (x, y) => (x.shape.length === 1 && y.shape.length === 1 ? [x.shape[0], y.shape[0]] : null) }),
+  addbmm: () => ({ names: ['batch1', 'batch2'], shape: (x, y) => (x.shape.length === 3 && y.shape.length === 3 && x.shape[0] === y.shape[0] && x.shape[2] === y.shape[1] ? [x.shape[1], y.shape[2]] : null) }),
+  baddbmm: () => ({ names: ['batch1', 'batch2'], shape: (x, y) => (x.shape.length === 3 && y.shape.length === 3 && x.shape[0] === y.shape[0] && x.shape[2] === y.shape[1] ? [x.shape[0], x.shape[1], y.shape[2]] : null) }),
+};
+
+/**
+ * `addmv`, `addr`, `addbmm` and the in-place `addmm_`, `addmv_`, `addr_`, `addbmm_`, `baddbmm_`:
+ * beta·self + alpha·(product). self broadcasts to the product's shape (in place it must have
+ * it); each product operand is saved when the other needs grad (derivatives.yaml).
+ */
+export function addProduct(g: Graph, a: KernelArgs, call: OpCall): KResult {
+  const overload = call.aten ?? call.name;
+  const base = atenBase(overload);
+  const inplace = base.endsWith('_');
+  const op = inplace ? base.slice(0, -1) : base;
+  const spec = PRODUCT[op]?.(a);
+  if (!spec) throw new KernelError(base, 'not a self + product op');
+  const self = tensorArg(base, a, 'self');
+  const x = tensorArg(base, a, spec.names[0]);
+  const y = tensorArg(base, a, spec.names[1]);
+  const shape = spec.shape(x, y);
+  if (!shape) throw new KernelError(base, `cannot multiply ${showShape(x.shape)} by ${showShape(y.shape)}`);
+  const k = op === 'addr' ? 1 : x.shape[x.shape.length - 1];
+  const flops = 2 * numel(shape) * k * (op === 'addbmm' ? x.shape[0] : 1);
+  if (inplace) {
+    const same = self.shape.length === shape.length && self.shape.every((d, i) => d === shape[i]);
+    // addbmm_ writes through its out= variant, which resizes a broadcastable self: a new tensor (measured).
+    if (!same && op === 'addbmm' && broadcastShapes(base, self.shape, shape).every((d, i) => d === shape[i])) return atenOp(g, overload, a, [{ shape, dtype: x.dtype }], { flops })[0];
+    if (!same) throw new KernelError(base, `the input tensor must have size ${showShape(shape)}, got ${showShape(self.shape)}`);
+    return atenInplace(g, overload, a, flops);
+  }
+  if (broadcastShapes(base, self.shape, shape).some((d, i) => d !== shape[i])) throw new KernelError(base, `input ${showShape(self.shape)} does not broadcast to ${showShape(shape)}`);
+  return atenOp(g, overload, a, [{ shape, dtype: x.dtype }], { flops })[0];
+}
+
+/** `vdot(self, other)`: two 1-D tensors of one length; each is saved when the other needs grad. */
+function vdot(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('vdot', a, 'self');
+  const y = tensorArg('vdot', a, 'other');
+  if (x.shape.length !== 1 || y.shape.length !== 1) throw new KernelError('vdot', `1D tensors expected, but got ${x.shape.length}D and ${y.shape.length}D tensors`);
+  if (x.shape[0] !== y.shape[0]) throw new KernelError('vdot', `inconsistent tensor size, expected tensor [${x.shape[0]}] and src [${y.shape[0]}] to have the same number of elements, but got ${x.shape[0]} and ${y.shape[0]} elements respectively`);
+  return atenOp(g, 'vdot', { self: x, other: y }, [{ shape: [], dtype: x.dtype }], { flops: 2 * x.shape[0] })[0];
+}
+
+/** `trace(self)`: the sum of a 2-D tensor's diagonal; its backward needs only the sizes. */
+function trace(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('trace', a, 'self');
+  if (x.shape.length !== 2) throw new KernelError('trace', `expected a matrix, but got tensor with dim ${x.shape.length}`);
+  return atenOp(g, 'trace', { self: x }, [{ shape: [], dtype: ['float32', 'float64', 'float16', 'bfloat16'].includes(x.dtype) || isComplex(x.dtype) ? x.dtype : 'int64' }], { flops: Math.min(x.shape[0], x.shape[1]) })[0];
+}
+
+/**
+ * `kron(self, other)`: both `_unsafe_view`ed with their dims interleaved with ones (a view, or an
+ * error as PyTorch's when the strides do not allow it), `mul`, and the product viewed to
+ * [a0·b0, a1·b1, …].
+ */
+function kron(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('kron', a, 'self');
+  const y = tensorArg('kron', a, 'other');
+  const n = Math.max(x.shape.length, y.shape.length);
+  const px = n - x.shape.length;
+  const py = n - y.shape.length;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const xi = i >= px ? x.shape[i - px] : 1;
+    const yi = i >= py ? y.shape[i - py] : 1;
+    xs.push(xi, 1);
+    ys.push(1, yi);
+    out.push(xi * yi);
+  }
+  const prod = atenTensor(g, 'mul.Tensor', { self: view(g, x, xs, '_unsafe_view'), other: view(g, y, ys, '_unsafe_view') });
+  return view(g, prod, out, '_unsafe_view');
+}
+
+/**
+ * `tensordot(self, other, dims_self, dims_other)`: a contracted dim of size 1 on one side is summed
+ * away on the other (`sum(keepdim)`); both are permuted (contracted dims last / first) and reshaped
+ * to matrices for one `mm`, then reshaped to the free dims. 2.x, with nothing left uncontracted,
+ * takes `dot` of flat views when both permuted operands are contiguous, else
+ * `sum(squeeze(self) * squeeze(other))`.
+ */
+export function tensordot(g: Graph, x: Tensor, y: Tensor, dims1: readonly number[], dims2: readonly number[]): Tensor {
+  if (dims1.length !== dims2.length) throw new KernelError('tensordot', 'both dimension lists should have same length');
+  const d1 = dims1.map((d) => normDim('tensordot', d, x.shape.length));
+  const d2 = dims2.map((d) => normDim('tensordot', d, y.shape.length));
+  let t1 = x;
+  let t2 = y;
+  let csize = 1;
+  d1.forEach((da, i) => {
+    const db = d2[i];
+    const s1 = x.shape[da];
+    const s2 = y.shape[db];
+    if (s2 === 1) t1 = atenTensor(g, 'sum.dim_IntList', { self: t1, dim: [da], keepdim: true, dtype: null });
+    else if (s1 === 1) t2 = atenTensor(g, 'sum.dim_IntList', { self: t2, dim: [db], keepdim: true, dtype: null });
+    else {
+      if (s1 !== s2) throw new KernelError('tensordot', `contracted dimensions need to match, but first has size ${s1} in dim ${da} and second has size ${s2} in dim ${db}`);
+      csize *= s1;
+    }
+  });
+  const free1 = x.shape.map((_, i) => i).filter((i) => !d1.includes(i));
+  const free2 = y.shape.map((_, i) => i).filter((i) => !d2.includes(i));
+  const rsizes = [...free1.map((i) => t1.shape[i]), ...free2.map((i) => t2.shape[i])];
+  const size1 = numel(free1.map((i) => t1.shape[i]));
+  const size2 = numel(free2.map((i) => t2.shape[i]));
+  const p1 = permute(g, t1, [...free1, ...d1]);
+  const p2 = permute(g, t2, [...d2, ...free2]);
+  if (g.ctx.torch[0] >= 2 && size1 === 1 && size2 === 1) {
+    if (isContiguous(p1) && isContiguous(p2)) {
+      const flat = (t: Tensor) => (t.shape.length === 1 ? t : view(g, t, [csize]));
+      const f2 = flat(p2);
+      const f1 = flat(p1);
+      return view(g, atenOp(g, 'dot', { self: f1, tensor: f2 }, [{ shape: [], dtype: x.dtype }], { flops: 2 * csize })[0], rsizes);
+    }
+    const s2 = squeeze(g, p2);
+    const s1 = squeeze(g, p1);
+    const sum = atenTensor(g, 'sum', { self: atenTensor(g, 'mul.Tensor', { self: s1, other: s2 }), dtype: { dtype: x.dtype } });
+    return view(g, sum, rsizes);
+  }
+  const m1 = reshape(g, p1, [size1, csize]);
+  const m2 = reshape(g, p2, [csize, size2]);
+  return reshape(g, mm(g, m1, m2), rsizes);
+}
+
+/** `inner(self, other)`: a 0-dim operand multiplies; else `tensordot` over both last dims. */
+function inner(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('inner', a, 'self');
+  const y = tensorArg('inner', a, 'other');
+  if (x.shape.length === 0 || y.shape.length === 0) return atenTensor(g, 'mul.Tensor', { self: x, other: y });
+  if (x.shape[x.shape.length - 1] !== y.shape[y.shape.length - 1]) throw new KernelError('inner', `the last dimension must match on both input tensors but got shapes ${showShape(x.shape)} and ${showShape(y.shape)}`);
+  return tensordot(g, x, y, [-1], [-1]);
+}
+
+const dimList = (v: unknown): number[] => (typeof v === 'number' ? [v] : Array.isArray(v) ? (v as number[]) : []);
+
+/** `torch.tensordot(a, b, dims)` (Python): dims an int n (last n of a, first n of b) or two lists. */
+function pythonTensordot(g: Graph, a: KernelArgs): KResult {
+  const x = tensorArg('tensordot', a, 'a');
+  const y = tensorArg('tensordot', a, 'b');
+  const dims = a.dims === undefined ? 2 : a.dims;
+  if (typeof dims === 'number') {
+    if (dims < 0) throw new KernelError('tensordot', `tensordot expects dims >= 0, but got dims=${dims}`);
+    if (dims > Math.min(x.shape.length, y.shape.length)) throw new KernelError('tensordot', `tensordot expects dims < ndim_a or ndim_b, but got dims=${dims}`);
+    return tensordot(g, x, y, Array.from({ length: dims }, (_, i) => i - dims), Array.from({ length: dims }, (_, i) => i));
+  }
+  if (Array.isArray(dims) && dims.length === 2) return tensordot(g, x, y, dimList(dims[0]), dimList(dims[1]));
+  if (isTensor(dims)) throw new KernelError('tensordot', 'dims given as a tensor are not modelled');
+  throw new KernelError('tensordot', `tensordot expects dims to be int or tuple[list[int], list[int]] or list[list[int]] containing two lists, but got dims=${JSON.stringify(dims)}`);
+}
+
+export const linearPython = { tensordot: pythonTensordot };
+
+/** `smm(self, mat2)`: a sparse × dense product; PyTorch refuses a dense self (measured, 1.13 and 2.14). */
+function smm(_g: Graph, a: KernelArgs): KResult {
+  tensorArg('smm', a, 'self');
+  throw new KernelError('smm', 'tensor.sspaddmm(...) can only be called on sparse tensors');
+}
+
 /** aten rows: schema argument names. */
 /**
  * `bilinear(x1, x2, weight, bias)` (CompositeImplicitAutograd): both inputs reshaped to 2-D,
@@ -180,12 +344,21 @@ export function bilinear(g: Graph, x1: Tensor, x2: Tensor, w: Tensor, bias: Tens
 
 export const linearAten = {
   bilinear: (g: Graph, a: KernelArgs): KResult => bilinear(g, tensorArg('bilinear', a, 'input1'), tensorArg('bilinear', a, 'input2'), tensorArg('bilinear', a, 'weight'), optTensorArg('bilinear', a, 'bias')),
-  addmm: (g: Graph, a: KernelArgs): KResult => {
+  addProduct,
+  inner,
+  kron,
+  smm,
+  tensordot: (g: Graph, a: KernelArgs): KResult => tensordot(g, tensorArg('tensordot', a, 'self'), tensorArg('tensordot', a, 'other'), dimList(a.dims_self), dimList(a.dims_other)),
+  trace,
+  vdot,
+  addmm: (g: Graph, a: KernelArgs, call: OpCall): KResult => {
+    if (atenBase(call.aten ?? call.name).endsWith('_')) return addProduct(g, a, call);
     const [bias, m1, m2] = castLowPrecision(g, [tensorArg('addmm', a, 'self'), tensorArg('addmm', a, 'mat1'), tensorArg('addmm', a, 'mat2')]);
     if (m1.shape.length !== 2 || m2.shape.length !== 2) throw new KernelError('addmm', `mat1 and mat2 must be 2-D, got ${showShape(m1.shape)} and ${showShape(m2.shape)}`);
     return addmm(g, bias, m1, m2);
   },
-  baddbmm: (g: Graph, a: KernelArgs): KResult => {
+  baddbmm: (g: Graph, a: KernelArgs, call: OpCall): KResult => {
+    if (atenBase(call.aten ?? call.name).endsWith('_')) return addProduct(g, a, call);
     const [x, m1, m2] = castLowPrecision(g, [tensorArg('baddbmm', a, 'self'), tensorArg('baddbmm', a, 'batch1'), tensorArg('baddbmm', a, 'batch2')]);
     return baddbmm(g, x, m1, m2);
   },

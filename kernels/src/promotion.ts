@@ -3,20 +3,25 @@
 // tensors, which outrank Python numbers. A 0-dim tensor of a higher kind than the operands above it
 // brings its own dtype; a Python number of a higher kind brings that kind's default (float32, int64).
 import { isTensor } from './common';
-import { DType, Tensor, isFloating } from './types';
+import { DType, Tensor, complexDtype, isComplex, isFloating, realDtype } from './types';
 
-type Kind = 0 | 1 | 2;
+type Kind = 0 | 1 | 2 | 3;
 
 function kindOf(d: DType): Kind {
   if (d === 'bool') return 0;
+  if (isComplex(d)) return 3;
   return isFloating(d) ? 2 : 1;
 }
 
 const WIDER: readonly DType[] = ['bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float16', 'bfloat16', 'float32', 'float64'];
 
-/** Promotion of two dtypes of tensors with dimensions (torch.promote_types). */
+/**
+ * Promotion of two dtypes of tensors with dimensions (torch.promote_types). With a complex
+ * operand the result is complex with the promoted parts: float64 and complex64 give complex128.
+ */
 export function promoteTypes(a: DType, b: DType): DType {
   if (a === b) return a;
+  if (isComplex(a) || isComplex(b)) return complexDtype(promoteTypes(realDtype(a), realDtype(b)));
   if ((a === 'float16' && b === 'bfloat16') || (a === 'bfloat16' && b === 'float16')) return 'float32';
   if ((a === 'uint8' && b === 'int8') || (a === 'int8' && b === 'uint8')) return 'int16';
   return WIDER.indexOf(a) >= WIDER.indexOf(b) ? a : b;
@@ -36,7 +41,7 @@ function scalarDtype(v: ScalarOperand): DType {
   return Number.isInteger(v) ? 'int64' : 'float64';
 }
 
-const DEFAULT_OF: Record<Kind, DType> = { 0: 'bool', 1: 'int64', 2: 'float32' };
+const DEFAULT_OF: Record<Kind, DType> = { 0: 'bool', 1: 'int64', 2: 'float32', 3: 'complex64' };
 
 /** `torch.result_type` over tensors and Python numbers (a null operand is skipped). */
 export function resultType(operands: readonly (Tensor | ScalarOperand | null | undefined)[]): DType {
@@ -57,7 +62,7 @@ export function resultType(operands: readonly (Tensor | ScalarOperand | null | u
   return result ?? 'float32';
 }
 
-/** The default floating dtype for an integral or bool result (true division, `sin` of ints). */
+/** The default floating dtype for an integral or bool result (true division, `sin` of ints); complex stays. */
 export function toFloating(d: DType): DType {
-  return isFloating(d) ? d : 'float32';
+  return isFloating(d) || isComplex(d) ? d : 'float32';
 }

@@ -7,7 +7,7 @@ import { atenBase, atenEntry } from './catalog';
 import { isTensor } from './common';
 import { schemaOf } from './schema';
 import { normDim } from './shape';
-import { DType, Graph, KernelError, KResult, OpCall, Tensor, isFloating, numel } from './types';
+import { DType, Graph, KernelError, KResult, OpCall, Tensor, isComplex, isFloating, numel, realDtype } from './types';
 import type { KernelArgs } from './args';
 
 /** Dimensions named by a `dim` argument (int, list of ints, None), or null for all. */
@@ -27,8 +27,15 @@ export function reducedShape(x: Tensor, dims: Set<number> | null, keepdim: boole
 const TO_INT64 = new Set(['sum', 'prod', 'nansum', 'count_nonzero']);
 const TO_BOOL = new Set(['all', 'any']);
 const TO_INDEX = new Set(['argmax', 'argmin']);
+/** Reductions of complex tensors: these keep the dtype, the norms and spreads give the real one; others refuse complex. */
+const COMPLEX_KEEP = new Set(['sum', 'mean', 'prod', 'nansum']);
+const COMPLEX_TO_REAL = new Set(['linalg_vector_norm', 'norm', 'std', 'var']);
 
 function valueDtype(base: string, x: Tensor, requested: unknown): DType {
+  if (isComplex(x.dtype)) {
+    if (COMPLEX_TO_REAL.has(base)) return realDtype(x.dtype);
+    if (!COMPLEX_KEEP.has(base)) throw new KernelError(base, `${x.dtype} tensors are not modelled for this reduction`);
+  }
   if (typeof requested === 'object' && requested !== null && 'dtype' in requested) return (requested as { dtype: DType }).dtype;
   if (TO_INDEX.has(base) || base === 'count_nonzero') return 'int64';
   if (TO_BOOL.has(base)) return x.dtype === 'uint8' ? 'uint8' : 'bool';

@@ -3,7 +3,7 @@ import { atenInplace, atenOp } from './autograd';
 import { isTensor, showShape } from './common';
 import { promoteTypes } from './promotion';
 import { broadcastShapes, contiguousStrides, inferShape, isContiguous, normDim, viewStrides } from './shape';
-import { DType, Graph, KernelError, KResult, Tensor, numel } from './types';
+import { DType, Graph, KernelError, KResult, Tensor, isComplex, numel } from './types';
 
 // Views share their base's storage and save nothing for backward (their backward needs only
 // sizes). Copies (`contiguous` of a strided tensor, `reshape` that cannot view) allocate a new
@@ -267,7 +267,8 @@ export function repeatInterleave(g: Graph, t: Tensor, repeats: number, dim: numb
 export function toDtype(g: Graph, t: Tensor, dtype: DType, copyAlways = false): Tensor {
   if (t.dtype === dtype && !copyAlways) return t;
   const out = atenOp(g, '_to_copy', { self: t, dtype: { dtype } }, [{ shape: t.shape, dtype }])[0];
-  return t.values ? { ...out, values: castTo(t.values, dtype) } : out;
+  // Known elements are real numbers; a complex tensor carries none.
+  return t.values && !isComplex(dtype) ? { ...out, values: castTo(t.values, dtype) } : out;
 }
 
 function castTo(values: readonly number[], dtype: DType): number[] {

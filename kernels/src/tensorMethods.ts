@@ -3,6 +3,7 @@
 // tensors run aten ops through the table; the others answer from shape and dtype.
 import { KernelArgs, intArg, isPyFloat, tensorArg } from './args';
 import { isTensor } from './common';
+import { conj, imagPart, realPart } from './fft';
 import { atenTensor, callAten } from './dispatch';
 import { IndexItem, getitem, setitem } from './indexing';
 import { resultType } from './promotion';
@@ -18,12 +19,16 @@ function reversed(g: Graph, t: Tensor): Tensor {
   return permute(g, t, t.shape.map((_, i) => t.shape.length - 1 - i));
 }
 
-/** The last two dimensions swapped (`x.mT`, and `x.mH` of a real tensor): a view; a 0-dim tensor is viewed as it is. */
+/**
+ * The last two dimensions swapped (`x.mT`; `x.mH` also conjugates a complex tensor, lazily): a
+ * view; a 0-dim tensor is viewed as it is.
+ */
 function matrixTranspose(op: string) {
   return (g: Graph, t: Tensor): KResult => {
     if (t.shape.length === 0) return g.view(t, [], [], t.offset);
     if (t.shape.length === 1) throw new KernelError(op, `tensor.${op} is only supported on matrices or batches of matrices. Got ${t.shape.length}-D tensor.`);
-    return atenTensor(g, 'transpose.int', { self: t, dim0: -2, dim1: -1 });
+    const v = atenTensor(g, 'transpose.int', { self: t, dim0: -2, dim1: -1 });
+    return op === 'mH' ? conj(g, v) : v;
   };
 }
 
@@ -31,7 +36,7 @@ function matrixTranspose(op: string) {
 export const tensorProperties = {
   H: (g: Graph, t: Tensor): KResult => {
     if (t.shape.length !== 2 && t.shape.length !== 0) throw new KernelError('H', `tensor.H is only supported on matrices (2-D tensors). Got ${t.shape.length}-D tensor.`);
-    return reversed(g, t);
+    return conj(g, reversed(g, t));
   },
   T: (g: Graph, t: Tensor): KResult => reversed(g, t),
   data: (g: Graph, t: Tensor): KResult => ({ ...g.view(t, t.shape, t.strides, t.offset), requiresGrad: false }),
@@ -60,25 +65,18 @@ export const tensorProperties = {
   retains_grad: (): KResult => false,
   name: (): KResult => null,
   volatile: (): KResult => false,
-  imag: (): KResult => {
-    throw new KernelError('imag', 'imag is not implemented for tensors with non-complex dtypes.');
-  },
   itemsize: (_g: Graph, t: Tensor): KResult => DTYPE_BYTES[t.dtype],
   mH: matrixTranspose('mH'),
   mT: matrixTranspose('mT'),
   nbytes: (_g: Graph, t: Tensor): KResult => numel(t.shape) * DTYPE_BYTES[t.dtype],
   ndim: (_g: Graph, t: Tensor): KResult => t.shape.length,
-  real: (_g: Graph, t: Tensor): KResult => t,
+  real: (g: Graph, t: Tensor): KResult => realPart(g, t),
+  imag: (g: Graph, t: Tensor): KResult => imagPart(g, t),
   requires_grad: (_g: Graph, t: Tensor): KResult => t.requiresGrad,
   shape: (_g: Graph, t: Tensor): KResult => [...t.shape],
 };
 
 const convert = (dtype: DType) => (g: Graph, a: KernelArgs): KResult => toDtype(g, self(`to(${dtype})`, a), dtype);
-
-/** `x.cfloat()` / `x.cdouble()`: complex tensors are not modelled (no complex dtype in the engine). */
-const toComplex = (method: string, dtype: string) => (): KResult => {
-  throw new KernelError(method, `the complex dtype ${dtype} is not supported`);
-};
 
 /** `x.tolist()` / `x.item()`: Python numbers, when the elements are known constants. */
 function toList(op: string, t: Tensor): KResult {
@@ -128,12 +126,12 @@ export const tensorMethods = {
   bfloat16: convert('bfloat16'),
   bool: convert('bool'),
   byte: convert('uint8'),
-  cdouble: toComplex('cdouble', 'complex128'),
-  cfloat: toComplex('cfloat', 'complex64'),
   char: convert('int8'),
   cpu: (_g: Graph, a: KernelArgs): KResult => self('cpu', a),
   cuda: (_g: Graph, a: KernelArgs): KResult => self('cuda', a),
   dim: (_g: Graph, a: KernelArgs): KResult => self('dim', a).shape.length,
+  cdouble: convert('complex128'),
+  cfloat: convert('complex64'),
   double: convert('float64'),
   element_size: (_g: Graph, a: KernelArgs): KResult => DTYPE_BYTES[self('element_size', a).dtype],
   float: convert('float32'),
@@ -175,19 +173,6 @@ export const tensorMethods = {
   type_as: (g: Graph, a: KernelArgs): KResult => toDtype(g, self('type_as', a), tensorArg('type_as', a, 'other').dtype),
   unflatten: (g: Graph, a: KernelArgs): KResult => callAten(g, 'unflatten.int', { self: self('unflatten', a), dim: a.dim, sizes: a.sizes }),
 };
-
-/**
- * `torch.norm` / `Tensor.norm` (Python): a vector norm over `dim` (all dims when None) — 'fro' is
- * the 2-norm of the flattened dims; the matrix 'nuc' norm is not modelled.
- */
-export function torchNorm(g: Graph, a: KernelArgs): KResult {
-  const x = tensorArg('norm', a, 'input' in a ? 'input' : 'self');
-  const p = a.p ?? 'fro';
-  if (p === 'nuc') throw new KernelError('norm', "the nuclear norm (p='nuc') is not modelled");
-  const ord = p === 'fro' ? 2 : Number(p);
-  const dim = a.dim === undefined || a.dim === null ? null : typeof a.dim === 'number' ? [a.dim] : a.dim;
-  return callAten(g, 'linalg_vector_norm', { self: x, ord, dim, keepdim: a.keepdim === true, dtype: a.dtype ?? null });
-}
 
 /** `torch.einsum(equation, *operands)` (also `einsum(equation, [operands])`). */
 export function pythonEinsum(g: Graph, a: KernelArgs): KResult {

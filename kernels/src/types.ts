@@ -1,13 +1,33 @@
 /** Element types a tensor can have; names follow torch (`torch.float32` → "float32"). */
-export type DType = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type DType = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool' | 'complex64' | 'complex128';
 
-/** Bytes per element of each dtype. */
+/** Bytes per element of each dtype (a complex element is its real and imaginary parts). */
 export const DTYPE_BYTES: Record<DType, number> = {
-  float64: 8, float32: 4, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float64: 8, float32: 4, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1, complex64: 8, complex128: 16,
 };
 
+/** Real floating point (`torch.is_floating_point`: complex dtypes are not). */
 export function isFloating(d: DType): boolean {
   return d === 'float64' || d === 'float32' || d === 'float16' || d === 'bfloat16';
+}
+
+export function isComplex(d: DType): boolean {
+  return d === 'complex64' || d === 'complex128';
+}
+
+/** Dtypes autograd differentiates: floating point and complex. */
+export function isDifferentiable(d: DType): boolean {
+  return isFloating(d) || isComplex(d);
+}
+
+/** The real dtype of a complex one's parts (`complex64` → `float32`); other dtypes are their own. */
+export function realDtype(d: DType): DType {
+  return d === 'complex64' ? 'float32' : d === 'complex128' ? 'float64' : d;
+}
+
+/** The complex dtype whose parts have floating dtype `d` (`float64` → `complex128`, else `complex64`). */
+export function complexDtype(d: DType): DType {
+  return d === 'float64' || d === 'complex128' ? 'complex128' : 'complex64';
 }
 
 /** What a storage holds, which decides how the simulator and the report account for it. */
@@ -36,6 +56,12 @@ export interface Tensor {
    * computes layer widths with torch (torchvision's RegNet: `torch.round(…).int().tolist()`).
    */
   readonly values?: readonly number[];
+  /**
+   * A lazily conjugated view of a complex tensor (`x.conj()`, `torch.fft.ifft` of a real input):
+   * no copy; an op without conjugate support resolves it into a scratch copy while it runs, but
+   * autograd keeps the view itself (the Conjugate fallback runs below autograd; kernels/src/autograd.ts).
+   */
+  readonly conj?: boolean;
 }
 
 export type Device = 'cuda' | 'cpu' | 'mps';
@@ -95,8 +121,11 @@ export interface BackwardSpec {
 export interface Graph {
   readonly ctx: KernelContext;
   op(spec: OpSpec): Tensor[];
-  /** A view of `base` with the given geometry (shares storage, records no op). */
-  view(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor;
+  /**
+   * A view of `base` with the given geometry (shares storage, records no op); `dtype` for a view
+   * that reads the storage as another dtype (`view_as_real`), geometry in that dtype's elements.
+   */
+  view(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number, dtype?: DType): Tensor;
   /** An in-place op on `self`: the result aliases self's storage. */
   inplace(kind: string, self: Tensor, others: readonly Tensor[], save?: (result: Tensor) => readonly (Tensor | ExtraSaved)[], flops?: number): Tensor;
   /** A low-precision copy for autocast; parameters are cast once per region (autocast's weight cache). */

@@ -709,10 +709,9 @@ describe('kernels: decompositions the per-op probes measured (test/fixtures/ops/
     assert.deepEqual(newSaved(tr2, [c, d]), ['100 float32', '100 float32', '20 float32', '20 float32']);
   });
 
-  it('float_power_ needs a float64 self; cfloat/cdouble are refused as complex (Tensor.float_power_#0, Tensor.cfloat#0)', () => {
+  it('float_power_ needs a float64 self (Tensor.float_power_#0)', () => {
     const tr = tracer(R214);
     assert.throws(() => aten(tr, 'float_power_.Tensor', { self: act(tr, [5]), exponent: act(tr, [5]) }), /float_power_ has dtype Float but the operation's result requires dtype Double/);
-    assert.throws(() => py(tr, 'Tensor.cfloat', { self: act(tr, [2]) }), /complex dtype complex64 is not supported/);
   });
 
   it('scaled_dot_product_attention on 2.14 CPU: 3-D inputs take the flash kernel; a mask that needs grad the math path (F.scaled_dot_product_attention#0, #7)', () => {
@@ -763,12 +762,6 @@ describe('kernels: decompositions the per-op probes measured (test/fixtures/ops/
 // Saved storages and op sequences as measured on PyTorch 1.13, 2.13 and 2.14 CPU
 // (test/fixtures/ops/probes-*.json; the op order from a TorchDispatchMode log of the same calls).
 
-/** Runs aten `overload` by schema argument names; the result as the rule returns it. */
-function aten(tr: Tracer, overload: string, args: Record<string, unknown>): unknown {
-  const row = atenRow(overload);
-  assert.ok(row, `aten::${overload} is in the op table`);
-  return row.run(tr, args, { name: `aten.${overload}`, aten: overload });
-}
 const atenT = (tr: Tracer, overload: string, args: Record<string, unknown>) => aten(tr, overload, args) as Tensor;
 
 /** An index or mask tensor (no grad) with known elements, counted as an activation of the step. */
@@ -1234,5 +1227,216 @@ describe('kernels: grid_sample / affine_grid', () => {
     assert.deepEqual(run(tr, 'affine_grid', { theta: act(tr, [2, 3, 4]), size: [2, 3, 5, 6, 4], align_corners: false }).shape, [2, 5, 6, 4, 3]);
     assert.equal(savedBytes(tr), 0);
     assert.throws(() => run(tr, 'affine_grid', { theta: act(tr, [2, 2, 3]), size: [2, 3, 5, 6, 4] }), /Nx3x4/);
+  });
+});
+
+/** Runs aten `overload` through its row with schema-named arguments. */
+function aten(tr: Tracer, overload: string, args: Record<string, unknown>): unknown {
+  const row = atenRow(overload);
+  assert.ok(row, `'${overload}' is in the op table`);
+  return row.run(tr, args, { name: `aten.${overload}`, aten: overload });
+}
+
+/** Runs a Python-level row (`torch.norm`, `torch.lu`) with Python-named arguments. */
+function python(tr: Tracer, name: string, args: Record<string, unknown>): unknown {
+  const row = tableRow(name);
+  assert.ok(row?.kind === 'op', `'${name}' is in the op table`);
+  return row.run(tr, args, { name, aten: null });
+}
+
+const CPU_213: Partial<KernelContext> = { torch: [2, 13] };
+const CPU_214: Partial<KernelContext> = { torch: [2, 14] };
+
+// Facts measured on PyTorch 1.13, 2.13 and 2.14 CPU with saved_tensors_hooks and a dispatch
+// trace (output shapes and strides, the storages autograd saved), as in test/fixtures/ops/probes-*.json.
+describe('kernels: torch.linalg', () => {
+  it('svd with full matrices: column-major U [2,3,3] and Vh [2,5,5], all three saved', () => {
+    const tr = tracer();
+    const [U, S, Vh] = aten(tr, 'linalg_svd', { A: act(tr, [2, 3, 5]) }) as Tensor[];
+    assert.deepEqual([U.shape, U.strides, S.shape, Vh.shape, Vh.strides], [[2, 3, 3], [9, 1, 3], [2, 3], [2, 5, 5], [25, 1, 5]]);
+    assert.equal(savedBytes(tr), (18 + 6 + 50) * 4);
+  });
+  it('svdvals keeps the U and Vh it drops when the input needs grad, and computes none without', () => {
+    const tr = tracer();
+    const S = aten(tr, 'linalg_svdvals', { A: act(tr, [5, 3]) }) as Tensor;
+    assert.deepEqual(S.shape, [3]);
+    assert.equal(savedBytes(tr), 60 + 12 + 36);
+    const tr2 = tracer();
+    aten(tr2, 'linalg_svdvals', { A: tr2.newTensor([5, 3], 'float32', false, 'activation') });
+    assert.deepEqual(tr2.ops[0].outputs.map((t) => t.shape), [[0], [3], [0]]);
+  });
+  it('det keeps A, the LU factors (column-major) and int32 pivots, and the result', () => {
+    const tr = tracer();
+    const d = aten(tr, 'linalg_det', { A: act(tr, [2, 4, 4]) }) as Tensor;
+    assert.deepEqual(d.shape, [2]);
+    assert.deepEqual(tr.ops[0].outputs[1].strides, [16, 1, 4]);
+    assert.equal(savedBytes(tr), 128 + 128 + 32 + 8);
+  });
+  it('logdet is slogdet then where(sign == -1, nan, logabsdet): keeps A, LU, pivots, the sign and the bool mask', () => {
+    const tr = tracer();
+    aten(tr, 'logdet', { self: act(tr, [4, 4]) });
+    assert.equal(savedBytes(tr), 64 + 64 + 16 + 4 + 1);
+    assert.deepEqual(tr.ops.map((o) => o.kind), ['_linalg_slogdet', 'eq.Scalar', 'scalar_tensor', 'where.self']);
+  });
+  it('solve with a batched matrix and a vector: [2,4] laid out column-major; keeps A, LU, pivots, the result', () => {
+    const tr = tracer();
+    const X = aten(tr, 'linalg_solve', { A: act(tr, [2, 4, 4]), B: act(tr, [4]) }) as Tensor;
+    assert.deepEqual([X.shape, X.strides], [[2, 4], [1, 2]]);
+    assert.equal(savedBytes(tr), 128 + 128 + 32 + 32);
+    assert.throws(() => aten(tracer(), 'linalg_solve', { A: act(tracer(), [3, 4, 4]), B: act(tracer(), [3, 4]), left: false }), /Vector broadcasting/);
+  });
+  it('lu_unpack keeps LU_data in 1.13 and nothing in 2.x; P has no gradient', () => {
+    for (const [ctx, bytes] of [[{}, 64], [CPU_214, 0]] as const) {
+      const tr = tracer(ctx);
+      const LU = act(tr, [4, 4]);
+      const [P, L, U] = aten(tr, 'lu_unpack', { LU_data: LU, LU_pivots: tr.newTensor([4], 'int32', false, 'activation') }) as Tensor[];
+      assert.deepEqual([P.requiresGrad, L.requiresGrad, U.shape], [false, true, [4, 4]]);
+      assert.equal(savedBytes(tr), bytes);
+    }
+  });
+  it('qr modes: reduced, complete, r (Q empty)', () => {
+    const tr = tracer();
+    const shapes = (mode: string) => (aten(tr, 'linalg_qr', { A: act(tr, [2, 5, 3]), mode }) as Tensor[]).map((t) => t.shape);
+    assert.deepEqual(shapes('reduced'), [[2, 5, 3], [2, 3, 3]]);
+    assert.deepEqual(shapes('complete'), [[2, 5, 5], [2, 5, 3]]);
+    assert.deepEqual(shapes('r'), [[0], [2, 3, 3]]);
+  });
+  it('matrix_rank: the int64 rank, yet the SVD and the float64 tolerance steps keep their tensors', () => {
+    const tr = tracer();
+    const r = aten(tr, 'linalg_matrix_rank.atol_rtol_tensor', { input: act(tr, [5, 5]) }) as Tensor;
+    assert.deepEqual([r.shape, r.dtype], [[], 'int64']);
+    // probes: new [5], [5,5], [5,5] and three float64 [1].
+    assert.equal(savedBytes(tr), 20 + 100 + 100 + 3 * 8);
+  });
+  it('norms: nuclear keeps the SVD; torch.norm in 1.13 runs aten::norm, in 2.x linalg_vector_norm', () => {
+    const tr = tracer();
+    const n = aten(tr, 'linalg_matrix_norm.str_ord', { self: act(tr, [2, 3, 4]), ord: 'nuc', keepdim: true }) as Tensor;
+    assert.deepEqual(n.shape, [2, 1, 1]);
+    assert.equal(savedBytes(tr), (18 + 6 + 24) * 4);
+    for (const [ctx, kind] of [[{}, 'norm.ScalarOpt_dim'], [CPU_214, 'linalg_vector_norm']] as const) {
+      const t = tracer(ctx);
+      python(t, 'torch.norm', { input: act(t, [3, 4]), p: 3 });
+      assert.deepEqual(t.ops.map((o) => o.kind), [kind]);
+    }
+  });
+  it('eig of a real matrix is complex; eigvals keeps the eigenvectors when the input needs grad', () => {
+    const tr = tracer();
+    const w = aten(tr, 'linalg_eigvals', { self: act(tr, [2, 4, 4]) }) as Tensor;
+    assert.deepEqual([w.shape, w.dtype], [[2, 4], 'complex64']);
+    assert.equal(savedBytes(tr), 2 * 4 * 8 + 2 * 16 * 8);
+  });
+  it('lstsq: the solution is the first n rows of a column-major [max(m, n), k] buffer', () => {
+    const tr = tracer();
+    const [X, res, rank, sv] = aten(tr, 'linalg_lstsq', { self: act(tr, [5, 3]), b: act(tr, [5, 2]) }) as Tensor[];
+    assert.deepEqual([X.shape, X.strides, X.storage.bytes, res.shape, rank.shape, sv.shape], [[3, 2], [1, 5], 40, [0], [], [0]]);
+    assert.throws(() => aten(tracer(), 'linalg_lstsq', { self: act(tracer(), [5, 3]), b: act(tracer(), [5, 2]), driver: 'gelsd' }), /depends on the values/);
+  });
+});
+
+describe('kernels: products', () => {
+  it('addmv keeps the matrix and the vector; addr_ writes into self', () => {
+    const tr = tracer();
+    const y = aten(tr, 'addmv', { self: act(tr, [1]), mat: act(tr, [3, 4]), vec: act(tr, [4]) }) as Tensor;
+    assert.deepEqual(y.shape, [3]);
+    assert.equal(savedBytes(tr), 48 + 16);
+    const self = act(tr, [3, 4]);
+    assert.equal((aten(tr, 'addr_', { self, vec1: act(tr, [3]), vec2: act(tr, [4]) }) as Tensor).storage, self.storage);
+  });
+  it('addbmm_ on a broadcastable self makes a new tensor (probes: not a view of self)', () => {
+    const tr = tracer();
+    const self = act(tr, [1]);
+    const y = aten(tr, 'addbmm_', { self, batch1: act(tr, [5, 5, 5]), batch2: act(tr, [5, 5, 10]) }) as Tensor;
+    assert.deepEqual(y.shape, [5, 10]);
+    assert.notEqual(y.storage, self.storage);
+  });
+  it('kron views both inputs with interleaved ones and multiplies them: both kept', () => {
+    const tr = tracer();
+    const y = aten(tr, 'kron', { self: act(tr, [2, 3]), other: act(tr, [4, 5]) }) as Tensor;
+    assert.deepEqual(y.shape, [8, 15]);
+    assert.equal(savedBytes(tr), 24 + 80);
+  });
+  it('inner of two vectors: mm of [1,k]·[k,1] in 1.13, dot in 2.x', () => {
+    for (const [ctx, kind] of [[{}, 'mm'], [CPU_213, 'dot']] as const) {
+      const tr = tracer(ctx);
+      const y = aten(tr, 'inner', { self: act(tr, [4]), other: act(tr, [4]) }) as Tensor;
+      assert.deepEqual(y.shape, []);
+      assert.deepEqual(tr.ops.map((o) => o.kind), [kind]);
+    }
+  });
+});
+
+describe('kernels: torch.fft and complex tensors', () => {
+  it('rfft keeps its input; 1.13 writes contiguous outputs, 2.x puts the transformed dim innermost', () => {
+    for (const [ctx, strides] of [[{}, [18, 6, 1]], [CPU_214, [18, 1, 3]]] as const) {
+      const tr = tracer(ctx);
+      const y = aten(tr, 'fft_rfft', { self: act(tr, [3, 5, 6]), dim: 1 }) as Tensor;
+      assert.deepEqual([y.shape, y.dtype, y.strides], [[3, 3, 6], 'complex64', strides]);
+      assert.equal(savedBytes(tr), 90 * 4);
+    }
+  });
+  it('irfft promotes a real input to complex and returns 2(n-1) real points', () => {
+    const tr = tracer();
+    const y = aten(tr, 'fft_irfft', { self: act(tr, [5, 6]) }) as Tensor;
+    assert.deepEqual([y.shape, y.dtype], [[5, 10], 'float32']);
+    assert.deepEqual(tr.ops.map((o) => o.kind), ['_to_copy', '_fft_c2r']);
+  });
+  it('ifft of a real input is a lazily conjugated view; abs keeps that view and resolves it only as scratch (measured, 2.14)', () => {
+    const tr = tracer(CPU_214);
+    const z = aten(tr, 'fft_ifft', { self: act(tr, [5, 6]) }) as Tensor;
+    assert.equal(z.conj, true);
+    const a = aten(tr, 'abs', { self: z }) as Tensor;
+    assert.equal(a.dtype, 'float32');
+    const abs = tr.ops[tr.ops.length - 1];
+    assert.deepEqual([abs.saved, abs.workspaceBytes], [[z.storage], 240]);
+    assert.equal(savedBytes(tr), 120 + 240);
+    // mm reads it as it is: no scratch copy.
+    aten(tr, 'mm', { self: z, mat2: tr.newTensor([6, 3], 'complex64', true, 'activation') });
+    assert.equal(tr.ops[tr.ops.length - 1].workspaceBytes, 0);
+  });
+  it('view_as_real is a float view of the same storage; polar keeps its complex output', () => {
+    const tr = tracer();
+    const z = aten(tr, 'polar', { abs: act(tr, [5, 6]), angle: act(tr, [6]) }) as Tensor;
+    assert.deepEqual([z.shape, z.dtype], [[5, 6], 'complex64']);
+    assert.equal(savedBytes(tr), 240);
+    const r = aten(tr, 'view_as_real', { self: z }) as Tensor;
+    assert.deepEqual([r.shape, r.strides, r.dtype, r.storage === z.storage], [[5, 6, 2], [12, 2, 1], 'float32', true]);
+  });
+  it('complex promotion: complex64 with float64 is complex128; relu refuses complex operands', () => {
+    const tr = tracer();
+    const z = tr.newTensor([3], 'complex64', true, 'activation');
+    const y = aten(tr, 'mul.Tensor', { self: z, other: tr.newTensor([3], 'float64', true, 'activation') }) as Tensor;
+    assert.equal(y.dtype, 'complex128');
+    assert.throws(() => aten(tr, 'relu', { self: z }), /complex64 operands are not modelled/);
+  });
+});
+
+describe('kernels: statistics', () => {
+  it('cov keeps the centered input and two int64 scalars (1.13)', () => {
+    const tr = tracer();
+    const c = aten(tr, 'cov', { self: act(tr, [3, 5]) }) as Tensor;
+    assert.deepEqual(c.shape, [3, 3]);
+    assert.equal(savedBytes(tr), 60 + 8 + 8);
+  });
+  it('nanmean keeps the input and the int64 count', () => {
+    const tr = tracer();
+    aten(tr, 'nanmean', { self: act(tr, [3, 5]), dim: [1], keepdim: true });
+    assert.equal(savedBytes(tr), 60 + 24);
+  });
+  it('quantile: 2.13 sorts (keeps indices, sorted values, ranks, weights); 2.14 selects from the input (measured)', () => {
+    const args = (tr: Tracer) => ({ self: act(tr, [3, 5]), q: 0.3, dim: 1, keepdim: true });
+    const t13 = tracer(CPU_213);
+    const y = aten(t13, 'quantile.scalar', args(t13)) as Tensor;
+    assert.deepEqual(y.shape, [3, 1]);
+    assert.equal(savedBytes(t13), 120 + 60 + 24 + 24 + 12);
+    const t14 = tracer(CPU_214);
+    aten(t14, 'quantile.scalar', args(t14));
+    assert.equal(savedBytes(t14), 60 + 48 + 12);
+  });
+  it('histc has no gradient; cummax keeps self and its int64 indices', () => {
+    const tr = tracer();
+    assert.equal((aten(tr, 'histc', { self: act(tr, [3, 5]), bins: 7 }) as Tensor).requiresGrad, false);
+    const [, idx] = aten(tr, 'cummax', { self: act(tr, [3, 5]), dim: 1 }) as Tensor[];
+    assert.equal(idx.dtype, 'int64');
+    assert.equal(savedBytes(tr), 60 + 120);
   });
 });

@@ -9,6 +9,7 @@ import {
   StorageKind,
   Tensor,
   contiguousStrides,
+  isDifferentiable,
   isTensor,
   tensorBytes,
 } from '../../../kernels/src';
@@ -166,18 +167,19 @@ export class Tracer implements Graph {
   op(spec: OpSpec): Tensor[] {
     const grad = this.needsGrad(spec.inputs);
     const outputs = spec.outputs.map((o) => {
-      const floating = o.dtype.startsWith('float') || o.dtype === 'bfloat16';
-      const t = this.newTensor(o.shape, o.dtype, grad && floating && o.differentiable !== false, this.recording ? 'activation' : 'buffer');
+      const t = this.newTensor(o.shape, o.dtype, grad && isDifferentiable(o.dtype) && o.differentiable !== false, this.recording ? 'activation' : 'buffer');
       return o.strides ? { ...t, strides: [...o.strides] } : t;
     });
     this.record(spec.kind, spec.inputs, outputs, false, spec.save ? spec.save(outputs) : [], spec.flops ?? 0, spec.workspaceBytes ?? 0, spec.inputNames, false, spec.backward);
     return outputs;
   }
 
-  view(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  view(base: Tensor, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType = base.dtype): Tensor {
     this.viewIds.add(this.nextTensor);
-    const t: Tensor = { id: this.nextTensor++, shape: [...shape], strides: [...strides], offset, dtype: base.dtype, requiresGrad: base.requiresGrad, storage: base.storage };
-    return base.values ? { ...t, values: viewValues(base, t) } : t;
+    const t: Tensor = { id: this.nextTensor++, shape: [...shape], strides: [...strides], offset, dtype, requiresGrad: base.requiresGrad, storage: base.storage };
+    // A view of a lazily conjugated tensor is one too.
+    if (base.conj && dtype === base.dtype) return { ...t, conj: true };
+    return base.values && dtype === base.dtype ? { ...t, values: viewValues(base, t) } : t;
   }
 
   create(kind: string, shape: readonly number[], dtype: DType, options: { requiresGrad?: boolean; values?: readonly number[] } = {}): Tensor {

@@ -55,7 +55,7 @@ export function fromKernel(x: KResult | unknown, lists = false): Value {
 export const DTYPES: Record<string, DType> = {
   float32: 'float32', float: 'float32', float64: 'float64', double: 'float64', float16: 'float16', half: 'float16',
   bfloat16: 'bfloat16', int64: 'int64', long: 'int64', int32: 'int32', int: 'int32', int16: 'int16', short: 'int16',
-  int8: 'int8', uint8: 'uint8', bool: 'bool',
+  int8: 'int8', uint8: 'uint8', bool: 'bool', complex64: 'complex64', cfloat: 'complex64', complex128: 'complex128', cdouble: 'complex128',
 };
 
 /** A shape given as `f(2, 3)`, `f((2, 3))` or `f([2, 3])`; an unknown when not all ints are known. */

@@ -141,6 +141,19 @@ export function runRule(lib: TorchLibrary, run: (args: Record<string, unknown>, 
   }
 }
 
+/**
+ * An aten op whose schema names its returns (`linalg_svd -> (Tensor U, Tensor S, Tensor Vh)`,
+ * `max.dim -> (Tensor values, Tensor indices)`) returns a named tuple in Python (`torch.return_types`):
+ * the result tuple gets those field names, so `torch.linalg.eigh(A).eigenvalues` works.
+ */
+function named(v: Value, overload: string | null | undefined, lib: TorchLibrary): Value {
+  if (v.k !== 'tuple' || v.fields || !overload) return v;
+  const entry = atenEntry(lib.tracer.ctx.torch, overload);
+  const returns = entry ? schemaOf(entry.schema).returns : [];
+  if (returns.length !== v.items.length || returns.length < 2 || returns.some((r) => !r.name)) return v;
+  return { ...v, fields: returns.map((r) => r.name!) };
+}
+
 /** Calls catalogued `name` (`torch.cat`, `F.relu`, `Tensor.view` with `self`). */
 export function callCatalogued(lib: TorchLibrary, name: string, entry: PythonEntry, a: Args, at: Loc, self?: Value): Value {
   const u = firstUnknown([...(self ? [self] : []), ...a.pos, ...a.kw.values()]);
@@ -153,11 +166,11 @@ export function callCatalogued(lib: TorchLibrary, name: string, entry: PythonEnt
     if (self) bound.set('self', self);
     const callValue = (fn: unknown, pos: readonly unknown[], kw: Readonly<Record<string, unknown>> = {}): KResult =>
       toKernel(lib.interp.call(fn as Value, args(pos.map((x) => fromKernel(x)), new Map(Object.entries(kw).map(([k, x]) => [k, fromKernel(x)]))), at)) as KResult;
-    return runRule(lib, (a, call) => row.run(lib.tracer, a, call), bound, { name, aten: overload.aten ?? null, callValue }, at);
+    return named(runRule(lib, (a, call) => row.run(lib.tracer, a, call), bound, { name, aten: overload.aten ?? null, callValue }, at), overload.aten, lib);
   }
   if (overload.aten) {
     const aten = atenRow(overload.aten);
-    if (aten) return runRule(lib, (args, call) => aten.run(lib.tracer, args, call), schemaArgs(overload.aten, bound, self, lib), { name, aten: overload.aten }, at);
+    if (aten) return named(runRule(lib, (args, call) => aten.run(lib.tracer, args, call), schemaArgs(overload.aten, bound, self, lib), { name, aten: overload.aten }, at), overload.aten, lib);
     return lib.interp.fail(`${name}() is not modelled yet (aten::${overload.aten})`, at);
   }
   return lib.interp.fail(`${name}() is not modelled yet`, at);
