@@ -65,7 +65,8 @@ export function runScript(interp: Interpreter, file: string, name: '__main__' | 
       const known = builtBy.get(module);
       // The outermost call in the analyzed file names it: `resnet18()`, not the `ResNet(...)` inside.
       if (known && (known.at.file === file || inFile !== file)) return;
-      const b: BuiltModule = { module, entry: entryText(node, fn, a), at: { file: inFile, line: node.startPosition.row + 1 } };
+      const named = (m: InstanceV) => builtBy.get(m)?.entry ?? null;
+      const b: BuiltModule = { module, entry: entryText(node, fn, a, named), at: { file: inFile, line: node.startPosition.row + 1 } };
       builtBy.set(module, b);
       if (!known) run.built.push(b);
       else run.built[run.built.indexOf(known)] = b;
@@ -94,28 +95,29 @@ export function runScript(interp: Interpreter, file: string, name: '__main__' | 
 /**
  * The expression that built a module, with its arguments' values where they are plain Python
  * values (`model.RNNModel("LSTM", 1000, 64, 64, 2, 0.2, True)`, a dataclass config as
- * `GPTConfig(n_layer=2, …)` with its non-default fields), else as written.
+ * `GPTConfig(n_layer=2, …)` with its non-default fields) or modules the script built (`named`),
+ * else as written.
  */
-function entryText(node: Node, fn: Value, a: Args): string {
+function entryText(node: Node, fn: Value, a: Args, named: (m: InstanceV) => string | null): string {
   const callee = node.childForFieldName('function')?.text ?? (fn.k === 'class' || fn.k === 'func' ? fn.name : '?');
   const argNodes = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((c): c is Node => !!c && c.type !== 'comment');
   const splat = argNodes.some((c) => c.type === 'list_splat' || c.type === 'dictionary_splat');
   const parts: string[] = [];
   const posNodes = argNodes.filter((c) => c.type !== 'keyword_argument');
   a.pos.forEach((v, i) => {
-    const text = literal(v, 0) ?? (splat ? null : posNodes[i]?.text ?? null);
+    const text = literal(v, 0, named) ?? (splat ? null : posNodes[i]?.text ?? null);
     parts.push(text ?? '…');
   });
   for (const [k, v] of a.kw) {
     const written = argNodes.find((c) => c.type === 'keyword_argument' && c.childForFieldName('name')?.text === k)?.childForFieldName('value')?.text;
-    parts.push(`${k}=${literal(v, 0) ?? written ?? '…'}`);
+    parts.push(`${k}=${literal(v, 0, named) ?? written ?? '…'}`);
   }
   if (parts.includes('…') && !splat) return node.text.replace(/\s+/g, ' ');
   return `${callee}(${parts.join(', ')})`;
 }
 
-/** A plain Python value as source text (numbers, strings, None, tuples, lists, dicts, dataclass configs, classes). */
-function literal(v: Value, depth: number): string | null {
+/** A plain Python value as source text (numbers, strings, None, tuples, lists, dicts, dataclass configs, classes, built modules). */
+function literal(v: Value, depth: number, named: (m: InstanceV) => string | null): string | null {
   if (depth > 4) return null;
   switch (v.k) {
     case 'none': case 'bool': case 'num': case 'str':
@@ -125,25 +127,26 @@ function literal(v: Value, depth: number): string | null {
     case 'class':
       return v.name;
     case 'tuple': case 'list': {
-      const items = v.items.map((x) => literal(x, depth + 1));
+      const items = v.items.map((x) => literal(x, depth + 1, named));
       if (items.some((x) => x === null)) return null;
       return v.k === 'tuple' ? `(${items.join(', ')}${items.length === 1 ? ',' : ''})` : `[${items.join(', ')}]`;
     }
     case 'dict': {
-      const entries = [...v.map.values()].map(([k, x]) => [literal(k, depth + 1), literal(x, depth + 1)]);
+      const entries = [...v.map.values()].map(([k, x]) => [literal(k, depth + 1, named), literal(x, depth + 1, named)]);
       if (entries.some(([k, x]) => k === null || x === null)) return null;
       return `{${entries.map(([k, x]) => `${k}: ${x}`).join(', ')}}`;
     }
     case 'instance': {
+      if (v.module) return named(v);
       const fields = v.cls.dataclassFields;
-      if (!fields || v.module) return null;
+      if (!fields) return null;
       const parts: string[] = [];
       for (const f of fields) {
         const x = v.attrs.get(f.name);
         if (x === undefined) return null;
-        const text = literal(x, depth + 1);
+        const text = literal(x, depth + 1, named);
         if (text === null) return null;
-        if (f.dflt === undefined || literal(f.dflt, depth + 1) !== text) parts.push(`${f.name}=${text}`);
+        if (f.dflt === undefined || literal(f.dflt, depth + 1, named) !== text) parts.push(`${f.name}=${text}`);
       }
       return `${v.cls.name}(${parts.join(', ')})`;
     }

@@ -105,7 +105,8 @@ export function inputsFromCall(a: Args, paramNames: readonly string[]): ForwardI
     }
     return { k: 'const', v };
   };
-  const pos = a.pos.map((v, i) => tree(paramNames[i] ?? `input${i}`, false, v, [], 0));
+  // A modelled layer's forward (nn.Sequential) takes `input`, as torch names it.
+  const pos = a.pos.map((v, i) => tree(paramNames[i] ?? (a.pos.length === 1 ? 'input' : `input${i}`), false, v, [], 0));
   const kw = [...a.kw].map(([k, v]) => [k, tree(k, true, v, [], 0)] as [string, ArgTree]);
   return problem ?? { leaves: f.leaves, pos, kw };
 }

@@ -10,6 +10,7 @@ import { visionModules } from './vision';
 import { catalogNamespaces } from './namespaces';
 import { MODULE_CLASS, cloneModule, makeModuleState, moduleGetattr, moduleSetattr, nnClasses } from './nn';
 import { runRule } from './ops';
+import { optimModules } from './optim';
 import { runtimeNames } from './runtime';
 import { pythonBuiltins } from '../stdlib/builtins';
 import { pythonModules } from '../stdlib/standardModules';
@@ -78,12 +79,13 @@ export class TorchLibrary implements Library {
     const sub = (name: string) => this.ns(name, Object.fromEntries(spaces.get(name)!));
     const [linalg, special, fft] = [sub('torch.linalg'), sub('torch.special'), sub('torch.fft')];
     const data = dataModules(this);
-    const torch = this.ns('torch', { ...Object.fromEntries(spaces.get('torch')!), ...runtime.torch, nn, linalg, special, fft, utils: data['torch.utils'] });
+    const optim = optimModules(this);
+    const torch = this.ns('torch', { ...Object.fromEntries(spaces.get('torch')!), ...runtime.torch, nn, linalg, special, fft, utils: data['torch.utils'], optim: optim['torch.optim'] });
     for (const [name, mod] of Object.entries(runtime.modules)) if (name.split('.').length === 2) torch.attrs.set(name.split('.')[1], mod);
     return new Map<string, Value>([
       ['torch', torch], ['torch.nn', nn], ['torch.nn.functional', F], ['torch.nn.modules', nn.attrs.get('modules')!],
       ['torch.linalg', linalg], ['torch.special', special], ['torch.fft', fft],
-      ...Object.entries(runtime.modules), ...Object.entries(data),
+      ...Object.entries(runtime.modules), ...Object.entries(data), ...Object.entries(optim),
     ]);
   }
 
