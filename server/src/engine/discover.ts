@@ -120,7 +120,9 @@ function entryText(node: Node, fn: Value, a: Args, named: (m: InstanceV) => stri
 function literal(v: Value, depth: number, named: (m: InstanceV) => string | null): string | null {
   if (depth > 4) return null;
   switch (v.k) {
-    case 'none': case 'bool': case 'num': case 'str':
+    case 'str':
+      return `'${v.v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
+    case 'none': case 'bool': case 'num':
       return repr(v);
     case 'dtype':
       return `torch.${v.v}`;

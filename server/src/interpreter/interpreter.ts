@@ -32,6 +32,8 @@ export interface Interpreter {
   loadFile(absPath: string, name: string, stopOn?: (e: unknown) => boolean): ModuleV | undefined;
   /** Watches the analyzed file run as a script (null: stop watching). */
   watchScript(watch: ScriptWatch | null): void;
+  /** True while script code runs (see ScriptWatch): a loop there only has to reach the model's call. */
+  readonly inScript: boolean;
   /** The scope a loaded file's module body ran in. */
   scopeOf(mod: ModuleV): Scope | undefined;
   execStmt(node: Node, scope: Scope, file: string): void;
@@ -76,6 +78,9 @@ export function createInterpreter(lib: Library, source: ModuleSource, budget: Bu
     loadFile: (absPath, name, stopOn) => loadFile(state, absPath, name, stopOn),
     watchScript: (watch) => {
       state.script = watch;
+    },
+    get inScript() {
+      return state.scriptCode !== null;
     },
     scopeOf: (mod) => state.moduleScopes.get(mod),
     execStmt: (node, scope, file) => execStmt(state, node, scope, file),

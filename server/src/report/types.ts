@@ -13,11 +13,11 @@ export const DEVICES: readonly Device[] = ['cuda', 'cpu', 'mps'];
 
 /** What an analysis runs with; each field has a CLI flag and (most) a `memlens.*` setting. */
 export interface AnalysisSettings {
-  /** Python expression that builds the model; null: directive, `__main__` block, or a guess. */
+  /** Python expression that builds the model; null: directive, the script's model (engine/discover.ts), or a guess. */
   readonly entry: string | null;
-  /** Input specs `NAME:DTYPE[D0,...]`, one per forward argument; empty: directive, `__main__`, guess. */
+  /** Input specs (engine/specs.ts: `x:float32[B,3,224,224]`, tuples, dicts, `NAME=` keywords), one per forward argument; empty: directive, the script's call, guess. */
   readonly inputs: readonly string[];
-  /** Binds the symbolic batch dimension `B`; null: the directive's `batch=`, else 1. */
+  /** Binds the symbolic batch dimension `B`; null: the directive's `batch=`, else the script's batch, else 1. */
   readonly batch: number | null;
   readonly precision: Precision;
   readonly optimizer: OptimizerKind;

@@ -1,4 +1,4 @@
-import { Args, ClassV, DictV, Loc, NONE, PyException, Value, bool, builtin, int, list, num, repr, str, tuple, typeName } from '../values';
+import { Args, ClassV, DictV, Loc, NONE, PyException, TensorV, Value, bool, builtin, int, list, num, repr, str, tuple, typeName, unknown } from '../values';
 import type { TorchLibrary } from '../torch/library';
 
 /** A class of the modelled standard library (no Python source, no native behaviour). */
@@ -21,11 +21,11 @@ export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
     const [start, stop, step] = ns.length === 1 ? [0, ns[0], 1] : [ns[0], ns[1], ns[2] ?? 1];
     if (step === 0) throw new PyException('ValueError', 'range() arg 3 must not be zero', at);
     const count = Math.max(0, Math.ceil((stop - start) / step));
-    if (count > lib.interp.budget.limits.loopIterations) {
-      return interp().fail(`range of ${count} items exceeds the unroll limit (${lib.interp.budget.limits.loopIterations})`, at);
-    }
+    const limit = lib.interp.budget.limits.loopIterations;
+    // A training script's `for step in range(max_iters)` only has to reach the model's call.
+    if (count > limit && !interp().inScript) return interp().fail(`range of ${count} items exceeds the unroll limit (${limit})`, at);
     const items: Value[] = [];
-    for (let i = 0; i < count; i++) items.push(int(start + i * step));
+    for (let i = 0; i < Math.min(count, limit); i++) items.push(int(start + i * step));
     return list(items);
   });
   def('len', (a, at) => {
@@ -39,14 +39,21 @@ export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
     if (v.k === 'dict') return int(v.map.size);
     return int(interp().iterate(v, at).length);
   });
+  // `int(t)` / `float(t)` of a one-element tensor: its value when it is a known constant.
+  const scalarOf = (v: TensorV, at: Loc): Value => {
+    if (v.t.shape.reduce((p, d) => p * d, 1) !== 1) throw new PyException('TypeError', 'only one element tensors can be converted to Python scalars', at);
+    return v.values?.length === 1 ? num(v.values[0]) : unknown('the value of a tensor is not known', at);
+  };
   def('int', (a, at) => {
-    const v = a.pos[0] ?? int(0);
+    let v = a.pos[0] ?? int(0);
+    if (v.k === 'tensor') v = scalarOf(v, at);
     if (v.k === 'unknown') return v;
     if (v.k === 'str') return int(parseInt(v.v, 10));
     return int(Math.trunc(numOf(v, at)));
   });
   def('float', (a, at) => {
-    const v = a.pos[0] ?? num(0, false);
+    let v = a.pos[0] ?? num(0, false);
+    if (v.k === 'tensor') v = scalarOf(v, at);
     if (v.k === 'unknown') return v;
     if (v.k === 'str') return num(v.v === 'inf' ? Infinity : v.v === '-inf' ? -Infinity : parseFloat(v.v), false);
     return num(numOf(v, at), false);
