@@ -134,13 +134,61 @@ net((x, x), [torch.randn(2, 4)], {"z": torch.randn(2, 4)}, None)
     assert.equal(a.report.totals.inputBytes, 4 * 2 * 4 * 4);
   });
 
-  it('a script whose call has an unknown argument says which', () => {
+  it('a call whose inputs cannot be evaluated (data from numpy): the model is the script\'s, its inputs guessed, the reason listed', () => {
     const a = analyze({ 'bad.py': `${MLP}
 import numpy as np
 model = MLP()
 model(torch.from_numpy(np.load("x.npy")))
 ` });
-    assert.match(a.error?.reason ?? '', /^the model's call could not be evaluated: x: /);
+    assert.equal(a.error, null, a.error?.reason);
+    assert.equal(a.report.entry, 'MLP()');
+    assert.equal(a.report.entryGuessed, false);
+    assert.deepEqual(shapes(a), [['x', 'float32', [1, 20], true]]);
+    assert.equal(a.report.unknowns.length, 1);
+    assert.match(a.report.unknowns[0].reason, /^the model's call at line 17 has inputs that could not be evaluated \(x: .*numpy.*\); they are guessed from the model$/);
+  });
+
+  it('a statement of the script that raises is skipped (outside a try): the call after it is still reached', () => {
+    const a = ok(analyze({ 'resilient.py': `${MLP}
+
+def main():
+    cfg = {"width": 20}
+    width = cfg["depth"]
+    try:
+        raise ValueError("no GPU")
+    except ValueError:
+        model = MLP(d_in=6)
+    model(torch.randn(4, 6))
+
+
+main()
+` }));
+    assert.equal(a.report.entry, 'MLP(d_in=6)', 'the handler ran');
+    assert.deepEqual(shapes(a), [['x', 'float32', [4, 6], false]]);
+    assert.equal(a.report.unknownsOutsideModel, 1, "the KeyError, counted outside the model");
+  });
+
+  it('a model picked by name from a module\'s __dict__, moved to torch.accelerator\'s device, called in an itertools.count() loop', () => {
+    const a = ok(analyze({
+      'pick.py': `import itertools
+import torch
+import nets
+
+arch = "small"
+device = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else torch.device("cpu")
+model = nets.__dict__[arch]().to(device)
+for step in itertools.count(1):
+    model(torch.randn(8, 20).to(device))
+`,
+      'nets.py': `${MLP}
+
+def small():
+    return MLP(d_hidden=16)
+`,
+    }));
+    assert.equal(a.report.entry, 'small()', 'named by the function the script picked');
+    assert.deepEqual(shapes(a), [['x', 'float32', [8, 20], false]]);
+    assert.equal(a.report.totals.params, 20 * 16 + 16 + 16 * 4 + 4);
   });
 
   it('a model the script builds but never calls is the entry; its inputs are guessed', () => {
@@ -203,9 +251,11 @@ for images, labels in loader:
     assert.deepEqual(a.report.inputs.map((i) => i.dtype), ['uint8']);
   });
 
-  it('ImageFolder without a transform that fixes the size: the error names the fix', () => {
+  it('ImageFolder without a transform that fixes the size: the inputs are guessed and the reason names the fix', () => {
     const a = analyze({ 'folder.py': script("datasets.ImageFolder('./train', transform=transform)", 'transforms.Compose([transforms.Resize(256), transforms.ToTensor()])') });
-    assert.match(a.error?.reason ?? '', /no known size \(no file is read\): add a transform that fixes it/);
+    assert.equal(a.error, null, a.error?.reason);
+    assert.deepEqual(a.report.inputs.map((i) => [i.shape, i.guessed]), [[[1, 3, 224, 224], true]]);
+    assert.match(a.report.unknowns.map((u) => u.reason).join('\n'), /images have no known size \(no file is read\): add a transform that fixes it/);
   });
 
   it('len() of datasets and loaders, random_split by fractions, as torch computes them', () => {
@@ -224,6 +274,32 @@ model(torch.randn(sizes[1] + sizes[2] + sizes[3] + sizes[4] + sizes[5], 4))
     // len(loader) = ceil(801 / 100) = 9, or 8 dropping the last; MNIST's test split has 10000 images; CIFAR100 has 100 classes.
     assert.equal(a.report.entry, 'MLP(d_in=4)');
     assert.deepEqual(a.report.inputs[0].shape, [200 + 9 + 8 + 10000 + 100, 4]);
+  });
+
+  it('MNIST\'s data and targets tensors, as a Dataset built on them reads them', () => {
+    const a = ok(analyze({ 'pairs.py': `${HEADER}from torch.utils.data import DataLoader, Dataset
+from torchvision import datasets
+
+
+class Pairs(Dataset):
+    def __init__(self, mnist):
+        self.data = mnist.data.unsqueeze(1).float() / 255
+        self.targets = mnist.targets
+
+    def __len__(self):
+        return self.data.shape[0]
+
+    def __getitem__(self, i):
+        return self.data[i], self.targets[i]
+
+
+model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
+loader = DataLoader(Pairs(datasets.MNIST('.', train=True)), batch_size=20)
+print(len(loader))
+x, y = next(iter(loader))
+model(x)
+` }));
+    assert.deepEqual(shapes(a), [['input', 'float32', [20, 1, 28, 28], false]]);
   });
 
   it('a Dataset subclass whose items are dicts: model(**batch) gets one keyword input per key', () => {

@@ -42,7 +42,7 @@ class ModelCalled {
 }
 
 /** Share of the analysis budget the script may use before it counts as not calling a model. */
-const SCRIPT_SHARE = 0.5;
+const SCRIPT_SHARE = 0.7;
 
 /**
  * Loads `file` as the module `name`, watching its script code: `__main__` runs its main block,
@@ -99,7 +99,9 @@ export function runScript(interp: Interpreter, file: string, name: '__main__' | 
  * else as written.
  */
 function entryText(node: Node, fn: Value, a: Args, named: (m: InstanceV) => string | null): string {
-  const callee = node.childForFieldName('function')?.text ?? (fn.k === 'class' || fn.k === 'func' ? fn.name : '?');
+  // A callee picked at run time (`models.__dict__[args.arch]`) is named by what it picked.
+  const written = node.childForFieldName('function')?.text ?? '?';
+  const callee = /^[\w.]+$/.test(written) || (fn.k !== 'class' && fn.k !== 'func') ? written : fn.name;
   const argNodes = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((c): c is Node => !!c && c.type !== 'comment');
   const splat = argNodes.some((c) => c.type === 'list_splat' || c.type === 'dictionary_splat');
   const parts: string[] = [];
@@ -112,7 +114,7 @@ function entryText(node: Node, fn: Value, a: Args, named: (m: InstanceV) => stri
     const written = argNodes.find((c) => c.type === 'keyword_argument' && c.childForFieldName('name')?.text === k)?.childForFieldName('value')?.text;
     parts.push(`${k}=${literal(v, 0, named) ?? written ?? '…'}`);
   }
-  if (parts.includes('…') && !splat) return node.text.replace(/\s+/g, ' ');
+  if (parts.includes('…') && !splat && callee === written) return node.text.replace(/\s+/g, ' ');
   return `${callee}(${parts.join(', ')})`;
 }
 

@@ -30,7 +30,10 @@ export function chooseModel(interp: Interpreter, scope: Scope, root: Node, file:
   const tried: string[] = [];
   const fromScript = largest(run.built.map((b) => ({ model: b.module, entry: b.entry })));
   if (fromScript) return { choice: { ...fromScript, guessed: false }, tried };
-  tried.push(run.stopped ? `running it as a script stopped before any model was called: ${run.stopped}` : 'running it as a script built and called no nn.Module with parameters');
+  // What the script could not evaluate first is often why it never reached its model.
+  const blocked = interp.outsideUnknowns.find((u) => u.file === file);
+  const because = blocked ? ` (the first thing it could not evaluate, line ${blocked.line}: ${blocked.reason})` : '';
+  tried.push(run.stopped ? `running it as a script stopped before any model was called: ${run.stopped}` : `running it as a script built and called no nn.Module with parameters${because}`);
 
   const defs = definitions(root);
   const classes = defs.flatMap((d) => {

@@ -121,6 +121,7 @@ export function runModel(o: RunOptions): RunResult {
     let entryGuessed = false;
     let called: ForwardInputs | null = null;
     let calledBatch: number | null = null;
+    let calledFailed: string | null = null;
     if (entryText) {
       model = evalExpression(interp, entryText, scope, file, at);
     } else if (script.call) {
@@ -128,9 +129,14 @@ export function runModel(o: RunOptions): RunResult {
       model = call.model;
       entry = script.built.find((b) => b.module === call.model)?.entry ?? `${call.model.cls.name}(…)`;
       const found = inputsFromCall(call.args, forwardParameters(call.model).map((p) => p.name));
-      if (typeof found === 'string') throw new AnalysisError(`the model's call could not be evaluated: ${found}`, call.at);
-      calledBatch = markBatch(found.leaves, lib.data.batches[0]?.batchSize ?? null);
-      called = found;
+      if (typeof found === 'string') {
+        // Data the interpreter cannot read (a numpy memmap, files): the model is the script's, its inputs are guessed.
+        calledFailed = `the model's call at line ${call.at.line} has inputs that could not be evaluated (${found})`;
+        interp.report(`${calledFailed}; they are guessed from the model`, call.at);
+      } else {
+        calledBatch = markBatch(found.leaves, lib.data.batches[0]?.batchSize ?? null);
+        called = found;
+      }
     } else {
       const { choice, tried } = chooseModel(interp, scope, syntaxRoot(o.tree), file, script);
       if (!choice) throw new AnalysisError(`no model found: ${tried.join('; ')}. Add \`# memlens: entry=Model() input=x:float32[B,...]\` or pass --entry`, top);
@@ -163,7 +169,7 @@ export function runModel(o: RunOptions): RunResult {
       inputs = batchSetting === null ? called : { ...called, leaves: atBatch(called.leaves, batchSetting) };
     } else {
       const g = guessInputs(interp, net, lib.data.batches, batchSetting);
-      if (!g) throw new AnalysisError(`cannot guess the input of ${net.cls.name}: add \`# memlens: input=x:float32[B,...]\` or pass --input`, classLoc ?? top);
+      if (!g) throw new AnalysisError(`${calledFailed ? `${calledFailed}, and ` : ''}cannot guess the input of ${net.cls.name}: add \`# memlens: input=x:float32[B,...]\` or pass --input`, classLoc ?? top);
       inputs = g.inputs;
       batch = g.batch;
     }

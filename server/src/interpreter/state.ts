@@ -35,6 +35,8 @@ export class InterpreterState {
   importDepth = 0;
   /** How many module constructions and module calls are running (0: script code). */
   moduleDepth = 0;
+  /** How many `try` bodies are running (their exceptions go to their handlers). */
+  tryDepth = 0;
   /** Set while the analyzed file runs as a script (see ScriptWatch). */
   script: ScriptWatch | null = null;
   private readonly seenUnknown = new Set<string>();

@@ -208,6 +208,11 @@ function datasetClass(lib: TorchLibrary, name: string, info: DatasetInfo): Class
       const n = info.lengths[first ? 0 : 1];
       state.set(self, { bound, length: n < 0 ? null : n });
       if (info.classes !== null) self.attrs.set('classes', list(Array.from({ length: info.classes }, (_, i) => str(String(i)))));
+      // The MNIST family holds its images and labels as tensors: uint8 [N, 28, 28] and int64 [N].
+      if (info.image.c === 1 && n > 0) {
+        self.attrs.set('data', tensorV(lib.tracer.newTensor([n, info.image.h!, info.image.w!], 'uint8', false, 'buffer')));
+        self.attrs.set('targets', tensorV(lib.tracer.newTensor([n], 'int64', false, 'buffer')));
+      }
       for (const k of ['transform', 'target_transform']) self.attrs.set(k, bound.get(k) ?? NONE);
     },
     attr: (self, attr) => {
