@@ -94,7 +94,7 @@ export function runScript(interp: Interpreter, file: string, name: '__main__' | 
 
 /**
  * The expression that built a module, with its arguments' values where they are plain Python
- * values (`model.RNNModel("LSTM", 1000, 64, 64, 2, 0.2, True)`, a dataclass config as
+ * values (`model.RNNModel('LSTM', 600, 64, 64, 2, 0.2, False)`, a dataclass config as
  * `GPTConfig(n_layer=2, …)` with its non-default fields) or modules the script built (`named`),
  * else as written.
  */

@@ -12,6 +12,7 @@
 
 import type { Node } from '../python/parser';
 import { parametersOf, Parameter } from '../interpreter/binding';
+import type { UnknownEntry } from '../interpreter/host';
 import type { Interpreter } from '../interpreter/interpreter';
 import { MODULE_CLASS, namedModules, namedParameters } from '../interpreter/torch/nn';
 import { Args, ClassV, FuncV, InstanceV, Loc, Scope, Value, args, classAttr, isSubclass } from '../interpreter/values';
@@ -42,19 +43,25 @@ export function chooseModel(interp: Interpreter, scope: Scope, root: Node, file:
   });
   const uses = new Map(classes.map((c) => [c.name, identifiersIn(c.node)]));
   const usedBy = (name: string) => classes.find((c) => c.name !== name && uses.get(c.name)!.has(name))?.name;
-  const built: { model: InstanceV; entry: string }[] = [];
+  // Each candidate is built; the unknowns of those not chosen are forgotten.
+  const built: { model: InstanceV; entry: string; unknowns: UnknownEntry[] }[] = [];
   for (const c of classes) {
     const user = usedBy(c.name);
     if (user) {
       tried.push(`class ${c.name} is used by ${user}`);
       continue;
     }
+    const mark = interp.unknowns.length;
     const r = buildClass(interp, scope, file, c.cls);
     if ('reason' in r) tried.push(r.reason);
-    else built.push(r);
+    else built.push({ ...r, unknowns: interp.unknowns.slice(mark) });
+    interp.forgetUnknowns(mark);
   }
   const top = largest(built);
-  if (top) return { choice: { ...top, guessed: true }, tried };
+  if (top) {
+    for (const u of top.unknowns) interp.report(u.reason, { file: u.file, line: u.line });
+    return { choice: { model: top.model, entry: top.entry, guessed: true }, tried };
+  }
 
   for (const d of defs) {
     const fn = scope.vars.get(d.name);
@@ -64,9 +71,11 @@ export function chooseModel(interp: Interpreter, scope: Scope, root: Node, file:
       tried.push(`function ${d.name}() needs ${names(required)}`);
       continue;
     }
-    if (!returnsValue(fn.node)) continue;
+    if (!returnsCall(fn.node)) continue;
+    const mark = interp.unknowns.length;
     const v = interp.guarded(() => interp.call(fn, args([]), locOf(d.node, file)));
     if (isModel(v)) return { choice: { model: v, entry: `${d.name}()`, guessed: true }, tried };
+    interp.forgetUnknowns(mark);
     tried.push(`function ${d.name}() ${v.k === 'unknown' ? `failed: ${v.reason}` : 'does not return an nn.Module with parameters'}`);
   }
   if (!classes.length) tried.push('the file defines no nn.Module class');
@@ -116,11 +125,13 @@ function identifiersIn(n: Node): Set<string> {
   return out;
 }
 
-function returnsValue(fn: Node): boolean {
+/** A factory's shape: it returns what a call made (`return ResNet(...)`, `return model`), not a constant. */
+function returnsCall(fn: Node): boolean {
   let found = false;
   const visit = (x: Node): void => {
     if (found || x.type === 'function_definition' || x.type === 'class_definition' || x.type === 'lambda') return;
-    if (x.type === 'return_statement' && x.namedChildren.length) found = true;
+    const value = x.type === 'return_statement' ? x.namedChildren[0] : undefined;
+    if (value && (value.type === 'call' || value.type === 'identifier')) found = true;
     for (const c of x.namedChildren) if (c) visit(c);
   };
   for (const c of fn.childForFieldName('body')?.namedChildren ?? []) if (c) visit(c);
@@ -194,7 +205,7 @@ function hasDefaults(cls: ClassV): boolean {
  * reshape at the start of forward, else the first layer; all marked guessed, batch dimensions `B`
  * bound to `batch` (or the DataLoader's batch size).
  */
-export function guessInputs(interp: Interpreter, model: InstanceV, batches: readonly { batch: Value; batchSize: number | null }[], batch: number | null): { inputs: ForwardInputs; batch: number } | null {
+export function guessInputs(interp: Interpreter, model: InstanceV, batches: Iterable<{ batch: Value; batchSize: number | null }>, batch: number | null): { inputs: ForwardInputs; batch: number } | null {
   for (const seen of batches) {
     const b = seen.batch;
     const a: Args = b.k === 'dict' ? { pos: [], kw: new Map([...b.map.values()].flatMap(([k, v]) => (k.k === 'str' ? [[k.v, v] as [string, Value]] : []))) } : { pos: [(b.k === 'tuple' || b.k === 'list') ? b.items[0] : b], kw: new Map() };

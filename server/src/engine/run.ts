@@ -12,8 +12,6 @@ import { OmittedArgument, chooseModel, forwardParameters, guessInputs, omittedAr
 import { ForwardInputs, ResolvedInput, atBatch, forwardArgs, inputsFromCall, inputsFromSpecs, markBatch } from './inputs';
 import { Directive, parseInputSpec } from './specs';
 
-export type { ResolvedInput } from './inputs';
-
 export interface RunResult {
   interp: Interpreter;
   lib: TorchLibrary;
@@ -134,7 +132,7 @@ export function runModel(o: RunOptions): RunResult {
         calledFailed = `the model's call at line ${call.at.line} has inputs that could not be evaluated (${found})`;
         interp.report(`${calledFailed}; they are guessed from the model`, call.at);
       } else {
-        calledBatch = markBatch(found.leaves, lib.data.batches[0]?.batchSize ?? null);
+        calledBatch = markBatch(found.leaves, lib.data.iteratedBatchSize);
         called = found;
       }
     } else {
@@ -168,7 +166,7 @@ export function runModel(o: RunOptions): RunResult {
       batch = batchSetting ?? calledBatch ?? 1;
       inputs = batchSetting === null ? called : { ...called, leaves: atBatch(called.leaves, batchSetting) };
     } else {
-      const g = guessInputs(interp, net, lib.data.batches, batchSetting);
+      const g = guessInputs(interp, net, lib.data.batches(batchSetting ?? 1), batchSetting);
       if (!g) throw new AnalysisError(`${calledFailed ? `${calledFailed}, and ` : ''}cannot guess the input of ${net.cls.name}: add \`# memlens: input=x:float32[B,...]\` or pass --input`, classLoc ?? top);
       inputs = g.inputs;
       batch = g.batch;

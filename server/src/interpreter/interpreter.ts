@@ -58,6 +58,8 @@ export interface Interpreter {
 
   /** Records an unknown once per location and reason, and returns it as a value. */
   fail(reason: string, at: Loc): UnknownV;
+  /** Forgets the unknowns recorded after the first `count` (an abandoned attempt's). */
+  forgetUnknowns(count: number): void;
   report(reason: string, at: Loc): void;
   /** Runs a callable and returns its result, turning Python exceptions and exhausted budgets into an unknown. */
   guarded(fn: () => Value): Value;
@@ -98,6 +100,7 @@ export function createInterpreter(lib: Library, source: ModuleSource, budget: Bu
     superOf: (a, at) => superOf(state, a, at),
     newInstanceId: () => state.newInstanceId(),
     fail: (reason, at) => state.fail(reason, at),
+    forgetUnknowns: (count) => state.forgetUnknowns(count),
     report: (reason, at) => state.report(reason, at),
     guarded: (fn) => state.guarded(fn),
   };

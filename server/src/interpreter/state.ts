@@ -74,6 +74,11 @@ export class InterpreterState {
     return unknown(reason, at);
   }
 
+  /** Forgets the unknowns recorded after the first `count` (an attempt that was abandoned). */
+  forgetUnknowns(count: number): void {
+    for (const u of this.unknowns.splice(count)) this.seenUnknown.delete(`${u.file}:${u.line}:${u.reason}`);
+  }
+
   report(reason: string, at: Loc): void {
     const key = `${at.file}:${at.line}:${reason}`;
     if (this.seenUnknown.has(key)) return;

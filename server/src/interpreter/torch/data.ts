@@ -18,15 +18,29 @@ export interface SeenLoader {
   batch?: Value;
 }
 
-/** What the script's data pipeline showed: its DataLoaders, in the order made. */
+/** What the script's data pipeline showed: its DataLoaders and the library datasets it made, in order. */
 export class ScriptData {
   readonly loaders: SeenLoader[] = [];
+  readonly datasets: InstanceV[] = [];
 
   constructor(private readonly lib: TorchLibrary) {}
 
-  /** The loaders' first batches (computed on demand), for inputs the script never passed to its model. */
-  get batches(): { batch: Value; batchSize: number | null }[] {
-    return this.loaders.map((l) => ({ batch: this.batchOf(l, this.lib.interp.current), batchSize: l.batchSize }));
+  /** The batch size of the DataLoader the script iterated first. */
+  get iteratedBatchSize(): number | null {
+    return this.loaders.find((l) => l.batch !== undefined)?.batchSize ?? null;
+  }
+
+  /**
+   * Batches the script would feed a model it never called: each DataLoader's first batch, then a
+   * batch of `batch` samples of each dataset no loader reads (computed on demand).
+   */
+  *batches(batch: number): Generator<{ batch: Value; batchSize: number | null }> {
+    const at = this.lib.interp.current;
+    for (const l of this.loaders) yield { batch: this.batchOf(l, at), batchSize: l.batchSize };
+    for (const ds of this.datasets) {
+      if (this.loaders.some((l) => l.loader.attrs.get('dataset') === ds)) continue;
+      yield { batch: this.lib.interp.guarded(() => collate(this.lib, item(this.lib, ds, 0, at), batch, at)), batchSize: batch };
+    }
   }
 
   batchOf(seen: SeenLoader, at: Loc): Value {
@@ -114,8 +128,9 @@ function concat(lib: TorchLibrary, parts: readonly Value[], at: Loc): Value {
 }
 
 const TENSOR_DATASET: ClassV = nativeClass('TensorDataset', {
-  init: (self, a) => {
+  init: (self, a, _at, lib: TorchLibrary) => {
     self.attrs.set('tensors', tuple(a.pos));
+    lib.data.datasets.push(self);
   },
   attr: (self, name, _at, lib: TorchLibrary) => {
     const tensors = self.attrs.get('tensors');

@@ -214,6 +214,7 @@ function datasetClass(lib: TorchLibrary, name: string, info: DatasetInfo): Class
         self.attrs.set('targets', tensorV(lib.tracer.newTensor([n], 'int64', false, 'buffer')));
       }
       for (const k of ['transform', 'target_transform']) self.attrs.set(k, bound.get(k) ?? NONE);
+      lib.data.datasets.push(self);
     },
     attr: (self, attr) => {
       const s = state.get(self);
@@ -242,6 +243,7 @@ function fakeData(lib: TorchLibrary): ClassV {
       const n = b.get('size');
       sizes.set(self, { image: { c: dims[0], h: dims[1], w: dims[2] }, length: n?.k === 'num' ? n.v : 1000 });
       for (const k of ['transform', 'target_transform']) self.attrs.set(k, b.get(k) ?? NONE);
+      lib.data.datasets.push(self);
     },
     attr: (self, attr) => {
       const s = sizes.get(self);
