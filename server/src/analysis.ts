@@ -44,10 +44,10 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
     }
     const tree = typeof source === 'string' ? (ownTree = parseWithin(source, startedAt + DEFAULT_LIMITS.parseMs, file)) : source.tree;
     const directive = findDirective(text);
-    const run = runModel({ file, tree, settings, directive, source: host, startedAt, againAtBatch: (settings.batch ?? directive?.batch ?? 1) * 2 });
+    const run = runModel({ file, tree, settings, directive, source: host, startedAt, again: true });
     const { report, lines } = buildReport(run, settings, file);
     report.maxBatch = maxBatch(report, run.again ? peakOf(run, run.again, settings) : null);
-    const loc = run.modelClassLoc;
+    const loc = run.modelLoc;
     return {
       report,
       lines,
@@ -120,6 +120,7 @@ function emptyReport(file: string, settings: AnalysisSettings): Report {
     entry: '',
     entryGuessed: false,
     inputs: [],
+    omittedArguments: [],
     settings: { precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch, checkpoint: [], batch: settings.batch ?? 1 },
     totals: { params: 0, trainableParams: 0, paramBytes: 0, gradBytes: 0, optimizerBytes: 0, bufferBytes: 0, inputBytes: 0, savedActivationBytes: 0, peakBytes: 0, peakPhase: 'forward', peakComposition: zero },
     layers: [],

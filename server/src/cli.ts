@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { analyzeSource, SourceHost } from './analysis';
 import { resolveEnvironment } from './engine/pythonEnv';
+import { parseInputSpec } from './engine/specs';
 import { startLanguageServer } from './lsp/server';
 import { loadPythonParser } from './python/parser';
 import { renderHtml } from './report/html';
@@ -75,8 +76,6 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   return opts;
 }
 
-/** `NAME:DTYPE[D0,D1,...]`, dimensions integers or symbols (`B`). */
-const INPUT_SPEC = /^[A-Za-z_]\w*:[a-z0-9]+\[\s*(?:(?:\d+|[A-Za-z_]\w*)\s*(?:,\s*(?:\d+|[A-Za-z_]\w*)\s*)*)?\]$/;
 
 function pick<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: T): T {
   if (value === undefined) return fallback;
@@ -87,7 +86,11 @@ function pick<T extends string>(value: string | undefined, allowed: readonly T[]
 export function analysisSettings(opts: CliOptions): AnalysisSettings {
   const v = opts.values;
   for (const spec of opts.inputs) {
-    if (!INPUT_SPEC.test(spec.trim())) throw new UsageError(`malformed --input "${spec}" (expected NAME:DTYPE[D0,D1,...], e.g. x:float32[8,3,224,224])`);
+    try {
+      parseInputSpec(spec);
+    } catch (e) {
+      throw new UsageError(`malformed --input "${spec}": ${(e as Error).message.replace(/^malformed input spec '[^]*?': /, '')}`);
+    }
   }
   let batch: number | null = null;
   if (v.batch !== undefined) {

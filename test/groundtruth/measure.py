@@ -21,6 +21,12 @@ torchvision's classification models (test/fixtures/torchvision/cases.json: modul
 expression, input) are measured from the torchvision installed beside that PyTorch, whose files
 the tests analyze:  .../bin/python test/groundtruth/measure.py --torchvision [NAME...]
 
+Training scripts (test/fixtures/scripts/NAME/SCRIPT.py) are never run: SCRIPT.entry.json beside
+each states what the script does to its model (`entry`, `inputs` as input specs, `batch`), the
+entry is evaluated where only the script's imports and definitions ran (its sibling modules
+importable), and the model is measured on those inputs. Input specs may be tuples, lists and dicts
+of tensors (`hidden:(float32[2,B,64],float32[2,B,64])`) and keyword arguments (`labels=int64[B]`).
+
 Options (before the names):
   --series DIR   also write every op's live-bytes series to DIR/<fixture>.series-<release>.json
                  (for debugging the engine's simulator; never committed)
@@ -93,17 +99,87 @@ def parse_directive(source, path):
         elif key == "batch":
             batch = int(value)
         elif key == "input":
-            name, _, rest = value.partition(":")
-            dtype, _, dims = rest.partition("[")
-            if not dims.endswith("]"):
-                raise ValueError("%s: bad input spec %r" % (path, value))
-            dims = [d.strip() for d in dims[:-1].split(",") if d.strip()]
-            inputs.append({"name": name, "dtype": dtype, "dims": dims})
+            inputs.append(parse_spec(value, path))
         else:
             raise ValueError("%s: unknown directive token %r" % (path, tok))
     if entry is None or not inputs:
         raise ValueError("%s: directive needs entry= and at least one input=" % path)
     return entry, batch, inputs
+
+
+def parse_spec(text, where="input"):
+    """An input spec: `NAME:VALUE` (positional) or `NAME=VALUE` (keyword), VALUE a tensor
+    `DTYPE[D0,...]`, a tuple `(VALUE,...)`, a list `[VALUE,...]` or a dict `{KEY:VALUE,...}`.
+    A plain tensor spec is {"name", "dtype", "dims"} as before; others carry "value" (a tree)."""
+    import re
+    m = re.match(r"\s*([A-Za-z_]\w*)\s*([:=])(.*)$", text, re.S)
+    if not m:
+        raise ValueError("%s: bad input spec %r" % (where, text))
+    rest = m.group(3)
+    pos = [0]
+
+    def peek():
+        while pos[0] < len(rest) and rest[pos[0]].isspace():
+            pos[0] += 1
+        return rest[pos[0]] if pos[0] < len(rest) else ""
+
+    def word():
+        peek()
+        w = re.match(r"[\w]+", rest[pos[0]:])
+        if not w:
+            raise ValueError("%s: bad input spec %r" % (where, text))
+        pos[0] += len(w.group(0))
+        return w.group(0)
+
+    def seq(close, item):
+        out = []
+        while peek() != close:
+            out.append(item())
+            if peek() == ",":
+                pos[0] += 1
+            elif peek() != close:
+                raise ValueError("%s: bad input spec %r" % (where, text))
+        pos[0] += 1
+        return out
+
+    def value():
+        c = peek()
+        if c in "([":
+            pos[0] += 1
+            return ("tuple" if c == "(" else "list", seq(")" if c == "(" else "]", value))
+        if c == "{":
+            pos[0] += 1
+
+            def entry():
+                peek()
+                q = re.match(r"([\"'])([^\"']*)\1", rest[pos[0]:])
+                if q:
+                    key = q.group(2)
+                    pos[0] += len(q.group(0))
+                else:
+                    key = word()
+                if peek() != ":":
+                    raise ValueError("%s: bad input spec %r" % (where, text))
+                pos[0] += 1
+                return (key, value())
+            return ("dict", seq("}", entry))
+        dtype = word()
+        if peek() != "[":
+            raise ValueError("%s: bad input spec %r" % (where, text))
+        pos[0] += 1
+        return ("tensor", dtype, seq("]", word))
+
+    tree = value()
+    if peek() != "":
+        raise ValueError("%s: bad input spec %r" % (where, text))
+    spec = {"name": m.group(1)}
+    if m.group(2) == "=":
+        spec["keyword"] = True
+    if tree[0] == "tensor":
+        spec.update({"dtype": tree[1], "dims": tree[2]})
+    else:
+        spec["value"] = tree
+    return spec
 
 
 def resolve_dim(d, batch):
@@ -146,6 +222,81 @@ def make_input(spec, batch):
     else:
         t = torch.randint(0, 2, shape, dtype=dtype)
     return t, shape
+
+
+def make_call(specs, batch):
+    """The forward call's arguments for input specs: (args, kwargs, leaves, meta), where leaves
+    are the input tensors in order and meta one {"name", "dtype", "shape"} per leaf (a leaf inside
+    a structure is named like `hidden[0]`, `batch['ids']`; a keyword one has "keyword": true)."""
+    args, kwargs, leaves, meta = [], {}, [], []
+
+    def build(name, tree, keyword):
+        if tree[0] == "tensor":
+            t, shape = make_input({"dtype": tree[1], "dims": tree[2]}, batch)
+            leaves.append(t)
+            m = {"name": name, "dtype": tree[1], "shape": shape}
+            if keyword:
+                m["keyword"] = True
+            meta.append(m)
+            return t
+        if tree[0] in ("tuple", "list"):
+            items = [build("%s[%d]" % (name, i), x, keyword) for i, x in enumerate(tree[1])]
+            return tuple(items) if tree[0] == "tuple" else items
+        return {k: build("%s['%s']" % (name, k), x, keyword) for k, x in tree[1]}
+
+    for spec in specs:
+        tree = spec.get("value") or ("tensor", spec["dtype"], spec["dims"])
+        v = build(spec["name"], tree, spec.get("keyword", False))
+        if spec.get("keyword"):
+            kwargs[spec["name"]] = v
+        else:
+            args.append(v)
+    return args, kwargs, leaves, meta
+
+
+def script_namespace(path):
+    """The namespace of a training script with only its imports and definitions run (and
+    module-level constants): never its statements. Its folder is importable; an import that fails
+    (torchvision in an environment without it) is skipped with a note."""
+    import ast
+    with open(path) as f:
+        source = f.read()
+    folder = os.path.dirname(os.path.abspath(path))
+    for name, mod in list(sys.modules.items()):
+        if os.path.dirname(os.path.abspath(getattr(mod, "__file__", None) or "/")) == folder:
+            del sys.modules[name]
+    sys.path.insert(0, folder)
+    ns = {"__name__": "memlens_script_" + os.path.splitext(os.path.basename(path))[0], "__file__": os.path.abspath(path)}
+    tree = ast.parse(source, path)
+    for node in tree.body:
+        keep = isinstance(node, (ast.Import, ast.ImportFrom, ast.ClassDef, ast.FunctionDef))
+        if isinstance(node, ast.Assign):
+            try:
+                ast.literal_eval(node.value)
+                keep = True
+            except ValueError:
+                pass
+        if not keep:
+            continue
+        try:
+            exec(compile(ast.Module(body=[node], type_ignores=[]), path, "exec"), ns)
+        except ImportError as e:
+            print("  note: %s:%d: %s (skipped)" % (os.path.basename(path), node.lineno, e))
+    return ns
+
+
+def build_from_description(path, description):
+    """The model, inputs and metadata SCRIPT.entry.json states for a training script."""
+    with open(description) as f:
+        d = json.load(f)
+    torch.manual_seed(0)
+    ns = script_namespace(path)
+    try:
+        model = eval(d["entry"], ns)
+    finally:
+        sys.path.remove(os.path.dirname(os.path.abspath(path)))
+    specs = [parse_spec(t, description) for t in d["inputs"]]
+    return model, d["entry"], d["batch"], specs, {}
 
 
 def build_from_directive(path):
@@ -325,7 +476,7 @@ def train_step(model, inputs, opt, mode=None):
 
     torch.manual_seed(0)
     phase("forward")
-    out = model(*inputs)
+    out = model(*inputs[0], **inputs[1])
     mark("endOfForward")
     phase("loss")
     loss = loss_of(out)
@@ -358,7 +509,7 @@ def optimizer_implementation(series):
     return "for-loop" if ops else "none"
 
 
-def measure_peak(model, inputs, optimizer, mallinfo=None):
+def measure_peak(model, call, leaves, optimizer, mallinfo=None):
     """The peak of live tensor bytes in one measured training iteration (after one unmeasured)."""
     model.train()
     params = list(model.parameters())
@@ -368,10 +519,10 @@ def measure_peak(model, inputs, optimizer, mallinfo=None):
     # Warm-up, under a throwaway mode so that whatever the first use of a dispatch mode allocates
     # lazily is not in the measured iteration (malloc saw ~24 MB of it); creates AdamW's state.
     with LiveBytes():
-        train_step(model, inputs, opt)
+        train_step(model, call, opt)
 
     mode = LiveBytes(mallinfo)
-    for t in params + list(model.buffers()) + list(inputs):
+    for t in params + list(model.buffers()) + list(leaves):
         mode.register(t)
     state = optimizer_state_tensors(opt) if opt is not None else []
     for t in state:
@@ -382,7 +533,7 @@ def measure_peak(model, inputs, optimizer, mallinfo=None):
     baseline = mode.total
     base_malloc = mallinfo() if mallinfo else None
     with mode:
-        marks = train_step(model, inputs, opt, mode)
+        marks = train_step(model, call, opt, mode)
 
     series = mode.series
     if not any(r[1] == "backward" for r in series):
@@ -425,19 +576,25 @@ def write_series(series_dir, out_path, details):
     return path
 
 
+def description_of(path):
+    """SCRIPT.entry.json beside a training script, or None."""
+    d = os.path.splitext(path)[0] + ".entry.json"
+    return d if os.path.exists(d) else None
+
+
 def measure(path):
-    model, entry, batch, input_specs, extra = build_from_directive(path)
+    description = description_of(path)
+    if description:
+        model, entry, batch, input_specs, extra = build_from_description(path, description)
+    else:
+        model, entry, batch, input_specs, extra = build_from_directive(path)
     return measure_model(path, model, entry, batch, input_specs, truth_path(os.path.splitext(path)[0]), extra)
 
 
 def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     model.train()
 
-    inputs, input_meta = [], []
-    for spec in input_specs:
-        t, shape = make_input(spec, batch)
-        inputs.append(t)
-        input_meta.append({"name": spec["name"], "dtype": spec["dtype"], "shape": shape})
+    args, kwargs, inputs, input_meta = make_call(input_specs, batch)
 
     params = list(model.parameters())
     buffers = list(model.buffers())
@@ -502,7 +659,7 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
-        out = model(*inputs)
+        out = model(*args, **kwargs)
     for h in handles:
         h.remove()
     if stack:
@@ -547,7 +704,7 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
         mallinfo = _mallinfo_in_use() if OPTIONS["mallinfo"] else None
         truth["peak"] = {}
         for optimizer in ("none", "adamw"):
-            truth["peak"][optimizer], details[optimizer] = measure_peak(model, inputs, optimizer, mallinfo)
+            truth["peak"][optimizer], details[optimizer] = measure_peak(model, (args, kwargs), inputs, optimizer, mallinfo)
             if mallinfo:
                 print("  %s malloc vs live: %s" % (optimizer, malloc_agreement(details[optimizer])))
         if OPTIONS["series"]:
@@ -635,7 +792,8 @@ def main(argv):
         return
     # Top-level fixtures, and each multi-file fixture's entry file (the one with the directive).
     nested = [p for p in glob.glob(os.path.join(FIXTURES, "*", "*.py")) if "# memlens:" in open(p).read()]
-    paths = argv or sorted(glob.glob(os.path.join(FIXTURES, "*.py")) + nested)
+    scripts = [d[:-len(".entry.json")] + ".py" for d in glob.glob(os.path.join(FIXTURES, "scripts", "*", "*.entry.json"))]
+    paths = argv or sorted(glob.glob(os.path.join(FIXTURES, "*.py")) + nested) + sorted(scripts)
     for p in paths:
         try:
             measure(p)

@@ -151,6 +151,56 @@ describe('memlens report (table and HTML)', { timeout: 60_000 }, () => {
   });
 });
 
+describe('memlens report on training scripts: structured --input specs', { timeout: 120_000 }, () => {
+  const wordLm = 'test/fixtures/scripts/word_lm/main.py';
+
+  test('a tuple input (the LSTM\'s (h, c)): each tensor listed with its argument, the measured numbers', () => {
+    const truth = readTruth('scripts/word_lm/main.py');
+    const r = jsonReport(wordLm, ...TRUTH_FLAGS, '--optimizer', 'none', '--input', 'input:int64[35,B]', '--input', 'hidden:(float32[2,B,64], float32[2,B,64])', '--batch', '20');
+    assert.deepEqual(r.inputs, [
+      { name: 'input', dtype: 'int64', shape: [35, 20], guessed: false },
+      { name: 'hidden[0]', dtype: 'float32', shape: [2, 20, 64], guessed: false, argument: 'hidden', index: [0] },
+      { name: 'hidden[1]', dtype: 'float32', shape: [2, 20, 64], guessed: false, argument: 'hidden', index: [1] },
+    ]);
+    assert.equal(r.entry, "model.RNNModel('LSTM', 600, 64, 64, 2, 0.2, False)", 'the model the script builds');
+    assert.equal(r.totals.params, truth.params);
+    assert.equal(r.totals.savedActivationBytes, truth.savedActivationBytes);
+    assert.equal(r.totals.peakBytes, truth.peak?.none.bytes);
+  });
+
+  test('keyword inputs (NAME=…) and the script\'s own inputs agree', () => {
+    const args = ['test/fixtures/scripts/bert_batch/train.py', ...TRUTH_FLAGS];
+    const given = jsonReport(...args, '--input', 'input_ids=int64[16,64]', '--input', 'attention_mask=int64[16,64]', '--input', 'labels=int64[16]');
+    const found = jsonReport(...args);
+    assert.deepEqual(given.inputs.map((i) => [i.name, i.keyword]), [['input_ids', true], ['attention_mask', true], ['labels', true]]);
+    assert.deepEqual(given.inputs, found.inputs);
+    assert.equal(given.totals.peakBytes, found.totals.peakBytes);
+    assert.deepEqual(found.omittedArguments, []);
+  });
+
+  test('the table lists the omitted targets', () => {
+    const r = memlens('report', 'test/fixtures/scripts/nanogpt/model.py', ...TRUTH_FLAGS);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^entry +GPT\(GPTConfig\(\)\) {2}\(guessed\)$/m);
+    assert.match(r.stdout, /^inputs +idx: int64\[1, 1024\] \(guessed\)$/m);
+    assert.match(r.stdout, /^omitted +targets not given: loss not included$/m);
+  });
+
+  const dist = '/usr/lib/python3/dist-packages/torchvision';
+  test('a script using torchvision from the user\'s Python (--python): resnet18 as measured', { skip: fs.existsSync(dist) ? false : `no ${dist}` }, () => {
+    const script = path.join(tmp, 'tv_script.py');
+    fs.writeFileSync(script, 'import torch\nimport torchvision\n\nmodel = torchvision.models.resnet18()\nx = torch.randn(1, 3, 224, 224)\nlogits = model(x)\n');
+    const truth = JSON.parse(fs.readFileSync(fixturePath('torchvision/resnet18.truth-1.13.json'), 'utf8')) as ReturnType<typeof readTruth>;
+    const r = jsonReport(script, '--python', '/usr/bin/python3', '--torch', '1.13', '--device', 'cpu', '--optimizer', 'none');
+    assert.equal(r.entry, 'torchvision.models.resnet18()');
+    assert.deepEqual(r.inputs, [{ name: 'x', dtype: 'float32', shape: [1, 3, 224, 224], guessed: false }]);
+    assert.equal(r.totals.params, truth.params);
+    assert.equal(r.totals.savedActivationBytes, truth.savedActivationBytes);
+    assert.ok(Math.abs(r.totals.peakBytes - truth.peak!.none.bytes) / truth.peak!.none.bytes <= 0.01);
+    assert.deepEqual(r.unknowns, []);
+  });
+});
+
 describe('memlens check', { timeout: 60_000 }, () => {
   test('exit 1 and one line when the peak exceeds the budget', () => {
     const r = memlens('check', 'test/fixtures/mlp.py', ...TRUTH_FLAGS, '--budget', '1KiB');
@@ -172,6 +222,8 @@ describe('bad input: one line on stderr, exit 2, no stack trace', { timeout: 60_
     ['missing file', ['report', 'nope/missing.py'], /no such file: nope\/missing\.py/],
     ['unknown flag', ['report', 'test/fixtures/mlp.py', '--bogus'], /unknown option --bogus/],
     ['malformed --input', ['report', 'test/fixtures/mlp.py', '--input', 'x:float32[8,'], /malformed --input "x:float32\[8,"/],
+    ['malformed tuple --input', ['report', 'test/fixtures/mlp.py', '--input', 'hidden:(float32[2,B,64],'], /malformed --input "hidden:\(float32\[2,B,64\],": '\)' is missing/],
+    ['no model found', ['report', 'test/fixtures/unet/unet_parts.py'], /no model found: .*class DoubleConv is used by Down.*pass --entry$/],
     ['malformed --budget', ['check', 'test/fixtures/mlp.py', '--budget', '12XB'], /--budget: invalid byte size "12XB"/],
     ['check without --budget', ['check', 'test/fixtures/mlp.py'], /check needs --budget/],
     ['bad --precision', ['report', 'test/fixtures/mlp.py', '--precision', 'fp8'], /--precision must be one of/],

@@ -135,7 +135,12 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     file,
     entry: run.entry,
     entryGuessed: run.entryGuessed,
-    inputs: run.inputs.map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape, guessed: i.guessed })),
+    inputs: run.inputs.map((i) => ({
+      name: i.name, dtype: i.dtype, shape: i.shape, guessed: i.guessed,
+      ...(i.argument !== undefined ? { argument: i.argument, index: i.index } : {}),
+      ...(i.keyword ? { keyword: true } : {}),
+    })),
+    omittedArguments: run.omitted.map((o) => ({ name: o.name, note: o.note })),
     settings: { precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch, checkpoint: [], batch: run.batch },
     totals,
     layers,

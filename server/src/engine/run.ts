@@ -1,39 +1,35 @@
 import { DType, Tensor, isFloating } from '../../../kernels/src';
-import { Node, Tree, parsePython, syntaxRoot } from '../python/parser';
+import { Tree, parsePython, syntaxRoot } from '../python/parser';
 import { Budget, BudgetLimits, DEFAULT_LIMITS, STACK_OVERFLOW, isStackOverflow } from '../interpreter/budget';
 import { Interpreter, ModuleSource, createInterpreter } from '../interpreter/interpreter';
 import { TorchLibrary } from '../interpreter/torch/library';
-import { namedModules } from '../interpreter/torch/nn';
+import { setTraining } from '../interpreter/torch/nn';
 import { OpRecord, Tracer } from '../interpreter/tracer';
-import { BudgetExceeded, InstanceV, Loc, PyException, Scope, Value, args, isSubclass, tensorV } from '../interpreter/values';
-import { MODULE_CLASS } from '../interpreter/torch/nn';
+import { BudgetExceeded, InstanceV, Loc, PyException, Scope, Value, tensorV } from '../interpreter/values';
 import type { AnalysisSettings, Precision } from '../report/types';
-import { Directive, InputSpec, parseInputSpec } from './specs';
-
-/** A forward input once resolved: concrete shape, and whether it was guessed. */
-export interface ResolvedInput {
-  name: string;
-  dtype: DType;
-  shape: number[];
-  /** The spec with symbols kept (`B`), to re-bind for other batch sizes. */
-  dims: (number | string)[];
-  guessed: boolean;
-}
+import { BuiltModule, runScript } from './discover';
+import { OmittedArgument, chooseModel, forwardParameters, guessInputs, omittedArguments } from './guess';
+import { ForwardInputs, ResolvedInput, atBatch, forwardArgs, inputsFromCall, inputsFromSpecs, markBatch } from './inputs';
+import { Directive, parseInputSpec } from './specs';
 
 export interface RunResult {
   interp: Interpreter;
   lib: TorchLibrary;
   tracer: Tracer;
   model: InstanceV;
-  modelClassLoc: Loc | null;
+  /** Where the code lens goes: the model's class, or the script line that built it (see lensLocation). */
+  modelLoc: Loc | null;
   entry: string;
   entryGuessed: boolean;
+  /** The input tensors, in the order of the call's arguments (tuples and dicts flattened). */
   inputs: ResolvedInput[];
+  /** Optional forward arguments a training step passes that these inputs leave out. */
+  omitted: OmittedArgument[];
   inputTensors: Tensor[];
   outputs: Tensor[];
   loss: Tensor | null;
   batch: number;
-  /** The forward pass at `RunOptions.againAtBatch`, when asked for and the inputs have a batch dimension. */
+  /** The forward pass at twice the batch size, when asked for and the inputs have a batch dimension. */
   again: ForwardPass | null;
 }
 
@@ -73,8 +69,8 @@ export interface RunOptions {
   settings: AnalysisSettings;
   directive: Directive | null;
   source: ModuleSource;
-  /** Also run forward at this batch size (the model is built once), for the largest-batch estimate. */
-  againAtBatch?: number;
+  /** Also run forward at twice the batch size (the model is built once), for the largest-batch estimate. */
+  again?: boolean;
   limits?: BudgetLimits;
   /** When the analysis started (an `analysisClock()` time): the time budget counts from here. */
   startedAt?: number;
@@ -102,82 +98,94 @@ export function runModel(o: RunOptions): RunResult {
   // Functions and classes of imported files point into their syntax trees: keep them until
   // the forward has run, then free them (nothing evaluates Python after this returns).
   try {
-    let mod;
+    const entryText = settings.entry ?? o.directive?.entry ?? null;
+    const inputTexts = settings.inputs.length ? settings.inputs : o.directive?.inputs ?? [];
+    const batchSetting = settings.batch ?? o.directive?.batch ?? null;
+    const at = o.directive && !settings.entry ? { file, line: o.directive.line } : top;
+
+    // Without an entry the file runs as a script (`__main__`) up to its first call of a model.
+    let script;
     try {
-      mod = interp.loadFile(file, '__memlens__');
+      script = runScript(interp, file, entryText ? '__memlens__' : '__main__');
     } catch (e) {
       if (e instanceof BudgetExceeded) throw new AnalysisError(`evaluating the file: ${e.message}`, e.at);
       throw e;
     }
-    if (!mod) throw new AnalysisError('cannot read the file', top);
-    const scope = interp.scopeOf(mod)!;
+    if (!script.mod) throw new AnalysisError('cannot read the file', top);
+    const scope = interp.scopeOf(script.mod)!;
 
-    const batch = settings.batch ?? o.directive?.batch ?? null;
-    const entryText = settings.entry ?? o.directive?.entry ?? null;
-    const inputTexts = settings.inputs.length ? settings.inputs : o.directive?.inputs ?? [];
-
-    let model: Value | null = null;
+    let model: Value;
     let entry = entryText ?? '';
     let entryGuessed = false;
-    let mainInputs: Tensor[] | null = null;
-    const at = o.directive && !settings.entry ? { file, line: o.directive.line } : top;
-
+    let called: ForwardInputs | null = null;
+    let calledBatch: number | null = null;
+    let calledFailed: string | null = null;
     if (entryText) {
       model = evalExpression(interp, entryText, scope, file, at);
-    } else {
-      const main = fromMainBlock(interp, syntaxRoot(o.tree), scope, file);
-      if (main) {
-        model = main.model;
-        entry = main.entry;
-        mainInputs = main.inputs;
+    } else if (script.call) {
+      const call = script.call;
+      model = call.model;
+      entry = script.built.find((b) => b.module === call.model)?.entry ?? `${call.model.cls.name}(…)`;
+      const found = inputsFromCall(call.args, forwardParameters(call.model).map((p) => p.name));
+      if (typeof found === 'string') {
+        // Data the interpreter cannot read (a numpy memmap, files): the model is the script's, its inputs are guessed.
+        calledFailed = `the model's call at line ${call.at.line} has inputs that could not be evaluated (${found})`;
+        interp.report(`${calledFailed}; they are guessed from the model`, call.at);
       } else {
-        const guess = guessModel(interp, scope, file);
-        if (guess) {
-          model = guess.model;
-          entry = guess.entry;
-          entryGuessed = true;
-        }
+        calledBatch = markBatch(found.leaves, lib.data.iteratedBatchSize);
+        called = found;
       }
+    } else {
+      const { choice, tried } = chooseModel(interp, scope, syntaxRoot(o.tree), file, script);
+      if (!choice) throw new AnalysisError(`no model found: ${tried.join('; ')}. Add \`# memlens: entry=Model() input=x:float32[B,...]\` or pass --entry`, top);
+      model = choice.model;
+      entry = choice.entry;
+      entryGuessed = choice.guessed;
     }
-    if (!model) throw new AnalysisError('no model found: add `# memlens: entry=Model() input=x:float32[B,...]` or pass --entry', top);
     if (model.k === 'unknown') throw new AnalysisError(`the entry '${entry}' could not be evaluated: ${model.reason}`, model.at);
     if (model.k !== 'instance' || !model.module) throw new AnalysisError(`the entry '${entry}' is not an nn.Module (got ${model.k})`, at);
+    const net = model;
 
-    const classLoc = model.cls.loc;
-    lib.assignPaths(model);
+    const classLoc = net.cls.loc;
+    lib.assignPaths(net);
 
-    // Inputs: explicit specs, the __main__ block's tensors, or a guess from the first layer.
-    let inputs: ResolvedInput[];
-    const effectiveBatch = batch ?? 1;
+    // Inputs: explicit specs, the tensors the script called the model with, or a guess.
+    let inputs: ForwardInputs;
+    let batch: number;
     if (inputTexts.length) {
-      inputs = inputTexts.map((t) => {
-        let spec: InputSpec;
+      batch = batchSetting ?? 1;
+      const specs = inputTexts.map((t) => {
         try {
-          spec = parseInputSpec(t);
+          return parseInputSpec(t);
         } catch (e) {
           throw new AnalysisError((e as Error).message, at);
         }
-        return bindSpec(spec, effectiveBatch, false);
       });
-    } else if (mainInputs) {
-      inputs = mainInputs.map((t, i) => ({ name: `input${i}`, dtype: t.dtype, shape: [...t.shape], dims: batchDims(t.shape, batch), guessed: false }));
+      inputs = inputsFromSpecs(specs, batch);
+    } else if (called) {
+      batch = batchSetting ?? calledBatch ?? 1;
+      inputs = batchSetting === null ? called : { ...called, leaves: atBatch(called.leaves, batchSetting) };
     } else {
-      const g = guessInput(model, effectiveBatch);
-      if (!g) throw new AnalysisError(`cannot guess the input of ${model.cls.name}: add \`# memlens: input=x:float32[B,...]\` or pass --input`, classLoc ?? top);
-      inputs = [g];
+      const g = guessInputs(interp, net, lib.data.batches(batchSetting ?? 1), batchSetting);
+      if (!g) throw new AnalysisError(`${calledFailed ? `${calledFailed}, and ` : ''}cannot guess the input of ${net.cls.name}: add \`# memlens: input=x:float32[B,...]\` or pass --input`, classLoc ?? top);
+      inputs = g.inputs;
+      batch = g.batch;
     }
-    if (settings.precision === 'bf16') inputs = inputs.map((i) => (i.dtype === 'float32' ? { ...i, dtype: 'bfloat16' } : i));
+    if (settings.precision === 'bf16') inputs = { ...inputs, leaves: inputs.leaves.map((i) => (i.dtype === 'float32' ? { ...i, dtype: 'bfloat16' } : i)) };
+    const omitted = omittedArguments(net, inputs.pos.length, inputs.kw.map(([k]) => k));
 
     const callAt = classLoc ?? top;
-    const forward = (shapes: readonly ResolvedInput[]): ForwardPass => {
+    const forward = (leaves: readonly ResolvedInput[]): ForwardPass => {
       const firstOp = tracer.ops.length;
-      const inputTensors = shapes.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
+      const inputTensors = leaves.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
+      // A training step, whatever mode the script left the model in (an evaluation pass first).
+      setTraining(net, true);
       tracer.recording = true;
-      tracer.setContext({ autocast: autocastDtype(settings.precision), defaultFloat: settings.precision === 'bf16' ? 'bfloat16' : 'float32' });
+      tracer.setContext({ autocast: autocastDtype(settings.precision), defaultFloat: settings.precision === 'bf16' ? 'bfloat16' : 'float32', gradEnabled: true });
       let out: Value;
       let loss: Tensor | null = null;
       try {
-        out = interp.call(model, args(inputTensors.map(tensorV)), callAt);
+        out = interp.call(net, forwardArgs(inputs, inputTensors), callAt);
         loss = lossOf(lib, collectTensors(out), callAt);
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
@@ -189,33 +197,49 @@ export function runModel(o: RunOptions): RunResult {
       }
       return { ops: tracer.ops.slice(firstOp), inputTensors, outputs: collectTensors(out), loss };
     };
-    const first = forward(inputs);
+    const first = forward(inputs.leaves);
     let again: ForwardPass | null = null;
-    if (o.againAtBatch !== undefined && inputs.some((i) => i.dims.some((d) => typeof d === 'string'))) {
-      // The same model run again on inputs of another batch size; its ops, calls and unknowns are
+    if (o.again && inputs.leaves.some((i) => i.dims.some((d) => typeof d === 'string'))) {
+      // The same model run again on inputs of twice the batch size; its ops, calls and unknowns are
       // kept apart so the report describes the first pass only.
       const marks = { ops: tracer.ops.length, calls: lib.calls.length, unknowns: interp.unknowns.length };
-      const rebound = inputs.map((i) => ({ ...i, shape: i.dims.map((d, k) => (typeof d === 'number' ? d : i.shape[k] / effectiveBatch * o.againAtBatch!)) }));
-      again = forward(rebound);
+      again = forward(atBatch(inputs.leaves, batch * 2));
       tracer.ops.splice(marks.ops);
       lib.calls.splice(marks.calls);
       interp.unknowns.splice(marks.unknowns);
     }
     return {
-      interp, lib, tracer, model, modelClassLoc: classLoc, entry, entryGuessed, inputs, inputTensors: first.inputTensors,
-      outputs: first.outputs, loss: first.loss, batch: effectiveBatch, again,
+      interp, lib, tracer, model: net, modelLoc: lensLocation(net, script.built, file), entry, entryGuessed, inputs: inputs.leaves, omitted,
+      inputTensors: first.inputTensors, outputs: first.outputs, loss: first.loss, batch, again,
     };
   } finally {
     interp.dispose();
   }
 }
 
-function bindSpec(spec: InputSpec, batch: number, guessed: boolean): ResolvedInput {
-  return { name: spec.name, dtype: spec.dtype, shape: spec.dims.map((d) => (typeof d === 'number' ? d : batch)), dims: spec.dims, guessed };
+/**
+ * Where the code lens goes: the model's class when the analyzed file defines it, else the line of
+ * the analyzed file that built it (a script importing its model).
+ */
+function lensLocation(model: InstanceV, built: readonly BuiltModule[], file: string): Loc | null {
+  const cls = model.cls.loc;
+  if (cls?.file === file) return cls;
+  return built.find((b) => b.module === model && b.at.file === file)?.at ?? cls;
 }
 
-function batchDims(shape: readonly number[], batch: number | null): (number | string)[] {
-  return shape.map((d, i) => (i === 0 && batch !== null && d === batch ? 'B' : d));
+/** Evaluates a Python expression (the entry) in the module's scope. */
+function evalExpression(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
+  const tree = parsePython(text);
+  try {
+    const root = syntaxRoot(tree);
+    const stmt = root.namedChildren[0];
+    const expr = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : null;
+    if (!expr || root.hasError) throw new AnalysisError(`the entry '${text}' is not a Python expression`, at);
+    interp.current = at;
+    return interp.guarded(() => interp.evalExpr(expr, scope, file));
+  } finally {
+    tree.delete();
+  }
 }
 
 /**
@@ -241,112 +265,4 @@ function collectTensors(v: Value): Tensor[] {
   if (v.k === 'tuple' || v.k === 'list') return v.items.flatMap(collectTensors);
   if (v.k === 'dict') return [...v.map.values()].flatMap(([, x]) => collectTensors(x));
   return [];
-}
-
-/** Evaluates a Python expression (the entry) in the module's scope. */
-function evalExpression(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
-  const tree = parsePython(text);
-  try {
-    const root = syntaxRoot(tree);
-    const stmt = root.namedChildren[0];
-    const expr = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : null;
-    if (!expr || root.hasError) throw new AnalysisError(`the entry '${text}' is not a Python expression`, at);
-    interp.current = at;
-    return interp.guarded(() => interp.evalExpr(expr, scope, file));
-  } finally {
-    tree.delete();
-  }
-}
-
-function isNameMain(n: Node): boolean {
-  const t = n.text.replace(/\s+/g, '');
-  return t === '__name__=="__main__"' || t === "__name__=='__main__'";
-}
-
-/**
- * The model built in `if __name__ == "__main__":` and the tensors it is first called with. The
- * block is interpreted statement by statement until the first call of an nn.Module instance.
- */
-function fromMainBlock(interp: Interpreter, root: Node, scope: Scope, file: string): { model: InstanceV; entry: string; inputs: Tensor[] } | null {
-  const block = root.namedChildren.find((c) => c?.type === 'if_statement' && isNameMain(c.childForFieldName('condition')!));
-  const body = block?.childForFieldName('consequence');
-  if (!body) return null;
-  const local = new Scope(scope, scope);
-  const builtBy = new Map<string, string>();
-  for (const stmt of body.namedChildren) {
-    if (!stmt) continue;
-    const call = findModelCall(stmt, local);
-    if (call) {
-      const model = local.lookup(call.name) as InstanceV;
-      const argsNode = call.node.childForFieldName('arguments');
-      const inputs: Tensor[] = [];
-      for (const a of argsNode?.namedChildren ?? []) {
-        if (!a || a.type === 'keyword_argument') continue;
-        const v = interp.guarded(() => interp.evalExpr(a, local, file));
-        if (v.k !== 'tensor') return null;
-        inputs.push(v.t);
-      }
-      return { model, entry: builtBy.get(call.name) ?? call.name, inputs };
-    }
-    const inner = stmt.type === 'expression_statement' ? stmt.namedChildren[0] : null;
-    if (inner?.type === 'assignment' && inner.childForFieldName('left')?.type === 'identifier') {
-      builtBy.set(inner.childForFieldName('left')!.text, inner.childForFieldName('right')?.text ?? '');
-    }
-    try {
-      interp.execStmt(stmt, local, file);
-    } catch (e) {
-      if (e instanceof PyException || e instanceof BudgetExceeded) return null;
-      throw e;
-    }
-  }
-  return null;
-}
-
-function findModelCall(n: Node, scope: Scope): { name: string; node: Node } | null {
-  if (n.type === 'call') {
-    const fn = n.childForFieldName('function');
-    if (fn?.type === 'identifier') {
-      const v = scope.lookup(fn.text);
-      if (v?.k === 'instance' && v.module) return { name: fn.text, node: n };
-    }
-  }
-  for (const c of n.namedChildren) {
-    if (!c) continue;
-    const r = findModelCall(c, scope);
-    if (r) return r;
-  }
-  return null;
-}
-
-/** The last nn.Module subclass of the file whose constructor needs no arguments. */
-function guessModel(interp: Interpreter, scope: Scope, file: string): { model: InstanceV; entry: string } | null {
-  const classes = [...scope.vars.entries()].filter(([, v]) => v.k === 'class' && v.loc?.file === file && isSubclass(v, MODULE_CLASS));
-  for (const [name, cls] of classes.reverse()) {
-    const v = interp.guarded(() => interp.call(cls, args([]), cls.k === 'class' && cls.loc ? cls.loc : { file, line: 1 }));
-    if (v.k === 'instance' && v.module) return { model: v, entry: `${name}()` };
-  }
-  return null;
-}
-
-/** Guesses one input from the model's first layer (marked as guessed in the report). */
-function guessInput(model: InstanceV, batch: number): ResolvedInput | null {
-  for (const [, m] of namedModules(model)) {
-    const kind = m.cls.name;
-    const num = (k: string) => {
-      const v = m.attrs.get(k);
-      return v?.k === 'num' ? v.v : null;
-    };
-    const dims = (rest: number[]): ResolvedInput => ({ name: 'x', dtype: 'float32', shape: [batch, ...rest], dims: ['B', ...rest], guessed: true });
-    if (kind === 'Conv2d' && num('in_channels')) return dims([num('in_channels')!, 224, 224]);
-    if (kind === 'Conv1d' && num('in_channels')) return dims([num('in_channels')!, 128]);
-    if (kind === 'Conv3d' && num('in_channels')) return dims([num('in_channels')!, 16, 112, 112]);
-    if (kind === 'Linear' && num('in_features')) return dims([num('in_features')!]);
-    if (kind === 'Embedding') return { name: 'idx', dtype: 'int64', shape: [batch, 128], dims: ['B', 128], guessed: true };
-    if (kind === 'LayerNorm') {
-      const ns = m.attrs.get('normalized_shape');
-      const d = ns?.k === 'tuple' && ns.items[0]?.k === 'num' ? ns.items[0].v : null;
-      if (d) return dims([128, d]);
-    }
-  }
-  return null;
 }

@@ -67,6 +67,14 @@ export function bindArguments(
   return bound;
 }
 
+/** The arguments a call gives, bound to `params` (those it leaves out absent): for library code with defaults of its own. */
+export function bindGiven(callee: string, params: readonly Parameter[], a: Args, at: Loc): Map<string, Value> {
+  const absent: Value = { k: 'none' };
+  const bound = bindArguments(callee, params, a, at, () => absent);
+  for (const [k, v] of bound) if (v === absent) bound.delete(k);
+  return bound;
+}
+
 /** Binds a call against a catalogued signature; defaults come from the catalog. */
 export function bindCatalog(callee: string, params: readonly Parameter[], a: Args, at: Loc): Map<string, Value> {
   return bindArguments(callee, params, a, at, (p) => catalogDefault(p.default));

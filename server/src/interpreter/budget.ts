@@ -33,17 +33,38 @@ export function analysisClock(): number {
 export class Budget {
   private steps = 0;
   depth = 0;
-  private readonly deadline: number;
+  private deadline: number;
+  private stepLimit: number;
+  /** Set while a share of the budget is running out (see `share`): why it stops. */
+  private shareReason: string | null = null;
 
   /** `startedAt` (an `analysisClock()` time) lets the limit cover work done before interpreting (parsing). */
   constructor(readonly limits: BudgetLimits = DEFAULT_LIMITS, startedAt = analysisClock()) {
     this.deadline = startedAt + limits.ms;
+    this.stepLimit = limits.steps;
   }
 
   step(at: Loc): void {
-    if (++this.steps > this.limits.steps) throw new BudgetExceeded(`evaluation stopped after ${this.limits.steps} steps`, at);
+    if (++this.steps > this.stepLimit) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.steps} steps`, at);
     if ((this.steps & 255) === 0 && analysisClock() > this.deadline) {
-      throw new BudgetExceeded(`evaluation stopped after ${this.limits.ms} ms`, at);
+      throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.ms} ms`, at);
+    }
+  }
+
+  /**
+   * Runs `fn` on a share of what is left (`fraction` of the remaining steps and time), so that work
+   * that may not finish (a training script run up to its model's call) leaves the rest of the
+   * analysis its budget; `reason` is the message when the share runs out.
+   */
+  share<T>(fraction: number, reason: string, fn: () => T): T {
+    const [limit, deadline, before] = [this.stepLimit, this.deadline, this.shareReason];
+    this.stepLimit = this.steps + Math.floor((limit - this.steps) * fraction);
+    this.deadline = Math.min(deadline, analysisClock() + (deadline - analysisClock()) * fraction);
+    this.shareReason = reason;
+    try {
+      return fn();
+    } finally {
+      [this.stepLimit, this.deadline, this.shareReason] = [limit, deadline, before];
     }
   }
 

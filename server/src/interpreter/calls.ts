@@ -19,13 +19,23 @@ export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Valu
     case 'builtin':
       return fn.call(a, at);
     case 'bound':
+      // `model.forward(x)` from script code is the model's call as much as `model(x)`.
+      if (fn.self.k === 'instance' && fn.self.module && fn.fn.k === 'func' && fn.fn.name === 'forward') state.scriptCode?.moduleCalled(fn.self, a, at);
       return call(state, fn.fn, { pos: [fn.self, ...a.pos], kw: a.kw }, at);
     case 'class':
       if (fn.tupleFields) return callNamedTupleClass(fn, fn.tupleFields, a, at);
       return callEnumClass(fn, a, at) ?? instantiate(state, fn, a, at);
     case 'instance': {
-      const viaModule = state.lib.callModule(fn, a, at);
-      if (viaModule !== undefined) return viaModule;
+      if (fn.module) {
+        state.scriptCode?.moduleCalled(fn, a, at);
+        state.moduleDepth++;
+        try {
+          const viaModule = state.lib.callModule(fn, a, at);
+          if (viaModule !== undefined) return viaModule;
+        } finally {
+          state.moduleDepth--;
+        }
+      }
       const callMethod = getattrOrUndefined(state, fn, '__call__', at);
       if (callMethod) return call(state, callMethod, a, at);
       return state.fail(`'${fn.cls.name}' object is not callable`, at);
@@ -74,9 +84,20 @@ function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Val
 export function instantiate(state: InterpreterState, cls: ClassV, a: Args, at: Loc): Value {
   // A modelled class whose call makes something other than an instance (`torch.Tensor(data)`).
   if (cls.native?.construct) return cls.native.construct(a, at, state.lib);
-  for (const c of mro(cls)) for (const b of c.unknownBases ?? []) state.report(`base class ${b.text} of ${c.name} is unknown (${b.reason}); ${c.name} is analyzed without it`, c.loc ?? at);
   const self: InstanceV = { k: 'instance', cls, attrs: new Map(), id: state.newInstanceId() };
   state.lib.onInstantiate(self, at);
+  // Building a module is model code, wherever it is called from (ScriptWatch).
+  const isModule = self.module !== undefined;
+  if (isModule) state.moduleDepth++;
+  try {
+    for (const c of mro(cls)) for (const b of c.unknownBases ?? []) state.report(`base class ${b.text} of ${c.name} is unknown (${b.reason}); ${c.name} is analyzed without it`, c.loc ?? at);
+    return initInstance(state, self, cls, a, at);
+  } finally {
+    if (isModule) state.moduleDepth--;
+  }
+}
+
+function initInstance(state: InterpreterState, self: InstanceV, cls: ClassV, a: Args, at: Loc): InstanceV {
   const init = classAttr(cls, '__init__');
   const native = nativeOf(cls);
   if (init && (!native || mro(cls).indexOf(init.owner) < mro(cls).indexOf(native.owner))) {

@@ -140,7 +140,10 @@ function evalCall(state: InterpreterState, node: Node, scope: Scope, file: strin
   }
   // Evaluating the arguments may have moved `current`; the call's ops belong to this line.
   state.current = at;
-  return call(state, fn, { pos, kw }, at);
+  const a = { pos, kw };
+  const result = call(state, fn, a, at);
+  if (result.k === 'instance' && result.module) state.scriptCode?.moduleBuilt(result, node, fn, a, file);
+  return result;
 }
 
 function evalItems(state: InterpreterState, nodes: readonly (Node | null)[], scope: Scope, file: string): Value[] {

@@ -8,11 +8,12 @@ import type { Library, ModuleSource, UnknownEntry } from './host';
 import { loadFile } from './modules';
 import { getattr, getattrOrUndefined, isInstance, iterate, setattr, superOf, truthy } from './objects';
 import { binaryOp } from './operators';
-import { InterpreterState } from './state';
+import { InterpreterState, ScriptWatch } from './state';
 import { execStmt } from './statements';
 import type { Args, ClassV, Loc, ModuleV, Scope, UnknownV, Value } from './values';
 
 export type { Library, ModuleSource } from './host';
+export type { ScriptWatch } from './state';
 
 /** A bounded abstract interpreter for the Python that model files are written in, for one analysis. */
 export interface Interpreter {
@@ -24,8 +25,15 @@ export interface Interpreter {
   current: Loc;
   readonly budget: Budget;
 
-  /** Executes a workspace file as a module (once) and returns its namespace. */
-  loadFile(absPath: string, name: string): ModuleV | undefined;
+  /**
+   * Executes a workspace file as a module (once) and returns its namespace; `stopOn` may end its
+   * body at a statement that throws something other than a Python exception (see modules.ts).
+   */
+  loadFile(absPath: string, name: string, stopOn?: (e: unknown) => boolean): ModuleV | undefined;
+  /** Watches the analyzed file run as a script (null: stop watching). */
+  watchScript(watch: ScriptWatch | null): void;
+  /** True while script code runs (see ScriptWatch): a loop there only has to reach the model's call. */
+  readonly inScript: boolean;
   /** The scope a loaded file's module body ran in. */
   scopeOf(mod: ModuleV): Scope | undefined;
   execStmt(node: Node, scope: Scope, file: string): void;
@@ -50,6 +58,8 @@ export interface Interpreter {
 
   /** Records an unknown once per location and reason, and returns it as a value. */
   fail(reason: string, at: Loc): UnknownV;
+  /** Forgets the unknowns recorded after the first `count` (an abandoned attempt's). */
+  forgetUnknowns(count: number): void;
   report(reason: string, at: Loc): void;
   /** Runs a callable and returns its result, turning Python exceptions and exhausted budgets into an unknown. */
   guarded(fn: () => Value): Value;
@@ -67,7 +77,13 @@ export function createInterpreter(lib: Library, source: ModuleSource, budget: Bu
       state.current = at;
     },
     budget,
-    loadFile: (absPath, name) => loadFile(state, absPath, name),
+    loadFile: (absPath, name, stopOn) => loadFile(state, absPath, name, stopOn),
+    watchScript: (watch) => {
+      state.script = watch;
+    },
+    get inScript() {
+      return state.scriptCode !== null;
+    },
     scopeOf: (mod) => state.moduleScopes.get(mod),
     execStmt: (node, scope, file) => execStmt(state, node, scope, file),
     evalExpr: (node, scope, file) => evalExpr(state, node, scope, file),
@@ -84,6 +100,7 @@ export function createInterpreter(lib: Library, source: ModuleSource, budget: Bu
     superOf: (a, at) => superOf(state, a, at),
     newInstanceId: () => state.newInstanceId(),
     fail: (reason, at) => state.fail(reason, at),
+    forgetUnknowns: (count) => state.forgetUnknowns(count),
     report: (reason, at) => state.report(reason, at),
     guarded: (fn) => state.guarded(fn),
   };

@@ -12,8 +12,12 @@ import { execStmt } from './statements';
 import { BudgetExceeded, Lazy, Loc, ModuleV, PyException, Scope, StarSource, Value, lazyValue, repr, str, unknown } from './values';
 import { definersUnder, packageIndex, packageRootOf } from './packageIndex';
 
-/** Executes a workspace file as a module (once) and returns its namespace. */
-export function loadFile(state: InterpreterState, absPath: string, name: string): ModuleV | undefined {
+/**
+ * Executes a workspace file as a module (once) and returns its namespace. `stopOn` is asked about
+ * anything a statement of its body throws that is not a Python exception: true ends the body there
+ * (the engine stopping a script at its model's call), false lets it propagate.
+ */
+export function loadFile(state: InterpreterState, absPath: string, name: string, stopOn?: (e: unknown) => boolean): ModuleV | undefined {
   const cached = state.modules.get(absPath);
   if (cached) return cached;
   const tree = state.source.treeFor?.(absPath);
@@ -41,7 +45,7 @@ export function loadFile(state: InterpreterState, absPath: string, name: string)
   const imported = state.entryFile !== absPath;
   if (imported) state.importDepth++;
   try {
-    execModuleBody(state, syntaxRoot(parsed), scope, absPath);
+    execModuleBody(state, syntaxRoot(parsed), scope, absPath, stopOn);
   } finally {
     if (imported) state.importDepth--;
     state.loading.delete(absPath);
@@ -52,12 +56,13 @@ export function loadFile(state: InterpreterState, absPath: string, name: string)
 }
 
 /** Runs a module's statements; one that raises is reported and the next one runs. */
-function execModuleBody(state: InterpreterState, root: Node, scope: Scope, file: string): void {
+function execModuleBody(state: InterpreterState, root: Node, scope: Scope, file: string, stopOn?: (e: unknown) => boolean): void {
   for (const stmt of root.namedChildren) {
     if (!stmt) continue;
     try {
       execStmt(state, stmt, scope, file);
     } catch (e) {
+      if (stopOn?.(e)) return;
       if (e instanceof BudgetExceeded) throw e;
       if (e instanceof PyException) {
         state.report(`exception at module level: ${e.message}`, e.at);
@@ -151,6 +156,13 @@ function loadInstalled(state: InterpreterState, parts: readonly string[]): Modul
   let dir: string | null = null;
   for (let i = 0; i < parts.length; i++) {
     const dotted = parts.slice(0, i + 1).join('.');
+    // A modelled part of the package (torchvision.datasets) stands for its files.
+    const modelled = i > 0 ? state.lib.module(dotted) : undefined;
+    if (modelled?.k === 'module') {
+      if (parent && !parent.attrs.has(parts[i])) parent.attrs.set(parts[i], modelled);
+      if (i === parts.length - 1) return modelled;
+      return undefined;
+    }
     let mod: ModuleV | undefined;
     const base: string | null = dir;
     const candidates: string[] = i === 0 ? roots.map((r) => path.join(r, parts[0])) : base ? [path.join(base, parts[i])] : [];
@@ -285,6 +297,9 @@ export function execImportFrom(state: InterpreterState, node: Node, scope: Scope
       alias = child.childForFieldName('alias')?.text ?? member;
     }
     scope.bindLazy(alias, lazyImport(state, () => {
+      // A modelled part of an installed package (`from torchvision import datasets`).
+      const modelled = level === 0 && name ? state.lib.module(`${name}.${member}`) : undefined;
+      if (modelled) return modelled;
       // `from pkg import sub` where pkg/sub.py exists loads that file without running
       // pkg/__init__.py (which often imports the whole package); else sub is an attribute of pkg.
       const subParts = [...(name ? name.split('.') : []), member];

@@ -24,8 +24,13 @@ export function getattrOrUndefined(state: InterpreterState, obj: Value, name: st
   switch (obj.k) {
     case 'unknown':
       return obj;
-    case 'module':
-      return moduleAttr(obj, name);
+    case 'module': {
+      const v = moduleAttr(obj, name);
+      if (v !== undefined || name !== '__dict__') return v;
+      // `vars(module)` / `module.__dict__`: every name, its lazily imported ones resolved.
+      for (const k of [...(obj.lazy?.keys() ?? [])]) moduleAttr(obj, k);
+      return { k: 'dict', map: new Map([...obj.attrs].map(([k, x]) => [repr(str(k)), [str(k), x]])) };
+    }
     case 'instance':
       return instanceAttr(state, obj, name, at);
     case 'class': {

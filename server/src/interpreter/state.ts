@@ -1,7 +1,21 @@
 import type { Node, Tree } from '../python/parser';
 import type { Budget } from './budget';
 import type { Library, ModuleSource, UnknownEntry } from './host';
-import { BudgetExceeded, ClassV, FuncV, Loc, ModuleV, PyException, Scope, UnknownV, Value, unknown } from './values';
+import { Args, BudgetExceeded, ClassV, FuncV, InstanceV, Loc, ModuleV, PyException, Scope, UnknownV, Value, unknown } from './values';
+
+/**
+ * What the engine watches while the analyzed file runs as a script (engine/discover.ts): the
+ * modules script code builds and calls. "Script code" is code not running inside a module's
+ * construction or forward (`InterpreterState.moduleDepth` 0).
+ */
+export interface ScriptWatch {
+  /** A module instance is called from script code (`model(x)`, `model.forward(x)`); may throw to stop the script. */
+  moduleCalled(module: InstanceV, a: Args, at: Loc): void;
+  /** A call in script code returned a module instance: `node` is the call, `fn` the callee, `a` its arguments. */
+  moduleBuilt(module: InstanceV, node: Node, fn: Value, a: Args, file: string): void;
+  /** Whether unknowns of script code count as outside the model (a training script's logging, files, optimizers). */
+  readonly unknownsOutside: boolean;
+}
 
 /**
  * What one analysis's interpreter shares between its parts (statements, expressions, calls, the
@@ -12,12 +26,19 @@ export class InterpreterState {
   readonly unknowns: UnknownEntry[] = [];
   /**
    * Unknowns met while an imported file's module body ran (its own imports, version checks,
-   * registries): they cannot change the model's numbers unless a value from them is used later,
-   * and that use is reported where it happens.
+   * registries), or while the analyzed file ran as a script outside any module (its logging, data
+   * files, optimizers): they cannot change the model's numbers unless a value from them is used
+   * later, and that use is reported where it happens (a module built from it, an input made of it).
    */
   readonly outsideUnknowns: UnknownEntry[] = [];
   /** How many imported files' module bodies are running (nested imports). */
   importDepth = 0;
+  /** How many module constructions and module calls are running (0: script code). */
+  moduleDepth = 0;
+  /** How many `try` bodies are running (their exceptions go to their handlers). */
+  tryDepth = 0;
+  /** Set while the analyzed file runs as a script (see ScriptWatch). */
+  script: ScriptWatch | null = null;
   private readonly seenUnknown = new Set<string>();
   /** The innermost user-code location being evaluated: ops and unknowns are attributed to it. */
   current: Loc = { file: '', line: 1 };
@@ -44,10 +65,20 @@ export class InterpreterState {
 
   constructor(readonly lib: Library, readonly source: ModuleSource, readonly budget: Budget) {}
 
+  /** The watch of script code, when script code (not a module, not an import) is running. */
+  get scriptCode(): ScriptWatch | null {
+    return this.moduleDepth === 0 && this.importDepth === 0 ? this.script : null;
+  }
+
   /** Records an unknown once per location and reason, and returns it as a value. */
   fail(reason: string, at: Loc): UnknownV {
     this.report(reason, at);
     return unknown(reason, at);
+  }
+
+  /** Forgets the unknowns recorded after the first `count` (an attempt that was abandoned). */
+  forgetUnknowns(count: number): void {
+    for (const u of this.unknowns.splice(count)) this.seenUnknown.delete(`${u.file}:${u.line}:${u.reason}`);
   }
 
   report(reason: string, at: Loc): void {
@@ -55,7 +86,8 @@ export class InterpreterState {
     if (this.seenUnknown.has(key)) return;
     this.seenUnknown.add(key);
     const module = this.lib.runningModule?.() ?? null;
-    (this.importDepth > 0 ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, reason, ...(module !== null ? { module } : {}) });
+    const outside = this.importDepth > 0 || (this.script?.unknownsOutside === true && this.moduleDepth === 0);
+    (outside ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, reason, ...(module !== null ? { module } : {}) });
   }
 
   loc(node: Node, file: string): Loc {

@@ -15,7 +15,22 @@ import { Loc, NONE, PyException, Scope, Value, args, repr } from './values';
 
 export function execBlock(state: InterpreterState, block: Node | null, scope: Scope, file: string): void {
   if (!block) return;
-  for (const stmt of block.namedChildren) if (stmt) execStmt(state, stmt, scope, file);
+  // A training script runs to reach its model's call: a statement of its own code that raises
+  // (outside any try) is reported and skipped, as statements of a module body are.
+  const resilient = state.tryDepth === 0 && file === state.entryFile && state.scriptCode !== null;
+  for (const stmt of block.namedChildren) {
+    if (!stmt) continue;
+    if (!resilient) {
+      execStmt(state, stmt, scope, file);
+      continue;
+    }
+    try {
+      execStmt(state, stmt, scope, file);
+    } catch (e) {
+      if (!(e instanceof PyException)) throw e;
+      state.report(`exception in the script: ${e.message}; the statement was skipped`, e.at);
+    }
+  }
 }
 
 export function execStmt(state: InterpreterState, node: Node, scope: Scope, file: string): void {
@@ -221,7 +236,12 @@ function execWhile(state: InterpreterState, node: Node, scope: Scope, file: stri
 function execTry(state: InterpreterState, node: Node, scope: Scope, file: string): void {
   const finallyClause = node.namedChildren.find((c) => c?.type === 'finally_clause');
   try {
-    execBlock(state, node.childForFieldName('body'), scope, file);
+    state.tryDepth++;
+    try {
+      execBlock(state, node.childForFieldName('body'), scope, file);
+    } finally {
+      state.tryDepth--;
+    }
     const elseClause = node.namedChildren.find((c) => c?.type === 'else_clause');
     if (elseClause) execBlock(state, elseClause.childForFieldName('body'), scope, file);
   } catch (e) {

@@ -3,7 +3,7 @@
 
 import { CodeLens } from 'vscode-languageserver';
 import { SHOW_REPORT_COMMAND } from '../protocol';
-import { formatInput } from '../report/table';
+import { formatInput, formatOmitted } from '../report/table';
 import { Analysis } from '../report/types';
 import { formatBytes } from '../report/units';
 import { sameFile } from './costs';
@@ -23,6 +23,7 @@ export function lensTitle(analysis: Analysis): string {
   const guessed = r.inputs.filter((i) => i.guessed);
   if (r.entryGuessed) title += ` (guessed entry ${r.entry})`;
   if (guessed.length) title += ` (guessed input ${guessed.map(formatInput).map((t) => t.replace(' (guessed)', '')).join(', ')})`;
+  for (const o of r.omittedArguments) title += ` (${formatOmitted(o)})`;
   if (analysis.stale) title += ' (last good result)';
   return title;
 }

@@ -2,7 +2,7 @@
 // external resources) with the memory timeline of a training step as a stacked area chart, the
 // phases shaded, the peak marked, and the per-layer table.
 
-import { COMPOSITION_LABELS, COMPOSITION_PARTS, byteTotals, compositionTotal, formatInput, formatShape, layerLocation } from './table';
+import { COMPOSITION_LABELS, COMPOSITION_PARTS, byteTotals, compositionTotal, formatInput, formatOmitted, formatShape, layerLocation } from './table';
 import { Composition, Phase, Report, TimelinePoint } from './types';
 import { formatBytes, formatCount, formatPercent } from './units';
 
@@ -199,7 +199,8 @@ table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left}
 export function renderHtml(report: Report): string {
   const s = report.settings;
   const inputs = report.inputs.map(formatInput).join(', ') || 'none';
-  const meta = `${escapeHtml(report.entry)}${report.entryGuessed ? ' (guessed)' : ''} · inputs ${escapeHtml(inputs)} · ` +
+  const omitted = report.omittedArguments.map((o) => ` (${escapeHtml(formatOmitted(o))})`).join('');
+  const meta = `${escapeHtml(report.entry)}${report.entryGuessed ? ' (guessed)' : ''} · inputs ${escapeHtml(inputs)}${omitted} · ` +
     `${s.precision} · ${s.optimizer} · ${s.device} · torch ${escapeHtml(s.torch)} · batch ${s.batch}`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Memlens: ${escapeHtml(report.file)}</title><style>${CSS}</style></head>

@@ -3,7 +3,7 @@
 
 import * as path from 'path';
 import { formatBytes, formatCount, formatPercent } from './units';
-import { Composition, InputReport, Report } from './types';
+import { Composition, InputReport, OmittedArgumentReport, Report } from './types';
 
 export const COMPOSITION_PARTS: readonly (keyof Composition)[] = ['params', 'grads', 'optimizer', 'activations', 'temporaries'];
 
@@ -21,6 +21,11 @@ export function formatShape(shape: readonly number[] | null): string {
 
 export function formatInput(input: InputReport): string {
   return `${input.name}: ${input.dtype}${formatShape(input.shape)}${input.guessed ? ' (guessed)' : ''}`;
+}
+
+/** `targets not given: loss not included`. */
+export function formatOmitted(o: OmittedArgumentReport): string {
+  return `${o.name} not given: ${o.note}`;
 }
 
 export function compositionTotal(c: Composition): number {
@@ -85,6 +90,7 @@ export function renderTable(report: Report): string {
       [
         ['entry', report.entry + (report.entryGuessed ? '  (guessed)' : '')],
         ['inputs', report.inputs.length ? report.inputs.map(formatInput).join(', ') : 'none'],
+        ...report.omittedArguments.map((o): [string, string] => ['omitted', formatOmitted(o)]),
         ['settings', settingsLine(report)],
       ],
       ['l', 'l'],

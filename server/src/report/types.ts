@@ -13,11 +13,11 @@ export const DEVICES: readonly Device[] = ['cuda', 'cpu', 'mps'];
 
 /** What an analysis runs with; each field has a CLI flag and (most) a `memlens.*` setting. */
 export interface AnalysisSettings {
-  /** Python expression that builds the model; null: directive, `__main__` block, or a guess. */
+  /** Python expression that builds the model; null: directive, the script's model (engine/discover.ts), or a guess. */
   readonly entry: string | null;
-  /** Input specs `NAME:DTYPE[D0,...]`, one per forward argument; empty: directive, `__main__`, guess. */
+  /** Input specs (engine/specs.ts: `x:float32[B,3,224,224]`, tuples, dicts, `NAME=` keywords), one per forward argument; empty: directive, the script's call, guess. */
   readonly inputs: readonly string[];
-  /** Binds the symbolic batch dimension `B`; null: the directive's `batch=`, else 1. */
+  /** Binds the symbolic batch dimension `B`; null: the directive's `batch=`, else the script's batch, else 1. */
   readonly batch: number | null;
   readonly precision: Precision;
   readonly optimizer: OptimizerKind;
@@ -42,10 +42,26 @@ export const DEFAULT_SETTINGS: AnalysisSettings = {
 };
 
 export interface InputReport {
+  /** `x`; inside a tuple, list or dict argument: `hidden[0]`, `batch['input_ids']`. */
   name: string;
   dtype: DType;
   shape: number[];
   guessed: boolean;
+  // Extensions of the contract, present only when they apply:
+  /** The forward argument a tensor inside a tuple, list or dict belongs to (`hidden`). */
+  argument?: string;
+  /** Its place in that argument: tuple and list positions, dict keys (`[0]`, `['input_ids']`). */
+  index?: (number | string)[];
+  /** True when the argument is passed by keyword (`labels=…`, `**batch`). */
+  keyword?: boolean;
+}
+
+/** An optional forward argument that a training step passes and this analysis leaves out. */
+export interface OmittedArgumentReport {
+  /** The parameter of forward (`targets`, `labels`, `attention_mask`). */
+  name: string;
+  /** What leaving it out leaves out of the numbers: `loss not included`. */
+  note: string;
 }
 
 export interface Composition {
@@ -131,6 +147,11 @@ export interface Report {
   entry: string;
   entryGuessed: boolean;
   inputs: InputReport[];
+  /**
+   * Optional forward arguments a training step passes (targets, labels, `y`, a mask) that neither
+   * the script nor the input settings give: the numbers leave out what they would cost.
+   */
+  omittedArguments: OmittedArgumentReport[];
   settings: ReportSettings;
   totals: Totals;
   layers: LayerReport[];

@@ -4,13 +4,17 @@ import { Tracer } from '../tracer';
 import {
   Args, ClassV, InstanceV, Loc, ModuleV, NONE, Value, builtin, classAttr, mro, nativeOf, unknown,
 } from '../values';
+import { ScriptData, dataModules } from './data';
 import { einopsModules } from './einops';
+import { visionModules } from './vision';
 import { catalogNamespaces } from './namespaces';
 import { MODULE_CLASS, cloneModule, makeModuleState, moduleGetattr, moduleSetattr, nnClasses } from './nn';
 import { runRule } from './ops';
+import { optimModules } from './optim';
 import { runtimeNames } from './runtime';
 import { pythonBuiltins } from '../stdlib/builtins';
 import { pythonModules } from '../stdlib/standardModules';
+import { scriptModules } from '../stdlib/scriptModules';
 import { tensorAttr, tensorBinary, tensorSetitem, tensorSubscript, tensorUnary } from './tensor';
 
 /** One call of an nn.Module during forward. */
@@ -43,11 +47,13 @@ export class TorchLibrary implements Library {
   /** Qualified names of module instances, assigned once the root model is known. */
   readonly paths = new Map<InstanceV, string>();
   readonly calls: ModuleCall[] = [];
+  /** The DataLoaders a script made (their batches are its model's inputs). */
+  readonly data = new ScriptData(this);
 
   constructor(readonly tracer: Tracer, readonly settings: LibrarySettings) {
     this.catalog = catalogFor(tracer.ctx.torch);
     this.builtins = pythonBuiltins(this);
-    this.libModules = new Map([...pythonModules(this), ...this.torchModules(), ...einopsModules(this)]);
+    this.libModules = new Map([...pythonModules(this), ...scriptModules(this), ...this.torchModules(), ...einopsModules(this), ...Object.entries(visionModules(this))]);
     this.addRegistrationApis();
   }
 
@@ -72,12 +78,14 @@ export class TorchLibrary implements Library {
     nn.attrs.set('modules', this.ns('torch.nn.modules', nnEntries));
     const sub = (name: string) => this.ns(name, Object.fromEntries(spaces.get(name)!));
     const [linalg, special, fft] = [sub('torch.linalg'), sub('torch.special'), sub('torch.fft')];
-    const torch = this.ns('torch', { ...Object.fromEntries(spaces.get('torch')!), ...runtime.torch, nn, linalg, special, fft });
+    const data = dataModules(this);
+    const optim = optimModules(this);
+    const torch = this.ns('torch', { ...Object.fromEntries(spaces.get('torch')!), ...runtime.torch, nn, linalg, special, fft, utils: data['torch.utils'], optim: optim['torch.optim'] });
     for (const [name, mod] of Object.entries(runtime.modules)) if (name.split('.').length === 2) torch.attrs.set(name.split('.')[1], mod);
     return new Map<string, Value>([
       ['torch', torch], ['torch.nn', nn], ['torch.nn.functional', F], ['torch.nn.modules', nn.attrs.get('modules')!],
       ['torch.linalg', linalg], ['torch.special', special], ['torch.fft', fft],
-      ...Object.entries(runtime.modules),
+      ...Object.entries(runtime.modules), ...Object.entries(data), ...Object.entries(optim),
     ]);
   }
 

@@ -113,7 +113,8 @@ export function namedBuffers(root: InstanceV): [string, Tensor][] {
   return namedTensors(root, 'buffers');
 }
 
-function setTraining(root: InstanceV, mode: boolean): void {
+/** `module.train(mode)`: every module of the tree. */
+export function setTraining(root: InstanceV, mode: boolean): void {
   for (const [, m] of namedModules(root)) m.module!.training = mode;
 }
 

@@ -94,6 +94,17 @@ export function runtimeNames(lib: TorchLibrary): { torch: Record<string, Value>;
   };
   for (const [name, dt] of Object.entries(DTYPES)) torch[name] = { k: 'dtype', v: dt };
   if (version[0] >= 2) torch.compile = identityDecorator('torch.compile');
+  // torch.accelerator (2.6+): the device setting's accelerator, as training scripts pick their device.
+  if (version[0] > 2 || (version[0] === 2 && version[1] >= 6)) {
+    const accelerated = () => lib.tracer.ctx.device !== 'cpu';
+    torch.accelerator = lib.ns('torch.accelerator', {
+      is_available: builtin('torch.accelerator.is_available', () => bool(accelerated())),
+      current_accelerator: builtin('torch.accelerator.current_accelerator', () => (accelerated() ? str(lib.tracer.ctx.device) : NONE)),
+      device_count: builtin('torch.accelerator.device_count', () => int(accelerated() ? 1 : 0)),
+      current_device_index: builtin('torch.accelerator.current_device_index', () => int(0)),
+      synchronize: builtin('torch.accelerator.synchronize', () => NONE),
+    });
+  }
   const initFns = ['uniform_', 'normal_', 'constant_', 'ones_', 'zeros_', 'eye_', 'dirac_', 'xavier_uniform_', 'xavier_normal_', 'kaiming_uniform_', 'kaiming_normal_', 'trunc_normal_', 'orthogonal_', 'sparse_'];
   const init = lib.ns('torch.nn.init', {
     // Weight initialisation writes into existing parameters: no memory, no saved tensors.
