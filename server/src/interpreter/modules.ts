@@ -73,7 +73,7 @@ function execModuleBody(state: InterpreterState, root: Node, scope: Scope, file:
   }
 }
 
-function resolveImport(state: InterpreterState, name: string, level: number, fromFile: string, at: Loc): Value {
+export function resolveImport(state: InterpreterState, name: string, level: number, fromFile: string, at: Loc): Value {
   const parts = name ? name.split('.') : [];
   if (level === 0) {
     const lib = state.lib.module(name);
@@ -93,23 +93,29 @@ function resolveImport(state: InterpreterState, name: string, level: number, fro
   return unknown(`unresolved import '${'.'.repeat(level)}${name}' (not a workspace file or a modelled library); values from it are unknown`, at);
 }
 
+/**
+ * The folders a module name is looked for in: for a relative import, the package `level` folders
+ * up; for an absolute one (workspace code), the file's folder and up to four folders above it.
+ */
+function importBases(level: number, fromFile: string): string[] {
+  const bases: string[] = [];
+  let dir = path.dirname(fromFile);
+  if (level > 0) {
+    for (let i = 1; i < level; i++) dir = path.dirname(dir);
+    return [dir];
+  }
+  for (let i = 0; i < 5; i++) {
+    bases.push(dir);
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return bases;
+}
+
 /** Loads the workspace file a (relative or absolute) module name names, if there is one. */
 function findModuleFile(state: InterpreterState, parts: readonly string[], level: number, fromFile: string, name: string): ModuleV | undefined {
-  const bases: string[] = [];
-  if (level > 0) {
-    let dir = path.dirname(fromFile);
-    for (let i = 1; i < level; i++) dir = path.dirname(dir);
-    bases.push(dir);
-  } else {
-    // Absolute imports of workspace code: the file's folder and up to four folders above it.
-    let dir = path.dirname(fromFile);
-    for (let i = 0; i < 5; i++) {
-      bases.push(dir);
-      const up = path.dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
+  const bases = importBases(level, fromFile);
   for (const base of bases) {
     const stem = path.join(base, ...parts);
     for (const candidate of [`${stem}.py`, path.join(stem, '__init__.py')]) {
@@ -284,21 +290,72 @@ export function execImportFrom(state: InterpreterState, node: Node, scope: Scope
       member = child.childForFieldName('name')?.text ?? '';
       alias = child.childForFieldName('alias')?.text ?? member;
     }
-    scope.bindLazy(alias, lazyImport(state, () => {
-      // `from pkg import sub` where pkg/sub.py exists loads that file without running
-      // pkg/__init__.py (which often imports the whole package); else sub is an attribute of pkg.
-      const subParts = [...(name ? name.split('.') : []), member];
-      const sub = (level > 0 || !state.lib.module(name)) ? findModuleFile(state, subParts, level, file, name ? `${name}.${member}` : member) : undefined;
-      if (sub) return sub;
-      // An installed package's submodule (`from torchvision import models` in its __init__).
-      const installed = level === 0 && !state.lib.module(name) ? loadInstalled(state, subParts) : undefined;
-      if (installed) return installed;
-      const m = mod();
-      if (m.k === 'unknown') return m;
-      return getattrOrUndefined(state, m, member, at) ?? state.fail(`cannot import name '${member}' from '${'.'.repeat(level)}${name}'`, at);
-    }, at));
+    scope.bindLazy(alias, lazyImport(state, () => importFromMember(state, mod, name, level, member, file, at), at));
   }
 }
+
+/**
+ * `from pkg import member`: Python imports pkg (running its `__init__.py`) and reads the attribute,
+ * importing the submodule pkg.member only when the package has no such attribute. A package's
+ * `__init__.py` that never names `member` (and has no star import that could bind it) cannot bind
+ * it, so then the submodule's file is loaded without running the `__init__.py` (which often
+ * imports the whole package).
+ */
+function importFromMember(state: InterpreterState, mod: () => Value, name: string, level: number, member: string, file: string, at: Loc): Value {
+  const subParts = [...(name ? name.split('.') : []), member];
+  const modelled = level === 0 && !!state.lib.module(name);
+  const submodule = (): ModuleV | undefined => {
+    if (modelled) return undefined;
+    const sub = findModuleFile(state, subParts, level, file, name ? `${name}.${member}` : member);
+    if (sub) return sub;
+    // An installed package's submodule (`from torchvision import models` in its __init__).
+    return level === 0 ? loadInstalled(state, subParts) : undefined;
+  };
+  const init = modelled ? undefined : packageInitFile(state, name, level, file);
+  if (!init || !initMayBind(state, init, member)) {
+    const sub = submodule();
+    if (sub) return sub;
+  }
+  const m = mod();
+  if (m.k === 'module') {
+    const v = getattrOrUndefined(state, m, member, at);
+    if (v !== undefined) return v;
+    const sub = submodule();
+    if (sub) {
+      if (!m.attrs.has(member)) m.attrs.set(member, sub);
+      return sub;
+    }
+  }
+  if (m.k === 'unknown') return m;
+  throw new PyException('ImportError', `cannot import name '${member}' from '${'.'.repeat(level)}${name}'`, at);
+}
+
+/** The `__init__.py` of the package a `from` import names, when it is a package. */
+function packageInitFile(state: InterpreterState, name: string, level: number, fromFile: string): string | undefined {
+  const parts = name ? name.split('.') : [];
+  const bases = [...importBases(level, fromFile), ...(level > 0 ? [] : state.source.libraryPaths ?? [])];
+  for (const base of bases) {
+    const init = path.join(base, ...parts, '__init__.py');
+    if (isRegularFile(init)) return init;
+    if (parts.length && isRegularFile(`${path.join(base, ...parts)}.py`)) return undefined;
+  }
+  return undefined;
+}
+
+/** True when a package's `__init__.py` may bind `member`: it names it, or has a star import. */
+function initMayBind(state: InterpreterState, init: string, member: string): boolean {
+  let texts = initTexts.get(state);
+  if (!texts) initTexts.set(state, (texts = new Map()));
+  let text = texts.get(init);
+  if (text === undefined) {
+    text = state.source.readFile(init) ?? '';
+    texts.set(init, text);
+  }
+  return new RegExp(`\\b${member.replace(/[^\w]/g, '')}\\b`).test(text) || /\bimport\s+\*/.test(text);
+}
+
+// Per analysis: a package's __init__.py text, read once (an edited workspace file is read afresh next time).
+const initTexts = new WeakMap<InterpreterState, Map<string, string>>();
 
 /** A module's `__all__` as a set of names, or null when it has none. */
 function exportedNames(mod: ModuleV): Set<string> | null {

@@ -28,6 +28,8 @@ export class InterpreterState {
   readonly methodOwner = new WeakMap<Node, ClassV>();
   /** `instance.name` lookups running a user `__getattr__` (a hook that reads a missing attribute of itself). */
   readonly inGetattr = new Set<string>();
+  /** Exceptions whose `except` blocks are running (innermost last): a bare `raise` re-raises the last. */
+  readonly handling: PyException[] = [];
 
   /** Files executed as modules, by absolute path (each runs once, as Python's `sys.modules`). */
   readonly modules = new Map<string, ModuleV>();

@@ -40,6 +40,15 @@ export class SyntaxNode {
     return (this.textValue ??= this.raw.text);
   }
 
+  /** Offset of the node's first character in the source (UTF-16 units). */
+  get startIndex(): number {
+    return this.raw.startIndex;
+  }
+
+  get endIndex(): number {
+    return this.raw.endIndex;
+  }
+
   get namedChildren(): SyntaxNode[] {
     return (this.namedValue ??= this.raw.namedChildren.map((c) => this.wrap(c)).filter((c): c is SyntaxNode => c !== null));
   }

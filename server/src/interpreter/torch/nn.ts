@@ -4,6 +4,7 @@ import {
   args, bool, builtin, int, list, nativeOf, str, tensorV, tuple,
 } from '../values';
 import type { TorchLibrary } from './library';
+import { listIterator } from '../builtinTypes';
 import { deepcopiedAttrs, forwardLayer, initLayer } from './layerHost';
 
 export function makeModuleState(created: Loc): ModuleState {
@@ -86,10 +87,10 @@ export function namedModules(root: InstanceV, prefix = ''): [string, InstanceV][
 }
 
 /** Each tensor of one registry (parameters or buffers) once, named like torch (tied weights count once). */
-function namedValues(root: InstanceV, registry: 'params' | 'buffers'): [string, TensorV][] {
+function namedValues(root: InstanceV, registry: 'params' | 'buffers', prefix = ''): [string, TensorV][] {
   const out: [string, TensorV][] = [];
   const seen = new Set<number>();
-  for (const [path, m] of namedModules(root)) {
+  for (const [path, m] of namedModules(root, prefix)) {
     for (const [name, v] of m.module![registry]) {
       if (v.k !== 'tensor' || seen.has(v.t.storage.id)) continue;
       seen.add(v.t.storage.id);
@@ -117,6 +118,15 @@ function setTraining(root: InstanceV, mode: boolean): void {
   for (const [, m] of namedModules(root)) m.module!.training = mode;
 }
 
+/** What `parameters()`, `named_modules()`… return: a generator over the items. */
+const gen = (items: Value[]) => listIterator(items, 'generator');
+
+/** The `prefix=` of `named_parameters(prefix=…)` / `named_modules(memo, prefix)`. */
+function prefixOf(a: Args): string {
+  const p = a.kw.get('prefix') ?? a.pos.find((v) => v.k === 'str');
+  return p?.k === 'str' ? p.v : '';
+}
+
 function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value | undefined {
   const m = self.module;
   if (!m) return undefined;
@@ -124,21 +134,21 @@ function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value |
   switch (name) {
     // The registered values themselves, so that `p.requires_grad = False` freezes the parameter.
     case 'parameters':
-      return method(() => list(namedValues(self, 'params').map(([, v]) => v)));
+      return method(() => gen(namedValues(self, 'params').map(([, v]) => v)));
     case 'named_parameters':
-      return method(() => list(namedValues(self, 'params').map(([n, v]) => tuple([str(n), v]))));
+      return method((a) => gen(namedValues(self, 'params', prefixOf(a)).map(([n, v]) => tuple([str(n), v]))));
     case 'buffers':
-      return method(() => list(namedBuffers(self).map(([, t]) => tensorV(t))));
+      return method(() => gen(namedValues(self, 'buffers').map(([, v]) => v)));
     case 'named_buffers':
-      return method(() => list(namedBuffers(self).map(([n, t]) => tuple([str(n), tensorV(t)]))));
+      return method((a) => gen(namedValues(self, 'buffers', prefixOf(a)).map(([n, v]) => tuple([str(n), v]))));
     case 'modules':
-      return method(() => list(namedModules(self).map(([, x]) => x)));
+      return method(() => gen(namedModules(self).map(([, x]) => x)));
     case 'named_modules':
-      return method(() => list(namedModules(self).map(([n, x]) => tuple([str(n), x]))));
+      return method((a) => gen(namedModules(self, prefixOf(a)).map(([n, x]) => tuple([str(n), x]))));
     case 'children':
-      return method(() => list([...m.children.values()].filter((c): c is InstanceV => c.k === 'instance')));
+      return method(() => gen([...m.children.values()].filter((c): c is InstanceV => c.k === 'instance')));
     case 'named_children':
-      return method(() => list([...m.children].filter(([, c]) => c.k === 'instance').map(([n, c]) => tuple([str(n), c]))));
+      return method(() => gen([...m.children].filter(([, c]) => c.k === 'instance').map(([n, c]) => tuple([str(n), c]))));
     case 'train':
       return method((a) => {
         setTraining(self, a.pos[0]?.k === 'bool' ? a.pos[0].v : true);

@@ -8,6 +8,15 @@ import type { TorchLibrary } from './library';
 import { callCatalogued, runRule } from './ops';
 
 /** `x.name`: a property's value, or a method bound to x. */
+/** An int slice bound: ints, bools, int-valued objects, one-element tensors whose value is known. */
+function sliceBound(v: Value): number | undefined {
+  if (v.k === 'num' && v.int) return v.v;
+  if (v.k === 'bool') return v.v ? 1 : 0;
+  if (v.k === 'instance' && v.base?.k === 'num' && v.base.int) return v.base.v;
+  if (v.k === 'tensor' && v.values?.length === 1 && v.t.shape.length === 0) return v.values[0];
+  return undefined;
+}
+
 export function tensorAttr(lib: TorchLibrary, x: TensorV, name: string, at: Loc): Value | undefined {
   const qualified = `Tensor.${name}`;
   const row = tableRow(qualified);
@@ -98,14 +107,31 @@ function indexItems(lib: TorchLibrary, index: Value, at: Loc): IndexItem[] | Val
       case 'bool': out.push(it.v); break;
       case 'none': out.push(null); break;
       case 'str':
-        if (it.v !== '...') return lib.interp.fail(`a string index ('${it.v}') is not valid for a tensor`, at);
-        out.push('...');
-        break;
+        return lib.interp.fail(`a string index ('${it.v}') is not valid for a tensor`, at);
       case 'slice': {
-        const b = (v: Value): number | null => (v.k === 'num' ? v.v : null);
-        out.push({ slice: [b(it.start), b(it.stop), b(it.step)] });
+        const bounds: (number | null)[] = [];
+        for (const v of [it.start, it.stop, it.step]) {
+          if (v.k === 'none') bounds.push(null);
+          else {
+            const n = sliceBound(v);
+            if (n === undefined) return v.k === 'unknown' ? v : lib.interp.fail(`a slice bound of type ${v.k} is not modelled`, at);
+            bounds.push(n);
+          }
+        }
+        out.push({ slice: bounds as [number | null, number | null, number | null] });
         break;
       }
+      case 'instance':
+        // `...` (Ellipsis), and objects that are ints (an IntEnum member).
+        if (it.cls.builtinType === 'ellipsis') {
+          out.push('...');
+          break;
+        }
+        if (it.base?.k === 'num' && it.base.int) {
+          out.push(it.base.v);
+          break;
+        }
+        return lib.interp.fail(`index of type ${it.cls.name} is not modelled`, at);
       case 'tensor': out.push(it.t); break;
       case 'list': case 'tuple': {
         if (!it.items.every((x) => x.k === 'num' && x.int)) return lib.interp.fail('an index list must hold ints', at);
