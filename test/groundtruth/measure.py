@@ -85,13 +85,15 @@ def parse_directive(source, path):
     if len(lines) != 1:
         raise ValueError("%s: expected exactly one '# memlens:' line, found %d" % (path, len(lines)))
     body = lines[0][len("# memlens:"):].strip()
-    entry, batch, inputs = None, None, []
+    entry, batch, inputs, call = None, None, [], None
     for tok in split_top_level(body):
         key, _, value = tok.partition("=")
         if key == "entry":
             entry = value
         elif key == "batch":
             batch = int(value)
+        elif key == "call":
+            call = value
         elif key == "input":
             name, _, rest = value.partition(":")
             dtype, _, dims = rest.partition("[")
@@ -103,7 +105,7 @@ def parse_directive(source, path):
             raise ValueError("%s: unknown directive token %r" % (path, tok))
     if entry is None or not inputs:
         raise ValueError("%s: directive needs entry= and at least one input=" % path)
-    return entry, batch, inputs
+    return entry, batch, inputs, call
 
 
 def resolve_dim(d, batch):
@@ -152,7 +154,7 @@ def build_from_directive(path):
     """The model, inputs and metadata a fixture's `# memlens:` directive describes."""
     with open(path) as f:
         source = f.read()
-    entry, batch, input_specs = parse_directive(source, path)
+    entry, batch, input_specs, call = parse_directive(source, path)
 
     torch.manual_seed(0)
     folder = os.path.dirname(os.path.abspath(path))
@@ -169,7 +171,9 @@ def build_from_directive(path):
               "__file__": os.path.abspath(path)}
         exec(compile(source, path, "exec"), ns)
     model = eval(entry, ns)
-    return model, entry, batch, input_specs, {}
+    # `call=model(input_ids=x, labels=x)`: the model called as the expression says, on the inputs by name.
+    extra = {"call": call, "_namespace": ns} if call else {}
+    return model, entry, batch, input_specs, extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,6 +313,19 @@ def unique_storage_bytes(tensors):
     return sum(seen.values())
 
 
+def forward(model, inputs):
+    """One forward: `model(*inputs)`, or the fixture's `call=` expression (set by measure_model)."""
+    if CALL["expr"] is None:
+        return model(*inputs)
+    env = dict(CALL["ns"])
+    env["model"] = model
+    env.update(zip(CALL["names"], inputs))
+    return eval(CALL["expr"], env)
+
+
+CALL = {"expr": None, "ns": None, "names": []}
+
+
 def train_step(model, inputs, opt, mode=None):
     """One iteration: forward, loss, backward (out and loss referenced until backward returns, then
     deleted), then opt.step() and opt.zero_grad(set_to_none=True), or every .grad = None without
@@ -325,7 +342,7 @@ def train_step(model, inputs, opt, mode=None):
 
     torch.manual_seed(0)
     phase("forward")
-    out = model(*inputs)
+    out = forward(model, inputs)
     mark("endOfForward")
     phase("loss")
     loss = loss_of(out)
@@ -432,6 +449,10 @@ def measure(path):
 
 def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     model.train()
+    extra = dict(extra)
+    CALL["expr"] = extra.get("call")
+    CALL["ns"] = extra.pop("_namespace", None)
+    CALL["names"] = [spec["name"] for spec in input_specs]
 
     inputs, input_meta = [], []
     for spec in input_specs:
@@ -502,7 +523,7 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
-        out = model(*inputs)
+        out = forward(model, inputs)
     for h in handles:
         h.remove()
     if stack:
@@ -513,6 +534,8 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     # Sanity: the graph must be usable for backward.
     if isinstance(out, torch.Tensor) and out.requires_grad:
         out.sum().backward()
+    elif CALL["expr"] is not None:
+        loss_of(out).backward()
     del out
     for p in params:
         p.grad = None

@@ -169,6 +169,16 @@ export function runModel(o: RunOptions): RunResult {
     if (settings.precision === 'bf16') inputs = inputs.map((i) => (i.dtype === 'float32' ? { ...i, dtype: 'bfloat16' } : i));
 
     const callAt = classLoc ?? top;
+    const callText = settings.call ?? o.directive?.call ?? null;
+    const callAtLine = o.directive?.call && !settings.call ? { file, line: o.directive.line } : top;
+    const callModel = (inputTensors: readonly Tensor[]): Value => {
+      if (!callText) return interp.call(model, args(inputTensors.map(tensorV)), callAt);
+      // `call=model(input_ids=x, labels=x)`: the expression, with `model` and the inputs by name.
+      const local = new Scope(scope, scope);
+      local.vars.set('model', model);
+      inputs.forEach((spec, i) => local.vars.set(spec.name, tensorV(inputTensors[i])));
+      return evalExpression(interp, callText, local, file, callAtLine);
+    };
     const forward = (shapes: readonly ResolvedInput[]): ForwardPass => {
       const firstOp = tracer.ops.length;
       const inputTensors = shapes.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
@@ -177,7 +187,7 @@ export function runModel(o: RunOptions): RunResult {
       let out: Value;
       let loss: Tensor | null = null;
       try {
-        out = interp.call(model, args(inputTensors.map(tensorV)), callAt);
+        out = callModel(inputTensors);
         loss = lossOf(lib, collectTensors(out), callAt);
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
@@ -236,10 +246,12 @@ function lossOf(lib: TorchLibrary, outputs: readonly Tensor[], at: Loc): Tensor 
   return loss?.k === 'tensor' ? loss.t : null;
 }
 
+/** The tensors of a forward's result, in order, through tuples, lists and dicts (a dict subclass's items too, as transformers' ModelOutput). */
 function collectTensors(v: Value): Tensor[] {
   if (v.k === 'tensor') return [v.t];
   if (v.k === 'tuple' || v.k === 'list') return v.items.flatMap(collectTensors);
   if (v.k === 'dict') return [...v.map.values()].flatMap(([, x]) => collectTensors(x));
+  if (v.k === 'instance' && !v.module && v.base && (v.base.k === 'dict' || v.base.k === 'tuple' || v.base.k === 'list')) return collectTensors(v.base);
   return [];
 }
 

@@ -5,6 +5,7 @@ import { completeRegistry } from './modules';
 import { contains, delitem, getattrOrUndefined, getitem, iterate, lengthOf, pyEquals, setitem, toStr, truthy } from './objects';
 import { binaryOp, compare, toInt } from './operators';
 import type { InterpreterState } from './state';
+import { DTYPE_BYTES, isFloating } from '../../../kernels/src';
 import { braceFormat, formatSpec, pyRepr } from './stdlib/strformat';
 import {
   Args, ClassV, DictV, IterV, ListV, Loc, NONE, PyException, SetV, Value, args, bool, builtin, int, keyOf, list, mro, raise, str, tuple, typeName,
@@ -70,7 +71,15 @@ export function builtinMethod(state: InterpreterState, obj: Value, name: string)
       if (name === 'start' || name === 'stop' || name === 'step') return obj[name];
       if (name === 'indices') return m((a) => tuple(sliceIndices(toInt(a.pos[0] ?? int(0)) ?? 0, obj).map(int)));
       return commonMethod(state, obj, name, m);
-    case 'none': case 'dtype': return commonMethod(state, obj, name, m);
+    case 'dtype':
+      switch (name) {
+        case 'is_floating_point': return bool(isFloating(obj.v));
+        case 'is_complex': return bool(false);
+        case 'is_signed': return bool(obj.v !== 'uint8' && obj.v !== 'bool');
+        case 'itemsize': return int(DTYPE_BYTES[obj.v]);
+        default: return commonMethod(state, obj, name, m);
+      }
+    case 'none': return commonMethod(state, obj, name, m);
     default: return undefined;
   }
 }
@@ -235,7 +244,7 @@ function dictMethod(state: InterpreterState, obj: DictV, name: string, m: Maker)
   };
   switch (name) {
     case 'items': return m(() => list([...obj.map.values()].map(([k, v]) => tuple([k, v]))));
-    case 'keys': return m(() => makeSet([...obj.map.values()].map(([k]) => k)));
+    case 'keys': return m(() => ({ ...makeSet([...obj.map.values()].map(([k]) => k), true), view: true }));
     case 'values': return m(() => list([...obj.map.values()].map(([, v]) => v)));
     case 'get': return m((a, where) => lookup(a.pos[0] ?? NONE, where)?.[1] ?? a.pos[1] ?? NONE);
     case 'pop': return m((a, where) => {

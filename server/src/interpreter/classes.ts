@@ -37,8 +37,12 @@ export function makeFunction(state: InterpreterState, node: Node, scope: Scope, 
 /** One annotated name of a class body (`x: int = 3`), in order: dataclasses read them. */
 export interface Annotation {
   readonly name: string;
-  /** The annotation's source text (annotations are kept unevaluated, as under `from __future__ import annotations`). */
+  /** The annotation's source text. */
   readonly text: string;
+  /** The annotation expression, the class body it is evaluated in, and its file (evaluated when first read). */
+  readonly node: Node;
+  readonly scope: Scope;
+  readonly file: string;
 }
 
 const annotationsOf = new WeakMap<ClassV, Annotation[]>();
@@ -98,7 +102,8 @@ export function makeClass(state: InterpreterState, node: Node, scope: Scope, fil
     const inner = stmt.type === 'expression_statement' ? stmt.namedChildren[0] : null;
     if (inner?.type === 'assignment' && inner.childForFieldName('type') && inner.childForFieldName('left')?.type === 'identifier') {
       const fname = inner.childForFieldName('left')!.text;
-      annotations.push({ name: fname, text: inner.childForFieldName('type')!.text });
+      const typeNode = inner.childForFieldName('type')!;
+      annotations.push({ name: fname, text: typeNode.text, node: typeNode.type === 'type' ? typeNode.namedChildren[0] ?? typeNode : typeNode, scope: body, file });
       const right = inner.childForFieldName('right');
       if (right) {
         try {
@@ -119,12 +124,7 @@ export function makeClass(state: InterpreterState, node: Node, scope: Scope, fil
   }
   for (const k of [...body.lazy.keys()]) body.force(k);
   for (const [k, v] of body.vars) cls.attrs.set(k, v);
-  if (annotations.length) {
-    annotationsOf.set(cls, annotations);
-    const d: DictV = { k: 'dict', map: new Map() };
-    for (const a of annotations) d.map.set(keyOf(str(a.name)), [str(a.name), str(a.text)]);
-    cls.attrs.set('__annotations__', d);
-  }
+  if (annotations.length) annotationsOf.set(cls, annotations);
   if (!cls.attrs.has('__module__')) {
     const moduleName = (scope.globals ?? scope).lookup('__name__');
     if (moduleName?.k === 'str') cls.attrs.set('__module__', moduleName);
@@ -145,6 +145,35 @@ export function makeClass(state: InterpreterState, node: Node, scope: Scope, fil
     break;
   }
   return cls;
+}
+
+const evaluatedAnnotations = new WeakMap<ClassV, DictV>();
+
+/**
+ * `cls.__annotations__`: the class body's annotations, evaluated when first read (Python evaluates
+ * them with the class body; most are never read) — kept as their source text in a file with
+ * `from __future__ import annotations`, as Python keeps them. One that cannot be evaluated is its text.
+ */
+export function annotationsDict(state: InterpreterState, cls: ClassV): DictV {
+  let d = evaluatedAnnotations.get(cls);
+  if (d) return d;
+  d = { k: 'dict', map: new Map() };
+  for (const a of classAnnotations(cls)) {
+    const v = state.futureAnnotations.has(a.file) ? str(a.text) : evalAnnotation(state, a);
+    d.map.set(keyOf(str(a.name)), [str(a.name), v]);
+  }
+  evaluatedAnnotations.set(cls, d);
+  return d;
+}
+
+function evalAnnotation(state: InterpreterState, a: Annotation): Value {
+  try {
+    const v = evalExpr(state, a.node, a.scope, a.file);
+    return v.k === 'unknown' ? str(a.text) : v;
+  } catch (e) {
+    if (e instanceof PyException) return str(a.text);
+    throw e;
+  }
 }
 
 /** The name at the root of a dotted expression (`torch` for `torch.nn.init`), or null. */

@@ -1,5 +1,6 @@
 // Evaluation of Python expressions, and assignment to targets (names, attributes, items, unpacking).
 import type { Node } from '../python/parser';
+import { parsePython, syntaxRoot } from '../python/parser';
 import { makeSet, pairsOf } from './builtinTypes';
 import { call } from './calls';
 import { makeFunction } from './classes';
@@ -119,12 +120,39 @@ export function evalExpr(state: InterpreterState, node: Node, scope: Scope, file
     }
     case 'keyword_argument':
       return evalExpr(state, node.childForFieldName('value')!, scope, file);
+    // Annotations: `type[A] | None` parses as type nodes (evaluated as the expression they spell).
+    case 'type':
+      return evalExpr(state, node.namedChildren.find((c) => c.type !== 'comment')!, scope, file);
+    case 'union_type': {
+      const [l, r] = node.namedChildren.filter((c) => c.type !== 'comment');
+      return binaryOp(state, '|', evalExpr(state, l, scope, file), evalExpr(state, r, scope, file), state.loc(node, file), false);
+    }
+    case 'generic_type': {
+      const [base, params] = node.namedChildren.filter((c) => c.type !== 'comment');
+      const b = evalExpr(state, base, scope, file);
+      const items = (params?.namedChildren ?? []).filter((c) => c.type !== 'comment').map((c) => evalExpr(state, c, scope, file));
+      return getitem(state, b, items.length === 1 ? items[0] : tuple(items), state.loc(node, file));
+    }
     case 'yield':
       return state.fail('yield inside an expression is not modelled (only `yield x`, `x = yield y` and `yield from` statements)', state.loc(node, file));
     case 'await':
       return state.fail(`'await' is not modelled`, state.loc(node, file));
     default:
       return state.fail(`expression '${node.type}' is not modelled`, state.loc(node, file));
+  }
+}
+
+/** Evaluates Python source text as an expression (a string annotation) in `scope`; an unknown when it does not parse or fails. */
+export function evalSource(state: InterpreterState, text: string, scope: Scope, file: string, at: Loc): Value {
+  const tree = parsePython(text);
+  try {
+    const root = syntaxRoot(tree);
+    const stmt = root.namedChildren[0];
+    const expr = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : null;
+    if (root.hasError || !expr || root.namedChildren.length !== 1) return unknown(`cannot evaluate ${JSON.stringify(text)}`, at);
+    return state.guarded(() => evalExpr(state, expr, scope, file));
+  } finally {
+    tree.delete();
   }
 }
 

@@ -20,6 +20,7 @@ export function loadFile(state: InterpreterState, absPath: string, name: string)
   const text = tree ? undefined : state.source.readFile(absPath);
   if (!tree && text === undefined) return undefined;
   state.entryFile ??= absPath;
+  if (process.env.MEMLENS_DEBUG_LOAD) console.error('load', absPath.replace(/.*site-packages\//, ''), 'from', state.current.file.replace(/.*site-packages\//, ''), state.current.line);
   // The module's namespace is its global scope, live as Python's `module.__dict__`: a module that
   // looks itself up while it loads (`sys.modules[__name__].x`, a circular import) sees what it has
   // defined so far.
@@ -392,9 +393,12 @@ function lazyStarSource(state: InterpreterState, name: string, level: number, fi
   const target = locateModule(name, level, file, root);
   if (!target) return undefined;
   let text: string | null = null;
+  // The target re-exports `n` when an import statement of its own binds it (`from .x import n`,
+  // `from .x import (a, n)`, `import y as n`); a mere mention of the word does not count.
   const named = (n: string): boolean => {
     text ??= state.source.readFile(target) ?? '';
-    return new RegExp(`\\b${n}\\b`).test(text);
+    const w = n.replace(/[^\w]/g, '');
+    return new RegExp(`\\bimport\\s+(?:\\([^)]*\\b${w}\\b[^)]*\\)|[^\\n(]*\\b${w}\\b)|\\bas\\s+${w}\\b`).test(text);
   };
   return (n: string) => {
     if (n.startsWith('__')) return undefined;
@@ -434,7 +438,7 @@ export function completeRegistry(state: InterpreterState, key: string, at: Loc):
   if (!root || state.registryTried.has(`${root}:${key}`)) return false;
   state.registryTried.add(`${root}:${key}`);
   let loaded = 0;
-  for (const file of (packageIndex(root).definitions.get(key) ?? []).slice(0, 4)) {
+  for (const file of (packageIndex(root).decorated.get(key) ?? []).slice(0, 4)) {
     if (state.modules.has(file)) continue;
     const rel = path.relative(path.dirname(root), file).replace(/\.py$/, '').split(path.sep);
     if (rel[rel.length - 1] === '__init__') rel.pop();

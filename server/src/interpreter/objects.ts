@@ -1,8 +1,10 @@
 // Python's object model as the interpreter sees it: attributes (descriptors, properties, a class's
 // own `__getattribute__`/`__getattr__`/`__setattr__`), items, truth, iteration, equality,
 // isinstance and super. Operators are in operators.ts.
+import { annotationsDict } from './classes';
 import { completeRegistry } from './modules';
-import { builtinMethod, listIterator, makeSet, sliceItems, typeOf } from './builtinTypes';
+import { Parameter, parametersOf } from './binding';
+import { builtinMethod, listIterator, makeDict, makeSet, sliceItems, typeOf } from './builtinTypes';
 import { call } from './calls';
 import { enumByName, enumMembers, enumMembersDict, isEnumClass } from './enums';
 import { isNamedTupleOf, namedTupleAttr, namedTupleClassAttr } from './namedTuples';
@@ -14,12 +16,50 @@ import {
   keyOf, list, moduleAttr, mro, nativeOf, raise, repr, setRequiresGrad, str, tuple, typeName,
 } from './values';
 
+/**
+ * `obj.name`. A name a modelled object (torch, a torch layer, a tensor, the modelled standard
+ * library) lacks is an unknown (the real object may have it); on Python objects it raises
+ * AttributeError, as Python does.
+ */
 export function getattr(state: InterpreterState, obj: Value, name: string, at: Loc): Value {
   const v = getattrOrUndefined(state, obj, name, at);
   if (v !== undefined) return v;
   if (obj.k === 'unknown') return obj;
-  return state.fail(`'${typeName(obj)}' object has no attribute '${name}'`, at);
+  if (isModelledObject(obj, name)) return state.fail(`${modelledName(obj)}.${name} is not modelled`, at);
+  throw new PyException('AttributeError', obj.k === 'module' ? `module '${obj.name}' has no attribute '${name}'` : obj.k === 'class' ? `type object '${obj.name}' has no attribute '${name}'` : `'${typeName(obj)}' object has no attribute '${name}'`, at);
 }
+
+/** True when a missing attribute of `obj` is one the engine does not model rather than one that does not exist. */
+function isModelledObject(obj: Value, name: string): boolean {
+  switch (obj.k) {
+    case 'tensor': case 'dtype': return true;
+    case 'module': return !!obj.modelled;
+    case 'instance': {
+      const native = nativeOf(obj.cls);
+      if (!native) return false;
+      // A torch layer's own attributes; an nn.Module subclass's inherited nn.Module attributes.
+      return native.owner.name !== 'Module' && mro(obj.cls)[0].native !== undefined || TORCH_MODULE_ATTRS.has(name);
+    }
+    case 'class': return !!obj.native && TORCH_MODULE_ATTRS.has(name);
+    default: return false;
+  }
+}
+
+function modelledName(obj: Value): string {
+  return obj.k === 'module' ? obj.name : obj.k === 'instance' ? obj.cls.name : obj.k === 'class' ? obj.name : typeName(obj);
+}
+
+/** The attributes of torch.nn.Module (PyTorch 2.x), methods and instance state. */
+const TORCH_MODULE_ATTRS = new Set(('T_destination _apply _backward_hooks _backward_pre_hooks _buffers _call_impl _compiled_call_impl _forward_hooks _forward_hooks_always_called '
+  + '_forward_hooks_with_kwargs _forward_pre_hooks _forward_pre_hooks_with_kwargs _get_backward_hooks _get_backward_pre_hooks _get_name _is_full_backward_hook '
+  + '_load_from_state_dict _load_state_dict_post_hooks _load_state_dict_pre_hooks _maybe_warn_non_full_backward_hook _modules _named_members '
+  + '_non_persistent_buffers_set _parameters _register_load_state_dict_pre_hook _register_state_dict_hook _replicate_for_data_parallel _save_to_state_dict '
+  + '_slow_forward _state_dict_hooks _state_dict_pre_hooks _version _wrapped_call_impl add_module apply bfloat16 buffers call_super_init children compile cpu '
+  + 'cuda double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu load_state_dict modules mtia '
+  + 'named_buffers named_children named_modules named_parameters parameters register_backward_hook register_buffer register_forward_hook '
+  + 'register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook register_load_state_dict_post_hook '
+  + 'register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ '
+  + 'set_extra_state set_submodule share_memory state_dict to to_empty train training type xpu zero_grad').split(' '));
 
 /** `obj.name`, or undefined where Python raises AttributeError. */
 export function getattrOrUndefined(state: InterpreterState, obj: Value, name: string, at: Loc): Value | undefined {
@@ -85,11 +125,41 @@ function functionAttr(state: InterpreterState, obj: FuncV, name: string): Value 
       obj.attrs ??= new Map();
       return dictOfAttrs(obj.attrs);
     }
-    case '__defaults__': case '__kwdefaults__': return NONE;
+    case '__defaults__': case '__kwdefaults__': {
+      const params = parametersOf(obj.node).filter((p) => (name === '__defaults__' ? p.kind === 'positional' || p.kind === 'normal' : p.kind === 'keyword') && p.required === false);
+      const value = (p: Parameter) => obj.defaults.get(p.name) ?? obj.lazyDefaults?.get(p.name)?.() ?? NONE;
+      if (!params.length) return NONE;
+      return name === '__defaults__' ? tuple(params.map(value)) : makeDict(params.map((p) => [str(p.name), value(p)]));
+    }
+    case '__code__': return codeObject(state, obj);
+    case '__globals__': return dictOfAttrs((obj.closure.globals ?? obj.closure).vars);
+    case '__closure__': return NONE;
+    case '__annotations__': return { k: 'dict', map: new Map() };
     case '__call__': return obj;
     case '__get__': return builtin('function.__get__', (a) => (a.pos[0] && a.pos[0].k !== 'none' ? { k: 'bound', fn: obj, self: a.pos[0] } : obj));
     default: return undefined;
   }
+}
+
+const codeObjects = new WeakMap<FuncV, InstanceV>();
+
+/** `f.__code__`: its name, file and argument names, and the function it was read from (`types.FunctionType(code, …)`). */
+function codeObject(state: InterpreterState, f: FuncV): InstanceV {
+  let c = codeObjects.get(f);
+  if (!c) {
+    const params = parametersOf(f.node);
+    const cls = state.lib.builtins.get('code');
+    c = {
+      k: 'instance', cls: cls?.k === 'class' ? cls : { k: 'class', name: 'code', bases: [], attrs: new Map(), loc: null }, id: state.newInstanceId(),
+      attrs: new Map<string, Value>([
+        ['co_name', str(f.name)], ['co_qualname', str(f.name)], ['co_filename', str(f.file)], ['co_firstlineno', int(f.node.startPosition.row + 1)],
+        ['co_argcount', int(params.filter((p) => p.kind === 'positional' || p.kind === 'normal').length)], ['co_kwonlyargcount', int(params.filter((p) => p.kind === 'keyword').length)],
+        ['co_varnames', tuple(params.map((p) => str(p.name)))], ['__function__', f],
+      ]),
+    };
+    codeObjects.set(f, c);
+  }
+  return c;
 }
 
 /** A live `__dict__`: a dict whose writes go to the attributes too. */
@@ -116,13 +186,16 @@ function classGetattr(state: InterpreterState, cls: ClassV, name: string, at: Lo
     case '__base__': return cls.bases[0] ?? objectBase(state)[0] ?? NONE;
     case '__class__': return cls.meta ?? state.lib.builtins.get('type') ?? NONE;
     case '__doc__': return NONE;
-    case '__annotations__': return cls.attrs.get('__annotations__') ?? { k: 'dict', map: new Map() };
+    case '__annotations__': return cls.attrs.get('__annotations__') ?? annotationsDict(state, cls);
     case '__members__': return isEnumClass(cls) ? enumMembersDict(cls) : undefined;
     case '__subclasses__': return builtin('type.__subclasses__', () => list([]));
     case 'mro': return builtin('type.mro', () => list([...mro(cls)]));
     case '__init__': case '__new__': case '__init_subclass__': case '__setattr__': case '__getattribute__': case '__eq__': case '__hash__': case '__repr__': case '__str__':
       return objectMethod(state, name);
   }
+  const native = nativeOf(cls);
+  const nv = native?.native.classAttr?.(name, state.lib);
+  if (nv !== undefined) return nv;
   // A metaclass's methods and properties, bound to the class.
   if (cls.meta) {
     const ma = lookupClassAttr(state, cls.meta, name);
@@ -155,8 +228,9 @@ function bindClassAttr(state: InterpreterState, v: Value, cls: ClassV, at: Loc):
 
 /** The class attribute `name` along the MRO, methods of the built-in classes included. */
 export function lookupClassAttr(state: InterpreterState, cls: ClassV, name: string): { value: Value; owner: ClassV } | undefined {
+  const patched = state.classPatches.size > 0;
   for (const c of mro(cls)) {
-    const v = c.attrs.get(name);
+    const v = (patched ? state.classPatches.get(c)?.get(name) : undefined) ?? c.attrs.get(name);
     if (v !== undefined) return { value: v, owner: c };
     if (c.builtinType) {
       const m = builtinClassMethod(state, c, name);
@@ -366,14 +440,16 @@ function descriptorGet(state: InterpreterState, v: InstanceV): Value | undefined
 
 /** `super().name`: the classes after the method's own in the instance's MRO. */
 function superAttr(state: InterpreterState, obj: SuperV, name: string, at: Loc): Value | undefined {
-  const selfCls = obj.self.k === 'instance' ? obj.self.cls : obj.self.k === 'class' ? obj.self : null;
+  // `super()` in a metaclass's method: the class is an instance of the metaclass, and methods bind to it.
+  const ofMeta = obj.self.k === 'class' && (obj.cls.builtinType === 'type' || !!obj.self.meta && mro(obj.self.meta).includes(obj.cls));
+  const selfCls = obj.self.k === 'instance' ? obj.self.cls : obj.self.k === 'class' ? (ofMeta ? obj.self.meta ?? (state.lib.builtins.get('type') as ClassV) : obj.self) : null;
   const order = selfCls ? mro(selfCls) : [];
   const start = order.indexOf(obj.cls);
   const bindTo = (v: Value): Value => {
     // `__new__` is a static method; `__init_subclass__` and `__class_getitem__` are class methods.
-    if (name === '__new__') return v.k === 'func' || v.k === 'builtin' ? v : v;
+    if (name === '__new__') return v;
     if (name === '__init_subclass__' || name === '__class_getitem__') return { k: 'bound', fn: v, self: obj.self };
-    if (obj.self.k === 'class') return bindClassAttr(state, v, obj.self, at);
+    if (obj.self.k === 'class' && !ofMeta) return bindClassAttr(state, v, obj.self, at);
     return bindAttr(state, v, obj.self, selfCls ?? obj.cls, at);
   };
   for (const c of order.slice(start + 1)) {
@@ -425,10 +501,10 @@ export function setattr(state: InterpreterState, obj: Value, name: string, value
     return;
   }
   if (obj.k === 'class') {
-    // Library classes (nn.Module, nn.Sequential…) are shared by every analysis: patching them
-    // would leak into the next file analyzed.
+    // Library classes (nn.Module, nn.Sequential…) are shared by every analysis: a patch of one
+    // holds for this analysis only.
     if (obj.native || obj.builtinType) {
-      state.report(`assigning ${obj.name}.${name} on a modelled ${obj.builtinType ? 'built-in' : 'torch'} class is not modelled; ignored`, at);
+      patchClass(state, obj, name, value);
       return;
     }
     const metaHook = obj.meta ? lookupClassAttr(state, obj.meta, '__setattr__') : undefined;
@@ -444,7 +520,7 @@ export function setattr(state: InterpreterState, obj: Value, name: string, value
     return;
   }
   if (obj.k === 'func') {
-    (obj.attrs ??= new Map()).set(name, value);
+    setFunctionAttr(obj, name, value);
     return;
   }
   if (obj.k === 'tensor') {
@@ -455,6 +531,37 @@ export function setattr(state: InterpreterState, obj: Value, name: string, value
   }
   if (obj.k === 'unknown') return;
   throw new PyException('AttributeError', `'${typeName(obj)}' object has no attribute '${name}'`, at);
+}
+
+/** `f.name = value`: the special names change the function (its name, its defaults), others go to its `__dict__`. */
+function setFunctionAttr(f: FuncV, name: string, value: Value): void {
+  switch (name) {
+    case '__name__': case '__qualname__':
+      if (value.k === 'str') (f as { name: string }).name = value.v;
+      return;
+    case '__wrapped__':
+      f.wrapped = value;
+      return;
+    case '__defaults__': case '__kwdefaults__': {
+      const params = parametersOf(f.node).filter((p) => (name === '__defaults__' ? p.kind === 'positional' || p.kind === 'normal' : p.kind === 'keyword'));
+      for (const p of params) if (p.required === false) f.defaults.delete(p.name);
+      if (name === '__defaults__' && value.k === 'tuple') {
+        const tail = params.slice(params.length - value.items.length);
+        tail.forEach((p, i) => f.defaults.set(p.name, value.items[i]));
+      } else if (value.k === 'dict') for (const [k, v] of value.map.values()) if (k.k === 'str') f.defaults.set(k.v, v);
+      return;
+    }
+    default:
+      (f.attrs ??= new Map()).set(name, value);
+  }
+}
+
+/** Sets an attribute of a shared class for this analysis only (state.classPatches). */
+export function patchClass(state: InterpreterState, cls: ClassV, name: string, value: Value): void {
+  let m = state.classPatches.get(cls);
+  if (!m) state.classPatches.set(cls, (m = new Map()));
+  m.set(name, value);
+  classChanged();
 }
 
 /** Binds a class attribute (what `type.__setattr__` does), keeping a method's owner for `super()`. */
@@ -1046,6 +1153,7 @@ function isBuiltinInstance(v: Value, type: string): boolean | undefined {
     case 'tuple': return v.k === 'tuple';
     case 'dict': return v.k === 'dict';
     case 'OrderedDict': case 'defaultdict': case 'Counter': return v.k === 'dict' && v.cls?.name === type;
+    case 'dtype': return v.k === 'dtype' || (v.k === 'instance' && v.attrs.has('__unmodelled_dtype__'));
     case 'set': return v.k === 'set' && !v.frozen;
     case 'frozenset': return v.k === 'set' && !!v.frozen;
     case 'slice': return v.k === 'slice';

@@ -3,7 +3,7 @@
 // ones when the left operand declines), sets to set algebra.
 import { makeSet } from './builtinTypes';
 import { call } from './calls';
-import { contains, getattrOrUndefined, iterate, lookupClassAttr, pyEqualsOrUndefined, toStr, truthy } from './objects';
+import { bindAttr, contains, getattrOrUndefined, iterate, lookupClassAttr, pyEqualsOrUndefined, toStr, truthy } from './objects';
 import type { InterpreterState } from './state';
 import { percentFormat } from './stdlib/strformat';
 import { InstanceV, Loc, PyException, SetV, Value, args, bool, int, list, mro, num, str, tuple, typeName, unknown } from './values';
@@ -117,6 +117,11 @@ function primitiveOp(state: InterpreterState, bare: string, l: Value, r: Value, 
     }
   }
   if (l.k === 'set' && r.k === 'set') return setOp(bare, l, r, inplace);
+  // A dict's keys view combines with any iterable, giving a set.
+  if ((l.k === 'set' && l.view) || (r.k === 'set' && r.view)) {
+    const asSet = (v: Value) => (v.k === 'set' ? { ...v, frozen: false, view: false } : makeSet(iterate(state, v, at)));
+    return setOp(bare, asSet(l), asSet(r), false);
+  }
   if (l.k === 'dict' && r.k === 'dict' && bare === '|') {
     if (inplace) {
       for (const [k, e] of r.map) l.map.set(k, e);
@@ -256,11 +261,12 @@ export function compare(state: InterpreterState, op: string, l: Value, r: Value,
 function instanceCompare(state: InterpreterState, op: string, l: Value, r: Value, at: Loc): Value | undefined {
   const name = COMPARE_DUNDERS[op];
   if (!name) return undefined;
+  // A comparison dunder a class defines (in Python or as a modelled class's method), not the built-in types' own.
   const viaPython = (obj: Value, dunder: string, other: Value): Value | undefined => {
     if (obj.k !== 'instance') return undefined;
     const m = lookupClassAttr(state, obj.cls, dunder);
-    if (!m || m.value.k !== 'func') return undefined;
-    const res = call(state, { k: 'bound', fn: m.value, self: obj }, args([other]), at);
+    if (!m || m.owner.builtinType || (m.value.k !== 'func' && m.value.k !== 'builtin')) return undefined;
+    const res = call(state, bindAttr(state, m.value, obj, obj.cls, at), args([other]), at);
     return isNotImplemented(res) ? undefined : res;
   };
   const res = viaPython(l, name, r) ?? viaPython(r, COMPARE_DUNDERS[REFLECTED[op]], l);

@@ -82,6 +82,7 @@ function execStmtOf(state: InterpreterState, node: Node, scope: Scope, file: str
     case 'import_from_statement':
       return execImportFrom(state, node, scope, file);
     case 'future_import_statement':
+      if (/\bannotations\b/.test(node.text)) state.futureAnnotations.add(file);
       return;
     case 'raise_statement':
       return execRaise(state, node, scope, file, at);
@@ -511,7 +512,7 @@ export function decorate(state: InterpreterState, node: Node, undecorated: Value
 }
 
 /** Decorators that change nothing a run computes (typing markers, torch.jit/compile, grad-mode markers modelled elsewhere). */
-const STRUCTURAL_DECORATORS = ['torch.no_grad', 'torch.jit.script', 'torch.jit.ignore', 'torch.jit.unused', 'torch.jit._overload_method', 'torch.jit._overload', 'overload', 'typing.overload', 'torch.compile', 'abstractmethod', 'abc.abstractmethod', 'override', 'typing.override', 'typing_extensions.override', 'final', 'typing.final'];
+const STRUCTURAL_DECORATORS = ['torch.jit.script', 'torch.jit.ignore', 'torch.jit.unused', 'torch.jit._overload_method', 'torch.jit._overload', 'overload', 'typing.overload', 'torch.compile', 'abstractmethod', 'abc.abstractmethod', 'override', 'typing.override', 'typing_extensions.override', 'final', 'typing.final'];
 
 export function decoratorNames(decorated: Node): string[] {
   return decorated.namedChildren.filter((c): c is Node => c?.type === 'decorator').map((d) => d.namedChildren[0]?.text ?? '');

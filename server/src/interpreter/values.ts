@@ -52,7 +52,13 @@ export interface DictV {
   readonly mirror?: Map<string, Value>;
 }
 /** `set` and `frozenset`: members keyed as dict keys are (by `repr`), in insertion order. */
-export interface SetV { readonly k: 'set'; readonly map: Map<string, Value>; readonly frozen?: boolean }
+export interface SetV {
+  readonly k: 'set';
+  readonly map: Map<string, Value>;
+  readonly frozen?: boolean;
+  /** A dict's `keys()` view: set-like, and its operators take any iterable (`d.keys() | other`). */
+  readonly view?: boolean;
+}
 /**
  * A Python iterator: a generator, or what `iter()`, `zip()`, `itertools` make. `next()` gives the
  * next item, or undefined once exhausted (StopIteration).
@@ -129,6 +135,8 @@ export interface NativeClass {
   forward?(self: InstanceV, args: Args, at: Loc, lib: Library): Value;
   /** Extra attribute lookups (methods, properties) after the instance's own attributes. */
   attr?(self: InstanceV, name: string, at: Loc, lib: Library): Value | undefined;
+  /** A method read through the class itself (`nn.Module.to`): unbound, taking the instance first. */
+  classAttr?(name: string, lib: Library): Value | undefined;
   /** Calling the class itself makes this value instead of an instance (`torch.Tensor([1, 2])`). */
   construct?(args: Args, at: Loc, lib: Library): Value;
 }
@@ -200,6 +208,11 @@ export interface ModuleV {
   lazy?: Map<string, Lazy>;
   /** Star imports not yet resolved (see `Scope.stars`), asked for a name `attrs` and `lazy` lack. */
   stars?: StarSource[];
+  /**
+   * A module the engine models (torch, the standard library): a name it lacks is not modelled
+   * (an unknown), not missing (Python's AttributeError), since the real module may have it.
+   */
+  readonly modelled?: boolean;
 }
 
 /** A lazily resolved `from m import *`: the value of `name` if `m` provides it, else undefined. */
@@ -398,7 +411,7 @@ export function typeName(v: Value): string {
     case 'tuple': return 'tuple';
     case 'list': return 'list';
     case 'dict': return 'dict';
-    case 'set': return v.frozen ? 'frozenset' : 'set';
+    case 'set': return v.view ? 'dict_keys' : v.frozen ? 'frozenset' : 'set';
     case 'iter': return v.name;
     case 'slice': return 'slice';
     case 'func': case 'builtin': case 'bound': return 'function';

@@ -171,7 +171,8 @@ export class ImportedTrees {
   }
 }
 
-export const importedTrees = new ImportedTrees(64);
+// Sized for a model from an installed library: transformers' GPT-2 reads ~150 of its files.
+export const importedTrees = new ImportedTrees(512);
 
 function pointAt(text: string, offset: number): Point {
   let row = 0;

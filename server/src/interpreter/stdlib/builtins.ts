@@ -6,7 +6,7 @@ import { listIterator, makeDict, makeSet, pairsOf, sortValues } from '../builtin
 import { newInstance } from '../calls';
 import { lazyIterator } from '../expressions';
 import {
-  bindAttr, delattr, genericGetattr, genericSetattr, iterate, iterator, lengthOf, lookupClassAttr, pyEquals, toStr,
+  bindAttr, delattr, genericGetattr, patchClass, setClassAttr, genericSetattr, iterate, iterator, lengthOf, lookupClassAttr, pyEquals, toStr,
 } from '../objects';
 import { binaryOp, compare, toInt } from '../operators';
 import type { InterpreterState } from '../state';
@@ -104,6 +104,14 @@ export function pythonBuiltins(lib: TorchLibrary): Map<string, Value> {
     const [cls, ...rest] = a.pos;
     if (cls?.k !== 'class') throw new PyException('TypeError', "descriptor '__call__' requires a 'type' object", at);
     return interp().instantiate(cls, { pos: rest, kw: a.kw }, at);
+  }));
+  // `type.__setattr__`: what a metaclass's `__setattr__` ends in (`super().__setattr__(name, value)`).
+  type.attrs.set('__setattr__', builtinMethodOf('type.__setattr__', (a, at) => {
+    const [cls, name, value] = a.pos;
+    if (cls?.k !== 'class' || name?.k !== 'str') throw new PyException('TypeError', "can't set attributes of this object", at);
+    if (cls.native || cls.builtinType) patchClass(st(), cls, name.v, value ?? NONE);
+    else setClassAttr(cls, name.v, value ?? NONE);
+    return NONE;
   }));
   b.set('type', type);
 

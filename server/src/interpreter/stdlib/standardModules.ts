@@ -1,17 +1,19 @@
-import { makeDict, pairsOf } from '../builtinTypes';
+import { listIterator, makeDict, pairsOf } from '../builtinTypes';
 import { newInstance } from '../calls';
 import { dataclassesModule } from '../dataClasses';
 import { AUTO_MARKER, ENUM_MARKER } from '../enums';
 import { namedTupleClass } from '../namedTuples';
-import { bindAttr, getitem, iterate, lookupClassAttr, pyEquals } from '../objects';
+import { bindAttr, delitem, getitem, iterate, lengthOf, lookupClassAttr, pyEquals, setitem } from '../objects';
 import { binaryOp, compare } from '../operators';
 import type { InterpreterState } from '../state';
 import { cloneModule } from '../torch/nn';
 import type { TorchLibrary } from '../torch/library';
 import {
-  Args, ClassV, DictV, InstanceV, Loc, ModuleV, NONE, PyException, Value, args, bool, builtin, builtinMethodOf, int, keyOf, list, num, str, tuple,
+  Args, ClassV, DictV, FuncV, InstanceV, Loc, ModuleV, NONE, PyException, Value, args, bool, builtin, builtinMethodOf, int, keyOf, list, mro, num, str, tuple,
 } from '../values';
 import { pyClass } from './builtins';
+import { annotationsDict, classAnnotations } from '../classes';
+import { evalSource } from '../expressions';
 import { inspectModule } from './inspect';
 import { systemModules } from './systemModules';
 
@@ -127,8 +129,19 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   });
 
   // ── types ──
+  // `types.FunctionType(code, globals, name, argdefs, closure)`: a new function of the code's `def`.
+  const functionType: ClassV = { ...cls('function'), native: { construct: (a, at) => {
+    const code = a.pos[0];
+    const f = code?.k === 'instance' ? code.attrs.get('__function__') : undefined;
+    if (f?.k !== 'func') return st().fail('types.FunctionType() of a code object not read from a function', at);
+    const name = a.pos[2] ?? a.kw.get('name');
+    const copy: FuncV = { ...f, defaults: new Map(), lazyDefaults: undefined, attrs: undefined, name: name?.k === 'str' ? name.v : f.name, decorators: [] };
+    const argdefs = a.pos[3] ?? a.kw.get('argdefs');
+    if (argdefs) lib.interp.setattr(copy, '__defaults__', argdefs, at);
+    return copy;
+  } } };
   const types = lib.ns('types', {
-    FunctionType: cls('function'), LambdaType: cls('function'), MethodType: cls('method'), ModuleType: cls('module'), BuiltinFunctionType: cls('function'),
+    FunctionType: functionType, LambdaType: functionType, MethodType: cls('method'), ModuleType: cls('module'), BuiltinFunctionType: cls('function'),
     NoneType: cls('NoneType'), GeneratorType: pyClass('generator'), SimpleNamespace: simpleNamespace(lib),
     MappingProxyType: fn('types.MappingProxyType', (a) => a.pos[0] ?? { k: 'dict', map: new Map() }),
     new_class: fn('types.new_class', (_a, at) => st().fail('types.new_class() is not modelled', at)),
@@ -180,12 +193,7 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
     }
     return fillDict(d, undefined, a.kw, at);
   });
-  const abcNames = ['Sequence', 'MutableSequence', 'Mapping', 'MutableMapping', 'Iterable', 'Iterator', 'Generator', 'Callable', 'Sized', 'Container', 'Collection', 'Hashable', 'Set', 'MutableSet', 'Reversible', 'KeysView', 'ValuesView', 'ItemsView', 'AsyncIterator', 'Awaitable', 'Coroutine'];
-  const abcClasses = Object.fromEntries(abcNames.map((t) => {
-    const c = pyClass(t);
-    c.attrs.set('__abc__', bool(true));
-    return [t, c];
-  }));
+  const abcClasses = abstractCollections(lib);
   const collectionsAbc = lib.ns('collections.abc', abcClasses);
   const userDict = pyClass('UserDict', [dictCls]);
   const typing = typingModule(lib, abcClasses);
@@ -331,6 +339,127 @@ export function pythonModules(lib: TorchLibrary): Map<string, Value> {
   ]);
 }
 
+/**
+ * `collections.abc`: the abstract classes, in their hierarchy, with their mixin methods (a class
+ * deriving from MutableMapping that defines `__getitem__`, `__setitem__`, `__delitem__`, `__iter__`
+ * and `__len__` gets `keys`, `items`, `get`, `pop`, `update`… as Python gives it). isinstance of a
+ * built-in value checks what the value is (objects.ts).
+ */
+function abstractCollections(lib: TorchLibrary): Record<string, ClassV> {
+  const st = () => lib.interp.state;
+  const c: Record<string, ClassV> = {};
+  const def = (name: string, bases: string[]) => {
+    const k = pyClass(name, bases.map((b) => c[b]));
+    k.attrs.set('__abc__', bool(true));
+    k.attrs.set('__module__', str('collections.abc'));
+    c[name] = k;
+  };
+  for (const [n, b] of [
+    ['Hashable', []], ['Awaitable', []], ['Coroutine', ['Awaitable']], ['AsyncIterable', []], ['AsyncIterator', ['AsyncIterable']], ['Iterable', []], ['Iterator', ['Iterable']],
+    ['Reversible', ['Iterable']], ['Generator', ['Iterator']], ['Sized', []], ['Container', []], ['Callable', []], ['Collection', ['Sized', 'Iterable', 'Container']],
+    ['Set', ['Collection']], ['MutableSet', ['Set']], ['Mapping', ['Collection']], ['MutableMapping', ['Mapping']], ['MappingView', ['Sized']],
+    ['KeysView', ['MappingView', 'Set']], ['ItemsView', ['MappingView', 'Set']], ['ValuesView', ['MappingView', 'Collection']],
+    ['Sequence', ['Reversible', 'Collection']], ['MutableSequence', ['Sequence']], ['ByteString', ['Sequence']],
+  ] as [string, string[]][]) def(n, b);
+  const mixin = (cls: string, name: string, f: (self: Value, a: Value[], at: Loc, kw: ReadonlyMap<string, Value>) => Value) =>
+    c[cls].attrs.set(name, builtinMethodOf(`${cls}.${name}`, (a, at) => f(a.pos[0] ?? NONE, a.pos.slice(1), at, a.kw)));
+  const get = (self: Value, k: Value, at: Loc) => getitem(st(), self, k, at);
+  const keys = (self: Value, at: Loc) => iterate(st(), self, at);
+  const isKeyError = (e: unknown) => e instanceof PyException && (e.type === 'KeyError' || e.type === 'IndexError');
+  mixin('Iterator', '__iter__', (self) => self);
+  mixin('Mapping', '__contains__', (self, [k], at) => {
+    try {
+      get(self, k ?? NONE, at);
+      return bool(true);
+    } catch (e) {
+      if (isKeyError(e)) return bool(false);
+      throw e;
+    }
+  });
+  mixin('Mapping', 'get', (self, [k, d], at) => {
+    try {
+      return get(self, k ?? NONE, at);
+    } catch (e) {
+      if (isKeyError(e)) return d ?? NONE;
+      throw e;
+    }
+  });
+  mixin('Mapping', 'keys', (self, _a, at) => list(keys(self, at)));
+  mixin('Mapping', 'items', (self, _a, at) => list(keys(self, at).map((k) => tuple([k, get(self, k, at)]))));
+  mixin('Mapping', 'values', (self, _a, at) => list(keys(self, at).map((k) => get(self, k, at))));
+  mixin('Mapping', '__eq__', (self, [o], at) => bool(o?.k === 'instance' && pyEquals(st(), makeDict(keys(self, at).map((k) => [k, get(self, k, at)])), makeDict(keys(o, at).map((k) => [k, get(o, k, at)])), at)));
+  const MISSING = { k: 'none' } as Value;
+  mixin('MutableMapping', 'pop', (self, [k, d = MISSING], at) => {
+    let v: Value;
+    try {
+      v = get(self, k ?? NONE, at);
+    } catch (e) {
+      if (isKeyError(e) && d !== MISSING) return d;
+      throw e;
+    }
+    delitem(st(), self, k ?? NONE, at);
+    return v;
+  });
+  mixin('MutableMapping', 'popitem', (self, _a, at) => {
+    const [k] = keys(self, at);
+    if (!k) throw new PyException('KeyError', 'popitem(): mapping is empty', at);
+    const v = get(self, k, at);
+    delitem(st(), self, k, at);
+    return tuple([k, v]);
+  });
+  mixin('MutableMapping', 'clear', (self, _a, at) => {
+    for (const k of keys(self, at)) delitem(st(), self, k, at);
+    return NONE;
+  });
+  mixin('MutableMapping', 'update', (self, [other], at, kw) => {
+    if (other) for (const [k, v] of pairsOf(st(), other, at)) setitem(st(), self, k, v, at);
+    for (const [k, v] of kw) setitem(st(), self, str(k), v, at);
+    return NONE;
+  });
+  mixin('MutableMapping', 'setdefault', (self, [k, d], at) => {
+    try {
+      return get(self, k ?? NONE, at);
+    } catch (e) {
+      if (!isKeyError(e)) throw e;
+      setitem(st(), self, k ?? NONE, d ?? NONE, at);
+      return d ?? NONE;
+    }
+  });
+  mixin('Sequence', '__iter__', (self, _a, at) => {
+    const out: Value[] = [];
+    for (let i = 0; i <= lib.interp.budget.limits.loopIterations; i++) {
+      try {
+        out.push(get(self, int(i), at));
+      } catch (e) {
+        if (isKeyError(e)) break;
+        throw e;
+      }
+    }
+    return listIterator(out);
+  });
+  mixin('Sequence', '__contains__', (self, [x], at) => bool(iterate(st(), self, at).some((v) => pyEquals(st(), v, x ?? NONE, at))));
+  mixin('Sequence', '__reversed__', (self, _a, at) => listIterator(iterate(st(), self, at).reverse()));
+  mixin('Sequence', 'index', (self, [x], at) => {
+    const i = iterate(st(), self, at).findIndex((v) => pyEquals(st(), v, x ?? NONE, at));
+    if (i < 0) throw new PyException('ValueError', 'value not in sequence', at);
+    return int(i);
+  });
+  mixin('Sequence', 'count', (self, [x], at) => int(iterate(st(), self, at).filter((v) => pyEquals(st(), v, x ?? NONE, at)).length));
+  mixin('MutableSequence', 'append', (self, [x], at) => {
+    lib.interp.call(lib.interp.getattr(self, 'insert', at), args([lengthOf(st(), self, at), x ?? NONE]), at);
+    return NONE;
+  });
+  mixin('MutableSequence', 'extend', (self, [xs], at) => {
+    for (const x of iterate(st(), xs ?? list([]), at)) lib.interp.call(lib.interp.getattr(self, 'append', at), args([x]), at);
+    return NONE;
+  });
+  mixin('Set', 'isdisjoint', (self, [o], at) => {
+    const other = iterate(st(), o ?? list([]), at);
+    return bool(!iterate(st(), self, at).some((v) => other.some((x) => pyEquals(st(), v, x, at))));
+  });
+  return c;
+}
+
 /** `types.SimpleNamespace(**kw)`: an object whose attributes are the keywords. */
 function simpleNamespace(lib: TorchLibrary): ClassV {
   const c = pyClass('SimpleNamespace');
@@ -377,11 +506,32 @@ function typingModule(lib: TorchLibrary, abcClasses: Record<string, ClassV>): Mo
     deprecated: fn('typing_extensions.deprecated', () => identity('deprecated.<decorator>')), assert_never: fn('typing.assert_never', () => NONE), reveal_type: identity('reveal_type'),
     TypeVar: fn('typing.TypeVar', (a) => special(a.pos[0]?.k === 'str' ? a.pos[0].v : 'T')),
     NewType: fn('typing.NewType', (a) => a.pos[1] ?? NONE),
-    get_type_hints: fn('typing.get_type_hints', (a, at) => lib.interp.fail('typing.get_type_hints() is not modelled (annotations are not evaluated)', at) && a.pos[0]!),
+    get_type_hints: fn('typing.get_type_hints', (a, at) => typeHints(lib, a.pos[0] ?? NONE, at)),
     get_origin: fn('typing.get_origin', (_a, at) => lib.interp.fail('typing.get_origin() is not modelled', at)),
     get_args: fn('typing.get_args', (_a, at) => lib.interp.fail('typing.get_args() is not modelled', at)),
     is_typeddict: fn('typing.is_typeddict', () => bool(false)),
   });
+}
+
+/**
+ * `typing.get_type_hints(cls)`: the annotations of the class and its bases (bases first), string
+ * annotations evaluated in their class's module.
+ */
+function typeHints(lib: TorchLibrary, obj: Value, at: Loc): Value {
+  const st = lib.interp.state;
+  if (obj.k !== 'class') return lib.interp.fail(`typing.get_type_hints() of a ${obj.k} is not modelled`, at);
+  const out: DictV = { k: 'dict', map: new Map() };
+  for (const c of [...mro(obj)].reverse()) {
+    const own = classAnnotations(c);
+    if (!own.length) continue;
+    const d = annotationsDict(st, c);
+    for (const a of own) {
+      let v = d.map.get(keyOf(str(a.name)))?.[1] ?? NONE;
+      if (v.k === 'str') v = evalSource(st, v.v, a.scope.globals ?? a.scope, a.file, at);
+      out.map.set(keyOf(str(a.name)), [str(a.name), v]);
+    }
+  }
+  return out;
 }
 
 /** `operator`: the operators as functions. */

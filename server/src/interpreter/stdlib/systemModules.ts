@@ -76,6 +76,7 @@ function osPathModule(lib: TorchLibrary): ModuleV {
   const st = () => lib.interp.state;
   const p1 = (name: string, f: (p: string, a: Args, at: Loc) => Value) => fn(`os.path.${name}`, (a, at) => {
     const v = a.pos[0] ?? NONE;
+    if (v.k === 'unknown') return v;
     const s = strOf(v) ?? fspathOf(st(), v, at);
     return f(s, a, at);
   });
@@ -90,6 +91,8 @@ function osPathModule(lib: TorchLibrary): ModuleV {
   return lib.ns('os.path', {
     sep: str('/'),
     join: fn('os.path.join', (a, at) => {
+      const u = a.pos.find((v) => v.k === 'unknown');
+      if (u) return u;
       const parts = a.pos.map((v) => strOf(v) ?? fspathOf(st(), v, at));
       let out = '';
       for (const p of parts) out = p.startsWith('/') ? p : out === '' || out.endsWith('/') ? out + p : `${out}/${p}`;
@@ -252,11 +255,12 @@ function importlibModules(lib: TorchLibrary): [string, Value][] {
     spec_from_file_location: fn('importlib.util.spec_from_file_location', (_a, at) => st().fail('importlib.util.spec_from_file_location() is not modelled', at)),
   });
   const machinery = lib.ns('importlib.machinery', { ModuleSpec: specCls });
+  const abc = lib.ns('importlib.abc', { MetaPathFinder: pyClass('MetaPathFinder'), Loader: pyClass('Loader'), PathEntryFinder: pyClass('PathEntryFinder') });
   const importlib = lib.ns('importlib', {
-    import_module: importModule, util, metadata, machinery,
+    import_module: importModule, util, metadata, machinery, abc,
     reload: fn('importlib.reload', (a) => a.pos[0] ?? NONE), invalidate_caches: fn('importlib.invalidate_caches', () => NONE),
   });
-  return [['importlib', importlib], ['importlib.util', util], ['importlib.metadata', metadata], ['importlib.machinery', machinery], ['importlib_metadata', metadata]];
+  return [['importlib', importlib], ['importlib.abc', abc], ['importlib.util', util], ['importlib.metadata', metadata], ['importlib.machinery', machinery], ['importlib_metadata', metadata]];
 }
 
 /** The installed distributions' metadata folders (`name-version.dist-info`, `.egg-info`) in the package folders. */
@@ -926,7 +930,7 @@ function contextlibModule(lib: TorchLibrary): ModuleV {
     const [self, f] = a.pos;
     const factory = self?.k === 'instance' ? self.attrs.get('factory') : undefined;
     const fArgs = self?.k === 'instance' ? self.attrs.get('args') : undefined;
-    return builtin('contextmanager.<decorated>', (b, where) => {
+    return builtinMethodOf('contextmanager.<decorated>', (b, where) => {
       const cm = call(st(), factory ?? NONE, { pos: fArgs?.k === 'tuple' ? fArgs.items : [], kw: new Map() }, where);
       const enter = getattrOrUndefined(st(), cm, '__enter__', where)!;
       const exit = getattrOrUndefined(st(), cm, '__exit__', where)!;
@@ -1038,7 +1042,7 @@ function contextlibModule(lib: TorchLibrary): ModuleV {
   const contextDecorator = pyClass('ContextDecorator');
   contextDecorator.attrs.set('__call__', builtinMethodOf('ContextDecorator.__call__', (a) => {
     const [self, f] = a.pos;
-    return builtin('ContextDecorator.<decorated>', (b, at) => {
+    return builtinMethodOf('ContextDecorator.<decorated>', (b, at) => {
       const enter = getattrOrUndefined(st(), self ?? NONE, '__enter__', at);
       const exit = getattrOrUndefined(st(), self ?? NONE, '__exit__', at);
       if (enter) call(st(), enter, args([]), at);
@@ -1159,8 +1163,17 @@ function huggingfaceHubModules(lib: TorchLibrary): [string, Value][] {
     if (target?.k === 'class') return target;
     return fn('huggingface_hub.dataclasses.strict.<decorator>', (b) => b.pos[0] ?? NONE);
   });
+  // A validated field is a dataclasses.field() whose metadata holds the validator; validation is not run.
+  const field = (a: Args, at: Loc): Value => {
+    const dc = lib.module('dataclasses');
+    const f = dc?.k === 'module' ? dc.attrs.get('field') : undefined;
+    const kw = new Map([...a.kw].filter(([k]) => k !== 'validator' && k !== 'metadata'));
+    return f ? call(st(), f, { pos: [], kw }, at) : st().fail('dataclasses.field is not available', at);
+  };
   const dataclasses = lib.ns('huggingface_hub.dataclasses', {
-    strict, as_validated_field: fn('as_validated_field', (a) => a.pos[0] ?? NONE), validated_field: fn('validated_field', (_a, at) => st().fail('huggingface_hub.dataclasses.validated_field() is not modelled', at)),
+    strict,
+    as_validated_field: fn('huggingface_hub.dataclasses.as_validated_field', () => fn('as_validated_field.<field>', field)),
+    validated_field: fn('huggingface_hub.dataclasses.validated_field', (a, at) => field({ pos: [], kw: a.kw }, at)),
   });
   const hub = lib.ns('huggingface_hub', { dataclasses });
   return [['huggingface_hub', hub], ['huggingface_hub.dataclasses', dataclasses]];
@@ -1232,6 +1245,6 @@ function numbersModule(): ModuleV {
   const real = abstract('Real', [complex]);
   const rational = abstract('Rational', [real]);
   const integral = abstract('Integral', [rational]);
-  return { k: 'module', name: 'numbers', attrs: new Map<string, Value>([['Number', number], ['Complex', complex], ['Real', real], ['Rational', rational], ['Integral', integral]]) };
+  return { k: 'module', name: 'numbers', attrs: new Map<string, Value>([['Number', number], ['Complex', complex], ['Real', real], ['Rational', rational], ['Integral', integral]]), modelled: true };
 }
 

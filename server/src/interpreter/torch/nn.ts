@@ -1,7 +1,7 @@
 import { CatalogParam, LayerRule, Tensor, tableRow } from '../../../../kernels/src';
 import {
   Args, ClassV, DictV, InstanceV, Loc, ModuleState, NONE, NativeClass, NoneV, PyException, TensorV, Value,
-  args, bool, builtin, int, list, nativeOf, str, tensorV, tuple,
+  args, bool, builtin, builtinMethodOf, int, list, nativeOf, str, tensorV, tuple,
 } from '../values';
 import type { TorchLibrary } from './library';
 import { listIterator } from '../builtinTypes';
@@ -19,7 +19,15 @@ function nativeClass(name: string, native: NativeClass, bases: ClassV[] = []): C
 export const MODULE_CLASS: ClassV = nativeClass('Module', {
   init: () => undefined,
   attr: (self, name, _at, lib: TorchLibrary) => moduleMethod(lib, self, name),
+  classAttr: (name, lib: TorchLibrary) => (MODULE_METHODS.has(name) ? builtinMethodOf(`Module.${name}`, (a, at) => {
+    const self = a.pos[0];
+    const m = self?.k === 'instance' && self.module ? moduleMethod(lib, self, name) : undefined;
+    return m ? lib.interp.call(m, { pos: a.pos.slice(1), kw: a.kw }, at) : lib.interp.fail(`Module.${name}() of a value that is not a module`, at);
+  }) : undefined),
 });
+
+/** nn.Module's methods that can be read through the class (`@wraps(nn.Module.to)`). */
+const MODULE_METHODS = new Set(['parameters', 'named_parameters', 'buffers', 'named_buffers', 'modules', 'named_modules', 'children', 'named_children', 'train', 'eval', 'apply', 'register_buffer', 'register_parameter', 'add_module', 'register_module', 'get_submodule', 'to', 'cuda', 'cpu', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'zero_grad', 'share_memory']);
 
 // ── attribute protocol ─────────────────────────────────────────────────────
 
@@ -185,12 +193,24 @@ function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value |
         return NONE;
       });
     case 'get_submodule':
-      return method((a) => {
-        let cur: Value = self;
-        const target = a.pos[0];
-        if (target?.k === 'str' && target.v) for (const part of target.v.split('.')) cur = cur.k === 'instance' ? cur.module?.children.get(part) ?? NONE : NONE;
-        return cur;
+      return method((a, at) => submodule(self, a.pos[0] ?? a.kw.get('target') ?? NONE, at));
+    case 'get_parameter': case 'get_buffer':
+      return method((a, at) => {
+        const target = a.pos[0] ?? a.kw.get('target') ?? NONE;
+        if (target.k !== 'str') throw new PyException('TypeError', `${name}() target must be a str`, at);
+        const dot = target.v.lastIndexOf('.');
+        const owner = submodule(self, str(dot < 0 ? '' : target.v.slice(0, dot)), at);
+        const leaf = target.v.slice(dot + 1);
+        const found = owner.k === 'instance' ? owner.module?.[name === 'get_parameter' ? 'params' : 'buffers'].get(leaf) : undefined;
+        if (!found) throw new PyException('AttributeError', `${owner.k === 'instance' ? owner.cls.name : '?'} has no ${name === 'get_parameter' ? 'parameter' : 'buffer'} \`${leaf}\``, at);
+        return found;
       });
+    // The registries as dicts (a copy: writing into one is not seen by the module).
+    case '_modules': return dictOf([...m.children]);
+    case '_parameters': return dictOf([...m.params]);
+    case '_buffers': return dictOf([...m.buffers]);
+    case 'extra_repr': return method(() => str(''));
+    case '_get_name': return method(() => str(self.cls.name));
     case 'to': case 'cuda': case 'cpu': case 'float': case 'double': case 'half': case 'bfloat16': case 'requires_grad_': case 'zero_grad': case 'share_memory':
       return method(() => self);
     case 'forward':
@@ -198,6 +218,22 @@ function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value |
     default:
       return undefined;
   }
+}
+
+function dictOf(entries: [string, Value][]): DictV {
+  return { k: 'dict', map: new Map(entries.map(([k, v]) => [JSON.stringify(k), [str(k), v]])) };
+}
+
+/** `get_submodule("a.b")`: AttributeError for a path that names no submodule, as torch raises. */
+function submodule(self: InstanceV, target: Value, at: Loc): Value {
+  if (target.k !== 'str') throw new PyException('TypeError', 'get_submodule() target must be a str', at);
+  let cur: Value = self;
+  if (target.v) for (const part of target.v.split('.')) {
+    const next: Value | undefined = cur.k === 'instance' ? cur.module?.children.get(part) : undefined;
+    if (!next) throw new PyException('AttributeError', `${cur.k === 'instance' ? cur.cls.name : '?'} has no attribute \`${part}\``, at);
+    cur = next;
+  }
+  return cur;
 }
 
 function asBuffer(lib: TorchLibrary, t: TensorV): TensorV {

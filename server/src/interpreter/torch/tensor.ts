@@ -19,6 +19,12 @@ function sliceBound(v: Value): number | undefined {
 
 export function tensorAttr(lib: TorchLibrary, x: TensorV, name: string, at: Loc): Value | undefined {
   const qualified = `Tensor.${name}`;
+  // A tensor's device is a torch.device object (`x.device.type`).
+  if (name === 'device') {
+    const torch = lib.module('torch');
+    const device = torch?.k === 'module' ? torch.attrs.get('device') : undefined;
+    if (device) return lib.interp.call(device, { pos: [{ k: 'str', v: lib.tracer.ctx.device }], kw: new Map() }, at);
+  }
   const row = tableRow(qualified);
   if (row?.kind === 'property') return runRule(lib, () => row.get(lib.tracer, x.t), new Map(), { name: qualified, aten: null }, at);
   const entry = lib.entry(qualified);
