@@ -63,6 +63,14 @@ export function moduleSetattr(_lib: TorchLibrary, self: InstanceV, name: string,
     m.children.set(name, value);
     return true;
   }
+  // `self.x = nn.Buffer(t)` registers a buffer, as `register_buffer` does.
+  if (value.k === 'tensor' && BUFFERS.has(value)) {
+    self.attrs.delete(name);
+    m.params.delete(name);
+    m.children.delete(name);
+    m.buffers.set(name, value);
+    return true;
+  }
   if (m.params.has(name) && (value.k === 'none' || value.k === 'tensor')) {
     m.params.set(name, value.k === 'none' ? NONE : value);
     return true;
@@ -412,6 +420,21 @@ function layerClass(name: string, params: readonly CatalogParam[], rule: LayerRu
   }, bases);
 }
 
+/** Tensors made by `nn.Buffer(...)`: assigning one to a module attribute registers it as a buffer. */
+const BUFFERS = new WeakSet<TensorV>();
+
+/** `nn.Buffer(data, persistent=True)` (torch 2.5+): a tensor a module holds as a buffer when assigned to it. */
+function bufferFactory(lib: TorchLibrary): Value {
+  return builtin('Buffer', (a, at) => {
+    const data = a.pos[0] ?? a.kw.get('data');
+    if (!data || data.k === 'unknown') return data ?? lib.interp.fail('Buffer() without data', at);
+    if (data.k !== 'tensor') return lib.interp.fail('Buffer() of a non-tensor', at);
+    const b = asBuffer(lib, data);
+    BUFFERS.add(b);
+    return b;
+  });
+}
+
 /** `nn.Parameter(data, requires_grad=True)`. */
 function parameterFactory(lib: TorchLibrary): Value {
   return builtin('Parameter', (a, at) => {
@@ -458,5 +481,6 @@ export function nnClasses(lib: TorchLibrary): Map<string, Value> {
   out.set('ModuleList', MODULE_LIST);
   out.set('ModuleDict', MODULE_DICT);
   out.set('Parameter', parameterFactory(lib));
+  if (lib.tracer.ctx.torch[0] >= 2) out.set('Buffer', bufferFactory(lib));
   return out;
 }
