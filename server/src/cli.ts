@@ -17,7 +17,7 @@ import { ByteSizeError, formatBytes, parseBytes } from './report/units';
 /** A problem with what the user asked for: printed as `memlens: <message>`, exit 2. */
 export class UsageError extends Error {}
 
-const USAGE = `usage: memlens report FILE [--entry EXPR] [--input SPEC]... [--batch N]
+const USAGE = `usage: memlens report FILE [--entry EXPR] [--input SPEC]... [--call EXPR] [--batch N]
                       [--precision fp32|amp-fp16|amp-bf16|bf16] [--optimizer none|sgd|momentum|adam|adamw]
                       [--checkpoint PLAN] [--budget BYTES] [--torch VERSION] [--device cuda|cpu|mps]
                       [--python INTERPRETER] [--json] [--html OUT.html]
@@ -25,7 +25,7 @@ const USAGE = `usage: memlens report FILE [--entry EXPR] [--input SPEC]... [--ba
        memlens profile FILE [--ep auto|cuda|webgpu|dml|coreml|cpu] [same options]
        memlens lsp --stdio`;
 
-const VALUE_FLAGS = ['entry', 'input', 'batch', 'precision', 'optimizer', 'checkpoint', 'budget', 'torch', 'device', 'html', 'ep', 'python'] as const;
+const VALUE_FLAGS = ['entry', 'input', 'call', 'batch', 'precision', 'optimizer', 'checkpoint', 'budget', 'torch', 'device', 'html', 'ep', 'python'] as const;
 const BOOLEAN_FLAGS = ['json', 'help'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
@@ -110,6 +110,7 @@ export function analysisSettings(opts: CliOptions): AnalysisSettings {
   if (v.entry !== undefined && v.entry.trim() === '') throw new UsageError('--entry is empty');
   return {
     entry: v.entry ?? null,
+    call: v.call ?? null,
     inputs: opts.inputs.map((s) => s.trim()),
     batch,
     precision: pick(v.precision, PRECISIONS, 'precision', DEFAULT_SETTINGS.precision),

@@ -91,20 +91,22 @@ def parse_directive(source, path):
     if len(lines) != 1:
         raise ValueError("%s: expected exactly one '# memlens:' line, found %d" % (path, len(lines)))
     body = lines[0][len("# memlens:"):].strip()
-    entry, batch, inputs = None, None, []
+    entry, batch, inputs, call = None, None, [], None
     for tok in split_top_level(body):
         key, _, value = tok.partition("=")
         if key == "entry":
             entry = value
         elif key == "batch":
             batch = int(value)
+        elif key == "call":
+            call = value
         elif key == "input":
             inputs.append(parse_spec(value, path))
         else:
             raise ValueError("%s: unknown directive token %r" % (path, tok))
     if entry is None or not inputs:
         raise ValueError("%s: directive needs entry= and at least one input=" % path)
-    return entry, batch, inputs
+    return entry, batch, inputs, call
 
 
 def parse_spec(text, where="input"):
@@ -303,7 +305,7 @@ def build_from_directive(path):
     """The model, inputs and metadata a fixture's `# memlens:` directive describes."""
     with open(path) as f:
         source = f.read()
-    entry, batch, input_specs = parse_directive(source, path)
+    entry, batch, input_specs, call = parse_directive(source, path)
 
     torch.manual_seed(0)
     folder = os.path.dirname(os.path.abspath(path))
@@ -320,7 +322,9 @@ def build_from_directive(path):
               "__file__": os.path.abspath(path)}
         exec(compile(source, path, "exec"), ns)
     model = eval(entry, ns)
-    return model, entry, batch, input_specs, {}
+    # `call=model(input_ids=x, labels=x)`: the model called as the expression says, on the inputs by name.
+    extra = {"call": call, "_namespace": ns} if call else {}
+    return model, entry, batch, input_specs, extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,6 +464,21 @@ def unique_storage_bytes(tensors):
     return sum(seen.values())
 
 
+def forward(model, args, kwargs):
+    """One forward: `model(*args, **kwargs)`, or the fixture's `call=` expression (set by
+    measure_model) with the positional inputs and keyword inputs by name."""
+    if CALL["expr"] is None:
+        return model(*args, **kwargs)
+    env = dict(CALL["ns"])
+    env["model"] = model
+    env.update(zip(CALL["names"], args))
+    env.update(kwargs)
+    return eval(CALL["expr"], env)
+
+
+CALL = {"expr": None, "ns": None, "names": []}
+
+
 def train_step(model, inputs, opt, mode=None):
     """One iteration: forward, loss, backward (out and loss referenced until backward returns, then
     deleted), then opt.step() and opt.zero_grad(set_to_none=True), or every .grad = None without
@@ -476,7 +495,7 @@ def train_step(model, inputs, opt, mode=None):
 
     torch.manual_seed(0)
     phase("forward")
-    out = model(*inputs[0], **inputs[1])
+    out = forward(model, inputs[0], inputs[1])
     mark("endOfForward")
     phase("loss")
     loss = loss_of(out)
@@ -593,6 +612,10 @@ def measure(path):
 
 def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     model.train()
+    extra = dict(extra)
+    CALL["expr"] = extra.get("call")
+    CALL["ns"] = extra.pop("_namespace", None)
+    CALL["names"] = [spec["name"] for spec in input_specs if not spec.get("keyword")]
 
     args, kwargs, inputs, input_meta = make_call(input_specs, batch)
 
@@ -659,7 +682,7 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
-        out = model(*args, **kwargs)
+        out = forward(model, args, kwargs)
     for h in handles:
         h.remove()
     if stack:
@@ -670,6 +693,8 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     # Sanity: the graph must be usable for backward.
     if isinstance(out, torch.Tensor) and out.requires_grad:
         out.sum().backward()
+    elif CALL["expr"] is not None:
+        loss_of(out).backward()
     del out
     for p in params:
         p.grad = None

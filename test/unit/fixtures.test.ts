@@ -16,7 +16,8 @@ import { FIXTURES, RELEASES, Release, Truth, assertPeak, readTruth } from '../fi
 function fixtureNames(release: Release): string[] {
   const suffix = `.truth-${release}.json`;
   const truths = (dir: string) => fs.readdirSync(path.join(FIXTURES, dir)).filter((f) => f.endsWith(suffix)).map((f) => path.posix.join(dir, f.slice(0, -suffix.length)));
-  const folders = fs.readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'torchvision' && d.name !== 'ops').map((d) => d.name);
+  // torchvision/ and libs/ (models from installed libraries) have tests of their own (torchvision.test.ts, libs.test.ts).
+  const folders = fs.readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory() && !['torchvision', 'ops', 'libs'].includes(d.name)).map((d) => d.name);
   return [...truths(''), ...folders.sort().flatMap(truths)];
 }
 

@@ -654,7 +654,7 @@ class Net(nn.Module):
     assert.equal(a.error, null);
     assert.equal(a.report.totals.params, 2 * (12 * 12 + 12));
     const line = text.split('\n').findIndex((l) => l.startsWith('from blocks')) + 1;
-    assert.deepEqual(a.report.unknowns.map((u) => [u.line, u.reason]), [[line, "cannot import name 'missing' from 'blocks'"]]);
+    assert.deepEqual(a.report.unknowns.map((u) => [u.line, u.reason]), [[line, "ImportError: cannot import name 'missing' from 'blocks'"]]);
   });
 });
 

@@ -317,7 +317,7 @@ class Net(nn.Module):
 });
 
 describe('robustness: one analysis does not leak into the next', () => {
-  it('assigning onto nn.Module or nn.Sequential is reported and ignored, so the next file is unaffected', () => {
+  it('assigning onto nn.Module or nn.Sequential holds for that analysis only, so the next file is unaffected', () => {
     const patch = `${HEADER}nn.Module.width = 100
 nn.Sequential.extra = 1
 
@@ -332,8 +332,9 @@ class Net(nn.Module):
 # memlens: entry=Net() input=x:float32[B,8] batch=2
 `;
     const first = timed(patch).a;
-    assert.equal(first.report.totals.params, 8 * 4 + 4, 'the patch does not take effect');
-    assert.ok(first.report.unknowns.some((u) => u.line === lineOf(patch, 'nn.Module.width') && /modelled torch class/.test(u.reason)), JSON.stringify(first.report.unknowns));
+    // As in Python, the class attribute is seen through the instance (transformers patches nn.Module this way).
+    assert.equal(first.report.totals.params, 8 * 100 + 100, 'the patch takes effect in its own analysis');
+    assert.deepEqual(first.report.unknowns, []);
     const plain = initWith('w = getattr(self, "width", 4)');
     const second = timed(plain).a;
     assert.equal(second.report.totals.params, 8 * 4 + 4);

@@ -152,6 +152,7 @@ export function runModel(o: RunOptions): RunResult {
     // Inputs: explicit specs, the tensors the script called the model with, or a guess.
     let inputs: ForwardInputs;
     let batch: number;
+    let posNames: string[] = [];
     if (inputTexts.length) {
       batch = batchSetting ?? 1;
       const specs = inputTexts.map((t) => {
@@ -162,6 +163,7 @@ export function runModel(o: RunOptions): RunResult {
         }
       });
       inputs = inputsFromSpecs(specs, batch);
+      posNames = specs.filter((s) => !s.keyword).map((s) => s.name);
     } else if (called) {
       batch = batchSetting ?? calledBatch ?? 1;
       inputs = batchSetting === null ? called : { ...called, leaves: atBatch(called.leaves, batchSetting) };
@@ -172,9 +174,21 @@ export function runModel(o: RunOptions): RunResult {
       batch = g.batch;
     }
     if (settings.precision === 'bf16') inputs = { ...inputs, leaves: inputs.leaves.map((i) => (i.dtype === 'float32' ? { ...i, dtype: 'bfloat16' } : i)) };
-    const omitted = omittedArguments(net, inputs.pos.length, inputs.kw.map(([k]) => k));
+    const callText = settings.call ?? o.directive?.call ?? null;
+    const omitted = callText ? [] : omittedArguments(net, inputs.pos.length, inputs.kw.map(([k]) => k));
 
     const callAt = classLoc ?? top;
+    const callAtLine = o.directive?.call && !settings.call ? { file, line: o.directive.line } : top;
+    const callModel = (inputTensors: readonly Tensor[]): Value => {
+      const a = forwardArgs(inputs, inputTensors);
+      if (!callText) return interp.call(net, a, callAt);
+      // `call=model(input_ids=x, labels=x)`: the expression, with `model` and the inputs by name.
+      const local = new Scope(scope, scope);
+      local.vars.set('model', net);
+      a.pos.forEach((v, i) => local.vars.set(posNames[i] ?? `input${i}`, v));
+      for (const [k, v] of a.kw) local.vars.set(k, v);
+      return evalExpression(interp, callText, local, file, callAtLine);
+    };
     const forward = (leaves: readonly ResolvedInput[]): ForwardPass => {
       const firstOp = tracer.ops.length;
       const inputTensors = leaves.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
@@ -185,7 +199,7 @@ export function runModel(o: RunOptions): RunResult {
       let out: Value;
       let loss: Tensor | null = null;
       try {
-        out = interp.call(net, forwardArgs(inputs, inputTensors), callAt);
+        out = callModel(inputTensors);
         loss = lossOf(lib, collectTensors(out), callAt);
       } catch (e) {
         if (e instanceof BudgetExceeded || e instanceof PyException) out = interp.fail(e.message, e.at);
@@ -260,9 +274,11 @@ function lossOf(lib: TorchLibrary, outputs: readonly Tensor[], at: Loc): Tensor 
   return loss?.k === 'tensor' ? loss.t : null;
 }
 
+/** The tensors of a forward's result, in order, through tuples, lists and dicts (a dict subclass's items too, as transformers' ModelOutput). */
 function collectTensors(v: Value): Tensor[] {
   if (v.k === 'tensor') return [v.t];
   if (v.k === 'tuple' || v.k === 'list') return v.items.flatMap(collectTensors);
   if (v.k === 'dict') return [...v.map.values()].flatMap(([, x]) => collectTensors(x));
+  if (v.k === 'instance' && !v.module && v.base && (v.base.k === 'dict' || v.base.k === 'tuple' || v.base.k === 'list')) return collectTensors(v.base);
   return [];
 }

@@ -136,6 +136,8 @@ export interface Directive {
   entry: string | null;
   inputs: string[];
   batch: number | null;
+  /** `call=model(x, labels=x)`: how the model is called on the inputs. */
+  call: string | null;
 }
 
 /**
@@ -147,7 +149,7 @@ export function findDirective(text: string): Directive | null {
   for (let i = 0; i < lines.length; i++) {
     const m = /^\s*#\s*memlens:\s*(.*)$/.exec(lines[i]);
     if (!m) continue;
-    const d: Directive = { line: i + 1, entry: null, inputs: [], batch: null };
+    const d: Directive = { line: i + 1, entry: null, inputs: [], batch: null, call: null };
     for (const token of splitTopLevel(m[1])) {
       const eq = token.indexOf('=');
       if (eq < 0) continue;
@@ -155,6 +157,7 @@ export function findDirective(text: string): Directive | null {
       const value = token.slice(eq + 1).trim();
       if (key === 'entry') d.entry = value;
       else if (key === 'input') d.inputs.push(value);
+      else if (key === 'call') d.call = value;
       else if (key === 'batch' && /^\d+$/.test(value)) d.batch = Number(value);
     }
     return d;

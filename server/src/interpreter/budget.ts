@@ -16,9 +16,10 @@ export interface BudgetLimits {
   readonly parseMs: number;
 }
 
-// 2 s of CPU: torchvision's efficientnet (its file imports torchvision's transforms package)
-// needs ~0.75 s cold; hostile inputs are stopped far sooner by the step, depth, loop and parse limits.
-export const DEFAULT_LIMITS: BudgetLimits = { steps: 2_000_000, depth: 80, loopIterations: 100_000, ms: 2000, sequenceLength: 1_000_000, parseMs: 400 };
+// 10 s of CPU: a model from an installed library (transformers, timm) reads dozens of the
+// library's files the first time (parsing them is most of it); hostile inputs are stopped far
+// sooner by the step, depth, loop and parse limits.
+export const DEFAULT_LIMITS: BudgetLimits = { steps: 4_000_000, depth: 120, loopIterations: 100_000, ms: 10_000, sequenceLength: 1_000_000, parseMs: 400 };
 
 /**
  * The clock budgets are measured on: this process's CPU time in ms. Wall time would stop a normal
@@ -46,7 +47,7 @@ export class Budget {
 
   step(at: Loc): void {
     if (++this.steps > this.stepLimit) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.steps} steps`, at);
-    if ((this.steps & 255) === 0 && analysisClock() > this.deadline) {
+    if ((this.steps & 1023) === 0 && analysisClock() > this.deadline) {
       throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.ms} ms`, at);
     }
   }

@@ -1,15 +1,17 @@
-// Calling values: dispatch on what is called, Python functions run in a new frame, classes
-// instantiated (user `__init__`, a modelled torch class's own, or a dataclass's generated one).
+// Calling values: dispatch on what is called, Python functions run in a new frame (generator
+// functions return a generator), classes instantiated: `__new__` (the class's own or object's,
+// which gives an instance of a built-in type's subclass its value), then `__init__` (a Python one,
+// a modelled torch class's own, or the one @dataclass generated).
 import { bindArguments, parametersOf } from './binding';
-import { initDataclass, postInitDataclass } from './dataClasses';
 import { callEnumClass } from './enums';
 import { evalExpr } from './expressions';
+import { makeGenerator } from './generators';
 import { callNamedTupleClass } from './namedTuples';
-import { getattrOrUndefined } from './objects';
+import { bindAttr, getattrOrUndefined, lookupClassAttr } from './objects';
 import { ReturnSignal } from './signals';
 import type { InterpreterState } from './state';
-import { execBlock } from './statements';
-import { Args, ClassV, FuncV, InstanceV, Loc, NONE, Scope, Value, classAttr, mro, nativeOf, typeName } from './values';
+import { execBlock, functionFacts } from './statements';
+import { Args, ClassV, FuncV, InstanceV, Loc, NONE, PyException, Scope, Value, isSubclass, mro, nativeOf, typeName } from './values';
 
 export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Value {
   state.budget.step(at);
@@ -22,9 +24,12 @@ export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Valu
       // `model.forward(x)` from script code is the model's call as much as `model(x)`.
       if (fn.self.k === 'instance' && fn.self.module && fn.fn.k === 'func' && fn.fn.name === 'forward') state.scriptCode?.moduleCalled(fn.self, a, at);
       return call(state, fn.fn, { pos: [fn.self, ...a.pos], kw: a.kw }, at);
-    case 'class':
+    case 'class': {
       if (fn.tupleFields) return callNamedTupleClass(fn, fn.tupleFields, a, at);
+      const metaCall = fn.meta ? lookupClassAttr(state, fn.meta, '__call__') : undefined;
+      if (metaCall && metaCall.value.k === 'func') return call(state, metaCall.value, { pos: [fn, ...a.pos], kw: a.kw }, at);
       return callEnumClass(fn, a, at) ?? instantiate(state, fn, a, at);
+    }
     case 'instance': {
       if (fn.module) {
         state.scriptCode?.moduleCalled(fn, a, at);
@@ -38,7 +43,7 @@ export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Valu
       }
       const callMethod = getattrOrUndefined(state, fn, '__call__', at);
       if (callMethod) return call(state, callMethod, a, at);
-      return state.fail(`'${fn.cls.name}' object is not callable`, at);
+      throw new PyException('TypeError', `'${fn.cls.name}' object is not callable`, at);
     }
     case 'unknown':
       // Calling an unknown (from an unresolved import, a library part not modelled) changes the
@@ -47,15 +52,22 @@ export function call(state: InterpreterState, fn: Value, a: Args, at: Loc): Valu
       if ([...a.pos, ...a.kw.values()].some(carriesModelState)) state.report(`called with tensors: ${fn.reason}`, at);
       return fn;
     default:
-      return state.fail(`'${typeName(fn)}' object is not callable`, at);
+      throw new PyException('TypeError', `'${typeName(fn)}' object is not callable`, at);
   }
 }
 
-/** Runs a Python function or lambda on its arguments in a new frame. */
+/** Runs a Python function or lambda on its arguments in a new frame (a generator function returns its generator). */
 function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Value {
+  const facts = functionFacts(fn.node);
+  const local = new Scope(fn.closure, fn.closure.globals ?? fn.closure);
+  if (facts.globals.size) local.globalNames = facts.globals;
+  if (facts.nonlocals.size) local.nonlocalNames = facts.nonlocals;
+  if (facts.generator) {
+    bindArguments(fn.name, parametersOf(fn.node), a, at, (p) => fn.defaults.get(p.name) ?? fn.lazyDefaults?.get(p.name)?.(), local.vars);
+    return makeGenerator(state, fn, local, at);
+  }
   state.budget.enter(at);
   const saved = state.current;
-  const local = new Scope(fn.closure, fn.closure.globals ?? fn.closure);
   try {
     bindArguments(fn.name, parametersOf(fn.node), a, at, (p) => fn.defaults.get(p.name) ?? fn.lazyDefaults?.get(p.name)?.(), local.vars);
     state.frames.push({ fn, scope: local });
@@ -77,40 +89,87 @@ function callFunction(state: InterpreterState, fn: FuncV, a: Args, at: Loc): Val
   }
 }
 
+/** The built-in type a class derives from (`dict` for `class Output(OrderedDict)`), if any. */
+export function builtinBaseOf(cls: ClassV): ClassV | undefined {
+  for (const c of mro(cls)) if (c.builtinType && c.builtinType !== 'object') return c;
+  return undefined;
+}
+
+/** `object.__new__(cls)`: a bare instance; one of a built-in type's subclass holds an empty value of that type. */
+export function newInstance(state: InterpreterState, cls: ClassV, at: Loc, base?: Value): InstanceV {
+  const self: InstanceV = { k: 'instance', cls, attrs: new Map(), id: state.newInstanceId() };
+  const bt = builtinBaseOf(cls);
+  if (base) self.base = base;
+  else if (bt) {
+    const empty = emptyOf(bt.builtinType!);
+    if (empty) self.base = empty;
+  }
+  state.lib.onInstantiate(self, at);
+  return self;
+}
+
+function emptyOf(type: string): Value | undefined {
+  switch (type) {
+    case 'dict': return { k: 'dict', map: new Map() };
+    case 'list': return { k: 'list', items: [] };
+    case 'set': return { k: 'set', map: new Map() };
+    case 'frozenset': return { k: 'set', map: new Map(), frozen: true };
+    case 'tuple': return { k: 'tuple', items: [] };
+    case 'str': return { k: 'str', v: '' };
+    case 'int': return { k: 'num', v: 0, int: true };
+    case 'float': return { k: 'num', v: 0, int: false };
+    default: return undefined;
+  }
+}
+
 /**
- * `Cls(...)`: a new instance, initialised by the `__init__` nearest in the MRO: a Python one, the
- * modelled torch class's, or the one @dataclass generates.
+ * `Cls(...)`: `__new__` (when the class or a base defines one in Python), then the `__init__`
+ * nearest in the MRO: a Python one, the modelled torch class's, or a built-in class's.
  */
 export function instantiate(state: InterpreterState, cls: ClassV, a: Args, at: Loc): Value {
   // A modelled class whose call makes something other than an instance (`torch.Tensor(data)`).
   if (cls.native?.construct) return cls.native.construct(a, at, state.lib);
-  const self: InstanceV = { k: 'instance', cls, attrs: new Map(), id: state.newInstanceId() };
-  state.lib.onInstantiate(self, at);
+  for (const c of mro(cls)) for (const b of c.unknownBases ?? []) state.report(`base class ${b.text} of ${c.name} is unknown (${b.reason}); ${c.name} is analyzed without it`, c.loc ?? at);
+  let self: Value;
+  const userNew = lookupClassAttr(state, cls, '__new__');
+  if (userNew && !userNew.owner.builtinType && !userNew.owner.native) {
+    self = call(state, userNew.value, { pos: [cls, ...a.pos], kw: a.kw }, at);
+    if (self.k !== 'instance' || !isSubclass(self.cls, cls)) return self;
+  } else {
+    const bt = builtinBaseOf(cls);
+    // An immutable built-in base (str, int, tuple…) takes its value from the arguments, as its `__new__` does.
+    const base = bt && IMMUTABLE.has(bt.builtinType!) ? call(state, bt, { pos: a.pos.slice(0, 1), kw: new Map() }, at) : undefined;
+    self = newInstance(state, cls, at, base);
+  }
   // Building a module is model code, wherever it is called from (ScriptWatch).
   const isModule = self.module !== undefined;
   if (isModule) state.moduleDepth++;
   try {
-    for (const c of mro(cls)) for (const b of c.unknownBases ?? []) state.report(`base class ${b.text} of ${c.name} is unknown (${b.reason}); ${c.name} is analyzed without it`, c.loc ?? at);
-    return initInstance(state, self, cls, a, at);
+    initInstance(state, self, cls, a, at);
   } finally {
     if (isModule) state.moduleDepth--;
   }
+  return self;
 }
 
-function initInstance(state: InterpreterState, self: InstanceV, cls: ClassV, a: Args, at: Loc): InstanceV {
-  const init = classAttr(cls, '__init__');
+const IMMUTABLE = new Set(['str', 'int', 'float', 'tuple', 'frozenset', 'bool']);
+
+/** Runs `__init__` on a new instance: the nearest of a Python one, a modelled class's, a built-in one's. */
+function initInstance(state: InterpreterState, self: InstanceV, cls: ClassV, a: Args, at: Loc): void {
+  const init = lookupClassAttr(state, cls, '__init__');
   const native = nativeOf(cls);
-  if (init && (!native || mro(cls).indexOf(init.owner) < mro(cls).indexOf(native.owner))) {
-    call(state, init.value, { pos: [self, ...a.pos], kw: a.kw }, at);
-  } else if (native?.native.init) {
+  const order = mro(cls);
+  // An `__init__` found outside the class's own MRO (object's, for a modelled class without
+  // bases) comes after every class in it.
+  const rank = (c: ClassV) => {
+    const i = order.indexOf(c);
+    return i < 0 ? Infinity : i;
+  };
+  if (native?.native.init && (!init || rank(native.owner) <= rank(init.owner))) {
     native.native.init(self, a, at, state.lib);
-  } else if (cls.dataclassFields) {
-    initDataclass(state, self, cls, a, at);
-  } else if (init) {
-    call(state, init.value, { pos: [self, ...a.pos], kw: a.kw }, at);
+    return;
   }
-  postInitDataclass(state, self, cls, at);
-  return self;
+  if (init) call(state, bindAttr(state, init.value, self, cls, at), a, at);
 }
 
 /** True for a value that carries tensors or modules (so passing it to unknown code matters). */

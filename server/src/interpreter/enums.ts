@@ -1,7 +1,8 @@
 // Python's `enum.Enum`, as far as model files use it: members made from the class body, looked up
 // by attribute, by name (`Cls["A"]`), by value (`Cls(v)`), iterated in definition order.
 // torchvision declares its pretrained weights this way (`class ResNet18_Weights(WeightsEnum)`).
-import { call } from './calls';
+import { builtinBaseOf, call } from './calls';
+import { lookupClassAttr } from './objects';
 import type { InterpreterState } from './state';
 import { Args, ClassV, DictV, InstanceV, Loc, NONE, Value, classAttr, int, raise, repr, str } from './values';
 
@@ -33,6 +34,8 @@ export function makeEnumMembers(state: InterpreterState, cls: ClassV, at: Loc): 
   let auto = 0;
   for (const [name, raw] of cls.attrs) {
     if (name.startsWith('_') || ['func', 'builtin', 'bound', 'class', 'module'].includes(raw.k)) continue;
+    // Descriptors (properties, static and class methods) are not members.
+    if (raw.k === 'instance' && !classAttr(raw.cls, AUTO_MARKER) && lookupClassAttr(state, raw.cls, '__get__')) continue;
     const alias = byValue.get(raw);
     if (alias) {
       members.set(name, alias);
@@ -43,6 +46,9 @@ export function makeEnumMembers(state: InterpreterState, cls: ClassV, at: Loc): 
     if (raw.k === 'instance' && classAttr(raw.cls, AUTO_MARKER)) value = int(++auto);
     else if (raw.k === 'num' && raw.int) auto = raw.v;
     const member: InstanceV = { k: 'instance', cls, attrs: new Map(), id: state.newInstanceId() };
+    // A member of an enum mixed with a built-in type (`class Mode(str, Enum)`) is also that value.
+    const bt = builtinBaseOf(cls);
+    if (bt && (bt.builtinType === 'str' || bt.builtinType === 'int' || bt.builtinType === 'float')) member.base = call(state, bt, { pos: [value.k === 'tuple' ? value.items[0] ?? value : value], kw: new Map() }, at);
     member.attrs.set('_name_', str(name));
     member.attrs.set('_value_', value);
     const init = classAttr(cls, '__init__');

@@ -5,7 +5,7 @@ import type { Budget } from './budget';
 import { call, instantiate } from './calls';
 import { evalExpr } from './expressions';
 import type { Library, ModuleSource, UnknownEntry } from './host';
-import { loadFile } from './modules';
+import { loadFile, resolveImport } from './modules';
 import { getattr, getattrOrUndefined, isInstance, iterate, setattr, superOf, truthy } from './objects';
 import { binaryOp } from './operators';
 import { InterpreterState, ScriptWatch } from './state';
@@ -24,6 +24,8 @@ export interface Interpreter {
   /** The innermost user-code location being evaluated: ops and unknowns are attributed to it. */
   current: Loc;
   readonly budget: Budget;
+  /** The interpreter's state, for the modelled standard library's functions that need Python's object model. */
+  readonly state: InterpreterState;
 
   /**
    * Executes a workspace file as a module (once) and returns its namespace; `stopOn` may end its
@@ -54,6 +56,8 @@ export interface Interpreter {
   iterate(v: Value, at: Loc): Value[];
   isInstance(v: Value, cls: Value): boolean | undefined;
   superOf(a: Args, at: Loc): Value;
+  /** `import name` from where the interpreter is (`importlib.import_module`, `__import__`): the module, or an unknown. */
+  importModule(name: string, at: Loc): Value;
   newInstanceId(): number;
 
   /** Records an unknown once per location and reason, and returns it as a value. */
@@ -77,6 +81,7 @@ export function createInterpreter(lib: Library, source: ModuleSource, budget: Bu
       state.current = at;
     },
     budget,
+    state,
     loadFile: (absPath, name, stopOn) => loadFile(state, absPath, name, stopOn),
     watchScript: (watch) => {
       state.script = watch;
@@ -98,6 +103,7 @@ export function createInterpreter(lib: Library, source: ModuleSource, budget: Bu
     iterate: (v, at) => iterate(state, v, at),
     isInstance,
     superOf: (a, at) => superOf(state, a, at),
+    importModule: (name, at) => resolveImport(state, name, 0, at.file, at),
     newInstanceId: () => state.newInstanceId(),
     fail: (reason, at) => state.fail(reason, at),
     forgetUnknowns: (count) => state.forgetUnknowns(count),

@@ -24,6 +24,7 @@ export function loadFile(state: InterpreterState, absPath: string, name: string,
   const text = tree ? undefined : state.source.readFile(absPath);
   if (!tree && text === undefined) return undefined;
   state.entryFile ??= absPath;
+  if (process.env.MEMLENS_DEBUG_LOAD) console.error('load', absPath.replace(/.*site-packages\//, ''), 'from', state.current.file.replace(/.*site-packages\//, ''), state.current.line);
   // The module's namespace is its global scope, live as Python's `module.__dict__`: a module that
   // looks itself up while it loads (`sys.modules[__name__].x`, a circular import) sees what it has
   // defined so far.
@@ -78,7 +79,7 @@ function execModuleBody(state: InterpreterState, root: Node, scope: Scope, file:
   }
 }
 
-function resolveImport(state: InterpreterState, name: string, level: number, fromFile: string, at: Loc): Value {
+export function resolveImport(state: InterpreterState, name: string, level: number, fromFile: string, at: Loc): Value {
   const parts = name ? name.split('.') : [];
   if (level === 0) {
     const lib = state.lib.module(name);
@@ -98,23 +99,29 @@ function resolveImport(state: InterpreterState, name: string, level: number, fro
   return unknown(`unresolved import '${'.'.repeat(level)}${name}' (not a workspace file or a modelled library); values from it are unknown`, at);
 }
 
+/**
+ * The folders a module name is looked for in: for a relative import, the package `level` folders
+ * up; for an absolute one (workspace code), the file's folder and up to four folders above it.
+ */
+function importBases(level: number, fromFile: string): string[] {
+  const bases: string[] = [];
+  let dir = path.dirname(fromFile);
+  if (level > 0) {
+    for (let i = 1; i < level; i++) dir = path.dirname(dir);
+    return [dir];
+  }
+  for (let i = 0; i < 5; i++) {
+    bases.push(dir);
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return bases;
+}
+
 /** Loads the workspace file a (relative or absolute) module name names, if there is one. */
 function findModuleFile(state: InterpreterState, parts: readonly string[], level: number, fromFile: string, name: string): ModuleV | undefined {
-  const bases: string[] = [];
-  if (level > 0) {
-    let dir = path.dirname(fromFile);
-    for (let i = 1; i < level; i++) dir = path.dirname(dir);
-    bases.push(dir);
-  } else {
-    // Absolute imports of workspace code: the file's folder and up to four folders above it.
-    let dir = path.dirname(fromFile);
-    for (let i = 0; i < 5; i++) {
-      bases.push(dir);
-      const up = path.dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
+  const bases = importBases(level, fromFile);
   for (const base of bases) {
     const stem = path.join(base, ...parts);
     for (const candidate of [`${stem}.py`, path.join(stem, '__init__.py')]) {
@@ -296,24 +303,75 @@ export function execImportFrom(state: InterpreterState, node: Node, scope: Scope
       member = child.childForFieldName('name')?.text ?? '';
       alias = child.childForFieldName('alias')?.text ?? member;
     }
-    scope.bindLazy(alias, lazyImport(state, () => {
-      // A modelled part of an installed package (`from torchvision import datasets`).
-      const modelled = level === 0 && name ? state.lib.module(`${name}.${member}`) : undefined;
-      if (modelled) return modelled;
-      // `from pkg import sub` where pkg/sub.py exists loads that file without running
-      // pkg/__init__.py (which often imports the whole package); else sub is an attribute of pkg.
-      const subParts = [...(name ? name.split('.') : []), member];
-      const sub = (level > 0 || !state.lib.module(name)) ? findModuleFile(state, subParts, level, file, name ? `${name}.${member}` : member) : undefined;
-      if (sub) return sub;
-      // An installed package's submodule (`from torchvision import models` in its __init__).
-      const installed = level === 0 && !state.lib.module(name) ? loadInstalled(state, subParts) : undefined;
-      if (installed) return installed;
-      const m = mod();
-      if (m.k === 'unknown') return m;
-      return getattrOrUndefined(state, m, member, at) ?? state.fail(`cannot import name '${member}' from '${'.'.repeat(level)}${name}'`, at);
-    }, at));
+    scope.bindLazy(alias, lazyImport(state, () => importFromMember(state, mod, name, level, member, file, at), at));
   }
 }
+
+/**
+ * `from pkg import member`: Python imports pkg (running its `__init__.py`) and reads the attribute,
+ * importing the submodule pkg.member only when the package has no such attribute. A package's
+ * `__init__.py` that never names `member` (and has no star import that could bind it) cannot bind
+ * it, so then the submodule's file is loaded without running the `__init__.py` (which often
+ * imports the whole package).
+ */
+function importFromMember(state: InterpreterState, mod: () => Value, name: string, level: number, member: string, file: string, at: Loc): Value {
+  // A modelled part of an installed package (`from torchvision import datasets`).
+  const modelledPart = level === 0 && name ? state.lib.module(`${name}.${member}`) : undefined;
+  if (modelledPart) return modelledPart;
+  const subParts = [...(name ? name.split('.') : []), member];
+  const modelled = level === 0 && !!state.lib.module(name);
+  const submodule = (): ModuleV | undefined => {
+    if (modelled) return undefined;
+    const sub = findModuleFile(state, subParts, level, file, name ? `${name}.${member}` : member);
+    if (sub) return sub;
+    // An installed package's submodule (`from torchvision import models` in its __init__).
+    return level === 0 ? loadInstalled(state, subParts) : undefined;
+  };
+  const init = modelled ? undefined : packageInitFile(state, name, level, file);
+  if (!init || !initMayBind(state, init, member)) {
+    const sub = submodule();
+    if (sub) return sub;
+  }
+  const m = mod();
+  if (m.k === 'module') {
+    const v = getattrOrUndefined(state, m, member, at);
+    if (v !== undefined) return v;
+    const sub = submodule();
+    if (sub) {
+      if (!m.attrs.has(member)) m.attrs.set(member, sub);
+      return sub;
+    }
+  }
+  if (m.k === 'unknown') return m;
+  throw new PyException('ImportError', `cannot import name '${member}' from '${'.'.repeat(level)}${name}'`, at);
+}
+
+/** The `__init__.py` of the package a `from` import names, when it is a package. */
+function packageInitFile(state: InterpreterState, name: string, level: number, fromFile: string): string | undefined {
+  const parts = name ? name.split('.') : [];
+  const bases = [...importBases(level, fromFile), ...(level > 0 ? [] : state.source.libraryPaths ?? [])];
+  for (const base of bases) {
+    const init = path.join(base, ...parts, '__init__.py');
+    if (isRegularFile(init)) return init;
+    if (parts.length && isRegularFile(`${path.join(base, ...parts)}.py`)) return undefined;
+  }
+  return undefined;
+}
+
+/** True when a package's `__init__.py` may bind `member`: it names it, or has a star import. */
+function initMayBind(state: InterpreterState, init: string, member: string): boolean {
+  let texts = initTexts.get(state);
+  if (!texts) initTexts.set(state, (texts = new Map()));
+  let text = texts.get(init);
+  if (text === undefined) {
+    text = state.source.readFile(init) ?? '';
+    texts.set(init, text);
+  }
+  return new RegExp(`\\b${member.replace(/[^\w]/g, '')}\\b`).test(text) || /\bimport\s+\*/.test(text);
+}
+
+// Per analysis: a package's __init__.py text, read once (an edited workspace file is read afresh next time).
+const initTexts = new WeakMap<InterpreterState, Map<string, string>>();
 
 /** A module's `__all__` as a set of names, or null when it has none. */
 function exportedNames(mod: ModuleV): Set<string> | null {
@@ -350,9 +408,12 @@ function lazyStarSource(state: InterpreterState, name: string, level: number, fi
   const target = locateModule(name, level, file, root);
   if (!target) return undefined;
   let text: string | null = null;
+  // The target re-exports `n` when an import statement of its own binds it (`from .x import n`,
+  // `from .x import (a, n)`, `import y as n`); a mere mention of the word does not count.
   const named = (n: string): boolean => {
     text ??= state.source.readFile(target) ?? '';
-    return new RegExp(`\\b${n}\\b`).test(text);
+    const w = n.replace(/[^\w]/g, '');
+    return new RegExp(`\\bimport\\s+(?:\\([^)]*\\b${w}\\b[^)]*\\)|[^\\n(]*\\b${w}\\b)|\\bas\\s+${w}\\b`).test(text);
   };
   return (n: string) => {
     if (n.startsWith('__')) return undefined;
@@ -392,7 +453,7 @@ export function completeRegistry(state: InterpreterState, key: string, at: Loc):
   if (!root || state.registryTried.has(`${root}:${key}`)) return false;
   state.registryTried.add(`${root}:${key}`);
   let loaded = 0;
-  for (const file of (packageIndex(root).definitions.get(key) ?? []).slice(0, 4)) {
+  for (const file of (packageIndex(root).decorated.get(key) ?? []).slice(0, 4)) {
     if (state.modules.has(file)) continue;
     const rel = path.relative(path.dirname(root), file).replace(/\.py$/, '').split(path.sep);
     if (rel[rel.length - 1] === '__init__') rel.pop();

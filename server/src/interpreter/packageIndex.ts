@@ -18,6 +18,11 @@ export interface PackageIndex {
   readonly root: string;
   /** Name → files (absolute paths) defining it at top level, in path order. */
   readonly definitions: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Name → files with a decorated top-level `def`/`class` of that name: the definitions a
+   * decorator may register when their module loads (timm's `@register_model`).
+   */
+  readonly decorated: ReadonlyMap<string, readonly string[]>;
   readonly files: number;
   /** True when a bound cut the walk short. */
   readonly truncated: boolean;
@@ -39,6 +44,7 @@ export function packageIndex(root: string): PackageIndex {
   const hit = cache.get(root);
   if (hit && hit.stamp === stamp) return hit.index;
   const definitions = new Map<string, string[]>();
+  const decorated = new Map<string, string[]>();
   let files = 0;
   let bytes = 0;
   let truncated = false;
@@ -75,17 +81,37 @@ export function packageIndex(root: string): PackageIndex {
         }
         for (const m of text.matchAll(DEFINITION)) {
           const name = m[1] ?? m[2];
-          const list = definitions.get(name);
-          if (!list) definitions.set(name, [p]);
-          else if (list[list.length - 1] !== p) list.push(p);
+          add(definitions, name, p);
+          if (m[1] !== undefined && isDecorated(text, m.index ?? 0)) add(decorated, name, p);
         }
       }
     }
   };
   walk(root);
-  const index: PackageIndex = { root, definitions, files, truncated };
+  const index: PackageIndex = { root, definitions, decorated, files, truncated };
   cache.set(root, { stamp, index });
   return index;
+}
+
+/** True when the top-level definition starting at `at` has a decorator (the lines above it, up to 40). */
+function isDecorated(text: string, at: number): boolean {
+  let end = at - 1;
+  for (let n = 0; n < 40 && end > 0; n++) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    const line = text.slice(start, end);
+    end = start - 1;
+    if (line.startsWith('@')) return true;
+    // Blank lines, comments and the continuation lines of a decorator's arguments.
+    if (line.trim() === '' || /^\s*#/.test(line) || /^[\s)\]}]/.test(line)) continue;
+    return false;
+  }
+  return false;
+}
+
+function add(map: Map<string, string[]>, name: string, file: string): void {
+  const list = map.get(name);
+  if (!list) map.set(name, [file]);
+  else if (list[list.length - 1] !== file) list.push(file);
 }
 
 /** Files under `dir` (or the file itself) that define `name` at top level, per the package index. */

@@ -49,6 +49,15 @@ export class InterpreterState {
   readonly methodOwner = new WeakMap<Node, ClassV>();
   /** `instance.name` lookups running a user `__getattr__` (a hook that reads a missing attribute of itself). */
   readonly inGetattr = new Set<string>();
+  /** Exceptions whose `except` blocks are running (innermost last): a bare `raise` re-raises the last. */
+  readonly handling: PyException[] = [];
+  /**
+   * Attributes this analysis set on classes every analysis shares (the modelled torch classes,
+   * Python's built-in types): `setattr(torch.nn.Module, "smart_apply", f)` holds for this analysis only.
+   */
+  readonly classPatches = new Map<ClassV, Map<string, Value>>();
+  /** Files with `from __future__ import annotations` (their annotations stay strings). */
+  readonly futureAnnotations = new Set<string>();
 
   /** Files executed as modules, by absolute path (each runs once, as Python's `sys.modules`). */
   readonly modules = new Map<string, ModuleV>();

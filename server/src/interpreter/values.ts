@@ -16,6 +16,8 @@ export type Value =
   | TupleV
   | ListV
   | DictV
+  | SetV
+  | IterV
   | SliceV
   | FuncV
   | BuiltinV
@@ -44,6 +46,36 @@ export interface DictV {
   readonly map: Map<string, [Value, Value]>;
   /** `collections.defaultdict(factory)`: called for a missing key read by `d[key]`. */
   readonly defaultFactory?: Value;
+  /** The dict's class when it is not `dict` (`OrderedDict`, `defaultdict`, `Counter`). */
+  readonly cls?: ClassV;
+  /** An object's `__dict__`: writes to the dict go to the object's attributes too. */
+  readonly mirror?: Map<string, Value>;
+}
+/** `set` and `frozenset`: members keyed as dict keys are (by `repr`), in insertion order. */
+export interface SetV {
+  readonly k: 'set';
+  readonly map: Map<string, Value>;
+  readonly frozen?: boolean;
+  /** A dict's `keys()` view: set-like, and its operators take any iterable (`d.keys() | other`). */
+  readonly view?: boolean;
+}
+/**
+ * A Python iterator: a generator, or what `iter()`, `zip()`, `itertools` make. `next()` gives the
+ * next item, or undefined once exhausted (StopIteration).
+ */
+export interface IterV {
+  readonly k: 'iter';
+  /** Its type's name (`generator`, `list_iterator`, `itertools.count`…). */
+  readonly name: string;
+  next(): Value | undefined;
+  /** A generator's `send`/`throw`/`close` and its result, when it is one. */
+  readonly gen?: GeneratorControl;
+}
+/** A running generator's other entry points (statements.ts runs its body). */
+export interface GeneratorControl {
+  send(v: Value): Value | undefined;
+  throw(e: unknown): Value | undefined;
+  close(): void;
 }
 export interface SliceV { readonly k: 'slice'; readonly start: Value; readonly stop: Value; readonly step: Value }
 
@@ -63,8 +95,10 @@ export interface FuncV {
   readonly lazyDefaults?: Map<string, Lazy>;
   /** Set by `functools.wraps(wrapped)`: `inspect.signature` follows it, as Python does. */
   wrapped?: Value;
-  /** Decorators we model change behaviour: 'staticmethod', 'classmethod', 'property'. */
+  /** Decorators we model change behaviour: 'staticmethod', 'classmethod'. */
   readonly decorators: readonly string[];
+  /** Attributes set on the function object (`f.cache = {}`, `fn._marked = True`). */
+  attrs?: Map<string, Value>;
 }
 
 /** Arguments of a call: positional values and keyword values in call order. */
@@ -78,6 +112,11 @@ export interface BuiltinV {
   readonly k: 'builtin';
   readonly name: string;
   readonly call: (args: Args, at: Loc) => Value;
+  /**
+   * A method of a built-in class (`dict.__setitem__`, `object.__init__`): read through an instance
+   * it binds to it, as a Python function does. Other built-in functions never bind.
+   */
+  readonly binds?: boolean;
 }
 
 export interface BoundV { readonly k: 'bound'; readonly fn: Value; readonly self: Value }
@@ -96,6 +135,8 @@ export interface NativeClass {
   forward?(self: InstanceV, args: Args, at: Loc, lib: Library): Value;
   /** Extra attribute lookups (methods, properties) after the instance's own attributes. */
   attr?(self: InstanceV, name: string, at: Loc, lib: Library): Value | undefined;
+  /** A method read through the class itself (`nn.Module.to`): unbound, taking the instance first. */
+  classAttr?(name: string, lib: Library): Value | undefined;
   /** Calling the class itself makes this value instead of an instance (`torch.Tensor([1, 2])`). */
   construct?(args: Args, at: Loc, lib: Library): Value;
 }
@@ -105,14 +146,35 @@ export interface ClassV {
   readonly name: string;
   readonly bases: readonly ClassV[];
   readonly attrs: Map<string, Value>;
-  readonly native?: NativeClass;
+  native?: NativeClass;
   readonly loc: Loc | null;
-  /** Set for dataclasses: field names in order with their default expressions' values. */
-  dataclassFields?: { name: string; dflt: Value | undefined }[];
+  /** Set for dataclasses: their fields in order (dataClasses.ts). */
+  dataclassFields?: DataclassField[];
   /** Set for `collections.namedtuple` classes: calling one builds a tuple with these field names. */
   tupleFields?: readonly string[];
+  /**
+   * Set on Python's built-in classes (`dict`, `str`, `int`…): instances of a class derived from one
+   * hold a value of that type (InstanceV.base).
+   */
+  readonly builtinType?: string;
+  /** The metaclass, when it is not `type` (`class M(OrderedDict, metaclass=Meta)`). */
+  meta?: ClassV;
   /** Bases that were unknown where the class was defined (reported when the class is used). */
   unknownBases?: readonly { readonly text: string; readonly reason: string }[];
+}
+
+/** One field of a dataclass, as `dataclasses.dataclass` made it. */
+export interface DataclassField {
+  readonly name: string;
+  /** Its default, when it has one. */
+  readonly dflt?: Value;
+  /** Its `default_factory`, when it has one. */
+  readonly factory?: Value;
+  readonly init: boolean;
+  readonly kwOnly: boolean;
+  readonly initVar: boolean;
+  /** The `dataclasses.Field` object `fields()` returns. */
+  readonly field: InstanceV;
 }
 
 /** Registered state of an `nn.Module` instance, in registration order like `named_modules()`. */
@@ -131,6 +193,11 @@ export interface InstanceV {
   readonly attrs: Map<string, Value>;
   module?: ModuleState;
   readonly id: number;
+  /**
+   * The built-in value an instance of a class derived from a built-in type holds: the dict of a
+   * `class Output(OrderedDict)`, the str of a `class Mode(str, Enum)` member.
+   */
+  base?: Value;
 }
 
 export interface ModuleV {
@@ -141,6 +208,11 @@ export interface ModuleV {
   lazy?: Map<string, Lazy>;
   /** Star imports not yet resolved (see `Scope.stars`), asked for a name `attrs` and `lazy` lack. */
   stars?: StarSource[];
+  /**
+   * A module the engine models (torch, the standard library): a name it lacks is not modelled
+   * (an unknown), not missing (Python's AttributeError), since the real module may have it.
+   */
+  readonly modelled?: boolean;
 }
 
 /** A lazily resolved `from m import *`: the value of `name` if `m` provides it, else undefined. */
@@ -176,6 +248,11 @@ export class Scope {
    * define a name the model reads are loaded.
    */
   readonly stars: StarSource[] = [];
+  /** Names a function declares `global` / `nonlocal`: assigning them binds in the module / enclosing scope. */
+  globalNames?: ReadonlySet<string>;
+  nonlocalNames?: ReadonlySet<string>;
+  /** A comprehension's own scope (`:=` inside it binds in the enclosing one). */
+  comprehension?: boolean;
   constructor(readonly parent: Scope | null, readonly globals: Scope | null) {}
 
   lookup(name: string): Value | undefined {
@@ -293,14 +370,24 @@ export function builtin(name: string, call: (args: Args, at: Loc) => Value): Bui
   return { k: 'builtin', name, call };
 }
 
+/** A method of a built-in class: binds to the instance it is read through (BuiltinV.binds). */
+export function builtinMethodOf(name: string, call: (args: Args, at: Loc) => Value): BuiltinV {
+  return { k: 'builtin', name, call, binds: true };
+}
+
 const NO_KW: ReadonlyMap<string, Value> = new Map();
 export const args = (pos: readonly Value[], kw: ReadonlyMap<string, Value> = NO_KW): Args => ({ pos, kw });
 
 /** A Python `raise` (or an error the modelled library raises), catchable by `try/except`. */
 export class PyException extends Error {
-  constructor(readonly type: string, message: string, readonly at: Loc) {
+  /** The exception object, once one exists (`raise MyError(...)`, or made for `except E as e`). */
+  value?: Value;
+  constructor(readonly type: string, message: string, readonly at: Loc, value?: Value) {
     super(`${type}: ${message}`);
+    this.pyMessage = message;
+    if (value) this.value = value;
   }
+  readonly pyMessage: string;
 }
 
 /** `raise type(message)` where an expression is expected. */
@@ -324,6 +411,8 @@ export function typeName(v: Value): string {
     case 'tuple': return 'tuple';
     case 'list': return 'list';
     case 'dict': return 'dict';
+    case 'set': return v.view ? 'dict_keys' : v.frozen ? 'frozenset' : 'set';
+    case 'iter': return v.name;
     case 'slice': return 'slice';
     case 'func': case 'builtin': case 'bound': return 'function';
     case 'class': return 'type';
@@ -346,6 +435,8 @@ export function repr(v: Value): string {
     case 'tuple': return `(${v.items.map(repr).join(', ')}${v.items.length === 1 ? ',' : ''})`;
     case 'list': return `[${v.items.map(repr).join(', ')}]`;
     case 'dict': return `{${[...v.map.values()].map(([k, x]) => `${repr(k)}: ${repr(x)}`).join(', ')}}`;
+    case 'set': return v.map.size === 0 ? (v.frozen ? 'frozenset()' : 'set()') : `${v.frozen ? 'frozenset({' : '{'}${[...v.map.values()].map(repr).join(', ')}}${v.frozen ? ')' : ''}`;
+    case 'iter': return `<${v.name} object>`;
     case 'slice': return `slice(${repr(v.start)}, ${repr(v.stop)}, ${repr(v.step)})`;
     case 'func': return `<function ${v.name}>`;
     case 'builtin': return `<built-in ${v.name}>`;
@@ -402,4 +493,31 @@ export function classAttr(cls: ClassV, name: string): { value: Value; owner: Cla
 export function nativeOf(cls: ClassV): { native: NativeClass; owner: ClassV } | undefined {
   for (const c of mro(cls)) if (c.native) return { native: c.native, owner: c };
   return undefined;
+}
+
+/**
+ * The key a value has in a dict or set: values Python counts as equal share one (`1`, `1.0` and
+ * `True`; a `str`-derived enum member and its string; equal tuples).
+ */
+export function keyOf(v: Value): string {
+  switch (v.k) {
+    case 'num': return Number.isInteger(v.v) ? String(v.v) : v.v !== v.v ? 'nan' : String(v.v);
+    case 'bool': return v.v ? '1' : '0';
+    case 'str': return JSON.stringify(v.v);
+    case 'tuple': return `(${v.items.map(keyOf).join(', ')}${v.items.length === 1 ? ',' : ''})`;
+    case 'set': return v.frozen ? `frozenset(${[...v.map.keys()].sort().join(', ')})` : repr(v);
+    case 'instance':
+      if (v.base && (v.base.k === 'str' || v.base.k === 'num' || v.base.k === 'bool' || v.base.k === 'tuple') && !ownHash(v.cls)) return keyOf(v.base);
+      return repr(v);
+    default: return repr(v);
+  }
+}
+
+/** True when a class below the built-in types defines its own `__hash__` or `__eq__`. */
+function ownHash(cls: ClassV): boolean {
+  for (const c of mro(cls)) {
+    if (c.builtinType) return false;
+    if (c.attrs.has('__hash__') || c.attrs.has('__eq__')) return true;
+  }
+  return false;
 }

@@ -40,6 +40,15 @@ export class SyntaxNode {
     return (this.textValue ??= this.raw.text);
   }
 
+  /** Offset of the node's first character in the source (UTF-16 units). */
+  get startIndex(): number {
+    return this.raw.startIndex;
+  }
+
+  get endIndex(): number {
+    return this.raw.endIndex;
+  }
+
   get namedChildren(): SyntaxNode[] {
     return (this.namedValue ??= this.raw.namedChildren.map((c) => this.wrap(c)).filter((c): c is SyntaxNode => c !== null));
   }
@@ -162,7 +171,8 @@ export class ImportedTrees {
   }
 }
 
-export const importedTrees = new ImportedTrees(64);
+// Sized for a model from an installed library: transformers' GPT-2 reads ~150 of its files.
+export const importedTrees = new ImportedTrees(512);
 
 function pointAt(text: string, offset: number): Point {
   let row = 0;

@@ -17,6 +17,11 @@ export interface AnalysisSettings {
   readonly entry: string | null;
   /** Input specs (engine/specs.ts: `x:float32[B,3,224,224]`, tuples, dicts, `NAME=` keywords), one per forward argument; empty: directive, the script's call, guess. */
   readonly inputs: readonly string[];
+  /**
+   * How the model is called, as a Python call of `model` on the inputs by their names
+   * (`model(input_ids=x, labels=x)`); null: the directive's `call=`, else `model(*inputs)`.
+   */
+  readonly call?: string | null;
   /** Binds the symbolic batch dimension `B`; null: the directive's `batch=`, else the script's batch, else 1. */
   readonly batch: number | null;
   readonly precision: Precision;

@@ -3,7 +3,10 @@
 // positional arguments.
 import { Parameter, parametersOf } from '../binding';
 import type { TorchLibrary } from '../torch/library';
-import { ClassV, DictV, InstanceV, ModuleV, NONE, Value, bool, builtin, classAttr, int, repr, str } from '../values';
+import { ClassV, DictV, InstanceV, ModuleV, NONE, PyException, Value, bool, builtin, classAttr, int, mro, repr, str } from '../values';
+import { annotationsDict, classAnnotations } from '../classes';
+import { evalSource } from '../expressions';
+import { functionFacts } from '../statements';
 import { pyClass } from './builtins';
 
 /** `inspect.Parameter.kind` values (Python's `_ParameterKind`). */
@@ -49,8 +52,48 @@ export function inspectModule(lib: TorchLibrary): ModuleV {
   });
 
   const is = (name: string, test: (v: Value) => boolean) => builtin(`inspect.${name}`, (a) => bool(test(a.pos[0] ?? NONE)));
+  // `inspect.get_annotations(cls)`: the class's own annotations (strings evaluated when eval_str=True).
+  const getAnnotations = builtin('inspect.get_annotations', (a, at) => {
+    const obj = a.pos[0] ?? NONE;
+    if (obj.k !== 'class') return lib.interp.fail(`inspect.get_annotations() of a ${obj.k} is not modelled`, at);
+    const d = annotationsDict(lib.interp.state, obj);
+    const evalStr = a.kw.get('eval_str');
+    if (!evalStr || lib.interp.truthy(evalStr, at) !== true) return { k: 'dict', map: new Map(d.map) };
+    const out: DictV = { k: 'dict', map: new Map() };
+    for (const ann of classAnnotations(obj)) {
+      const v = d.map.get(repr(str(ann.name)))?.[1] ?? NONE;
+      out.map.set(repr(str(ann.name)), [str(ann.name), v.k === 'str' ? evalSource(lib.interp.state, v.v, ann.scope.globals ?? ann.scope, ann.file, at) : v]);
+    }
+    return out;
+  });
   return lib.ns('inspect', {
-    signature, Parameter: parameterCls, Signature: signatureCls,
+    signature, Parameter: parameterCls, Signature: signatureCls, get_annotations: getAnnotations, _empty: empty,
+    getsourcefile: builtin('inspect.getsourcefile', (a) => (a.pos[0]?.k === 'func' ? str(a.pos[0].file) : a.pos[0]?.k === 'class' && a.pos[0].loc ? str(a.pos[0].loc.file) : NONE)),
+    getfile: builtin('inspect.getfile', (a, at) => (a.pos[0]?.k === 'func' ? str(a.pos[0].file) : a.pos[0]?.k === 'class' && a.pos[0].loc ? str(a.pos[0].loc.file) : a.pos[0]?.k === 'module' ? a.pos[0].attrs.get('__file__') ?? lib.interp.fail('inspect.getfile() of a module without a file', at) : lib.interp.fail('inspect.getfile() of this value is not modelled', at))),
+    getmodule: builtin('inspect.getmodule', () => NONE),
+    // The source text of a module (its file) or a function (its `def`).
+    getsource: builtin('inspect.getsource', (a, at) => {
+      const v = a.pos[0] ?? NONE;
+      if (v.k === 'func') return str(v.node.text);
+      const file = v.k === 'module' ? v.attrs.get('__file__') : undefined;
+      const text = file?.k === 'str' ? lib.interp.state.source.readFile(file.v) : undefined;
+      if (text !== undefined) return str(text);
+      throw new PyException('OSError', 'could not get source code', at);
+    }),
+    getmro: builtin('inspect.getmro', (a) => (a.pos[0]?.k === 'class' ? { k: 'tuple', items: mro(a.pos[0]) } : { k: 'tuple', items: [] })),
+    isgeneratorfunction: builtin('inspect.isgeneratorfunction', (a) => bool(a.pos[0]?.k === 'func' && functionFacts(a.pos[0].node).generator)),
+    iscoroutinefunction: builtin('inspect.iscoroutinefunction', (a) => bool(a.pos[0]?.k === 'func' && a.pos[0].node.text.startsWith('async'))),
+    isbuiltin: builtin('inspect.isbuiltin', (a) => bool(a.pos[0]?.k === 'builtin')),
+    isroutine: builtin('inspect.isroutine', (a) => bool(['func', 'builtin', 'bound'].includes(a.pos[0]?.k ?? ''))),
+    isabstract: builtin('inspect.isabstract', () => bool(false)),
+    unwrap: builtin('inspect.unwrap', (a) => {
+      let f = a.pos[0] ?? NONE;
+      for (let i = 0; i < 32 && f.k === 'func' && f.wrapped; i++) f = f.wrapped;
+      return f;
+    }),
+    cleandoc: builtin('inspect.cleandoc', (a) => a.pos[0] ?? str('')),
+    getdoc: builtin('inspect.getdoc', () => NONE),
+    currentframe: builtin('inspect.currentframe', () => NONE),
     isclass: is('isclass', (v) => v.k === 'class'),
     isfunction: is('isfunction', (v) => v.k === 'func'),
     ismethod: is('ismethod', (v) => v.k === 'bound'),

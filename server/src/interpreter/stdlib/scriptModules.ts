@@ -1,10 +1,9 @@
-// The standard-library modules training scripts configure themselves with: argparse (the script
-// runs with no command-line arguments, so `args.batch_size` is its default), os.environ (empty:
-// no launcher variables such as RANK), contextlib.nullcontext.
+// The standard-library module training scripts configure themselves with: argparse (the script
+// runs with no command-line arguments, so `args.batch_size` is its default).
 
 import { Parameter, bindGiven } from '../binding';
 import type { TorchLibrary } from '../torch/library';
-import { Args, ClassV, DictV, InstanceV, Loc, NONE, Value, builtin, bool, list, num, str, tuple, unknown } from '../values';
+import { Args, ClassV, InstanceV, Loc, NONE, Value, builtin, bool, list, str, tuple } from '../values';
 import { pyClass } from './builtins';
 
 function nativeClass(name: string, init: (self: InstanceV, a: Args, at: Loc) => void, attr?: (self: InstanceV, name: string) => Value | undefined): ClassV {
@@ -102,53 +101,9 @@ function defaultValue(lib: TorchLibrary, b: ReadonlyMap<string, Value | undefine
   return NONE;
 }
 
-/**
- * `itertools` as training loops use it. `count()` is endless: in script code it yields as many
- * steps as a loop unrolls (the loop only has to reach the model's call), elsewhere it is unknown.
- */
-function itertoolsModule(lib: TorchLibrary): Value {
-  const fn = (name: string, f: (a: Args, at: Loc) => Value) => builtin(`itertools.${name}`, f);
-  const n = (v: Value | undefined, dflt: number) => (v?.k === 'num' ? v.v : dflt);
-  const limit = () => lib.interp.budget.limits.loopIterations;
-  return lib.ns('itertools', {
-    count: fn('count', (a, at) => {
-      if (!lib.interp.inScript) return unknown('itertools.count() is endless', at);
-      const [start, step] = [n(a.pos[0] ?? a.kw.get('start'), 0), n(a.pos[1] ?? a.kw.get('step'), 1)];
-      return list(Array.from({ length: limit() }, (_, i) => num(start + i * step)));
-    }),
-    chain: fn('chain', (a, at) => list(a.pos.flatMap((x) => lib.interp.iterate(x, at)))),
-    islice: fn('islice', (a, at) => {
-      const items = lib.interp.iterate(a.pos[0] ?? list([]), at);
-      const [start, stop] = a.pos.length > 2 ? [n(a.pos[1], 0), a.pos[2]?.k === 'num' ? a.pos[2].v : items.length] : [0, a.pos[1]?.k === 'num' ? a.pos[1].v : items.length];
-      return list(items.slice(start, stop));
-    }),
-    repeat: fn('repeat', (a, at) => (a.pos[1]?.k === 'num' ? list(Array.from({ length: a.pos[1].v }, () => a.pos[0] ?? NONE)) : unknown('itertools.repeat() without a count is endless', at))),
-    product: fn('product', (a, at) => list(a.pos.map((x) => lib.interp.iterate(x, at)).reduce<Value[][]>((acc, xs) => acc.flatMap((p) => xs.map((x) => [...p, x])), [[]]).map((p) => tuple(p)))),
-  });
-}
-
 /** The modules of this file, by name. */
 export function scriptModules(lib: TorchLibrary): Map<string, Value> {
-  const environ: DictV = { k: 'dict', map: new Map() };
-  const getenv = builtin('os.getenv', (a) => a.pos[1] ?? a.kw.get('default') ?? NONE);
-  const strings = (a: Args) => a.pos.map((v) => (v.k === 'str' ? v.v : null));
-  const pathOp = (name: string, f: (parts: string[]) => Value) => builtin(`os.path.${name}`, (a, at) => {
-    const parts = strings(a);
-    return parts.every((p): p is string => p !== null) ? f(parts) : unknown(`os.path.${name}() of a path that is not known`, at);
-  });
-  const path = lib.ns('os.path', {
-    join: pathOp('join', (p) => str(p.reduce((acc, x) => (x.startsWith('/') ? x : acc ? `${acc.replace(/\/$/, '')}/${x}` : x), ''))),
-    dirname: pathOp('dirname', (p) => str(p[0].includes('/') ? p[0].slice(0, p[0].lastIndexOf('/')) : '')),
-    basename: pathOp('basename', (p) => str(p[0].slice(p[0].lastIndexOf('/') + 1))),
-    abspath: pathOp('abspath', (p) => str(p[0])),
-    expanduser: pathOp('expanduser', (p) => str(p[0])),
-    // The file system is not read: whether a path exists is not known.
-    exists: builtin('os.path.exists', (_a, at) => unknown('whether a file exists is not known (no file is read)', at)),
-    isfile: builtin('os.path.isfile', (_a, at) => unknown('whether a file exists is not known (no file is read)', at)),
-    isdir: builtin('os.path.isdir', (_a, at) => unknown('whether a folder exists is not known (no file is read)', at)),
-  });
-  const os = lib.ns('os', { environ, getenv, path, sep: str('/'), linesep: str('\n'), name: str('posix') });
-  const nullcontext = builtin('contextlib.nullcontext', () => lib.contextManager('nullcontext', () => undefined, () => undefined));
-  const contextlib = lib.ns('contextlib', { nullcontext });
-  return new Map<string, Value>([['argparse', argparseModule(lib)], ['os', os], ['os.path', path], ['contextlib', contextlib], ['itertools', itertoolsModule(lib)]]);
+  // os, os.path, itertools and contextlib are systemModules.ts's (lazy iterators: a training loop's
+  // `itertools.count()` runs only until the model's call).
+  return new Map<string, Value>([['argparse', argparseModule(lib)]]);
 }

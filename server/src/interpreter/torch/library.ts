@@ -2,7 +2,7 @@ import { Catalog, DType, PythonEntry, Tensor, atenRow, catalogFor, existsIn } fr
 import type { Library, Interpreter } from '../interpreter';
 import { Tracer } from '../tracer';
 import {
-  Args, ClassV, InstanceV, Loc, ModuleV, NONE, Value, builtin, classAttr, mro, nativeOf, unknown,
+  Args, ClassV, InstanceV, Loc, ModuleV, NONE, Value, builtin, builtinMethodOf, classAttr, mro, nativeOf, unknown,
 } from '../values';
 import { ScriptData, dataModules } from './data';
 import { einopsModules } from './einops';
@@ -79,6 +79,7 @@ export class TorchLibrary implements Library {
     const sub = (name: string) => this.ns(name, Object.fromEntries(spaces.get(name)!));
     const [linalg, special, fft] = [sub('torch.linalg'), sub('torch.special'), sub('torch.fft')];
     const data = dataModules(this);
+    (data['torch.utils'] as ModuleV).attrs.set('_pytree', runtime.modules['torch.utils._pytree']);
     const optim = optimModules(this);
     const torch = this.ns('torch', { ...Object.fromEntries(spaces.get('torch')!), ...runtime.torch, nn, linalg, special, fft, utils: data['torch.utils'], optim: optim['torch.optim'] });
     for (const [name, mod] of Object.entries(runtime.modules)) if (name.split('.').length === 2) torch.attrs.set(name.split('.')[1], mod);
@@ -107,7 +108,18 @@ export class TorchLibrary implements Library {
       if (parent?.k === 'module') parent.attrs.set(short.slice(short.lastIndexOf('.') + 1), mod);
     };
     add('torch._C', { _log_api_usage_once: nothing('torch._C._log_api_usage_once') });
-    add('torch.fx', { wrap: identity('torch.fx.wrap') });
+    // Classes of values an analysis never makes (FX proxies, fake tensors, flex-attention block masks):
+    // library code asks isinstance of them, which is then False.
+    const marker = (name: string): ClassV => ({ k: 'class', name, bases: [], attrs: new Map(), loc: null });
+    add('torch.fx', { wrap: identity('torch.fx.wrap'), Proxy: marker('Proxy'), GraphModule: marker('GraphModule'), Node: marker('Node') });
+    add('torch._subclasses', { FakeTensor: marker('FakeTensor'), FakeTensorMode: marker('FakeTensorMode') });
+    add('torch.nn.attention', {});
+    add('torch.nn.attention.flex_attention', {
+      BlockMask: marker('BlockMask'),
+      create_block_mask: builtin('torch.nn.attention.flex_attention.create_block_mask', (_a, at) => this.interp.fail('flex attention (create_block_mask) is not modelled', at)),
+      flex_attention: builtin('torch.nn.attention.flex_attention.flex_attention', (_a, at) => this.interp.fail('flex attention is not modelled', at)),
+      _DEFAULT_SPARSE_BLOCK_SIZE: { k: 'num', v: 128, int: true },
+    });
     add('torch.onnx', { register_custom_op_symbolic: nothing('torch.onnx.register_custom_op_symbolic') });
     add('torch.onnx.symbolic_helper', { parse_args: builtin('torch.onnx.symbolic_helper.parse_args', () => identity('parse_args.<decorator>')) });
   }
@@ -247,12 +259,31 @@ export class TorchLibrary implements Library {
   }
 
   /** A context manager value implemented by the library. */
-  contextManager(name: string, enter: () => void, exit: () => void): Value {
+  /**
+   * A context manager value implemented by the library: `enter` changes the tracer's context and
+   * returns what restores it (the state at entry, as torch's grad modes save it). Also a decorator
+   * (`@torch.no_grad()`): the function it decorates runs inside the context.
+   */
+  contextManager(name: string, enter: () => () => void): Value {
     const cls = { k: 'class' as const, name, bases: [], attrs: new Map<string, Value>(), native: {}, loc: null };
     const inst: InstanceV = { k: 'instance', cls, attrs: new Map(), id: this.interp.newInstanceId() };
-    inst.attrs.set('__enter__', builtin(`${name}.__enter__`, () => { enter(); return NONE; }));
-    inst.attrs.set('__exit__', builtin(`${name}.__exit__`, () => { exit(); return NONE; }));
+    const restores: (() => void)[] = [];
+    inst.attrs.set('__enter__', builtin(`${name}.__enter__`, () => { restores.push(enter()); return NONE; }));
+    inst.attrs.set('__exit__', builtin(`${name}.__exit__`, () => { restores.pop()?.(); return NONE; }));
+    inst.attrs.set('__call__', builtin(`${name}.__call__`, (a) => this.decorateWith(name, enter, a.pos[0] ?? NONE)));
     return inst;
+  }
+
+  /** `fn` run inside a context (`@torch.no_grad()` on a method): a function that binds as a method. */
+  decorateWith(name: string, enter: () => () => void, fn: Value): Value {
+    return builtinMethodOf(`${name}.<decorated>`, (b, where) => {
+      const restore = enter();
+      try {
+        return this.interp.call(fn, b, where);
+      } finally {
+        restore();
+      }
+    });
   }
 
   unknownModule(name: string, at: Loc): Value {
@@ -273,6 +304,6 @@ export class TorchLibrary implements Library {
   }
 
   ns(name: string, entries: Record<string, Value>): ModuleV {
-    return { k: 'module', name, attrs: new Map(Object.entries(entries)) };
+    return { k: 'module', name, attrs: new Map(Object.entries(entries)), modelled: true };
   }
 }

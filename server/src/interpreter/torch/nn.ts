@@ -1,9 +1,10 @@
 import { CatalogParam, LayerRule, Tensor, tableRow } from '../../../../kernels/src';
 import {
   Args, ClassV, DictV, InstanceV, Loc, ModuleState, NONE, NativeClass, NoneV, PyException, TensorV, Value,
-  args, bool, builtin, int, list, nativeOf, str, tensorV, tuple,
+  args, bool, builtin, builtinMethodOf, int, list, nativeOf, str, tensorV, tuple,
 } from '../values';
 import type { TorchLibrary } from './library';
+import { listIterator } from '../builtinTypes';
 import { deepcopiedAttrs, forwardLayer, initLayer } from './layerHost';
 
 export function makeModuleState(created: Loc): ModuleState {
@@ -18,7 +19,15 @@ function nativeClass(name: string, native: NativeClass, bases: ClassV[] = []): C
 export const MODULE_CLASS: ClassV = nativeClass('Module', {
   init: () => undefined,
   attr: (self, name, _at, lib: TorchLibrary) => moduleMethod(lib, self, name),
+  classAttr: (name, lib: TorchLibrary) => (MODULE_METHODS.has(name) ? builtinMethodOf(`Module.${name}`, (a, at) => {
+    const self = a.pos[0];
+    const m = self?.k === 'instance' && self.module ? moduleMethod(lib, self, name) : undefined;
+    return m ? lib.interp.call(m, { pos: a.pos.slice(1), kw: a.kw }, at) : lib.interp.fail(`Module.${name}() of a value that is not a module`, at);
+  }) : undefined),
 });
+
+/** nn.Module's methods that can be read through the class (`@wraps(nn.Module.to)`). */
+const MODULE_METHODS = new Set(['parameters', 'named_parameters', 'buffers', 'named_buffers', 'modules', 'named_modules', 'children', 'named_children', 'train', 'eval', 'apply', 'register_buffer', 'register_parameter', 'add_module', 'register_module', 'get_submodule', 'to', 'cuda', 'cpu', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'zero_grad', 'share_memory']);
 
 // ── attribute protocol ─────────────────────────────────────────────────────
 
@@ -54,6 +63,14 @@ export function moduleSetattr(_lib: TorchLibrary, self: InstanceV, name: string,
     m.children.set(name, value);
     return true;
   }
+  // `self.x = nn.Buffer(t)` registers a buffer, as `register_buffer` does.
+  if (value.k === 'tensor' && BUFFERS.has(value)) {
+    self.attrs.delete(name);
+    m.params.delete(name);
+    m.children.delete(name);
+    m.buffers.set(name, value);
+    return true;
+  }
   if (m.params.has(name) && (value.k === 'none' || value.k === 'tensor')) {
     m.params.set(name, value.k === 'none' ? NONE : value);
     return true;
@@ -86,10 +103,10 @@ export function namedModules(root: InstanceV, prefix = ''): [string, InstanceV][
 }
 
 /** Each tensor of one registry (parameters or buffers) once, named like torch (tied weights count once). */
-function namedValues(root: InstanceV, registry: 'params' | 'buffers'): [string, TensorV][] {
+function namedValues(root: InstanceV, registry: 'params' | 'buffers', prefix = ''): [string, TensorV][] {
   const out: [string, TensorV][] = [];
   const seen = new Set<number>();
-  for (const [path, m] of namedModules(root)) {
+  for (const [path, m] of namedModules(root, prefix)) {
     for (const [name, v] of m.module![registry]) {
       if (v.k !== 'tensor' || seen.has(v.t.storage.id)) continue;
       seen.add(v.t.storage.id);
@@ -118,6 +135,15 @@ export function setTraining(root: InstanceV, mode: boolean): void {
   for (const [, m] of namedModules(root)) m.module!.training = mode;
 }
 
+/** What `parameters()`, `named_modules()`… return: a generator over the items. */
+const gen = (items: Value[]) => listIterator(items, 'generator');
+
+/** The `prefix=` of `named_parameters(prefix=…)` / `named_modules(memo, prefix)`. */
+function prefixOf(a: Args): string {
+  const p = a.kw.get('prefix') ?? a.pos.find((v) => v.k === 'str');
+  return p?.k === 'str' ? p.v : '';
+}
+
 function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value | undefined {
   const m = self.module;
   if (!m) return undefined;
@@ -125,21 +151,21 @@ function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value |
   switch (name) {
     // The registered values themselves, so that `p.requires_grad = False` freezes the parameter.
     case 'parameters':
-      return method(() => list(namedValues(self, 'params').map(([, v]) => v)));
+      return method(() => gen(namedValues(self, 'params').map(([, v]) => v)));
     case 'named_parameters':
-      return method(() => list(namedValues(self, 'params').map(([n, v]) => tuple([str(n), v]))));
+      return method((a) => gen(namedValues(self, 'params', prefixOf(a)).map(([n, v]) => tuple([str(n), v]))));
     case 'buffers':
-      return method(() => list(namedBuffers(self).map(([, t]) => tensorV(t))));
+      return method(() => gen(namedValues(self, 'buffers').map(([, v]) => v)));
     case 'named_buffers':
-      return method(() => list(namedBuffers(self).map(([n, t]) => tuple([str(n), tensorV(t)]))));
+      return method((a) => gen(namedValues(self, 'buffers', prefixOf(a)).map(([n, v]) => tuple([str(n), v]))));
     case 'modules':
-      return method(() => list(namedModules(self).map(([, x]) => x)));
+      return method(() => gen(namedModules(self).map(([, x]) => x)));
     case 'named_modules':
-      return method(() => list(namedModules(self).map(([n, x]) => tuple([str(n), x]))));
+      return method((a) => gen(namedModules(self, prefixOf(a)).map(([n, x]) => tuple([str(n), x]))));
     case 'children':
-      return method(() => list([...m.children.values()].filter((c): c is InstanceV => c.k === 'instance')));
+      return method(() => gen([...m.children.values()].filter((c): c is InstanceV => c.k === 'instance')));
     case 'named_children':
-      return method(() => list([...m.children].filter(([, c]) => c.k === 'instance').map(([n, c]) => tuple([str(n), c]))));
+      return method(() => gen([...m.children].filter(([, c]) => c.k === 'instance').map(([n, c]) => tuple([str(n), c]))));
     case 'train':
       return method((a) => {
         setTraining(self, a.pos[0]?.k === 'bool' ? a.pos[0].v : true);
@@ -176,12 +202,24 @@ function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value |
         return NONE;
       });
     case 'get_submodule':
-      return method((a) => {
-        let cur: Value = self;
-        const target = a.pos[0];
-        if (target?.k === 'str' && target.v) for (const part of target.v.split('.')) cur = cur.k === 'instance' ? cur.module?.children.get(part) ?? NONE : NONE;
-        return cur;
+      return method((a, at) => submodule(self, a.pos[0] ?? a.kw.get('target') ?? NONE, at));
+    case 'get_parameter': case 'get_buffer':
+      return method((a, at) => {
+        const target = a.pos[0] ?? a.kw.get('target') ?? NONE;
+        if (target.k !== 'str') throw new PyException('TypeError', `${name}() target must be a str`, at);
+        const dot = target.v.lastIndexOf('.');
+        const owner = submodule(self, str(dot < 0 ? '' : target.v.slice(0, dot)), at);
+        const leaf = target.v.slice(dot + 1);
+        const found = owner.k === 'instance' ? owner.module?.[name === 'get_parameter' ? 'params' : 'buffers'].get(leaf) : undefined;
+        if (!found) throw new PyException('AttributeError', `${owner.k === 'instance' ? owner.cls.name : '?'} has no ${name === 'get_parameter' ? 'parameter' : 'buffer'} \`${leaf}\``, at);
+        return found;
       });
+    // The registries as dicts (a copy: writing into one is not seen by the module).
+    case '_modules': return dictOf([...m.children]);
+    case '_parameters': return dictOf([...m.params]);
+    case '_buffers': return dictOf([...m.buffers]);
+    case 'extra_repr': return method(() => str(''));
+    case '_get_name': return method(() => str(self.cls.name));
     case 'to': case 'cuda': case 'cpu': case 'float': case 'double': case 'half': case 'bfloat16': case 'requires_grad_': case 'zero_grad': case 'share_memory':
       return method(() => self);
     case 'forward':
@@ -189,6 +227,22 @@ function moduleMethod(lib: TorchLibrary, self: InstanceV, name: string): Value |
     default:
       return undefined;
   }
+}
+
+function dictOf(entries: [string, Value][]): DictV {
+  return { k: 'dict', map: new Map(entries.map(([k, v]) => [JSON.stringify(k), [str(k), v]])) };
+}
+
+/** `get_submodule("a.b")`: AttributeError for a path that names no submodule, as torch raises. */
+function submodule(self: InstanceV, target: Value, at: Loc): Value {
+  if (target.k !== 'str') throw new PyException('TypeError', 'get_submodule() target must be a str', at);
+  let cur: Value = self;
+  if (target.v) for (const part of target.v.split('.')) {
+    const next: Value | undefined = cur.k === 'instance' ? cur.module?.children.get(part) : undefined;
+    if (!next) throw new PyException('AttributeError', `${cur.k === 'instance' ? cur.cls.name : '?'} has no attribute \`${part}\``, at);
+    cur = next;
+  }
+  return cur;
 }
 
 function asBuffer(lib: TorchLibrary, t: TensorV): TensorV {
@@ -367,6 +421,21 @@ function layerClass(name: string, params: readonly CatalogParam[], rule: LayerRu
   }, bases);
 }
 
+/** Tensors made by `nn.Buffer(...)`: assigning one to a module attribute registers it as a buffer. */
+const BUFFERS = new WeakSet<TensorV>();
+
+/** `nn.Buffer(data, persistent=True)` (torch 2.5+): a tensor a module holds as a buffer when assigned to it. */
+function bufferFactory(lib: TorchLibrary): Value {
+  return builtin('Buffer', (a, at) => {
+    const data = a.pos[0] ?? a.kw.get('data');
+    if (!data || data.k === 'unknown') return data ?? lib.interp.fail('Buffer() without data', at);
+    if (data.k !== 'tensor') return lib.interp.fail('Buffer() of a non-tensor', at);
+    const b = asBuffer(lib, data);
+    BUFFERS.add(b);
+    return b;
+  });
+}
+
 /** `nn.Parameter(data, requires_grad=True)`. */
 function parameterFactory(lib: TorchLibrary): Value {
   return builtin('Parameter', (a, at) => {
@@ -413,5 +482,6 @@ export function nnClasses(lib: TorchLibrary): Map<string, Value> {
   out.set('ModuleList', MODULE_LIST);
   out.set('ModuleDict', MODULE_DICT);
   out.set('Parameter', parameterFactory(lib));
+  if (lib.tracer.ctx.torch[0] >= 2) out.set('Buffer', bufferFactory(lib));
   return out;
 }

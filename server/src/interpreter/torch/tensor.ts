@@ -8,8 +8,23 @@ import type { TorchLibrary } from './library';
 import { callCatalogued, runRule } from './ops';
 
 /** `x.name`: a property's value, or a method bound to x. */
+/** An int slice bound: ints, bools, int-valued objects, one-element tensors whose value is known. */
+function sliceBound(v: Value): number | undefined {
+  if (v.k === 'num' && v.int) return v.v;
+  if (v.k === 'bool') return v.v ? 1 : 0;
+  if (v.k === 'instance' && v.base?.k === 'num' && v.base.int) return v.base.v;
+  if (v.k === 'tensor' && v.values?.length === 1 && v.t.shape.length === 0) return v.values[0];
+  return undefined;
+}
+
 export function tensorAttr(lib: TorchLibrary, x: TensorV, name: string, at: Loc): Value | undefined {
   const qualified = `Tensor.${name}`;
+  // A tensor's device is a torch.device object (`x.device.type`).
+  if (name === 'device') {
+    const torch = lib.module('torch');
+    const device = torch?.k === 'module' ? torch.attrs.get('device') : undefined;
+    if (device) return lib.interp.call(device, { pos: [{ k: 'str', v: lib.tracer.ctx.device }], kw: new Map() }, at);
+  }
   const row = tableRow(qualified);
   if (row?.kind === 'property') return runRule(lib, () => row.get(lib.tracer, x.t), new Map(), { name: qualified, aten: null }, at);
   const entry = lib.entry(qualified);
@@ -109,14 +124,31 @@ function indexItems(lib: TorchLibrary, index: Value, at: Loc): IndexItem[] | Val
       case 'bool': out.push(it.v); break;
       case 'none': out.push(null); break;
       case 'str':
-        if (it.v !== '...') return lib.interp.fail(`a string index ('${it.v}') is not valid for a tensor`, at);
-        out.push('...');
-        break;
+        return lib.interp.fail(`a string index ('${it.v}') is not valid for a tensor`, at);
       case 'slice': {
-        const b = (v: Value): number | null => (v.k === 'num' ? v.v : null);
-        out.push({ slice: [b(it.start), b(it.stop), b(it.step)] });
+        const bounds: (number | null)[] = [];
+        for (const v of [it.start, it.stop, it.step]) {
+          if (v.k === 'none') bounds.push(null);
+          else {
+            const n = sliceBound(v);
+            if (n === undefined) return v.k === 'unknown' ? v : lib.interp.fail(`a slice bound of type ${v.k} is not modelled`, at);
+            bounds.push(n);
+          }
+        }
+        out.push({ slice: bounds as [number | null, number | null, number | null] });
         break;
       }
+      case 'instance':
+        // `...` (Ellipsis), and objects that are ints (an IntEnum member).
+        if (it.cls.builtinType === 'ellipsis') {
+          out.push('...');
+          break;
+        }
+        if (it.base?.k === 'num' && it.base.int) {
+          out.push(it.base.v);
+          break;
+        }
+        return lib.interp.fail(`index of type ${it.cls.name} is not modelled`, at);
       case 'tensor': out.push(it.t); break;
       case 'list': case 'tuple': {
         if (!it.items.every((x) => x.k === 'num' && x.int)) return lib.interp.fail('an index list must hold ints', at);
