@@ -6,6 +6,7 @@
 
 import { catalogFor } from '../kernels/src';
 import { coverageReport } from '../kernels/src/coverage';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,6 +17,7 @@ import { DEFAULT_SETTINGS } from '../server/src/report/types';
 import { FIXTURES } from '../test/fixtures';
 import { LspSession } from '../test/lsp/session';
 import { generateManyModels } from './generate';
+import { LIBS_SITE } from './libs';
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -69,6 +71,22 @@ async function main(): Promise<void> {
     const r = timeAnalysis(row, text, 20);
     console.log(`${name.padEnd(28)} ${String(text.split('\n').length).padStart(6)} ${ms(r.cold)} ${ms(r.warm)} ${ms(r.p95)}`);
   }
+
+  // Installed libraries (issue 8): each library fixture in a fresh process, so that the first
+  // analysis reads and parses the library's files. Targets: a transformers model's first analysis
+  // under 2 s, under 500 ms once its files are parsed.
+  const libs = path.join(FIXTURES, 'libs');
+  if (fs.existsSync(path.join(LIBS_SITE, 'transformers'))) {
+    console.log(`\nmodels from installed libraries (${LIBS_SITE}), each in a fresh process`);
+    console.log(`${'fixture'.padEnd(28)} ${'files'.padStart(6)} ${'first'.padStart(10)} ${'cached'.padStart(10)} ${'heap'.padStart(10)} ${'rss'.padStart(10)}`);
+    const files = [...fs.readdirSync(libs).filter((f) => f.endsWith('.py')).map((f) => path.join(libs, f)), ...fs.readdirSync(path.join(libs, 'scripts')).flatMap((d) => fs.readdirSync(path.join(libs, 'scripts', d)).filter((f) => f.endsWith('.py') && fs.existsSync(path.join(libs, 'scripts', d, f.replace(/\.py$/, '.entry.json')))).map((f) => path.join(libs, 'scripts', d, f)))];
+    for (const f of files) {
+      const out = execFileSync(process.execPath, [path.join(__dirname, 'libs.js'), f], { encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { cold: number; cached: number; files: number; heapMiB: number; rssMiB: number };
+      const mib = (x: number) => `${x.toFixed(0).padStart(6)} MiB`;
+      console.log(`${path.relative(libs, f).replace(/\.py$/, '').padEnd(28)} ${String(r.files).padStart(6)} ${ms(r.cold)} ${ms(r.cached)} ${mib(r.heapMiB)} ${mib(r.rssMiB)}`);
+    }
+  } else console.log(`\n(no model libraries at ${LIBS_SITE}: .ci/run installs them; no library rows)`);
 
   console.log('\nlanguage server over stdio (dist/server.js), 200 requests each, on many_models (generated)');
   const session = await LspSession.start({ settings: { budget: '24GiB' } });

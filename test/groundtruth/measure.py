@@ -817,7 +817,9 @@ def main(argv):
         return
     # Top-level fixtures, and each multi-file fixture's entry file (the one with the directive).
     nested = [p for p in glob.glob(os.path.join(FIXTURES, "*", "*.py")) if "# memlens:" in open(p).read()]
-    scripts = [d[:-len(".entry.json")] + ".py" for d in glob.glob(os.path.join(FIXTURES, "scripts", "*", "*.entry.json"))]
+    # Training scripts: test/fixtures/scripts and, using installed libraries, test/fixtures/libs/scripts.
+    described = glob.glob(os.path.join(FIXTURES, "scripts", "*", "*.entry.json")) + glob.glob(os.path.join(FIXTURES, "libs", "scripts", "*", "*.entry.json"))
+    scripts = [d[:-len(".entry.json")] + ".py" for d in described]
     paths = argv or sorted(glob.glob(os.path.join(FIXTURES, "*.py")) + nested) + sorted(scripts)
     for p in paths:
         try:

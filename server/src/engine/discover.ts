@@ -8,6 +8,7 @@
 
 import type { Node } from '../python/parser';
 import type { Interpreter, ScriptWatch } from '../interpreter/interpreter';
+import { CONSTRUCTED_WITH } from '../interpreter/calls';
 import { namedParameters } from '../interpreter/torch/nn';
 import { Args, BudgetExceeded, InstanceV, Loc, ModuleV, Value, repr } from '../interpreter/values';
 
@@ -143,6 +144,17 @@ function literal(v: Value, depth: number, named: (m: InstanceV) => string | null
     case 'instance': {
       if (v.module) return named(v);
       const fields = v.cls.dataclassFields;
+      // As it was constructed (what the script wrote, `**kwargs` expanded), keywords in field order.
+      const made = CONSTRUCTED_WITH.get(v);
+      if (made) {
+        const order = (k: string) => {
+          const i = fields?.findIndex((f) => f.name === k) ?? -1;
+          return i < 0 ? Infinity : i;
+        };
+        const pos = made.pos.map((x) => literal(x, depth + 1, named));
+        const kw = [...made.kw].sort(([a], [b]) => order(a) - order(b)).map(([k, x]) => [k, literal(x, depth + 1, named)] as const);
+        if (pos.every((x) => x !== null) && kw.every(([, x]) => x !== null)) return `${v.cls.name}(${[...pos, ...kw.map(([k, x]) => `${k}=${x}`)].join(', ')})`;
+      }
       if (!fields) return null;
       const parts: string[] = [];
       for (const f of fields) {

@@ -195,6 +195,20 @@ function lineCosts(run: RunResult, costs: Map<InstanceV, ModuleCost>, savedByLin
     e.optimizerBytes += t.trainable * optFactor;
   }
 
+  // A model a library built (its class is defined elsewhere): the script line that built it
+  // carries the whole model, its top-level blocks listed.
+  const built = run.modelLoc;
+  if (built && run.model.cls.loc?.file !== built.file) {
+    const e = entry(built, 'construct');
+    const t = subtree(run.model);
+    e.modules.push(...[...run.model.module!.children.keys()].filter((k) => run.model.module!.children.get(k)?.k === 'instance'));
+    e.count = 1;
+    e.savedBytes = t.saved;
+    e.paramBytes = t.paramBytes;
+    e.gradBytes = t.trainable;
+    e.optimizerBytes = t.trainable * optFactor;
+  }
+
   // Call lines: modules called there (not those run by a container called on the same line), plus
   // the saved bytes of every op that line caused.
   const callParent = new Map<number, number>();

@@ -126,6 +126,9 @@ function emptyOf(type: string): Value | undefined {
  * `Cls(...)`: `__new__` (when the class or a base defines one in Python), then the `__init__`
  * nearest in the MRO: a Python one, the modelled torch class's, or a built-in class's.
  */
+/** The arguments each object (not a module) was constructed with: how a report writes a config (`LlamaConfig(vocab_size=2000, …)`). */
+export const CONSTRUCTED_WITH = new WeakMap<InstanceV, Args>();
+
 export function instantiate(state: InterpreterState, cls: ClassV, a: Args, at: Loc): Value {
   // A modelled class whose call makes something other than an instance (`torch.Tensor(data)`).
   if (cls.native?.construct) return cls.native.construct(a, at, state.lib);
@@ -141,6 +144,7 @@ export function instantiate(state: InterpreterState, cls: ClassV, a: Args, at: L
     const base = bt && IMMUTABLE.has(bt.builtinType!) ? call(state, bt, { pos: a.pos.slice(0, 1), kw: new Map() }, at) : undefined;
     self = newInstance(state, cls, at, base);
   }
+  if (self.module === undefined) CONSTRUCTED_WITH.set(self, a);
   // Building a module is model code, wherever it is called from (ScriptWatch).
   const isModule = self.module !== undefined;
   if (isModule) state.moduleDepth++;

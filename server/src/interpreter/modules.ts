@@ -66,7 +66,9 @@ function execModuleBody(state: InterpreterState, root: Node, scope: Scope, file:
       if (stopOn?.(e)) return;
       if (e instanceof BudgetExceeded) throw e;
       if (e instanceof PyException) {
-        state.report(`exception at module level: ${e.message}`, e.at);
+        // Raised inside something the statement called (a library): reported at the statement, saying where.
+        const where = e.at.file !== file ? ` (raised in ${e.at.file.split('/').slice(-2).join('/')}:${e.at.line})` : '';
+        state.report(`exception at module level: ${e.message}${where}`, where ? state.loc(stmt, file) : e.at);
         continue;
       }
       if (e instanceof ReturnSignal || e instanceof BreakSignal || e instanceof ContinueSignal) continue;

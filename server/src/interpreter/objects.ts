@@ -91,6 +91,8 @@ export function getattrOrUndefined(state: InterpreterState, obj: Value, name: st
       return getattrOrUndefined(state, obj.fn, name, at);
     case 'tuple':
       return namedTupleAttr(obj, name) ?? builtinMethod(state, obj, name);
+    case 'dict':
+      return obj.attrs?.get(name) ?? builtinMethod(state, obj, name);
     default:
       return builtinMethod(state, obj, name);
   }
@@ -534,6 +536,11 @@ export function setattr(state: InterpreterState, obj: Value, name: string, value
     return;
   }
   if (obj.k === 'unknown') return;
+  // `OrderedDict`, `defaultdict` and `Counter` instances have a `__dict__`; a plain dict has none.
+  if (obj.k === 'dict' && obj.cls) {
+    (obj.attrs ??= new Map()).set(name, value);
+    return;
+  }
   throw new PyException('AttributeError', `'${typeName(obj)}' object has no attribute '${name}'`, at);
 }
 
@@ -1121,6 +1128,9 @@ export function isInstance(v: Value, cls: Value): boolean | undefined {
     }
     return unknownSeen ? undefined : false;
   }
+  // A class not modelled (numpy's `np.ndarray`, from a module not read) is never the class of a
+  // tensor, None or a Python scalar: their classes are modelled.
+  if (cls.k === 'unknown') return v.k === 'tensor' || v.k === 'none' || v.k === 'bool' || v.k === 'num' || v.k === 'str' ? false : undefined;
   if (cls.k !== 'class' && cls.k !== 'builtin') return undefined;
   if (cls.k === 'class' && cls.tupleFields) return isNamedTupleOf(v, cls);
   if (cls.k === 'class') {

@@ -30,7 +30,10 @@ export function execBlock(state: InterpreterState, block: Node | null, scope: Sc
       execStmt(state, stmt, scope, file);
     } catch (e) {
       if (!(e instanceof PyException)) throw e;
-      state.report(`exception in the script: ${e.message}; the statement was skipped`, e.at);
+      const stmtAt = state.loc(stmt, file);
+      // Raised inside a library the statement called: reported at the statement, saying where.
+      const where = e.at.file !== file ? ` (raised in ${e.at.file.split('/').slice(-2).join('/')}:${e.at.line})` : '';
+      state.report(`exception in the script: ${e.message}${where}; the statement was skipped`, where ? stmtAt : e.at);
     }
   }
 }

@@ -50,6 +50,8 @@ export interface DictV {
   readonly cls?: ClassV;
   /** An object's `__dict__`: writes to the dict go to the object's attributes too. */
   readonly mirror?: Map<string, Value>;
+  /** Attributes set on an instance of a dict class that has a `__dict__` (`OrderedDict`, `defaultdict`). */
+  attrs?: Map<string, Value>;
 }
 /** `set` and `frozenset`: members keyed as dict keys are (by `repr`), in insertion order. */
 export interface SetV {
