@@ -206,21 +206,38 @@ function namespacePackage(state: InterpreterState, dir: string, name: string): M
   return mod;
 }
 
-function isRegularFile(p: string): boolean {
-  try {
-    const st = fs.statSync(p);
-    return st.isFile() && st.size <= MAX_LIBRARY_FILE_BYTES;
-  } catch {
-    return false;
+/**
+ * File-system answers for module lookups, kept for a couple of seconds: one analysis probes the
+ * same candidate paths many times (each relative import of a large package), and a file created
+ * since is seen by the next analysis.
+ */
+const statCache = new Map<string, fs.Stats | null>();
+let statCacheSince = 0;
+function statOf(p: string): fs.Stats | null {
+  const now = Date.now();
+  if (now - statCacheSince > 2000) {
+    statCache.clear();
+    statCacheSince = now;
   }
+  let st = statCache.get(p);
+  if (st === undefined) {
+    try {
+      st = fs.statSync(p);
+    } catch {
+      st = null;
+    }
+    statCache.set(p, st);
+  }
+  return st;
+}
+
+function isRegularFile(p: string): boolean {
+  const st = statOf(p);
+  return !!st && st.isFile() && st.size <= MAX_LIBRARY_FILE_BYTES;
 }
 
 function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
+  return statOf(p)?.isDirectory() ?? false;
 }
 
 /**

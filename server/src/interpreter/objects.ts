@@ -26,6 +26,10 @@ export function getattr(state: InterpreterState, obj: Value, name: string, at: L
   if (v !== undefined) return v;
   if (obj.k === 'unknown') return obj;
   if (isModelledObject(obj, name)) return state.fail(`${modelledName(obj)}.${name} is not modelled`, at);
+  // A class with a base that could not be read may inherit the name from it: unknown, not absent.
+  const cls = obj.k === 'class' ? obj : obj.k === 'instance' ? obj.cls : null;
+  const unread = cls ? mro(cls).flatMap((c) => c.unknownBases ?? [])[0] : undefined;
+  if (unread) return state.fail(`${cls!.name}.${name} may come from its base ${unread.text}, which is unknown (${unread.reason})`, at);
   throw new PyException('AttributeError', obj.k === 'module' ? `module '${obj.name}' has no attribute '${name}'` : obj.k === 'class' ? `type object '${obj.name}' has no attribute '${name}'` : `'${typeName(obj)}' object has no attribute '${name}'`, at);
 }
 

@@ -3,7 +3,9 @@
 // front: a star import (`from .beit import *` in timm, `from .gpt2 import *` under transformers'
 // TYPE_CHECKING) is resolved only for the names the model reads, and a registry filled by
 // decorators as modules load (`@register_model`) finds the module that registers a missing key.
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 /** Bounds of one package's index (a larger package is indexed up to them). */
@@ -28,21 +30,74 @@ export interface PackageIndex {
   readonly truncated: boolean;
 }
 
-const cache = new Map<string, { stamp: number; index: PackageIndex }>();
+const cache = new Map<string, { stamp: string; index: PackageIndex }>();
 
-function stampOf(root: string): number {
+/** Changes when the package is installed again or upgraded (its folder and `__init__.py` are rewritten). */
+function stampOf(root: string): string {
+  const t = (p: string) => {
+    try {
+      return fs.statSync(p).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  return `${INDEX_FORMAT}:${t(root)}:${t(path.join(root, '__init__.py'))}`;
+}
+
+const INDEX_FORMAT = 1;
+
+/**
+ * Where indexes are kept between runs, as Pylance keeps its index: `$MEMLENS_CACHE_DIR`, else the
+ * user's cache folder (`$XDG_CACHE_HOME` or ~/.cache)/memlens/package-index. Null: not kept.
+ */
+function diskCacheDir(): string | null {
+  if (process.env.MEMLENS_CACHE_DIR === '') return null;
+  const base = process.env.MEMLENS_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'memlens');
+  return path.join(base, 'package-index');
+}
+
+function diskCacheFile(root: string): string | null {
+  const dir = diskCacheDir();
+  return dir ? path.join(dir, `${path.basename(root)}-${createHash('sha1').update(root).digest('hex').slice(0, 16)}.json`) : null;
+}
+
+function readDiskIndex(root: string, stamp: string): PackageIndex | null {
+  const file = diskCacheFile(root);
+  if (!file) return null;
   try {
-    return fs.statSync(root).mtimeMs;
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { root: string; stamp: string; files: number; truncated: boolean; definitions: [string, string[]][]; decorated: [string, string[]][] };
+    if (raw.root !== root || raw.stamp !== stamp) return null;
+    const abs = (entries: [string, string[]][]) => new Map(entries.map(([k, fs]) => [k, fs.map((f) => path.join(root, f))]));
+    return { root, definitions: abs(raw.definitions), decorated: abs(raw.decorated), files: raw.files, truncated: raw.truncated };
   } catch {
-    return -1;
+    return null;
   }
 }
 
-/** The index of the package whose top folder is `root` (built on first use, then cached). */
+function writeDiskIndex(index: PackageIndex, stamp: string): void {
+  const file = diskCacheFile(index.root);
+  if (!file) return;
+  const rel = (m: ReadonlyMap<string, readonly string[]>) => [...m].map(([k, fs]) => [k, fs.map((f) => path.relative(index.root, f))]);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ root: index.root, stamp, files: index.files, truncated: index.truncated, definitions: rel(index.definitions), decorated: rel(index.decorated) }));
+    fs.renameSync(tmp, file);
+  } catch {
+    // A cache that cannot be written only costs the next run the walk.
+  }
+}
+
+/** The index of the package whose top folder is `root` (built on first use, then cached in memory and on disk). */
 export function packageIndex(root: string): PackageIndex {
   const stamp = stampOf(root);
   const hit = cache.get(root);
   if (hit && hit.stamp === stamp) return hit.index;
+  const stored = readDiskIndex(root, stamp);
+  if (stored) {
+    cache.set(root, { stamp, index: stored });
+    return stored;
+  }
   const definitions = new Map<string, string[]>();
   const decorated = new Map<string, string[]>();
   let files = 0;
@@ -69,11 +124,11 @@ export function packageIndex(root: string): PackageIndex {
         }
         let text: string;
         try {
-          if (fs.statSync(p).size > MAX_FILE_BYTES) continue;
           text = fs.readFileSync(p, 'utf8');
         } catch {
           continue;
         }
+        if (text.length > MAX_FILE_BYTES) continue;
         bytes += text.length;
         if (bytes > MAX_TOTAL_BYTES) {
           truncated = true;
@@ -90,6 +145,7 @@ export function packageIndex(root: string): PackageIndex {
   walk(root);
   const index: PackageIndex = { root, definitions, decorated, files, truncated };
   cache.set(root, { stamp, index });
+  writeDiskIndex(index, stamp);
   return index;
 }
 
@@ -124,11 +180,13 @@ export function definersUnder(index: PackageIndex, name: string, target: string)
 /** The top folder of the installed package `file` belongs to, given the environment's package folders. */
 export function packageRootOf(file: string, libraryPaths: readonly string[]): string | null {
   for (const lp of libraryPaths) {
-    const rel = path.relative(lp, file);
-    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) {
-      const top = rel.split(path.sep)[0];
-      return top.endsWith('.py') ? null : path.join(lp, top);
-    }
+    const base = lp.endsWith(path.sep) ? lp : lp + path.sep;
+    // Paths here are absolute and normalized (they come from joining library paths): a prefix test.
+    if (!file.startsWith(base)) continue;
+    const rel = file.slice(base.length);
+    const top = rel.split(path.sep)[0];
+    if (!top) continue;
+    return top.endsWith('.py') ? null : path.join(lp, top);
   }
   return null;
 }
