@@ -79,6 +79,51 @@ describe('installed libraries over LSP', { skip: missing, timeout: 120_000 }, ()
     assert.equal((await session.report<Report>(uri))?.totals.params, truth.params);
   });
 
+  test('a training script with no directive: its model line carries the whole model\'s hint, and the lens sits there', async () => {
+    const text = `import torch
+import torchvision
+
+model = torchvision.models.resnet18()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for step in range(10):
+    images = torch.randn(1, 3, 224, 224)
+    loss = model(images).logsumexp(1).mean()
+    loss.backward()
+    optimizer.step()
+`;
+    const scriptUri = pathToFileURL(path.join(root, 'finetune.py')).href;
+    fs.writeFileSync(path.join(root, 'finetune.py'), text);
+    const published = await session.open(scriptUri, text);
+    assert.deepEqual(published.diagnostics.map((d) => d.message), []);
+    const report = await session.report<Report>(scriptUri);
+    assert.ok(report);
+    assert.equal(report.entry, 'torchvision.models.resnet18()');
+    assert.equal(report.totals.params, truth.params);
+    const hints = (await session.inlayHints(scriptUri)) ?? [];
+    assert.deepEqual(hints.map((h) => h.position.line), [3], 'one hint, on the model line (its layers are torchvision\'s lines)');
+    assert.match(String(hints[0].label), /^saved \d/);
+    assert.ok(report.totals.savedActivationBytes > 0);
+    const lenses = (await session.codeLenses(scriptUri)) ?? [];
+    assert.ok(lenses.length > 0 && lenses.every((l) => l.range.start.line === 3), `the lens is on the model line: ${JSON.stringify(lenses.map((l) => l.range.start.line))}`);
+    assert.match(String(lenses[0].command?.title), /Peak/);
+  });
+
+  test('a copied library file whose relative imports cannot resolve shows only the unknowns that reach its model', async () => {
+    const copy = path.join(root, 'resnet_copy.py');
+    const text = fs.readFileSync(path.join(DEBIAN_TORCHVISION, 'models', 'resnet.py'), 'utf8');
+    fs.writeFileSync(copy, text);
+    const copyUri = pathToFileURL(copy).href;
+    const published = await session.open(copyUri, text);
+    const report = await session.report<Report>(copyUri);
+    assert.ok(report, 'the copy is analyzed (a model is found among its factories)');
+    assert.equal(report.totals.params, truth.params, 'resnet18(), the first factory that builds');
+    assert.ok(report.unknownsOutsideModel > 0, 'unresolved imports the model never uses are counted');
+    assert.ok(report.unknowns.length > 0, 'the relative imports the model does use are unknowns');
+    const unknownLines = new Set(report.unknowns.map((u) => u.line - 1));
+    assert.ok(published.diagnostics.every((d) => unknownLines.has(d.range.start.line)), 'a diagnostic only where an unknown reaches the model');
+    assert.ok(published.diagnostics.length <= report.unknowns.length);
+  });
+
   test('a library file opened in the editor gets no diagnostics and no analysis of its own', async () => {
     const file = path.join(root, '.venv', 'lib', 'python3.11', 'site-packages', 'torchvision', 'models', 'resnet.py');
     const libUri = pathToFileURL(file).href;

@@ -132,3 +132,72 @@ describe('training scripts using installed libraries match PyTorch 2.14 (CPU)', 
     });
   }
 });
+
+// `from_pretrained(name)`: the config.json of the local Hugging Face cache (a hub cache laid out
+// as huggingface_hub writes it), the model built from it; nothing downloaded, no weights read.
+describe('transformers from_pretrained reads the local hub cache', { skip: missing }, () => {
+  const GPT2 = { model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], n_layer: 2, n_embd: 64, n_head: 2, vocab_size: 1000, n_positions: 128, bos_token_id: 0, eos_token_id: 0 };
+  const script = (name: string) => `import torch
+from transformers import AutoModelForCausalLM
+
+model = AutoModelForCausalLM.from_pretrained("${name}")
+ids = torch.randint(0, 1000, (2, 32))
+out = model(input_ids=ids, labels=ids)
+out.loss.backward()
+`;
+  const withCache = <T>(configs: Record<string, object>, fn: (dir: string) => T): T => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-hub-'));
+    const commit = '0123456789abcdef0123456789abcdef01234567';
+    for (const [repo, config] of Object.entries(configs)) {
+      const dir = path.join(cache, `models--${repo.replace('/', '--')}`);
+      fs.mkdirSync(path.join(dir, 'refs'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'refs', 'main'), commit);
+      fs.mkdirSync(path.join(dir, 'snapshots', commit), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'snapshots', commit, 'config.json'), JSON.stringify(config));
+    }
+    const before = process.env.HF_HUB_CACHE;
+    process.env.HF_HUB_CACHE = cache;
+    try {
+      return fn(cache);
+    } finally {
+      if (before === undefined) delete process.env.HF_HUB_CACHE;
+      else process.env.HF_HUB_CACHE = before;
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
+  };
+  const analyze = (text: string) => {
+    const file = path.join(os.tmpdir(), 'memlens-from-pretrained.py');
+    return analyzeSource(file, text, { ...DEFAULT_SETTINGS, device: 'cpu', torch: '2.14', optimizer: 'none' }, host);
+  };
+
+  it('a cached config builds the model PyTorch measured (the hf_gpt2 fixture\'s config and inputs)', () => {
+    const truth = JSON.parse(fs.readFileSync(path.join(LIBS, 'hf_gpt2.truth-2.14.json'), 'utf8')) as Truth;
+    withCache({ 'memlens-test/tiny-gpt2': GPT2 }, () => {
+      const a = analyze(script('memlens-test/tiny-gpt2'));
+      assert.equal(a.error, null, a.error?.reason);
+      assert.deepEqual(a.report.unknowns, []);
+      assert.equal(a.report.totals.params, truth.params);
+      assert.equal(a.report.totals.inputBytes, truth.inputBytes, 'ids passed as input_ids and labels is one input');
+      assert.equal(a.report.totals.savedActivationBytes, truth.savedActivationBytes);
+      assertPeak(a.report, truth.peak!.none, 'no optimizer');
+    });
+  });
+
+  it('the config\'s dtype is the weights\' dtype (transformers\' dtype="auto")', () => {
+    withCache({ 'memlens-test/tiny-gpt2': { ...GPT2, dtype: 'bfloat16' } }, () => {
+      const a = analyze(script('memlens-test/tiny-gpt2'));
+      assert.equal(a.error, null, a.error?.reason);
+      assert.equal(a.report.totals.paramBytes, 2 * a.report.totals.params);
+    });
+  });
+
+  it('a model not in the cache: the error says that its config is needed and that nothing is downloaded', () => {
+    withCache({}, (cache) => {
+      const a = analyze(script('openai-community/gpt2'));
+      assert.ok(a.error);
+      assert.match(a.error.reason, /from_pretrained\('openai-community\/gpt2'\) needs the model's config\.json, which is not in the local Hugging Face cache/);
+      assert.ok(a.error.reason.includes(cache), 'names the cache folder');
+      assert.match(a.error.reason, /downloads nothing/);
+    });
+  });
+});

@@ -87,10 +87,17 @@ export function inputsFromSpecs(specs: readonly InputSpec[], batch: number, gues
 export function inputsFromCall(a: Args, paramNames: readonly string[]): ForwardInputs | string {
   const f = new Flattener(false);
   let problem: string | null = null;
+  // One tensor passed twice (`model(input_ids=ids, labels=ids)`) is one input.
+  const seen = new Map<unknown, ArgTree>();
   const tree = (arg: string, keyword: boolean, v: Value, path: (number | string)[], depth: number): ArgTree => {
     switch (v.k) {
-      case 'tensor':
-        return f.leaf(arg, keyword, path, v.t.dtype, [...v.t.shape], [...v.t.shape]);
+      case 'tensor': {
+        const again = seen.get(v.t);
+        if (again) return again;
+        const leaf = f.leaf(arg, keyword, path, v.t.dtype, [...v.t.shape], [...v.t.shape]);
+        seen.set(v.t, leaf);
+        return leaf;
+      }
       case 'tuple': case 'list':
         if (depth > 4) break;
         return { k: v.k, items: v.items.map((x, i) => tree(arg, keyword, x, [...path, i], depth + 1)) };

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Node } from '../python/parser';
 import { importedTrees, syntaxRoot } from '../python/parser';
+import { patchLoadedModule } from './stdlib/pretrained';
 import { STACK_OVERFLOW, isStackOverflow } from './budget';
 import { getattrOrUndefined } from './objects';
 import { BreakSignal, ContinueSignal, ReturnSignal } from './signals';
@@ -47,6 +48,7 @@ export function loadFile(state: InterpreterState, absPath: string, name: string,
   if (imported) state.importDepth++;
   try {
     execModuleBody(state, syntaxRoot(parsed), scope, absPath, stopOn);
+    if (imported) patchLoadedModule(state, mod);
   } finally {
     if (imported) state.importDepth--;
     state.loading.delete(absPath);

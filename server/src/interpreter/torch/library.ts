@@ -139,7 +139,10 @@ export class TorchLibrary implements Library {
     return runRule(this, (a, call) => row.run(this.tracer, a, call), bound, { name: `aten.${overload}`, aten: overload }, at);
   }
 
-  newParameter(shape: readonly number[], dtype: DType = this.settings.paramDtype): Tensor {
+  /** `torch.set_default_dtype(d)` while the model is built (transformers builds a model in its config's dtype). */
+  defaultDtype: DType | null = null;
+
+  newParameter(shape: readonly number[], dtype: DType = this.defaultDtype ?? this.settings.paramDtype): Tensor {
     return this.tracer.newTensor(shape, dtype, true, 'param');
   }
 

@@ -95,11 +95,17 @@ export function runtimeNames(lib: TorchLibrary): { torch: Record<string, Value>;
     enable_grad: gradMode(lib, 'enable_grad', true),
     finfo: typeInfo(lib, 'finfo'),
     get_default_dtype: builtin('torch.get_default_dtype', () => ({ k: 'dtype', v: lib.tracer.ctx.defaultFloat ?? 'float32' })),
-    // Parameters are made in the analysis's parameter dtype: a default other than float32 is not modelled.
+    // Layers built after it make their parameters in this dtype, factories their floating tensors
+    // (float32 is the analysis's own setting: its precision decides). The training step itself
+    // runs under the analysis's precision setting.
     set_default_dtype: builtin('torch.set_default_dtype', (a, at) => {
-      const d = a.pos[0];
-      if (d?.k === 'dtype' && d.v === 'float32') return NONE;
-      return lib.interp.fail(`torch.set_default_dtype(${d?.k === 'dtype' ? `torch.${d.v}` : '?'}) is not modelled (parameters are made in float32)`, at);
+      const d = a.pos[0] ?? a.kw.get('d');
+      if (d?.k !== 'dtype' || !['float16', 'bfloat16', 'float32', 'float64'].includes(d.v)) {
+        return lib.interp.fail(`torch.set_default_dtype(${d?.k === 'dtype' ? `torch.${d.v}` : '?'}) is not modelled (a floating dtype is expected)`, at);
+      }
+      lib.defaultDtype = d.v === 'float32' ? null : d.v;
+      lib.tracer.setContext({ defaultFloat: d.v });
+      return NONE;
     }),
     // Every tensor of the analysis is on its one device.
     get_default_device: builtin('torch.get_default_device', (_a, at) => lib.interp.call(torch.device, args([str(lib.tracer.ctx.device)]), at)),
