@@ -40,6 +40,8 @@ export class LspSession {
   readonly stderr: string[] = [];
   /** Requests the server sent to the client, by method, in order. */
   readonly serverRequests: string[] = [];
+  /** Edits the server asked the client to apply (workspace/applyEdit), in order; all are accepted. */
+  readonly appliedEdits: unknown[] = [];
   private readonly waiters: DiagnosticsWaiter[] = [];
   private readonly versions = new Map<string, number>();
   private exited: Error | null = null;
@@ -73,6 +75,11 @@ export class LspSession {
     connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => {
       session.serverRequests.push('workspace/configuration');
       return p.items.map(() => options.configuration?.() ?? null);
+    });
+    connection.onRequest('workspace/applyEdit', (p: { edit: unknown }) => {
+      session.serverRequests.push('workspace/applyEdit');
+      session.appliedEdits.push(p.edit);
+      return { applied: true };
     });
     for (const method of ['workspace/inlayHint/refresh', 'workspace/codeLens/refresh', 'client/registerCapability']) {
       connection.onRequest(method, () => {
