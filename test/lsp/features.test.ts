@@ -58,18 +58,20 @@ describe('mlp.py over LSP', { timeout: 60_000 }, () => {
       assert.equal(hint.position.character, lineLength(text, line), 'hint not at the end of the line');
       assert.equal(hint.paddingLeft, true);
       const label = typeof hint.label === 'string' ? hint.label : hint.label.map((p) => p.value).join('');
-      assert.match(label, new RegExp(`^saved ${formatBytes(truthModule(truth, m).savedBytes)} · weights \\S+ (B|KiB|MiB)$`), label);
+      // What is zero is left out: fc1 saves nothing (its input is the model's), GELU has no weights.
+      const saved = truthModule(truth, m).savedBytes;
+      const want = [saved > 0 ? `saved ${formatBytes(saved)}` : null, truthModule(truth, m).kind === 'Linear' ? 'weights \\S+ (B|KiB|MiB)' : null].filter((x) => x !== null).join(' · ');
+      assert.match(label, new RegExp(`^${want}$`), label);
     }
   });
 
-  test('an inlay hint on each line that builds a layer', async () => {
+  test('one hint per layer: on its call line, none on the line that builds it (that is on hover)', async () => {
     const hints = (await session.inlayHints(uri)) ?? [];
     for (const m of ['fc1', 'act1', 'fc2', 'act2', 'fc3']) {
       const line = lineOf(text, `self.${m} = nn.`);
-      const hint = hints.find((h) => h.position.line === line);
-      assert.ok(hint, `no hint on the construction of ${m}`);
-      assert.equal(hint.position.character, lineLength(text, line));
+      assert.equal(hints.find((h) => h.position.line === line), undefined, `a hint on the construction of ${m}`);
     }
+    assert.equal(hints.length, 5);
   });
 
   test('hovers on the construction lines: parameter counts add up to the measured total', async () => {
@@ -79,7 +81,7 @@ describe('mlp.py over LSP', { timeout: 60_000 }, () => {
       assert.ok(md.includes(`\`${m}\``), `hover on ${m} does not name it:\n${md}`);
       assert.deepEqual(tableValues(md, 'kind'), [truthModule(truth, m).kind]);
       assert.deepEqual(tableValues(md, 'output'), [formatShape(truthModule(truth, m).outputShape ?? null)]);
-      params += Number(tableValues(md, 'params')[0].replace(/,/g, ''));
+      params += Number(tableValues(md, 'parameters')[0].replace(/,/g, ''));
     }
     assert.equal(params, truth.params);
   });
@@ -149,13 +151,14 @@ describe('resnet_small.py over LSP: a block class built 4 times', { timeout: 60_
     assert.equal(basicBlocks.length, 4);
   });
 
-  test('the construction line inside BasicBlock shows ×4', async () => {
+  test('the construction line inside BasicBlock: no hint, and its hover is one table marked ×4', async () => {
     const hints = (await session.inlayHints(uri)) ?? [];
     const line = lineOf(text, 'self.conv1 = nn.Conv2d(planes, planes');
-    const hint = hints.find((h) => h.position.line === line);
-    assert.ok(hint, 'no hint on BasicBlock.conv1');
-    assert.match(String(hint.label), / ×4$/);
-    assert.equal(hint.position.character, lineLength(text, line));
+    assert.equal(hints.find((h) => h.position.line === line), undefined);
+    const md = markdown(await session.hover(uri, line));
+    assert.deepEqual(tableValues(md, 'kind'), ['Conv2d'], 'one table for the 4 instances');
+    assert.match(md, /×4 \(each\)/);
+    assert.equal(lineLength(text, line) > 0, true);
   });
 
   test('call lines inside BasicBlock sum the measured saved bytes of all 4 instances', async () => {
@@ -171,9 +174,8 @@ describe('resnet_small.py over LSP: a block class built 4 times', { timeout: 60_
       const saved = savedOf(truth, basicBlocks.flatMap((b) => children.map((c) => `${b}.${c}`)));
       const hint = hints.find((h) => h.position.line === line);
       assert.ok(hint, `no hint on "${code}"`);
-      assert.ok(String(hint.label).startsWith(`saved ${formatBytes(saved)} · `), `${hint.label} (expected saved ${formatBytes(saved)})`);
-      // The line runs once per BasicBlock, however many layers it calls.
-      assert.match(String(hint.label), / ×4$/);
+      // The line runs once per BasicBlock, however many layers it calls: per-run figures, ×4 written out.
+      assert.ok(String(hint.label).startsWith(`saved 4 × ${formatBytes(saved / 4)} · weights 4 × `), `${hint.label} (expected saved 4 × ${formatBytes(saved / 4)})`);
     }
   });
 
@@ -220,7 +222,7 @@ describe('transformer_block.py over LSP', { timeout: 60_000 }, () => {
     const paths = ['block1', 'block2'].flatMap((b) => ['fc', 'act', 'proj', 'drop'].map((c) => `${b}.mlp.${c}`));
     const hint = hints.find((h) => h.position.line === line);
     assert.ok(hint, 'no hint on the MLP forward line');
-    assert.ok(String(hint.label).startsWith(`saved ${formatBytes(savedOf(truth, paths))} · `), String(hint.label));
+    assert.ok(String(hint.label).startsWith(`saved 2 × ${formatBytes(savedOf(truth, paths) / 2)} · weights 2 × `), String(hint.label));
   });
 
   test('hover on the final LayerNorm', async () => {
@@ -231,11 +233,22 @@ describe('transformer_block.py over LSP', { timeout: 60_000 }, () => {
     assert.deepEqual(tableValues(md, 'saved for backward'), [formatBytes(ln.savedBytes)]);
   });
 
-  test('construction lines of the attention projections show ×2 (two blocks)', async () => {
+  test('construction lines of the attention projections: their hover is one table ×2 (two blocks)', async () => {
+    const md = markdown(await session.hover(uri, lineOf(text, 'self.query = nn.Linear(n_embd, n_embd)')));
+    assert.deepEqual(tableValues(md, 'kind'), ['Linear']);
+    assert.match(md, /`block1\.attn\.query` … `block2\.attn\.query` ×2 \(each\)/);
+  });
+
+  test('memlens.inlayHints.onConstruction puts hints on the construction lines too, per instance ×2', async () => {
+    await session.configure({ ...SETTINGS, inlayHints: { onConstruction: true } }, uri);
     const hints = (await session.inlayHints(uri)) ?? [];
     const hint = hints.find((h) => h.position.line === lineOf(text, 'self.query = nn.Linear(n_embd, n_embd)'));
     assert.ok(hint);
-    assert.match(String(hint.label), / ×2$/);
+    assert.match(String(hint.label), /^saved 2 × \S+ (B|KiB|MiB) · weights 2 × \S+ (B|KiB|MiB)$/, 'what the 2 built modules save and weigh, per instance');
+    await session.configure({ ...SETTINGS, inlayHints: { saved: false } }, uri);
+    const noSaved = (await session.inlayHints(uri)) ?? [];
+    assert.ok(noSaved.length > 0 && noSaved.every((h) => !String(h.label).includes('saved')), 'memlens.inlayHints.saved: false');
+    await session.configure(SETTINGS, uri);
   });
 
   test('the code lens: batch 4 from the directive', async () => {

@@ -11,13 +11,16 @@ interface ModuleCost {
   paramBytes: number;
   trainableBytes: number;
   savedBytes: number;
+  /** Its parameters, the gradients and optimizer state alive at the peak, and its saved activations alive then. */
+  atPeakBytes: number;
 }
 
 /** Bytes of the unique activation storages saved for backward, attributed where first saved. */
-export function attributeSaved(run: RunResult): { total: number; byModule: Map<string, number>; byLine: Map<string, number> } {
+export function attributeSaved(run: RunResult): { total: number; byModule: Map<string, number>; byLine: Map<string, number>; entries: SavedEntry[] } {
   const seen = new Set<number>();
   const byModule = new Map<string, number>();
   const byLine = new Map<string, number>();
+  const entries: SavedEntry[] = [];
   let total = 0;
   for (const op of run.tracer.ops) {
     for (const s of op.saved) {
@@ -26,13 +29,20 @@ export function attributeSaved(run: RunResult): { total: number; byModule: Map<s
       total += s.bytes;
       const m = op.module ?? '';
       byModule.set(m, (byModule.get(m) ?? 0) + s.bytes);
-      if (op.line) {
-        const key = lineKey(op.line);
-        byLine.set(key, (byLine.get(key) ?? 0) + s.bytes);
-      }
+      const key = op.line ? lineKey(op.line) : null;
+      if (key) byLine.set(key, (byLine.get(key) ?? 0) + s.bytes);
+      entries.push({ id: s.id, module: m, line: key, bytes: s.bytes });
     }
   }
-  return { total, byModule, byLine };
+  return { total, byModule, byLine, entries };
+}
+
+/** One saved storage: the module whose forward made it and the line that caused it. */
+interface SavedEntry {
+  id: number;
+  module: string;
+  line: string | null;
+  bytes: number;
 }
 
 const lineKey = (l: Loc) => `${l.file}\u0000${l.line}`;
@@ -45,7 +55,7 @@ function tensorBytes(t: Tensor): number {
 export function buildReport(run: RunResult, settings: AnalysisSettings, file: string): { report: Report; lines: LineCost[]; step: StepResult } {
   const params = namedParameters(run.model).map(([, t]) => t);
   const buffers = namedBuffers(run.model).map(([, t]) => t);
-  const step = simulateStep({
+  const stepInput = {
     ops: run.tracer.ops,
     params,
     buffers,
@@ -57,25 +67,38 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     optimizer: settings.optimizer,
     device: settings.device,
     torch: run.tracer.ctx.torch,
-  });
+  };
+  const step = simulateStep(stepInput);
+  // Again, recording what is alive at the peak: each layer's share of it (hovers).
+  const atPeak = simulateStep({ ...stepInput, captureAt: step.peakIndex }).captured;
   const saved = attributeSaved(run);
   const optFactor = OPTIMIZER_STATE[settings.optimizer].states;
 
   const paths = run.lib.paths;
   const costs = new Map<InstanceV, ModuleCost>();
-  const seenParam = new Set<number>();
+  const seenParam = new Map<number, string>();
+  const sharedWith = new Map<InstanceV, string>();
   for (const [path, m] of namedModules(run.model)) {
     let n = 0;
     let bytes = 0;
     let trainable = 0;
+    let gradsAtPeak = 0;
     for (const p of m.module!.params.values()) {
-      if (p.k !== 'tensor' || seenParam.has(p.t.storage.id)) continue;
-      seenParam.add(p.t.storage.id);
+      if (p.k !== 'tensor') continue;
+      const owner = seenParam.get(p.t.storage.id);
+      if (owner !== undefined) {
+        // Tied weights: counted once, with the module that registered them first.
+        if (owner !== path) sharedWith.set(m, owner);
+        continue;
+      }
+      seenParam.set(p.t.storage.id, path);
       n += numel(p.t.shape);
       bytes += p.t.storage.bytes;
       if (p.t.requiresGrad) trainable += p.t.storage.bytes;
+      if (p.t.requiresGrad && atPeak?.grads.has(p.t.storage.id)) gradsAtPeak += p.t.storage.bytes;
     }
-    costs.set(m, { params: n, paramBytes: bytes, trainableBytes: trainable, savedBytes: saved.byModule.get(path) ?? 0 });
+    const activationsAtPeak = saved.entries.filter((e) => e.module === path && atPeak?.activations.has(e.id)).reduce((t, e) => t + e.bytes, 0);
+    costs.set(m, { params: n, paramBytes: bytes, trainableBytes: trainable, savedBytes: saved.byModule.get(path) ?? 0, atPeakBytes: bytes + gradsAtPeak + trainable * optFactor + activationsAtPeak });
   }
 
   // Calls in forward order; the first call of each module gives its call line and output.
@@ -100,12 +123,14 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
       outputShape: out ? [...out.shape] : null,
       outputBytes: out ? tensorBytes(out) : 0,
       savedBytes: cost.savedBytes,
+      atPeakBytes: cost.atPeakBytes,
       measured: null,
       leaf: isLeaf(m),
       calls: callCount.get(m) ?? 0,
       paramBytes: cost.paramBytes,
       gradBytes: cost.trainableBytes,
       optimizerBytes: cost.trainableBytes * optFactor,
+      ...(sharedWith.has(m) ? { sharedWith: sharedWith.get(m) } : {}),
       unknowns: run.interp.unknowns.filter((u) => u.module !== undefined && u.module !== null && (path === '' || u.module === path || u.module.startsWith(`${path}.`))).length,
     };
   };
@@ -115,7 +140,7 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
   for (const [path, m] of called) if (isLeaf(m) || costs.get(m)!.savedBytes > 0) layers.push(row(path, m));
   for (const [path, m] of modules) if (!firstCall.has(m) && isLeaf(m)) layers.push(row(path, m));
 
-  const lines = lineCosts(run, costs, saved.byLine, optFactor, paths);
+  const lines = lineCosts(run, costs, saved.entries, optFactor, paths, sharedWith);
 
   const totals = {
     params: params.reduce((s, t) => s + numel(t.shape), 0),
@@ -154,7 +179,7 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
 }
 
 /** Inlay-hint costs: lines that construct modules and lines in forward that call modules or ops. */
-function lineCosts(run: RunResult, costs: Map<InstanceV, ModuleCost>, savedByLine: Map<string, number>, optFactor: number, paths: Map<InstanceV, string>): LineCost[] {
+function lineCosts(run: RunResult, costs: Map<InstanceV, ModuleCost>, savedEntries: readonly SavedEntry[], optFactor: number, paths: Map<InstanceV, string>, sharedWith: Map<InstanceV, string>): LineCost[] {
   const subtree = (m: InstanceV) => {
     const total = { paramBytes: 0, trainable: 0, saved: 0 };
     for (const [, x] of namedModules(m)) {
@@ -171,7 +196,7 @@ function lineCosts(run: RunResult, costs: Map<InstanceV, ModuleCost>, savedByLin
     const key = `${role}\u0000${lineKey(loc)}`;
     let e = out.get(key);
     if (!e) {
-      e = { file: loc.file, line: loc.line, role, modules: [], count: 0, savedBytes: 0, paramBytes: 0, gradBytes: 0, optimizerBytes: 0, outputShape: null };
+      e = { file: loc.file, line: loc.line, role, modules: [], count: 0, repeats: 1, savedBytes: 0, paramBytes: 0, gradBytes: 0, optimizerBytes: 0, outputShape: null };
       out.set(key, e);
     }
     return e;
@@ -233,10 +258,42 @@ function lineCosts(run: RunResult, costs: Map<InstanceV, ModuleCost>, savedByLin
     e.gradBytes += t.trainable;
     e.optimizerBytes += t.trainable * optFactor;
     if (c.output.k === 'tensor') e.outputShape = [...c.output.t.shape];
+    const shared = sharedWith.get(c.module);
+    if (shared !== undefined && !(e.sharedWith ??= []).includes(shared)) e.sharedWith.push(shared);
   });
-  for (const [key, bytes] of savedByLine) {
-    const [file, line] = key.split('\u0000');
-    entry({ file, line: Number(line) }, 'call').savedBytes += bytes;
+  // Saved bytes of a call line: what its own ops saved, and everything the modules it calls saved
+  // (a block's whole subtree, wherever in the block's file each op ran).
+  for (const en of savedEntries) {
+    if (en.line === null) continue;
+    const [file, line] = en.line.split('\u0000');
+    entry({ file, line: Number(line) }, 'call');
+  }
+  for (const e of out.values()) {
+    if (e.role !== 'call') continue;
+    const key = lineKey(e);
+    const under = (m: string) => e.modules.some((p) => m === p || m.startsWith(`${p}.`));
+    for (const en of savedEntries) if (en.line === key || under(en.module)) e.savedBytes += en.bytes;
+  }
+  // How many times each call line runs: the calls of one module name on it (blocks.0.fc …
+  // blocks.11.fc, or a loop's calls), and the runs of the ops it causes (an op kind every run
+  // makes, counted once per run).
+  const opKinds = new Map<string, Map<string, number>>();
+  for (const op of run.tracer.ops) {
+    if (!op.line) continue;
+    const key = lineKey(op.line);
+    const kinds = opKinds.get(key) ?? new Map<string, number>();
+    kinds.set(op.kind, (kinds.get(op.kind) ?? 0) + 1);
+    opKinds.set(key, kinds);
+  }
+  for (const e of out.values()) {
+    const byName = new Map<string, number>();
+    for (const m of e.modules) {
+      const name = m.split('.').filter((part) => !/^\d+$/.test(part)).pop() ?? m;
+      byName.set(name, (byName.get(name) ?? 0) + 1);
+    }
+    const kinds = e.role === 'call' ? opKinds.get(lineKey(e)) : undefined;
+    const opRuns = kinds && !e.modules.length ? Math.min(...kinds.values()) : 1;
+    e.repeats = Math.max(1, opRuns, ...byName.values());
   }
   return [...out.values()].sort((a, b) => (a.file === b.file ? a.line - b.line : a.file.localeCompare(b.file)));
 }

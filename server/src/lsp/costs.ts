@@ -44,6 +44,7 @@ function moduleRow(layers: readonly LayerReport[], modulePath: string): LayerRep
     outputShape: own?.outputShape ?? inside[inside.length - 1].outputShape,
     outputBytes: own?.outputBytes ?? inside[inside.length - 1].outputBytes,
     savedBytes: sum((l) => l.savedBytes),
+    atPeakBytes: sum((l) => l.atPeakBytes ?? 0),
     measured: null,
     leaf: false,
     calls: own?.calls ?? 1,
@@ -54,11 +55,7 @@ function moduleRow(layers: readonly LayerReport[], modulePath: string): LayerRep
   };
 }
 
-/**
- * The bytes of a layer that are alive at the training-step peak: its parameters always, its
- * gradients and optimizer state when the peak holds any, its saved activations when it holds any.
- */
+/** The bytes of a layer alive at the training-step peak (never more than the peak: see LayerReport.atPeakBytes). */
 export function bytesAtPeak(analysis: Analysis, layer: LayerReport): number {
-  const c = analysis.report.totals.peakComposition;
-  return layer.paramBytes + (c.grads > 0 ? layer.gradBytes : 0) + (c.optimizer > 0 ? layer.optimizerBytes : 0) + (c.activations > 0 ? layer.savedBytes : 0);
+  return Math.min(layer.atPeakBytes ?? 0, analysis.report.totals.peakBytes);
 }

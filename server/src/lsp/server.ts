@@ -198,7 +198,7 @@ export function bindServer(connection: Connection): void {
       const doc = workspace.get(textDocument.uri);
       const analysis = workspace.analysis(textDocument.uri);
       if (!doc || !analysis || !workspace.settings.inlayHintsEnabled) return [];
-      return inlayHints(analysis, doc.file, doc.lines, range);
+      return inlayHints(analysis, doc.file, doc.lines, range, workspace.settings.hints);
     }),
   );
 

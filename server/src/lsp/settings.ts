@@ -2,6 +2,7 @@
 // server analyzes with. Anything malformed falls back to its default and is reported, never thrown.
 
 import { parseBytes } from '../report/units';
+import { DEFAULT_HINT_OPTIONS, HintOptions } from './inlayHints';
 import { AnalysisSettings, DEFAULT_SETTINGS, DEVICES, OPTIMIZERS, PRECISIONS } from '../report/types';
 
 export const DEFAULT_BUDGET = '24GiB';
@@ -9,6 +10,8 @@ export const DEFAULT_BUDGET = '24GiB';
 export interface ServerSettings {
   readonly analysis: AnalysisSettings;
   readonly inlayHintsEnabled: boolean;
+  /** `memlens.inlayHints.saved` / `.weights` / `.onConstruction`. */
+  readonly hints: HintOptions;
   /** `memlens.pythonPath`: the interpreter whose installed libraries are read (null: the Python extension's, else discovered). */
   readonly pythonPath: string | null;
   /** What was ignored and why, for the server log. */
@@ -55,6 +58,14 @@ export function resolveSettings(section: unknown): ServerSettings {
   const hints = record(raw.inlayHints);
   const dotted = raw['inlayHints.enabled'];
   const hintsEnabled = typeof hints.enabled === 'boolean' ? hints.enabled : typeof dotted === 'boolean' ? dotted : true;
+  // Nested (`inlayHints: { saved }`, as VS Code sends the section) or dotted keys.
+  const flag = (key: keyof HintOptions): boolean => {
+    const v = hints[key] ?? raw[`inlayHints.${key}`];
+    if (typeof v === 'boolean') return v;
+    if (v !== undefined && v !== null) problems.push(`memlens.inlayHints.${key}: ${JSON.stringify(v)} is not true or false; using ${DEFAULT_HINT_OPTIONS[key]}`);
+    return DEFAULT_HINT_OPTIONS[key];
+  };
+  const hintOptions: HintOptions = { saved: flag('saved'), weights: flag('weights'), onConstruction: flag('onConstruction') };
 
   return {
     analysis: {
@@ -67,6 +78,7 @@ export function resolveSettings(section: unknown): ServerSettings {
       budgetBytes,
     },
     inlayHintsEnabled: hintsEnabled,
+    hints: hintOptions,
     pythonPath,
     problems,
   };

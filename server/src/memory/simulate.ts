@@ -4,6 +4,8 @@ import type { Composition, OptimizerKind, Phase, TimelinePoint } from '../report
 
 /** What the simulator replays: the traced forward (and loss) and the model's persistent tensors. */
 export interface StepInput {
+  /** A timeline index at which to record which gradients and saved activations are alive (the peak, found by a first run). */
+  readonly captureAt?: number;
   readonly ops: readonly OpRecord[];
   readonly params: readonly Tensor[];
   readonly buffers: readonly Tensor[];
@@ -31,6 +33,8 @@ export interface StepResult {
   readonly peakPhase: Phase;
   readonly peakComposition: Composition;
   readonly peakIndex: number;
+  /** At `captureAt`: the parameter storages whose gradient exists, and the saved activations alive. */
+  readonly captured?: { readonly grads: ReadonlySet<number>; readonly activations: ReadonlySet<number> };
   readonly paramBytes: number;
   readonly gradBytes: number;
   readonly optimizerBytes: number;
@@ -125,10 +129,14 @@ export function simulateStep(input: StepInput): StepResult {
   let peak = -1;
   let peakAt: { phase: Phase; composition: Composition; index: number } = { phase: 'forward', composition: { ...live }, index: 0 };
   const total = () => live.params + live.grads + live.optimizer + live.activations + live.temporaries;
+  const paramGrad = new Set<number>();
+  const category = new Map<number, Category>();
+  let captured: StepResult['captured'];
   const point = (phase: Phase, op: string, line: number | null, extra = 0, extraCat: Category = 'temporaries') => {
     const bytes = { ...live };
     bytes[extraCat] += extra;
     const sum = total() + extra;
+    if (timeline.length === input.captureAt) captured = { grads: new Set(paramGrad), activations: new Set([...category].filter(([, c]) => c === 'activations').map(([id]) => id)) };
     timeline.push({ i: timeline.length, phase, op, line, bytes });
     if (sum > peak) {
       peak = sum;
@@ -173,7 +181,6 @@ export function simulateStep(input: StepInput): StepResult {
     if (i >= ops.length - 1) kept.add(id);
     else if (i >= 0 && i > (lastUse.get(id) ?? -1)) lastUse.set(id, i);
   }
-  const category = new Map<number, Category>();
   const storages = new Map<number, Storage>();
   const allocate = (s: Storage) => {
     if (category.has(s.id) || !isActivation(s)) return;
@@ -216,7 +223,6 @@ export function simulateStep(input: StepInput): StepResult {
   if (input.loss?.requiresGrad) {
     const gradOf = new Map<number, GradBuffer>(); // storage id → the buffer holding its gradient
     const reached = new Set<number>([input.loss.storage.id]);
-    const paramGrad = new Set<number>();
     const drop = (b: GradBuffer) => {
       if (--b.refs === 0) live.temporaries -= b.bytes;
     };
@@ -330,6 +336,7 @@ export function simulateStep(input: StepInput): StepResult {
     peakPhase: peakAt.phase,
     peakComposition: peakAt.composition,
     peakIndex: peakAt.index,
+    ...(captured ? { captured } : {}),
     paramBytes,
     gradBytes,
     optimizerBytes,

@@ -98,6 +98,8 @@ export interface MeasuredLayer {
 }
 
 export interface LayerReport {
+  /** Its parameters are another module's (tied weights: `lm_head.weight is wte.weight`): that module's path. */
+  sharedWith?: string;
   path: string;
   kind: string;
   file: string;
@@ -107,6 +109,11 @@ export interface LayerReport {
   outputShape: number[] | null;
   outputBytes: number;
   savedBytes: number;
+  /**
+   * Its bytes alive at the training-step peak: parameters, the gradients and optimizer state that
+   * exist then, and its saved activations not yet freed by backward (its share of the peak).
+   */
+  atPeakBytes: number;
   measured: MeasuredLayer | null;
   // Extensions of the contract (allowed: "extend it freely").
   /** False for a container module row that holds saved bytes of functional ops run directly in it. */
@@ -187,11 +194,19 @@ export interface LineCost {
   modules: string[];
   /** Number of module instances (construct) or calls (call) on this line. */
   count: number;
+  /**
+   * How many times the line runs in one training step (a line of a block built 12 times, a call
+   * in a loop): the figures are totals over them; per run they are divided by this.
+   */
+  repeats: number;
+  /** Saved for backward by everything the line runs (a composite module's whole subtree). */
   savedBytes: number;
   paramBytes: number;
   gradBytes: number;
   optimizerBytes: number;
   outputShape: number[] | null;
+  /** Modules whose parameters are owned by another module (tied weights): `lm_head` → `transformer.wte`. */
+  sharedWith?: string[];
 }
 
 /** Where the entry model's class is defined, for the code lens. */
