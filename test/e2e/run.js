@@ -195,9 +195,10 @@ async function main() {
       await page.screenshot({ path: path.join(RESULTS, 'status-bar.png') });
       await item.click();
       const report = page.locator('.part.panel .monaco-editor .view-lines', { hasText: 'peak' }).first();
-      const reportText = await waitForText(report, (t) => /\bpeak \d/.test(t), 'the report opened from the status bar');
+      const peakLine = /peak \d+(\.\d+)? \w+ during (forward|backward|optimizer)/;
+      const reportText = await waitForText(report, (t) => peakLine.test(t), 'the report opened from the status bar');
       await page.screenshot({ path: path.join(RESULTS, 'status-bar-report.png') });
-      return `${JSON.stringify(text.trim())}; report: ${JSON.stringify(reportText.match(/peak [^\n]*?(forward|backward|optimizer)/)?.[0] ?? reportText.slice(0, 80))}`;
+      return `${JSON.stringify(text.trim())}; report: ${JSON.stringify(reportText.match(peakLine)[0])}`;
     });
     await page.locator('.editor-instance .monaco-editor').first().click({ position: { x: 300, y: 10 } });
     await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
@@ -275,7 +276,7 @@ async function main() {
     await check('an invalid memlens.budget in the folder\'s settings.json: a warning naming it and the accepted forms', async () => {
       fs.writeFileSync(folderSettings, JSON.stringify({ 'memlens.budget': BAD_BUDGET }, null, 2) + '\n');
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'memlens.budget' }).first();
-      const text = await waitForText(toast, (t) => t.includes(`memlens.budget: "${BAD_BUDGET}" is not a size; use 24GiB, 80GB, 512MiB`), 'settings warning');
+      const text = await waitForText(toast.locator('.notification-list-item-message'), (t) => t.includes(`memlens.budget: "${BAD_BUDGET}" is not a size; use 24GiB, 80GB, 512MiB`), 'settings warning');
       if (!(await toast.locator('.notification-list-item-icon[class*="warning"]').count())) throw new Error(`the notification is not a warning: ${JSON.stringify(text)}`);
       await page.screenshot({ path: path.join(RESULTS, 'settings-warning.png') });
       return JSON.stringify(text.trim());
