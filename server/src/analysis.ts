@@ -58,7 +58,8 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
   } catch (e) {
     const at = e instanceof AnalysisError ? e.at : { file, line: 1 };
     const reason = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message ?? String(e)}`;
-    return { report: emptyReport(file, settings), lines: [], model: null, error: { file: at.file, line: at.line, reason }, ms: performance.now() - started };
+    const code = e instanceof AnalysisError ? e.code : undefined;
+    return { report: emptyReport(file, settings), lines: [], model: null, error: { file: at.file, line: at.line, reason, ...(code ? { code } : {}) }, ms: performance.now() - started };
   } finally {
     ownTree?.delete();
   }

@@ -52,6 +52,8 @@ export class LspSession {
   /** memlens/summary notifications, in order. */
   readonly summaries: { uri: string; version: number; summary: unknown }[] = [];
   private readonly eventWaiters: { accept: (event: string) => boolean; resolve: () => void }[] = [];
+  /** Edits the server asked the client to apply (workspace/applyEdit), in order; all are accepted. */
+  readonly appliedEdits: unknown[] = [];
   private readonly waiters: DiagnosticsWaiter[] = [];
   private readonly versions = new Map<string, number>();
   private exited: Error | null = null;
@@ -103,6 +105,11 @@ export class LspSession {
     connection.onNotification('memlens/summary', (p: { uri: string; version: number; summary: unknown }) => {
       session.summaries.push(p);
       session.record(`memlens/summary ${p.uri}`);
+    });
+    connection.onRequest('workspace/applyEdit', (p: { edit: unknown }) => {
+      session.serverRequests.push('workspace/applyEdit');
+      session.appliedEdits.push(p.edit);
+      return { applied: true };
     });
     for (const method of ['workspace/inlayHint/refresh', 'workspace/codeLens/refresh', 'client/registerCapability']) {
       connection.onRequest(method, () => {

@@ -44,7 +44,7 @@ export interface ForwardPass {
 
 /** A fatal problem: the analysis cannot produce a model or its inputs. */
 export class AnalysisError extends Error {
-  constructor(message: string, readonly at: Loc) {
+  constructor(message: string, readonly at: Loc, readonly code?: 'no-model') {
     super(message);
   }
 }
@@ -137,7 +137,7 @@ export function runModel(o: RunOptions): RunResult {
       }
     } else {
       const { choice, tried } = chooseModel(interp, scope, syntaxRoot(o.tree), file, script);
-      if (!choice) throw new AnalysisError(`no model found: ${tried.join('; ')}. Add \`# memlens: entry=Model() input=x:float32[B,...]\` or pass --entry`, top);
+      if (!choice) throw new AnalysisError(`no model found: ${tried.join('; ')}. Add \`# memlens: entry=Model() input=x:float32[B,...]\` or pass --entry`, top, 'no-model');
       model = choice.model;
       entry = choice.entry;
       entryGuessed = choice.guessed;

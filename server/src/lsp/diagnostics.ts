@@ -3,6 +3,7 @@
 
 import { Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
 import { Analysis } from '../report/types';
+import type { ModuleClass } from './modelClasses';
 import { formatBytes } from '../report/units';
 import { sameFile } from './costs';
 import { LineIndex } from './text';
@@ -17,9 +18,40 @@ function lineOf(text: LineIndex, line1: number): number {
   return Math.max(0, Math.min(text.lineCount - 1, line1 - 1));
 }
 
-export function diagnostics(analysis: Analysis, file: string, text: LineIndex): Diagnostic[] {
+/** The engine's advice without command-line flags (the editor has directives and code actions instead). */
+export function forEditor(reason: string): string {
+  return reason.replace(/\s+or pass --[\w-]+/g, '').replace(/\s*\(?(?:pass|use) --[\w-]+[^)]*\)?/g, '');
+}
+
+/** The class a person would call the file's model: the first that no other module class of the file mentions. */
+export function topClass(classes: readonly ModuleClass[], text: LineIndex): ModuleClass | undefined {
+  const bodies = classes.map((c, i) => {
+    const end = classes[i + 1]?.line ?? text.lineCount;
+    return { name: c.name, body: Array.from({ length: end - c.line }, (_, k) => text.lineText(c.line + k)).join('\n') };
+  });
+  const used = (name: string) => bodies.some((b) => b.name !== name && new RegExp(`\\b${name}\\b`).test(b.body));
+  return classes.find((c) => !used(c.name)) ?? classes[classes.length - 1];
+}
+
+export const NO_MODEL_CODE = 'no-model';
+
+export function diagnostics(analysis: Analysis, file: string, text: LineIndex, classes: readonly ModuleClass[] = []): Diagnostic[] {
   const out: Diagnostic[] = [];
   const r = analysis.report;
+  if (analysis.error?.code === 'no-model' && !analysis.stale) {
+    // A file with no model (a utility module, a data script, a file of layer parts used elsewhere)
+    // is not a problem. One whose model cannot be chosen gets one note, with a code action.
+    const top = topClass(classes, text);
+    if (!top) return out;
+    out.push({
+      range: text.lineRange(top.line),
+      severity: DiagnosticSeverity.Information,
+      source: DIAGNOSTIC_SOURCE,
+      code: NO_MODEL_CODE,
+      message: `Memlens could not choose this file's model (${forEditor(analysis.error.reason).replace(/^no model found: /, '').replace(/\.?\s*Add `# memlens:[^`]*`\.?$/, '')}). Use "Analyze this model…" to name it in a \`# memlens:\` directive.`,
+    });
+    return out;
+  }
   if (analysis.error) {
     const here = sameFile(analysis.error.file, file);
     out.push({
@@ -27,7 +59,7 @@ export function diagnostics(analysis: Analysis, file: string, text: LineIndex): 
       severity: DiagnosticSeverity.Warning,
       source: DIAGNOSTIC_SOURCE,
       code: 'analysis-failed',
-      message: `Memlens could not analyze this file: ${analysis.error.reason}${here ? '' : ` (${analysis.error.file}:${analysis.error.line})`}${analysis.stale ? '; showing the last good result' : ''}`,
+      message: `Memlens could not analyze this file: ${forEditor(analysis.error.reason)}${here ? '' : ` (${analysis.error.file}:${analysis.error.line})`}${analysis.stale ? '; showing the last good result' : ''}`,
     });
     return out;
   }
@@ -48,7 +80,7 @@ export function diagnostics(analysis: Analysis, file: string, text: LineIndex): 
       severity: DiagnosticSeverity.Information,
       source: DIAGNOSTIC_SOURCE,
       code: 'unknown',
-      message: `Memlens cannot evaluate this: ${u.reason}`,
+      message: `Memlens cannot evaluate this: ${forEditor(u.reason)}`,
     });
   }
   return out;

@@ -3,6 +3,8 @@
 
 import {
   ClientCapabilities,
+  CodeAction,
+  CodeActionKind,
   Connection,
   DidChangeConfigurationNotification,
   InitializeResult,
@@ -16,6 +18,8 @@ import * as path from 'path';
 import { inspect } from 'util';
 import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams } from '../protocol';
 import { loadPythonParser } from '../python/parser';
+import { importedBySibling } from './modelClasses';
+import { ANALYZE_CLASS_COMMAND, analyzeLenses, classesOf, codeActions, directiveEdit, resolveAction } from './actions';
 import { codeLenses } from './codeLens';
 import { diagnostics } from './diagnostics';
 import { hover } from './hover';
@@ -99,9 +103,15 @@ export function bindServer(connection: Connection): void {
     const doc = workspace.get(uri);
     const analysis = workspace.analysis(uri);
     if (!doc || !analysis) return;
-    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines) });
+    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines, partsFile(uri) ? [] : classesOf(doc)) });
     void connection.sendNotification(SUMMARY_NOTIFICATION, { uri, version: doc.version, summary: documentSummary(analysis) } satisfies SummaryParams);
   });
+
+  /** A file of layer parts: its classes are imported by an open document or a file beside it. */
+  function partsFile(uri: string): boolean {
+    const doc = workspace.get(uri);
+    return !!doc && (workspace.importers(uri).length > 0 || importedBySibling(doc.file));
+  }
 
   /** Publishes `uri` and every open document that imports it (their numbers depend on its text). */
   function schedulePublishWithImporters(uri: string): void {
@@ -168,6 +178,8 @@ export function bindServer(connection: Connection): void {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: true },
+        executeCommandProvider: { commands: [ANALYZE_CLASS_COMMAND] },
         inlayHintProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'memlens' },
@@ -264,7 +276,32 @@ export function bindServer(connection: Connection): void {
       const doc = workspace.get(textDocument.uri);
       const analysis = workspace.analysis(textDocument.uri);
       if (!doc || !analysis) return [];
-      return codeLenses(analysis, doc.file, doc.lines, doc.uri);
+      return [...codeLenses(analysis, doc.file, doc.lines, doc.uri), ...analyzeLenses(doc, analysis, partsFile(doc.uri))];
+    }),
+  );
+
+  connection.onCodeAction(
+    guard('codeAction', [], ({ textDocument, range, context }) => {
+      const doc = workspace.get(textDocument.uri);
+      if (!doc || workspace.isLibrary(textDocument.uri)) return [];
+      return codeActions(doc, range.start.line, context.diagnostics);
+    }),
+  );
+
+  connection.onCodeActionResolve(guard('codeActionResolve', null as unknown as CodeAction, (action: CodeAction) => {
+    const uri = (action.data as { uri?: string } | undefined)?.uri;
+    return resolveAction(action, uri ? workspace.get(uri) : undefined, workspace.settings.analysis, workspace);
+  }));
+
+  // The "Analyze" lens: the directive goes in only through the client applying this edit.
+  connection.onExecuteCommand(
+    guard('executeCommand', undefined, ({ command, arguments: args }) => {
+      if (command !== ANALYZE_CLASS_COMMAND) return;
+      const [uri, className] = (args ?? []) as [string, string];
+      const doc = workspace.get(uri);
+      const cls = doc ? classesOf(doc).find((c) => c.name === className) : undefined;
+      if (!doc || !cls) return;
+      void connection.workspace.applyEdit({ label: `Memlens: analyze ${className}`, edit: directiveEdit(doc, cls, workspace.settings.analysis, workspace) });
     }),
   );
 

@@ -128,6 +128,11 @@ export interface UnknownReport {
   module?: string;
 }
 
+/** Why an analysis produced no report; `code` 'no-model' when the file builds and names no model. */
+export interface AnalysisFailure extends UnknownReport {
+  code?: 'no-model';
+}
+
 export interface TimelinePoint {
   i: number;
   phase: Phase;
@@ -202,7 +207,7 @@ export interface Analysis {
   lines: LineCost[];
   model: ModelLocation | null;
   /** A fatal problem (no model found, syntax error at the entry…): the report is then empty. */
-  error: UnknownReport | null;
+  error: AnalysisFailure | null;
   /** Milliseconds the analysis took. */
   ms: number;
   /** True when `error` stops the current text and the numbers are the last good analysis's. */

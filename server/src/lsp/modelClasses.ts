@@ -1,0 +1,135 @@
+// The `nn.Module` classes a file defines, read from its syntax (they exist whether or not the
+// analysis could run), and the `# memlens:` directive that analyzes one of them: the entry built
+// from the constructor's defaults, the input guessed from its first layer. The user edits it.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Node } from '../python/parser';
+import { analyzeSource, SourceHost } from '../analysis';
+import { ParsedSource } from '../python/parser';
+import type { AnalysisSettings, InputReport } from '../report/types';
+
+export interface ModuleClass {
+  name: string;
+  /** 0-based line of the `class` keyword (of its first decorator, when decorated). */
+  line: number;
+  /** Constructor parameters without defaults (after `self`), and whether it takes any at all. */
+  required: string[];
+}
+
+/** Base classes that make a class a module (torch's and the common libraries'). */
+const MODULE_BASES = /(^|\.)(Module|Sequential|ModuleList|ModuleDict|LightningModule|PreTrainedModel)$/;
+
+/** Module classes at the top level of the file, in source order. */
+export function moduleClasses(root: Node): ModuleClass[] {
+  const defs: { name: string; line: number; bases: string[]; node: Node }[] = [];
+  for (const stmt of root.namedChildren) {
+    if (!stmt) continue;
+    const cls = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+    if (cls?.type !== 'class_definition') continue;
+    const name = cls.childForFieldName('name')?.text;
+    if (!name) continue;
+    const bases = (cls.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => !!b && b.type !== 'keyword_argument').map((b) => b.text.replace(/\s+/g, ''));
+    defs.push({ name, line: stmt.startPosition.row, bases, node: cls });
+  }
+  // A class is a module when a base is torch's (or a library's) module class or another module class of the file.
+  const modules = new Set<string>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const d of defs) {
+      if (modules.has(d.name)) continue;
+      if (d.bases.some((b) => MODULE_BASES.test(b) || modules.has(b))) {
+        modules.add(d.name);
+        changed = true;
+      }
+    }
+  }
+  return defs.filter((d) => modules.has(d.name)).map((d) => ({ name: d.name, line: d.line, required: requiredParameters(d.node) }));
+}
+
+/** Parameters of the class's own `__init__` that have no default (none when it has no `__init__`). */
+function requiredParameters(cls: Node): string[] {
+  const body = cls.childForFieldName('body');
+  for (const stmt of body?.namedChildren ?? []) {
+    const fn = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+    if (fn?.type !== 'function_definition' || fn.childForFieldName('name')?.text !== '__init__') continue;
+    const out: string[] = [];
+    for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+      if (!p) continue;
+      if (p.type === 'identifier') out.push(p.text);
+      else if (p.type === 'typed_parameter') {
+        const id = p.namedChildren.find((c) => c?.type === 'identifier');
+        if (id) out.push(id.text);
+      } else if (p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern' || p.text === '*') break;
+    }
+    return out.slice(1);
+  }
+  return [];
+}
+
+function specOf(i: InputReport, batch: number): string {
+  const dims = i.shape.map((d, k) => (k === 0 && d === batch ? 'B' : String(d)));
+  return `${i.name.replace(/[^\w]/g, '_')}:${i.dtype}[${dims.join(',')}]`;
+}
+
+/**
+ * The directive line that analyzes `cls`: `# memlens: entry=Net() input=x:float32[B,3,32,32]
+ * batch=1`. A required constructor argument is written `name=...` for the user to fill in; the
+ * input is what the engine guesses from the first layer, else a placeholder.
+ */
+export function suggestDirective(file: string, text: string, cls: ModuleClass, settings: AnalysisSettings, host: SourceHost): string {
+  const entry = `${cls.name}(${cls.required.map((p) => `${p}=...`).join(', ')})`;
+  let inputs = 'input=x:float32[B,...]';
+  if (!cls.required.length) {
+    const source = new ParsedSource(text);
+    try {
+      const a = analyzeSource(file, source, { ...settings, entry, inputs: [], batch: null }, host);
+      if (!a.error && a.report.inputs.length) inputs = a.report.inputs.map((i) => `input=${specOf(i, a.report.settings.batch)}`).join(' ');
+    } finally {
+      source.dispose();
+    }
+  }
+  return `# memlens: entry=${entry} ${inputs} batch=1`;
+}
+
+const importedCache = new Map<string, { at: number; imported: boolean }>();
+
+/**
+ * True when another Python file in the same folder (or the folder above, for a package) imports
+ * `file`'s module (`from unet_parts import *`, `from .blocks import Down`, `import layers`): its
+ * classes are parts of a model built elsewhere. Read from the files' text (bounded), kept 10 s.
+ */
+export function importedBySibling(file: string): boolean {
+  if (!path.isAbsolute(file)) return false;
+  const hit = importedCache.get(file);
+  if (hit && Date.now() - hit.at < 10_000) return hit.imported;
+  const stem = path.basename(file, '.py');
+  const pattern = new RegExp(`^\\s*(?:from\\s+[.\\w]*\\b${stem}\\b\\s+import|import\\s+[.\\w]*\\b${stem}\\b|from\\s+\\.+\\s+import\\s+[^\\n]*\\b${stem}\\b)`, 'm');
+  let imported = false;
+  const dirs = [path.dirname(file), path.dirname(path.dirname(file))];
+  let read = 0;
+  outer: for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).filter((n) => n.endsWith('.py')).sort();
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const other = path.join(dir, n);
+      if (other === file || ++read > 300) continue;
+      try {
+        const st = fs.statSync(other);
+        if (!st.isFile() || st.size > 512 * 1024) continue;
+        if (pattern.test(fs.readFileSync(other, 'utf8'))) {
+          imported = true;
+          break outer;
+        }
+      } catch {
+        continue;
+      }
+    }
+  }
+  importedCache.set(file, { at: Date.now(), imported });
+  return imported;
+}
