@@ -3,6 +3,10 @@
 // platform only (onnxruntime-node ships all five, 288 MB). The committed .vscodeignore is the
 // allowlist for everything else; this script appends the target's binaries to a copy of it and
 // hands that to vsce as --ignoreFile, then checks what the VSIX holds.
+//
+// README images resolve inside the VSIX: they live in media/ (shipped) and stay relative
+// (--no-rewrite-relative-links; vsce would otherwise point them at the repository's raw files),
+// and every other link in the README is absolute. The check below holds the README to that.
 'use strict';
 
 const { execFileSync } = require('child_process');
@@ -64,7 +68,7 @@ function packageVsix({ target, build = true, out } = {}) {
   fs.writeFileSync(ignoreFile, `${allowlist.trimEnd()}\n# ${target} (scripts/package.js)\n${binaries.join('\n')}\n`);
 
   const vsce = path.join(path.dirname(require.resolve('@vscode/vsce/package.json')), 'vsce');
-  execFileSync(process.execPath, [vsce, 'package', '--target', target, '--ignoreFile', ignoreFile, '--out', vsix], {
+  execFileSync(process.execPath, [vsce, 'package', '--target', target, '--ignoreFile', ignoreFile, '--no-rewrite-relative-links', '--out', vsix], {
     cwd: ROOT,
     stdio: 'inherit',
   });
@@ -80,6 +84,7 @@ function packageVsix({ target, build = true, out } = {}) {
   for (const must of ['extension/package.json', 'extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/tree-sitter-python.wasm', 'extension/media/icon.png', 'extension/node_modules/onnxruntime-common/dist/cjs/index.js', 'extension/node_modules/onnxruntime-common/dist/cjs/package.json']) {
     if (!entries.includes(must)) problems.push(`missing ${must}`);
   }
+  problems.push(...readmeLinkProblems(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'), entries));
   const size = fs.statSync(vsix).size;
   console.log(`${path.relative(process.cwd(), vsix)}: ${mib(size)} (${size} bytes), ${entries.length} files, target ${target}`);
   if (spec.maxBytes && size > spec.maxBytes) problems.push(`${mib(size)} exceeds the ${mib(spec.maxBytes)} limit for ${target}`);
@@ -87,7 +92,23 @@ function packageVsix({ target, build = true, out } = {}) {
   return vsix;
 }
 
-module.exports = { packageVsix, TARGETS };
+/**
+ * Relative links and images of the README that would be broken in the VSIX (the marketplace page
+ * and VS Code's extension view show the packaged README): each must name a file the VSIX holds.
+ */
+function readmeLinkProblems(readme, entries) {
+  const problems = [];
+  const links = [...readme.matchAll(/(!?)\[[^\]]*\]\(([^)\s]+)[^)]*\)/g)].map((m) => ({ image: m[1] === '!', link: m[2] }));
+  links.push(...[...readme.matchAll(/<img[^>]+src=["']([^"']+)["']/g)].map((m) => ({ image: true, link: m[1] })));
+  for (const { image, link } of links) {
+    if (/^[a-z][\w+.-]*:/i.test(link) || link.startsWith('#')) continue;
+    const file = path.posix.normalize(decodeURI(link.split('#')[0]));
+    if (!entries.includes(`extension/${file}`)) problems.push(`README ${image ? 'image' : 'link'} ${link} is not in the VSIX${image ? '' : ' (link to the repository instead)'}`);
+  }
+  return problems;
+}
+
+module.exports = { packageVsix, readmeLinkProblems, TARGETS };
 
 if (require.main === module) {
   try {

@@ -5,6 +5,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { startLanguageClient } from './languageClient';
 import * as onnxRuntime from './onnxRuntime';
 import * as showReport from './showReport';
+import * as statusBar from './statusBar';
 
 let client: LanguageClient | undefined;
 
@@ -12,7 +13,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   try {
     context.subscriptions.push(onnxRuntime.register(context));
     client = await startLanguageClient(context);
-    context.subscriptions.push(showReport.register(client));
+    context.subscriptions.push(showReport.register(client), statusBar.register(client));
   } catch (e) {
     void vscode.window.showErrorMessage(`Memlens failed to start: ${e instanceof Error ? e.message : String(e)}`);
     throw e;

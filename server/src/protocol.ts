@@ -2,7 +2,7 @@
 // Plain method names and payload types, so the client and the server can bind them with their own
 // copies of vscode-jsonrpc.
 
-import type { Report } from './report/types';
+import type { OptimizerKind, Phase, Precision, Report } from './report/types';
 
 /**
  * Sent by the client (the "Show report" command, later the timeline webview): the Report of the
@@ -32,4 +32,37 @@ export interface EnvironmentParams {
   /** The Python extension's active interpreter, or null when there is none / no extension. */
   pythonPath?: string | null;
   trusted?: boolean;
+}
+
+/**
+ * Sent by the server after each analysis it publishes diagnostics for: the figures the client's
+ * status bar item shows for that document (peak, precision, batch; phase, optimizer, budget and
+ * largest batch in its tooltip). `summary` is null when the file has no model to report (no model
+ * found, a fatal error, an installed library's file): the item is then hidden.
+ */
+export const SUMMARY_NOTIFICATION = 'memlens/summary';
+
+export interface SummaryParams {
+  uri: string;
+  /** The document version analyzed. */
+  version: number;
+  summary: DocumentSummary | null;
+}
+
+export interface DocumentSummary {
+  peakBytes: number;
+  peakPhase: Phase;
+  precision: Precision;
+  optimizer: OptimizerKind;
+  batch: number;
+  budgetBytes: number | null;
+  maxBatch: number | null;
+  /** Unknowns that reach the numbers: the peak is a lower bound (and max batch an upper one). */
+  unknowns: number;
+  /** The numbers are the last good analysis's (the current text stops the model from building). */
+  stale: boolean;
+  /** The status bar text without its icon: `1.21 GiB · fp32 · B=8`, `≥ 1.21 GiB · …` with unknowns. */
+  text: string;
+  /** One line per figure: phase, optimizer, budget, largest batch, unknowns. */
+  tooltip: string;
 }

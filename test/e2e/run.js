@@ -1,7 +1,8 @@
 // `npm run test:e2e`: the Memlens VSIX installed in a real VS Code (code-server) driven in a real
 // browser (headless Chromium through playwright-core), checking only what a user sees: inlay hints,
-// a hover, the code lens, the budget diagnostic in the Problems panel, that an edit updates the
-// numbers, and that the client restarts a killed language server. Expected numbers come from the
+// a hover, the code lens, the budget diagnostic in the Problems panel, the status bar item (and the
+// report it opens), that an edit updates the numbers, that the client restarts a killed language
+// server, and the warning an invalid setting in the workspace's settings.json raises. Expected numbers come from the
 // CLI on the same file (the same engine), so the test checks the editor plumbing end to end.
 //
 // Environment: MEMLENS_E2E_CACHE (toolchain cache, default ~/.cache/memlens-e2e),
@@ -19,6 +20,8 @@ const ROOT = path.join(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'test-results', 'e2e');
 const FIXTURE = 'resnet_small.py';
 const BUDGET = '1MiB';
+/** Written into the workspace's .vscode/settings.json at the end: not a size. */
+const BAD_BUDGET = '24 gigs';
 /** BasicBlock's `self.conv1 = nn.Conv2d(...)`: built 4 times (layer1 ×2, layer2, layer3). */
 const BLOCK_CONV_LINE = 'self.conv1 = nn.Conv2d(planes, planes';
 const STEP_TIMEOUT = 45_000;
@@ -39,7 +42,9 @@ function expectations(file) {
   const saved = built.reduce((s, l) => s + l.savedBytes, 0);
   const weights = built.reduce((s, l) => s + l.paramBytes + l.gradBytes + l.optimizerBytes, 0);
   const peak = `${formatBytes(report.totals.peakBytes)} (${report.totals.peakPhase})`;
+  const bound = report.unknowns.length ? '≥ ' : '';
   return {
+    status: `${bound}${formatBytes(report.totals.peakBytes)} · ${report.settings.precision} · B=${report.settings.batch}`,
     hint: `saved ${formatBytes(saved)} · weights ${formatBytes(weights)}${built.length > 1 ? ` ×${built.length}` : ''}`,
     lens: `Peak ${peak}`,
     diagnostic: `Training-step peak ${peak} exceeds the memory budget ${formatBytes(report.budgetBytes)}`,
@@ -117,6 +122,10 @@ async function main() {
   fs.mkdirSync(workspace);
   const file = path.join(workspace, FIXTURE);
   fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', FIXTURE), file);
+  // Folder settings, empty until the invalid-setting check writes a bad budget into them.
+  const folderSettings = path.join(workspace, '.vscode', 'settings.json');
+  fs.mkdirSync(path.dirname(folderSettings));
+  fs.writeFileSync(folderSettings, '{}\n');
   const source = fs.readFileSync(file, 'utf8');
   const before = expectations(file);
   const widened = path.join(tmp, 'widened.py');
@@ -179,6 +188,19 @@ async function main() {
       return JSON.stringify(text.trim());
     });
     await page.screenshot({ path: path.join(RESULTS, 'hints-and-lens.png') });
+
+    await check('status bar shows the file\'s peak, precision and batch; clicking it opens the report', async () => {
+      const item = page.locator('.statusbar-item', { hasText: ' · B=' }).first();
+      const text = await waitForText(item, (t) => t.trim() === before.status, 'status bar item');
+      await page.screenshot({ path: path.join(RESULTS, 'status-bar.png') });
+      await item.click();
+      const report = page.locator('.part.panel .monaco-editor .view-lines', { hasText: 'peak' }).first();
+      const peakLine = /peak \d+(\.\d+)? \w+ during (forward|backward|optimizer)/;
+      const reportText = await waitForText(report, (t) => peakLine.test(t), 'the report opened from the status bar');
+      await page.screenshot({ path: path.join(RESULTS, 'status-bar-report.png') });
+      return `${JSON.stringify(text.trim())}; report: ${JSON.stringify(reportText.match(peakLine)[0])}`;
+    });
+    await page.locator('.editor-instance .monaco-editor').first().click({ position: { x: 300, y: 10 } });
     await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
 
     await check('hover on a layer line shows its table', async () => {
@@ -225,7 +247,8 @@ async function main() {
       const lensText = await waitForText(lens, (t) => t.includes(after.lens), 'code lens after the edit');
       await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
       const hint = await waitForText(viewLine(page, BLOCK_CONV_LINE), (t) => t.includes(after.hint), 'inlay hint after the edit');
-      return `lens ${JSON.stringify(lensText.trim())}; hint ${JSON.stringify(hint.slice(hint.indexOf('saved ')).trim())}`;
+      const status = await waitForText(page.locator('.statusbar-item', { hasText: ' · B=' }).first(), (t) => t.trim() === after.status, 'status bar after the edit');
+      return `lens ${JSON.stringify(lensText.trim())}; hint ${JSON.stringify(hint.slice(hint.indexOf('saved ')).trim())}; status bar ${JSON.stringify(status.trim())}`;
     });
 
     await check('a killed language server is restarted by the client', async () => {
@@ -248,6 +271,15 @@ async function main() {
       await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
       const hint = await waitForText(line, (t) => t.includes(before.hint), 'inlay hint after width=16 on the new server');
       return `killed pid ${pids[0]}, new pid ${restarted[0]}; width=16 again: hint ${JSON.stringify(hint.slice(hint.indexOf('saved ')).trim())}`;
+    });
+
+    await check('an invalid memlens.budget in the folder\'s settings.json: a warning naming it and the accepted forms', async () => {
+      fs.writeFileSync(folderSettings, JSON.stringify({ 'memlens.budget': BAD_BUDGET }, null, 2) + '\n');
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'memlens.budget' }).first();
+      const text = await waitForText(toast.locator('.notification-list-item-message'), (t) => t.includes(`memlens.budget: "${BAD_BUDGET}" is not a size; use 24GiB, 80GB, 512MiB`), 'settings warning');
+      if (!(await toast.locator('.notification-list-item-icon[class*="warning"]').count())) throw new Error(`the notification is not a warning: ${JSON.stringify(text)}`);
+      await page.screenshot({ path: path.join(RESULTS, 'settings-warning.png') });
+      return JSON.stringify(text.trim());
     });
   } catch (e) {
     results.push({ name: 'setup', ok: false });

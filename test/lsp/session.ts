@@ -28,8 +28,8 @@ export interface SessionOptions {
   /** The `memlens` section of initializationOptions. */
   settings?: Record<string, unknown>;
   capabilities?: ClientCapabilities;
-  /** Answers workspace/configuration requests (only when capabilities allow the server to ask). */
-  configuration?: () => unknown;
+  /** Answers each item of a workspace/configuration request (only when capabilities allow the server to ask). */
+  configuration?: (item: { scopeUri?: string; section?: string }) => unknown;
   /** The workspace folder (initialize's rootUri and workspaceFolders). */
   root?: string;
   /** More initializationOptions beside `memlens` (the client's `pythonPath`, `trusted`). */
@@ -40,6 +40,18 @@ export class LspSession {
   readonly stderr: string[] = [];
   /** Requests the server sent to the client, by method, in order. */
   readonly serverRequests: string[] = [];
+  /** workspace/configuration items the server asked for, in order. */
+  readonly configurationItems: { scopeUri?: string; section?: string }[] = [];
+  /** window/showMessage notifications, in order. */
+  readonly messages: { type: number; message: string }[] = [];
+  /**
+   * What the server sent, in order, as `method` or `method uri` (diagnostics, summaries) or
+   * `$/progress token kind`: the order of progress, diagnostics and summaries.
+   */
+  readonly events: string[] = [];
+  /** memlens/summary notifications, in order. */
+  readonly summaries: { uri: string; version: number; summary: unknown }[] = [];
+  private readonly eventWaiters: { accept: (event: string) => boolean; resolve: () => void }[] = [];
   /** Edits the server asked the client to apply (workspace/applyEdit), in order; all are accepted. */
   readonly appliedEdits: unknown[] = [];
   private readonly waiters: DiagnosticsWaiter[] = [];
@@ -62,6 +74,7 @@ export class LspSession {
       for (const w of session.waiters.splice(0)) w.reject(error);
     });
     connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      session.record(`textDocument/publishDiagnostics ${p.uri}`);
       for (const w of [...session.waiters]) {
         if (w.uri === p.uri && w.accept(p)) {
           session.waiters.splice(session.waiters.indexOf(w), 1);
@@ -72,9 +85,26 @@ export class LspSession {
     connection.onNotification('window/logMessage', (p: { message: string }) => {
       session.stderr.push(p.message);
     });
-    connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => {
+    connection.onRequest('workspace/configuration', (p: { items: { scopeUri?: string; section?: string }[] }) => {
       session.serverRequests.push('workspace/configuration');
-      return p.items.map(() => options.configuration?.() ?? null);
+      session.configurationItems.push(...p.items);
+      return p.items.map((item) => options.configuration?.(item) ?? null);
+    });
+    connection.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+      session.serverRequests.push('window/workDoneProgress/create');
+      session.record(`window/workDoneProgress/create ${p.token}`);
+      return null;
+    });
+    connection.onNotification('$/progress', (p: { token: string | number; value: { kind: string; title?: string; message?: string } }) => {
+      session.record(`$/progress ${p.token} ${p.value.kind}${p.value.kind === 'begin' ? ` ${p.value.title}: ${p.value.message}` : ''}`);
+    });
+    connection.onNotification('window/showMessage', (p: { type: number; message: string }) => {
+      session.messages.push(p);
+      session.record(`window/showMessage ${p.message}`);
+    });
+    connection.onNotification('memlens/summary', (p: { uri: string; version: number; summary: unknown }) => {
+      session.summaries.push(p);
+      session.record(`memlens/summary ${p.uri}`);
     });
     connection.onRequest('workspace/applyEdit', (p: { edit: unknown }) => {
       session.serverRequests.push('workspace/applyEdit');
@@ -97,6 +127,25 @@ export class LspSession {
     });
     await connection.sendNotification('initialized', {});
     return session;
+  }
+
+  private record(event: string): void {
+    this.events.push(event);
+    for (const w of [...this.eventWaiters]) {
+      if (w.accept(event)) {
+        this.eventWaiters.splice(this.eventWaiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /**
+   * Resolves once the server sends something recorded in `events` that `accept` takes, counting
+   * those already recorded from index `since` on (take `events.length` before triggering it).
+   */
+  nextEvent(accept: (event: string) => boolean, since = 0): Promise<void> {
+    if (this.events.slice(since).some(accept)) return Promise.resolve();
+    return new Promise((resolve) => this.eventWaiters.push({ accept, resolve }));
   }
 
   /** The next diagnostics published for `uri` that `accept` takes; register before triggering them. */

@@ -8,12 +8,15 @@ import {
   Connection,
   DidChangeConfigurationNotification,
   InitializeResult,
+  MessageType,
   ProposedFeatures,
+  ShowMessageNotification,
   TextDocumentSyncKind,
   createConnection,
 } from 'vscode-languageserver/node';
+import * as path from 'path';
 import { inspect } from 'util';
-import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult } from '../protocol';
+import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams } from '../protocol';
 import { loadPythonParser } from '../python/parser';
 import { importedBySibling } from './modelClasses';
 import { ANALYZE_CLASS_COMMAND, analyzeLenses, classesOf, codeActions, directiveEdit, resolveAction } from './actions';
@@ -21,7 +24,9 @@ import { codeLenses } from './codeLens';
 import { diagnostics } from './diagnostics';
 import { hover } from './hover';
 import { inlayHints } from './inlayHints';
-import { resolveSettings, ServerSettings } from './settings';
+import { AnalysisProgress } from './progress';
+import { resolveSettings, ServerSettings, SettingsWarnings } from './settings';
+import { documentSummary } from './summary';
 import { Workspace, uriToFile } from './workspace';
 
 interface ClientSupport {
@@ -29,6 +34,7 @@ interface ClientSupport {
   dynamicConfiguration: boolean;
   inlayHintRefresh: boolean;
   codeLensRefresh: boolean;
+  workDoneProgress: boolean;
 }
 
 function clientSupport(c: ClientCapabilities): ClientSupport {
@@ -37,6 +43,7 @@ function clientSupport(c: ClientCapabilities): ClientSupport {
     dynamicConfiguration: !!c.workspace?.didChangeConfiguration?.dynamicRegistration,
     inlayHintRefresh: !!c.workspace?.inlayHint?.refreshSupport,
     codeLensRefresh: !!c.workspace?.codeLens?.refreshSupport,
+    workDoneProgress: !!c.window?.workDoneProgress,
   };
 }
 
@@ -56,7 +63,9 @@ export function startLanguageServer(): void {
 export function bindServer(connection: Connection): void {
   const log = (message: string): void => connection.console.error(`memlens: ${message}`);
   const workspace = new Workspace(log);
-  let support: ClientSupport = { configuration: false, dynamicConfiguration: false, inlayHintRefresh: false, codeLensRefresh: false };
+  let support: ClientSupport = { configuration: false, dynamicConfiguration: false, inlayHintRefresh: false, codeLensRefresh: false, workDoneProgress: false };
+  const progress = new AnalysisProgress(connection, log);
+  const warnings = new SettingsWarnings();
 
   function guard<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R): (...args: A) => R {
     return (...args: A): R => {
@@ -78,16 +87,25 @@ export function bindServer(connection: Connection): void {
     setImmediate(guard('publishing diagnostics', undefined, () => {
       pendingPublish.delete(uri);
       const doc = workspace.get(uri);
-      if (doc && workspace.isLibrary(uri)) {
-        // An installed library's file opened to read it: no diagnostics of its own.
+      if (!doc) return;
+      if (workspace.isLibrary(uri)) {
+        // An installed library's file opened to read it: no diagnostics or figures of its own.
         void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: [] });
+        void connection.sendNotification(SUMMARY_NOTIFICATION, { uri, version: doc.version, summary: null } satisfies SummaryParams);
         return;
       }
-      const analysis = workspace.analysis(uri);
-      if (!doc || !analysis) return;
-      void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines, partsFile(uri) ? [] : classesOf(doc)) });
+      progress.run(uri, `analyzing ${path.basename(doc.file)}`, publish.bind(null, uri)).catch((e: unknown) => log(`publishing failed: ${String(e)}`));
     }));
   }
+
+  /** Analyzes `uri` (or takes the cached analysis) and sends its diagnostics and status bar figures. */
+  const publish = guard('publishing diagnostics', undefined, (uri: string): void => {
+    const doc = workspace.get(uri);
+    const analysis = workspace.analysis(uri);
+    if (!doc || !analysis) return;
+    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines, partsFile(uri) ? [] : classesOf(doc)) });
+    void connection.sendNotification(SUMMARY_NOTIFICATION, { uri, version: doc.version, summary: documentSummary(analysis) } satisfies SummaryParams);
+  });
 
   /** A file of layer parts: its classes are imported by an open document or a file beside it. */
   function partsFile(uri: string): boolean {
@@ -109,15 +127,45 @@ export function bindServer(connection: Connection): void {
     for (const uri of workspace.uris()) schedulePublish(uri);
   }
 
+  /** Shows each settings problem the user has not been told of (setting, bad value, accepted forms). */
+  function warn(problems: readonly string[]): void {
+    // A notification, not showMessageRequest: there is nothing to answer, and a client that shows
+    // no requests (or never answers) must not leave one pending.
+    for (const message of problems) void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message });
+  }
+
+  /**
+   * Pulls the workspace-wide settings and, per open document, its folder's (workspace/configuration
+   * items with the document as scopeUri), so two folders can analyze with two batch sizes.
+   */
   async function pullSettings(): Promise<void> {
     if (!support.configuration) return;
-    const section: unknown = await connection.workspace.getConfiguration('memlens');
-    applySettings(resolveSettings(section));
+    const uris = workspace.uris();
+    const sections: unknown[] = await connection.workspace.getConfiguration([{ section: 'memlens' }, ...uris.map((scopeUri) => ({ scopeUri, section: 'memlens' }))]);
+    const [global, ...scoped] = sections.map(resolveSettings);
+    uris.forEach((uri, i) => {
+      if (workspace.get(uri)) workspace.setDocumentSettings(uri, scoped[i]);
+    });
+    for (const s of scoped) for (const p of s.problems) log(p);
+    applySettings(global);
+    warn(warnings.replace([global, ...scoped].flatMap((s) => s.problems)));
+  }
+
+  /** The settings of a newly opened document's folder, before its first analysis. */
+  async function pullDocumentSettings(uri: string): Promise<void> {
+    if (!support.configuration) return;
+    const section: unknown = await connection.workspace.getConfiguration({ scopeUri: uri, section: 'memlens' });
+    if (!workspace.get(uri)) return;
+    const settings = resolveSettings(section);
+    for (const p of settings.problems) log(p);
+    workspace.setDocumentSettings(uri, settings);
+    warn(warnings.add(settings.problems));
   }
 
   connection.onInitialize(async (params): Promise<InitializeResult> => {
     await loadPythonParser();
     support = clientSupport(params.capabilities);
+    progress.supported = support.workDoneProgress;
     const options = params.initializationOptions as ({ memlens?: unknown } & EnvironmentParams) | undefined;
     workspace.settings = resolveSettings(options?.memlens);
     const roots = (params.workspaceFolders ?? []).map((f) => uriToFile(f.uri));
@@ -140,14 +188,23 @@ export function bindServer(connection: Connection): void {
 
   connection.onInitialized(() => {
     if (support.dynamicConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'memlens' });
+    // A client that cannot be asked told us its settings at initialize; one that can is asked now.
+    if (!support.configuration) warn(warnings.replace(workspace.settings.problems));
     pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
   });
 
   connection.onDidChangeConfiguration(
     guard('didChangeConfiguration', undefined, (params) => {
+      // A client that answers workspace/configuration is asked per folder (what it pushes is the
+      // workspace-wide section only); one that cannot be asked pushes what applies everywhere.
       const settings = (params.settings as { memlens?: unknown } | null | undefined)?.memlens;
-      if (settings !== undefined) applySettings(resolveSettings(settings));
-      else pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
+      if (support.configuration || settings === undefined) {
+        pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
+        return;
+      }
+      const resolved = resolveSettings(settings);
+      applySettings(resolved);
+      warn(warnings.replace(resolved.problems));
     }),
   );
 
@@ -162,7 +219,9 @@ export function bindServer(connection: Connection): void {
   connection.onDidOpenTextDocument(
     guard('didOpen', undefined, ({ textDocument: d }) => {
       workspace.open(d.uri, d.text, d.version);
-      schedulePublishWithImporters(d.uri);
+      pullDocumentSettings(d.uri)
+        .catch((e: unknown) => log(`reading settings for ${d.uri} failed: ${String(e)}`))
+        .finally(() => schedulePublishWithImporters(d.uri));
     }),
   );
 
@@ -177,6 +236,7 @@ export function bindServer(connection: Connection): void {
       // Importers read the file from disk again once its editor closes.
       const importers = workspace.importers(d.uri);
       workspace.close(d.uri);
+      progress.forget(d.uri);
       void connection.sendDiagnostics({ uri: d.uri, diagnostics: [] });
       for (const importer of importers) schedulePublish(importer);
     }),
@@ -197,8 +257,9 @@ export function bindServer(connection: Connection): void {
     guard('inlayHint', [], ({ textDocument, range }) => {
       const doc = workspace.get(textDocument.uri);
       const analysis = workspace.analysis(textDocument.uri);
-      if (!doc || !analysis || !workspace.settings.inlayHintsEnabled) return [];
-      return inlayHints(analysis, doc.file, doc.lines, range, workspace.settings.hints);
+      const settings = workspace.settingsOf(textDocument.uri);
+      if (!doc || !analysis || !settings.inlayHintsEnabled) return [];
+      return inlayHints(analysis, doc.file, doc.lines, range, settings.hints);
     }),
   );
 
@@ -230,7 +291,7 @@ export function bindServer(connection: Connection): void {
 
   connection.onCodeActionResolve(guard('codeActionResolve', null as unknown as CodeAction, (action: CodeAction) => {
     const uri = (action.data as { uri?: string } | undefined)?.uri;
-    return resolveAction(action, uri ? workspace.get(uri) : undefined, workspace.settings.analysis, workspace);
+    return resolveAction(action, uri ? workspace.get(uri) : undefined, (uri ? workspace.settingsOf(uri) : workspace.settings).analysis, workspace);
   }));
 
   // The "Analyze" lens: the directive goes in only through the client applying this edit.
@@ -241,7 +302,7 @@ export function bindServer(connection: Connection): void {
       const doc = workspace.get(uri);
       const cls = doc ? classesOf(doc).find((c) => c.name === className) : undefined;
       if (!doc || !cls) return;
-      void connection.workspace.applyEdit({ label: `Memlens: analyze ${className}`, edit: directiveEdit(doc, cls, workspace.settings.analysis, workspace) });
+      void connection.workspace.applyEdit({ label: `Memlens: analyze ${className}`, edit: directiveEdit(doc, cls, workspace.settingsOf(uri).analysis, workspace) });
     }),
   );
 

@@ -60,6 +60,8 @@ export class Workspace implements SourceHost {
   /** The last analysis without a fatal error, per document, with the line count it was made for. */
   private readonly lastGood = new Map<string, { analysis: Analysis; lineCount: number }>();
   private settingsValue: ServerSettings = resolveSettings(undefined);
+  /** Settings pulled for one document's scope (its folder's values), when the client can be asked. */
+  private readonly documentSettings = new Map<string, ServerSettings>();
   /** Files each document's latest analysis read through readFile (its imports), by uri. */
   private readonly imports = new Map<string, Set<string>>();
   /** Collects readFile paths while an analysis runs. */
@@ -114,6 +116,18 @@ export class Workspace implements SourceHost {
     this.lastGood.clear();
   }
 
+  /** The settings `uri` is analyzed with: its folder's, else the workspace-wide ones. */
+  settingsOf(uri: string): ServerSettings {
+    return this.documentSettings.get(uri) ?? this.settingsValue;
+  }
+
+  /** Settings resolved for `uri`'s scope (workspace/configuration with its scopeUri); drops its analysis. */
+  setDocumentSettings(uri: string, s: ServerSettings): void {
+    this.documentSettings.set(uri, s);
+    this.analyses.delete(uri);
+    this.lastGood.delete(uri);
+  }
+
   get(uri: string): OpenDocument | undefined {
     return this.documents.get(uri);
   }
@@ -150,6 +164,7 @@ export class Workspace implements SourceHost {
   close(uri: string): void {
     this.documents.get(uri)?.source.dispose();
     this.documents.delete(uri);
+    this.documentSettings.delete(uri);
     this.lastGood.delete(uri);
     this.imports.delete(uri);
     this.invalidate();
@@ -170,7 +185,7 @@ export class Workspace implements SourceHost {
     this.reading = read;
     let analysis: Analysis;
     try {
-      analysis = analyzeSource(doc.file, doc.source, this.settingsValue.analysis, this);
+      analysis = analyzeSource(doc.file, doc.source, this.settingsOf(uri).analysis, this);
     } finally {
       this.reading = null;
     }

@@ -1,0 +1,37 @@
+// The status bar item for the active Python editor: the file's training-step peak, precision and
+// batch (`$(pulse) 1.21 GiB · fp32 · B=8`, `≥` when unknowns leave things out), the phase,
+// optimizer, budget and largest batch in its tooltip; a click opens the report. The server sends
+// the figures after each analysis (memlens/summary); hidden for other editors and files with no model.
+
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { DocumentSummary, SHOW_REPORT_COMMAND, SUMMARY_NOTIFICATION, SummaryParams } from '../../server/src/protocol';
+
+export function register(client: LanguageClient): vscode.Disposable {
+  const item = vscode.window.createStatusBarItem('memlens.summary', vscode.StatusBarAlignment.Right, 100);
+  item.name = 'Memlens';
+  const summaries = new Map<string, DocumentSummary | null>();
+
+  const show = (): void => {
+    const doc = vscode.window.activeTextEditor?.document;
+    const summary = doc?.languageId === 'python' ? summaries.get(doc.uri.toString()) : undefined;
+    if (!doc || !summary) {
+      item.hide();
+      return;
+    }
+    item.text = `$(pulse) ${summary.text}`;
+    item.tooltip = summary.tooltip;
+    item.command = { title: 'Show Memory Report', command: SHOW_REPORT_COMMAND, arguments: [doc.uri.toString()] };
+    item.show();
+  };
+
+  // Registered on the client, so it survives a restart of the language server.
+  const notifications = client.onNotification(SUMMARY_NOTIFICATION, (params: SummaryParams) => {
+    summaries.set(params.uri, params.summary);
+    if (params.uri === vscode.window.activeTextEditor?.document.uri.toString()) show();
+  });
+  const closed = vscode.workspace.onDidCloseTextDocument((doc) => summaries.delete(doc.uri.toString()));
+  const switched = vscode.window.onDidChangeActiveTextEditor(show);
+  show();
+  return vscode.Disposable.from(item, notifications, closed, switched);
+}
