@@ -9,8 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { CodeAction, CodeLens, TextEdit } from 'vscode-languageserver-protocol';
 import type { Report } from '../../server/src/report/types';
+import { formatBytes } from '../../server/src/report/units';
 import { TRUTH_SETTINGS } from '../fixtures';
-import { LspSession } from './session';
+import { LspSession, markdown } from './session';
 
 const UTILS = `import os
 import torch
@@ -216,5 +217,21 @@ describe('quiet where there is no model; a directive where the model cannot be c
     assert.deepEqual(actions.map((a) => a.title), ['Analyze this model… (Head)']);
     const resolved = (await session.connection.sendRequest('codeAction/resolve', actions[0])) as CodeAction;
     assert.deepEqual((resolved.edit!.changes![uri('classifier.py')] as TextEdit[]).map((e) => e.newText), ['# memlens: entry=Head() input=x:float32[B,32] batch=1\n']);
+  });
+
+  test('a file of layer parts shows the costs of its layers as the open model that imports it uses them, the model named on hover', async () => {
+    await session.open(uri('tiny.py'), USES_PARTS);
+    const report = await session.report<Report>(uri('tiny.py'));
+    assert.ok(report);
+    const published = await session.open(uri('parts.py'), PARTS);
+    assert.deepEqual(published.diagnostics, [], 'still quiet');
+    const line = PARTS.split('\n').findIndex((l) => l.includes('return self.body(x)'));
+    const hints = (await session.inlayHints(uri('parts.py'))) ?? [];
+    assert.deepEqual(hints.map((h) => h.position.line), [line], 'one hint: the forward line of DoubleConv');
+    const saved = report.layers.filter((l) => l.path.startsWith('a.body.')).reduce((t, l) => t + l.savedBytes, 0);
+    assert.ok(saved > 0);
+    assert.ok(String(hints[0].label).startsWith(`saved ${formatBytes(saved)} · weights `), String(hints[0].label));
+    const md = markdown(await session.hover(uri('parts.py'), line));
+    assert.match(md, /As used by `Tiny` in tiny\.py/);
   });
 });

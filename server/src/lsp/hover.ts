@@ -43,9 +43,10 @@ function layerTable(analysis: Analysis, layer: LayerReport, title: string, outpu
   return [`| ${title} | |`, '|:--|--:|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 }
 
-export function hoverMarkdown(analysis: Analysis, cost: LineCost): string {
+export function hoverMarkdown(analysis: Analysis, cost: LineCost, usedBy?: string): string {
   const layers = layersOf(analysis, cost);
   const parts = [`**Memlens** — ${hintLabel(cost) || 'no memory of its own'}`];
+  if (usedBy) parts.push(usedBy);
   const n = repeats(cost);
   if (n > 1) parts.push(`This line runs ${n} times per step; the hint is per run. Each table is one module.`);
   // One table per distinct module name; instances of a repeated block become one table ×N.
@@ -66,13 +67,13 @@ export function hoverMarkdown(analysis: Analysis, cost: LineCost): string {
 }
 
 /** The hover for a 0-based line of `file`, or null when nothing is built or called there. */
-export function hover(analysis: Analysis, file: string, text: LineIndex, line: number): Hover | null {
+export function hover(analysis: Analysis, file: string, text: LineIndex, line: number, usedBy?: string): Hover | null {
   const here = lineCostsIn(analysis, file).filter((c) => c.line - 1 === line);
   // A line that both calls and builds: the call (what a step runs there).
   const cost = here.find((c) => c.role === 'call') ?? here[0];
   if (!cost) return null;
   return {
-    contents: { kind: MarkupKind.Markdown, value: hoverMarkdown(analysis, cost) },
+    contents: { kind: MarkupKind.Markdown, value: hoverMarkdown(analysis, cost, usedBy) },
     range: text.lineRange(line),
   };
 }

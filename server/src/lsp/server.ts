@@ -18,9 +18,11 @@ import * as path from 'path';
 import { inspect } from 'util';
 import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams } from '../protocol';
 import { loadPythonParser } from '../python/parser';
+import type { Analysis } from '../report/types';
 import { importedBySibling } from './modelClasses';
 import { ANALYZE_CLASS_COMMAND, analyzeLenses, classesOf, codeActions, directiveEdit, resolveAction } from './actions';
 import { codeLenses } from './codeLens';
+import { lineCostsIn } from './costs';
 import { diagnostics } from './diagnostics';
 import { hover } from './hover';
 import { inlayHints } from './inlayHints';
@@ -253,22 +255,42 @@ export function bindServer(connection: Connection): void {
     }),
   );
 
+  /**
+   * The analysis whose numbers a document's lines show: its own, else (a file of layer parts, or a
+   * file whose own model is not chosen) the analysis of an open document that imports it and
+   * built layers from it, with that model named for the hover.
+   */
+  function linesAnalysis(uri: string): { analysis: Analysis; usedBy?: string } | null {
+    const doc = workspace.get(uri);
+    const own = workspace.analysis(uri);
+    if (!doc) return null;
+    if (own && (!own.error || own.stale) && lineCostsIn(own, doc.file).length) return { analysis: own };
+    for (const importer of workspace.importers(uri)) {
+      const other = workspace.analysis(importer);
+      const otherDoc = workspace.get(importer);
+      if (!other || (other.error && !other.stale) || !otherDoc || !lineCostsIn(other, doc.file).length) continue;
+      const model = other.model?.className ?? other.report.entry;
+      return { analysis: other, usedBy: `As used by \`${model}\` in ${path.basename(otherDoc.file)} (the open file that imports this one).` };
+    }
+    return own ? { analysis: own } : null;
+  }
+
   connection.languages.inlayHint.on(
     guard('inlayHint', [], ({ textDocument, range }) => {
       const doc = workspace.get(textDocument.uri);
-      const analysis = workspace.analysis(textDocument.uri);
+      const found = linesAnalysis(textDocument.uri);
       const settings = workspace.settingsOf(textDocument.uri);
-      if (!doc || !analysis || !settings.inlayHintsEnabled) return [];
-      return inlayHints(analysis, doc.file, doc.lines, range, settings.hints);
+      if (!doc || !found || !settings.inlayHintsEnabled) return [];
+      return inlayHints(found.analysis, doc.file, doc.lines, range, settings.hints);
     }),
   );
 
   connection.onHover(
     guard('hover', null, ({ textDocument, position }) => {
       const doc = workspace.get(textDocument.uri);
-      const analysis = workspace.analysis(textDocument.uri);
-      if (!doc || !analysis) return null;
-      return hover(analysis, doc.file, doc.lines, position.line);
+      const found = linesAnalysis(textDocument.uri);
+      if (!doc || !found) return null;
+      return hover(found.analysis, doc.file, doc.lines, position.line, found.usedBy);
     }),
   );
 
