@@ -235,3 +235,147 @@ describe('quiet where there is no model; a directive where the model cannot be c
     assert.match(md, /As used by `Tiny` in tiny\.py/);
   });
 });
+
+describe('never wrong without saying so; diagnostics in the right place', { timeout: 90_000 }, () => {
+  let root: string;
+  let session: LspSession;
+  const uri = (name: string) => pathToFileURL(path.join(root, name)).href;
+  const HEAD = 'import torch\nimport torch.nn as nn\nfrom dataclasses import dataclass\n\n';
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-reliable-'));
+    session = await LspSession.start({ root, settings: { ...TRUTH_SETTINGS, budget: '24GiB' } });
+  });
+  after(async () => {
+    await session.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a shape mismatch PyTorch would raise is a warning at the layer, before the information notes; the lens says unreliable', async () => {
+    const text = `${HEAD}import mystery
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(16, 32)
+        self.b = nn.Linear(64, 8)
+
+    def forward(self, x):
+        y = mystery.scale(x)
+        return self.b(self.a(x))
+
+# memlens: entry=Net() input=x:float32[4,16]
+`;
+    const published = await session.open(uri('mismatch.py'), text);
+    const lines = text.split('\n');
+    assert.ok(published.diagnostics.length >= 2, JSON.stringify(published.diagnostics));
+    const first = published.diagnostics[0];
+    assert.equal(first.severity, 2, 'a warning');
+    assert.equal(first.code, 'pytorch-error');
+    assert.equal(first.range.start.line, lines.findIndex((l) => l.includes('return self.b(self.a(x))')));
+    assert.match(String(first.message), /^PyTorch would raise here: .*(64|32)/);
+    assert.ok(published.diagnostics.slice(1).every((d) => d.severity === 3), 'information notes after it');
+    const lens = ((await session.codeLenses(uri('mismatch.py'))) ?? [])[0];
+    assert.match(String(lens.command?.title), /^Peak ≥ .* \(unreliable: PyTorch would raise at line \d+/);
+  });
+
+  test('an emptied n_layer still builds: the lens and the hover say the figures may not be what you mean', async () => {
+    const text = `${HEAD}class GPTish(nn.Module):
+    def __init__(self, n_layer=0, d=32):
+        super().__init__()
+        self.emb = nn.Linear(d, d)
+        self.blocks = nn.ModuleList([nn.Linear(d, d) for _ in range(n_layer)])
+
+    def forward(self, x):
+        x = self.emb(x)
+        for b in self.blocks:
+            x = b(x)
+        return x
+
+# memlens: entry=GPTish() input=x:float32[4,32]
+`;
+    await session.open(uri('emptied.py'), text);
+    const lens = ((await session.codeLenses(uri('emptied.py'))) ?? [])[0];
+    assert.match(String(lens.command?.title), /\(unreliable: `blocks` is an empty ModuleList \(built with 0 layers\?\)\)/);
+    const md = markdown(await session.hover(uri('emptied.py'), text.split('\n').findIndex((l) => l.includes('x = self.emb(x)'))));
+    assert.match(md, /⚠ These figures may not be what you mean: `blocks` is an empty ModuleList/);
+  });
+
+  test('a dimension typed as 0: unreliable, naming the zero-size tensor', async () => {
+    const text = `${HEAD}class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(32, 0)
+
+    def forward(self, x):
+        return self.a(x)
+
+# memlens: entry=Tiny() input=x:float32[4,32]
+`;
+    await session.open(uri('zero.py'), text);
+    const lens = ((await session.codeLenses(uri('zero.py'))) ?? [])[0];
+    assert.match(String(lens.command?.title), /\(unreliable: a tensor with a zero-size dimension \[(4, 0|0, 32)\]/);
+  });
+
+  test('the largest batch past a million is shown as "> 1M"', async () => {
+    const text = `${HEAD}class Small(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.a(x)
+
+# memlens: entry=Small() input=x:float32[B,2] batch=1
+`;
+    await session.open(uri('small.py'), text);
+    await session.configure({ ...TRUTH_SETTINGS, budget: '80GiB' }, uri('small.py'));
+    const lens = ((await session.codeLenses(uri('small.py'))) ?? [])[0];
+    assert.match(String(lens.command?.title), / · max batch > 1M fits 80\.0 GiB/);
+    await session.configure({ ...TRUTH_SETTINGS, budget: '24GiB' }, uri('small.py'));
+  });
+
+  test('an error in the directive points at the directive, its Python message on one line', async () => {
+    const text = `${HEAD}class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.a(x)
+
+# memlens: entry=Nett() input=x:float32[4,2]
+`;
+    const published = await session.open(uri('directive.py'), text);
+    assert.equal(published.diagnostics.length, 1, JSON.stringify(published.diagnostics));
+    assert.equal(published.diagnostics[0].range.start.line, text.split('\n').findIndex((l) => l.startsWith('# memlens:')));
+    assert.match(String(published.diagnostics[0].message), /the entry 'Nett\(\)' could not be evaluated: .*Nett/);
+    assert.doesNotMatch(String(published.diagnostics[0].message), /\n/);
+  });
+
+  test('a dataclass field with no value points at the field', async () => {
+    const text = `${HEAD}@dataclass
+class Config:
+    width: int = 8
+    n_layer: int = None
+    vocab: int
+
+
+class Net(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.a = nn.Linear(cfg.width, cfg.width)
+
+    def forward(self, x):
+        return self.a(x)
+
+# memlens: entry=Net(Config()) input=x:float32[4,8]
+`.replace('    vocab: int\n', '').replace('    n_layer: int = None\n', '    n_layer: int\n').replace('    width: int = 8\n', '    width: int\n');
+    const published = await session.open(uri('field.py'), text);
+    assert.equal(published.diagnostics.length, 1, JSON.stringify(published.diagnostics));
+    const d = published.diagnostics[0];
+    assert.equal(d.range.start.line, text.split('\n').findIndex((l) => l.includes('width: int')), 'on the first field without a value');
+    assert.match(String(d.message), /Config\.width has no value/);
+  });
+});

@@ -1,6 +1,6 @@
 import { DTYPE_BYTES, Storage, Tensor, numel } from '../../../kernels/src';
 import { namedBuffers, namedModules, namedParameters } from '../interpreter/torch/nn';
-import type { InstanceV, Loc } from '../interpreter/values';
+import { InstanceV, Loc, nativeOf } from '../interpreter/values';
 import { OPTIMIZER_STATE, StepResult, simulateStep } from '../memory/simulate';
 import type { AnalysisSettings, LayerReport, LineCost, Report } from '../report/types';
 import type { RunResult } from './run';
@@ -169,13 +169,47 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     settings: { precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch, checkpoint: [], batch: run.batch },
     totals,
     layers,
-    unknowns: run.interp.unknowns.map((u) => ({ file: u.file, line: u.line, reason: u.reason, ...(u.module !== undefined && u.module !== null ? { module: u.module } : {}) })),
+    unknowns: run.interp.unknowns.map((u) => ({ file: u.file, line: u.line, reason: u.reason, ...(u.module !== undefined && u.module !== null ? { module: u.module } : {}), ...(u.kind ? { kind: u.kind } : {}) })),
     unknownsOutsideModel: run.interp.outsideUnknowns.length,
     timeline: step.timeline,
     maxBatch: null,
     budgetBytes: settings.budgetBytes,
   };
+  const unreliable = unreliableReasons(run);
+  if (unreliable.length) report.unreliable = unreliable;
   return { report, lines, step };
+}
+
+/**
+ * What makes figures that were computed unreliable: a text mid-edit that still builds but is not
+ * the model the user means (a dimension typed as 0, an `n_layer` emptied to 0, a shape PyTorch
+ * would reject). At most a few reasons, each naming where.
+ */
+function unreliableReasons(run: RunResult): string[] {
+  const out: string[] = [];
+  for (const u of run.interp.unknowns) {
+    if (u.kind === 'error') {
+      out.push(`PyTorch would raise at line ${u.line}${u.module ? ` (in \`${u.module}\`)` : ''}: ${u.reason}`);
+      break;
+    }
+  }
+  const zero = run.tracer.ops.find((op) => op.outputs.some((t) => t.shape.includes(0)));
+  if (zero) {
+    const t = zero.outputs.find((x) => x.shape.includes(0))!;
+    out.push(`a tensor with a zero-size dimension [${t.shape.join(', ')}]${zero.line ? ` at line ${zero.line.line}` : ''}${zero.module ? ` (in \`${zero.module}\`)` : ''}`);
+  }
+  for (const [path, m] of namedModules(run.model)) {
+    const kind = nativeName(m);
+    if ((kind === 'Sequential' || kind === 'ModuleList' || kind === 'ModuleDict') && m.module!.children.size === 0) {
+      out.push(`\`${path || 'the model'}\` is an empty ${kind} (built with 0 layers?)`);
+      break;
+    }
+  }
+  return out;
+}
+
+function nativeName(m: InstanceV): string {
+  return nativeOf(m.cls)?.owner.name ?? m.cls.name;
 }
 
 /** Inlay-hint costs: lines that construct modules and lines in forward that call modules or ops. */

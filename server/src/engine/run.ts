@@ -142,7 +142,7 @@ export function runModel(o: RunOptions): RunResult {
       entry = choice.entry;
       entryGuessed = choice.guessed;
     }
-    if (model.k === 'unknown') throw new AnalysisError(`the entry '${entry}' could not be evaluated: ${model.reason}`, model.at);
+    if (model.k === 'unknown') throw new AnalysisError(`the entry '${entry}' could not be evaluated: ${oneLine(model.reason)}`, model.at);
     if (model.k !== 'instance' || !model.module) throw new AnalysisError(`the entry '${entry}' is not an nn.Module (got ${model.k})`, at);
     const net = model;
 
@@ -241,8 +241,25 @@ function lensLocation(model: InstanceV, built: readonly BuiltModule[], file: str
   return built.find((b) => b.module === model && b.at.file === file)?.at ?? cls;
 }
 
-/** Evaluates a Python expression (the entry) in the module's scope. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Evaluates a Python expression (the entry, a directive's `call=`) in the module's scope. What
+ * goes wrong in the expression itself (a name it misspells) is placed on `at` (the directive's
+ * line), not on the line of the expression's own text; what goes wrong inside the code it calls
+ * stays where it happened (a dataclass field without a value, at the field).
+ */
 function evalExpression(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
+  const mark = interp.unknowns.length;
+  const v = evalExpressionText(interp, text, scope, file, at);
+  const own = (l: Loc) => l.file === file && l.line === 1 && at.line !== 1;
+  for (const u of interp.unknowns.slice(mark)) if (own(u)) u.line = at.line;
+  return v.k === 'unknown' && own(v.at) ? { ...v, at } : v;
+}
+
+function evalExpressionText(interp: Interpreter, text: string, scope: Scope, file: string, at: Loc): Value {
   const tree = parsePython(text);
   try {
     const root = syntaxRoot(tree);

@@ -90,6 +90,7 @@ export function dataclassesModule(lib: TorchLibrary): ModuleV {
         init: lib.interp.truthy(f.attrs.get('init') ?? bool(true), at) !== false,
         kwOnly: isMissing(fk) ? kwOnly : lib.interp.truthy(fk!, at) === true,
         initVar: isInitVar,
+        at: { file: ann.file, line: ann.node.startPosition.row + 1 },
         field: f,
       });
     }
@@ -115,10 +116,18 @@ export function dataclassesModule(lib: TorchLibrary): ModuleV {
       for (const f of initFields.filter((g) => g.kwOnly)) params.push({ name: f.name, kind: 'keyword', required: f.dflt === undefined && f.factory === undefined });
       const FACTORY = { k: 'none' } as Value;
       const init = builtinMethodOf(`${cls.name}.__init__`, (a: Args, where: Loc) => {
-        const bound = bindArguments('__init__', params, a, where, (p) => {
-          const f = byName.get(p.name);
-          return f?.dflt ?? (f?.factory ? FACTORY : undefined);
-        });
+        let bound: Map<string, Value>;
+        try {
+          bound = bindArguments('__init__', params, a, where, (p) => {
+            const f = byName.get(p.name);
+            return f?.dflt ?? (f?.factory ? FACTORY : undefined);
+          });
+        } catch (e) {
+          // A field declared without a value and not given one: reported at the field.
+          const missing = e instanceof PyException && e.type === 'TypeError' ? fields.find((f) => f.at && new RegExp(`'${f.name}'`).test(e.message) && /missing/.test(e.message)) : undefined;
+          if (missing?.at) throw new PyException('TypeError', `${cls.name}.${missing.name} has no value: the field is declared without a default and ${cls.name}() was not given one (${e instanceof Error ? e.message : ''})`, missing.at);
+          throw e;
+        }
         const self = bound.get('self')!;
         const set = (name: string, v: Value) => (frozen && self.k === 'instance' ? genericSetattr(st, self, name, v, where) : setattr(st, self, name, v, where));
         for (const f of fields) {

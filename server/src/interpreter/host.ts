@@ -60,4 +60,6 @@ export interface UnknownEntry {
   reason: string;
   /** The qualified name of the innermost module whose forward was running, when one was. */
   module?: string | null;
+  /** 'error': PyTorch itself would raise here (a shape mismatch at a layer), not merely a value Memlens cannot read. */
+  kind?: 'error';
 }

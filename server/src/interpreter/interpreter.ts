@@ -61,7 +61,8 @@ export interface Interpreter {
   newInstanceId(): number;
 
   /** Records an unknown once per location and reason, and returns it as a value. */
-  fail(reason: string, at: Loc): UnknownV;
+  /** `kind` 'error': PyTorch would raise here (a kernel's shape check), not an unknown value. */
+  fail(reason: string, at: Loc, kind?: 'error'): UnknownV;
   /** Forgets the unknowns recorded after the first `count` (an abandoned attempt's). */
   forgetUnknowns(count: number): void;
   report(reason: string, at: Loc): void;
@@ -105,7 +106,7 @@ export function createInterpreter(lib: Library, source: ModuleSource, budget: Bu
     superOf: (a, at) => superOf(state, a, at),
     importModule: (name, at) => resolveImport(state, name, 0, at.file, at),
     newInstanceId: () => state.newInstanceId(),
-    fail: (reason, at) => state.fail(reason, at),
+    fail: (reason, at, kind) => state.fail(reason, at, kind),
     forgetUnknowns: (count) => state.forgetUnknowns(count),
     report: (reason, at) => state.report(reason, at),
     guarded: (fn) => state.guarded(fn),

@@ -80,8 +80,8 @@ export class InterpreterState {
   }
 
   /** Records an unknown once per location and reason, and returns it as a value. */
-  fail(reason: string, at: Loc): UnknownV {
-    this.report(reason, at);
+  fail(reason: string, at: Loc, kind?: 'error'): UnknownV {
+    this.report(reason, at, kind);
     return unknown(reason, at);
   }
 
@@ -90,13 +90,13 @@ export class InterpreterState {
     for (const u of this.unknowns.splice(count)) this.seenUnknown.delete(`${u.file}:${u.line}:${u.reason}`);
   }
 
-  report(reason: string, at: Loc): void {
+  report(reason: string, at: Loc, kind?: 'error'): void {
     const key = `${at.file}:${at.line}:${reason}`;
     if (this.seenUnknown.has(key)) return;
     this.seenUnknown.add(key);
     const module = this.lib.runningModule?.() ?? null;
     const outside = this.importDepth > 0 || (this.script?.unknownsOutside === true && this.moduleDepth === 0);
-    (outside ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, reason, ...(module !== null ? { module } : {}) });
+    (outside ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, reason, ...(module !== null ? { module } : {}), ...(kind ? { kind } : {}) });
   }
 
   loc(node: Node, file: string): Loc {

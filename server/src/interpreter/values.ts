@@ -175,6 +175,8 @@ export interface DataclassField {
   readonly init: boolean;
   readonly kwOnly: boolean;
   readonly initVar: boolean;
+  /** Where the field is declared (a missing value is reported there). */
+  readonly at?: Loc;
   /** The `dataclasses.Field` object `fields()` returns. */
   readonly field: InstanceV;
 }

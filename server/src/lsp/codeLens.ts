@@ -5,7 +5,7 @@ import { CodeLens } from 'vscode-languageserver';
 import { SHOW_REPORT_COMMAND } from '../protocol';
 import { formatInput, formatOmitted } from '../report/table';
 import { Analysis } from '../report/types';
-import { formatBytes } from '../report/units';
+import { MAX_BATCH_SHOWN, formatBytes, formatMaxBatch } from '../report/units';
 import { sameFile } from './costs';
 import { LineIndex } from './text';
 
@@ -17,13 +17,14 @@ export function lensTitle(analysis: Analysis): string {
   const n = r.unknowns.length;
   const bound = n > 0 ? '≥ ' : '';
   const parts = [`Peak ${bound}${formatBytes(r.totals.peakBytes)} (${r.totals.peakPhase})`, `batch ${s.batch}`, s.precision, s.optimizer];
-  if (r.maxBatch !== null && r.budgetBytes !== null) parts.push(`max batch ${n > 0 ? '≤ ' : ''}${r.maxBatch} fits ${formatBytes(r.budgetBytes)}`);
+  if (r.maxBatch !== null && r.budgetBytes !== null) parts.push(`max batch ${n > 0 && r.maxBatch <= MAX_BATCH_SHOWN ? '≤ ' : ''}${formatMaxBatch(r.maxBatch)} fits ${formatBytes(r.budgetBytes)}`);
   if (n > 0) parts.push(`${n} unknown${n === 1 ? '' : 's'}`);
   let title = parts.join(' · ');
   const guessed = r.inputs.filter((i) => i.guessed);
   if (r.entryGuessed) title += ` (guessed entry ${r.entry})`;
   if (guessed.length) title += ` (guessed input ${guessed.map(formatInput).map((t) => t.replace(' (guessed)', '')).join(', ')})`;
   for (const o of r.omittedArguments) title += ` (${formatOmitted(o)})`;
+  if (r.unreliable?.length) title += ` (unreliable: ${r.unreliable[0]})`;
   if (analysis.stale) title += ' (last good result)';
   return title;
 }

@@ -20,7 +20,7 @@ function lineOf(text: LineIndex, line1: number): number {
 
 /** The engine's advice without command-line flags (the editor has directives and code actions instead). */
 export function forEditor(reason: string): string {
-  return reason.replace(/\s+or pass --[\w-]+/g, '').replace(/\s*\(?(?:pass|use) --[\w-]+[^)]*\)?/g, '');
+  return reason.replace(/\s*\n\s*/g, ' ').replace(/\s+or pass --[\w-]+/g, '').replace(/\s*\(?(?:pass|use) --[\w-]+[^)]*\)?/g, '');
 }
 
 /** The class a person would call the file's model: the first that no other module class of the file mentions. */
@@ -73,14 +73,17 @@ export function diagnostics(analysis: Analysis, file: string, text: LineIndex, c
       message: overBudgetMessage(r.totals.peakBytes, r.totals.peakPhase, r.budgetBytes),
     });
   }
-  for (const u of r.unknowns) {
+  // PyTorch's own errors (a shape mismatch caught at a layer) first, as warnings; then what Memlens cannot read.
+  const ordered = [...r.unknowns.filter((u) => u.kind === 'error'), ...r.unknowns.filter((u) => u.kind !== 'error')];
+  for (const u of ordered) {
     if (!sameFile(u.file, file)) continue;
+    const error = u.kind === 'error';
     out.push({
       range: text.lineRange(lineOf(text, u.line)),
-      severity: DiagnosticSeverity.Information,
+      severity: error ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
       source: DIAGNOSTIC_SOURCE,
-      code: 'unknown',
-      message: `Memlens cannot evaluate this: ${forEditor(u.reason)}`,
+      code: error ? 'pytorch-error' : 'unknown',
+      message: error ? `PyTorch would raise here: ${forEditor(u.reason)} (the figures are lower bounds)` : `Memlens cannot evaluate this: ${forEditor(u.reason)}`,
     });
   }
   return out;

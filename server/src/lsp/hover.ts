@@ -47,6 +47,9 @@ export function hoverMarkdown(analysis: Analysis, cost: LineCost, usedBy?: strin
   const layers = layersOf(analysis, cost);
   const parts = [`**Memlens** — ${hintLabel(cost) || 'no memory of its own'}`];
   if (usedBy) parts.push(usedBy);
+  const r = analysis.report;
+  if (r.unreliable?.length) parts.push(`⚠ These figures may not be what you mean: ${r.unreliable.join('; ')}.`);
+  else if (r.unknowns.length) parts.push(`Lower bounds: ${r.unknowns.length} value${r.unknowns.length === 1 ? '' : 's'} Memlens could not evaluate reach the numbers.`);
   const n = repeats(cost);
   if (n > 1) parts.push(`This line runs ${n} times per step; the hint is per run. Each table is one module.`);
   // One table per distinct module name; instances of a repeated block become one table ×N.

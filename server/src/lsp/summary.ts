@@ -3,7 +3,7 @@
 
 import type { DocumentSummary } from '../protocol';
 import { Analysis } from '../report/types';
-import { formatBytes } from '../report/units';
+import { MAX_BATCH_SHOWN, formatBytes, formatMaxBatch } from '../report/units';
 
 /** The summary of an analysis, or null when there is no model to report. */
 export function documentSummary(analysis: Analysis | null): DocumentSummary | null {
@@ -20,9 +20,10 @@ export function documentSummary(analysis: Analysis | null): DocumentSummary | nu
     `precision ${s.precision} · optimizer ${s.optimizer} · batch ${s.batch}`,
     r.budgetBytes === null
       ? 'no memory budget set (memlens.budget)'
-      : `budget ${formatBytes(r.budgetBytes)}: ${r.totals.peakBytes > r.budgetBytes ? 'exceeded' : 'fits'}${r.maxBatch !== null ? ` · largest batch that fits ${unknowns > 0 ? '≤ ' : ''}${r.maxBatch}` : ''}`,
+      : `budget ${formatBytes(r.budgetBytes)}: ${r.totals.peakBytes > r.budgetBytes ? 'exceeded' : 'fits'}${r.maxBatch !== null ? ` · largest batch that fits ${unknowns > 0 && r.maxBatch <= MAX_BATCH_SHOWN ? '≤ ' : ''}${formatMaxBatch(r.maxBatch)}` : ''}`,
   ];
   if (unknowns > 0) tooltip.push(`${unknowns} unknown${unknowns === 1 ? '' : 's'}: see the file's problems`);
+  if (r.unreliable?.length) tooltip.push(`unreliable: ${r.unreliable.join('; ')}`);
   if (stale) tooltip.push('last good result: the current text stops the model from building');
   tooltip.push('Click for the memory report');
   return {

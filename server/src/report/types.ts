@@ -133,6 +133,8 @@ export interface UnknownReport {
   reason: string;
   /** The layer (qualified module name) whose forward was running when it was met, if any ("" for the model itself). */
   module?: string;
+  /** 'error': PyTorch would raise there (a shape mismatch caught at a layer); the model as written does not run. */
+  kind?: 'error';
 }
 
 /** Why an analysis produced no report; `code` 'no-model' when the file builds and names no model. */
@@ -182,6 +184,12 @@ export interface Report {
   /** Largest batch whose peak fits `budgetBytes`, when inputs have a batch dimension and a budget is set. */
   maxBatch: number | null;
   budgetBytes: number | null;
+  /**
+   * Why the figures, though computed, may not be what the user means (mid-edit text that still
+   * builds): a tensor with a zero-size dimension, an empty layer container, a shape error PyTorch
+   * would raise. Absent when there is none.
+   */
+  unreliable?: string[];
 }
 
 /** Costs gathered on one source line of the analyzed file, for inlay hints and hovers. */

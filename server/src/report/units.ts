@@ -110,3 +110,11 @@ export function tryParseBytes(text: string): number | null {
     return null;
   }
 }
+
+/** Past this the largest batch is shown as "> 1M": a bound that large says the budget is not the limit. */
+export const MAX_BATCH_SHOWN = 1_000_000;
+
+/** The largest batch that fits, as shown: `4,096`, or `> 1M` past MAX_BATCH_SHOWN. */
+export function formatMaxBatch(n: number): string {
+  return n > MAX_BATCH_SHOWN ? '> 1M' : formatCount(n);
+}

@@ -134,7 +134,7 @@ export function forwardLayer(lib: TorchLibrary, name: string, rule: LayerRule | 
     return toValue(lib, rule.forward(lib.tracer, host), at);
   } catch (e) {
     if (e instanceof UnknownArgument) return e.value;
-    if (e instanceof KernelError) return lib.interp.fail(e.message, at);
+    if (e instanceof KernelError) return lib.interp.fail(e.message, at, 'error');
     throw e;
   }
 }

@@ -136,7 +136,7 @@ export function runRule(lib: TorchLibrary, run: (args: Record<string, unknown>, 
     return fromKernel(run(withPyFloats(args, floats), call));
   } catch (e) {
     if (e instanceof UnknownArgument) return e.value;
-    if (e instanceof KernelError) return lib.interp.fail(e.message, at);
+    if (e instanceof KernelError) return lib.interp.fail(e.message, at, 'error');
     throw e;
   }
 }
