@@ -31,8 +31,26 @@ export function analysisClock(): number {
   return (u.user + u.system) / 1000;
 }
 
+/**
+ * Whether the running analysis was superseded (a newer version of its document is waiting): set by
+ * the language server's analysis worker, polled with the clock. Never true elsewhere.
+ */
+let superseded: () => boolean = () => false;
+
+export function setSupersededCheck(check: () => boolean): void {
+  superseded = check;
+}
+
+export function isSuperseded(): boolean {
+  return superseded();
+}
+
+export const SUPERSEDED = 'analysis superseded by a newer version of the document';
+
 export class Budget {
   private steps = 0;
+  /** Once superseded, every step throws, so that no catch on the way out resumes the work. */
+  private stopped = false;
   depth = 0;
   private deadline: number;
   private stepLimit: number;
@@ -46,9 +64,14 @@ export class Budget {
   }
 
   step(at: Loc): void {
+    if (this.stopped) throw new BudgetExceeded(SUPERSEDED, at);
     if (++this.steps > this.stepLimit) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.steps} steps`, at);
-    if ((this.steps & 1023) === 0 && analysisClock() > this.deadline) {
-      throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.ms} ms`, at);
+    if ((this.steps & 1023) === 0) {
+      if (superseded()) {
+        this.stopped = true;
+        throw new BudgetExceeded(SUPERSEDED, at);
+      }
+      if (analysisClock() > this.deadline) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.ms} ms`, at);
     }
   }
 

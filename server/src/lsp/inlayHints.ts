@@ -52,6 +52,8 @@ export function inlayHints(analysis: Analysis, file: string, text: LineIndex, ra
   for (const cost of lineCostsIn(analysis, file)) {
     const line = cost.line - 1;
     if (line < range.start.line || line > range.end.line || line >= text.lineCount || seen.has(line)) continue;
+    // A result carried over edits may point at a line emptied since: no hint on a blank line.
+    if (text.lineText(line).trim() === '') continue;
     seen.add(line);
     hints.push({
       position: { line, character: text.lineText(line).length },

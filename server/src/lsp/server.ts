@@ -18,7 +18,8 @@ import { diagnostics } from './diagnostics';
 import { hover } from './hover';
 import { inlayHints } from './inlayHints';
 import { resolveSettings, ServerSettings } from './settings';
-import { Workspace, uriToFile } from './workspace';
+import { OpenDocument, Workspace, uriToFile } from './workspace';
+import type { Analysis } from '../report/types';
 
 interface ClientSupport {
   configuration: boolean;
@@ -49,9 +50,16 @@ export function startLanguageServer(): void {
   connection.listen();
 }
 
+/**
+ * How long hints, hovers and lenses of a document with no result to carry (just opened, replaced
+ * whole, new settings) wait for its analysis before answering with what there is.
+ */
+const FIRST_RESULT_WAIT_MS = 3000;
+/** How long memlens/report waits for the analysis of the document's current version. */
+const REPORT_WAIT_MS = 60_000;
+
 export function bindServer(connection: Connection): void {
   const log = (message: string): void => connection.console.error(`memlens: ${message}`);
-  const workspace = new Workspace(log);
   let support: ClientSupport = { configuration: false, dynamicConfiguration: false, inlayHintRefresh: false, codeLensRefresh: false };
 
   function guard<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R): (...args: A) => R {
@@ -65,38 +73,66 @@ export function bindServer(connection: Connection): void {
     };
   }
 
-  // Diagnostics go out once per burst of changes: the analysis runs on the next turn of the event
-  // loop, after every queued didChange has been applied.
-  const pendingPublish = new Set<string>();
-  function schedulePublish(uri: string): void {
-    if (pendingPublish.has(uri)) return;
-    pendingPublish.add(uri);
-    setImmediate(guard('publishing diagnostics', undefined, () => {
-      pendingPublish.delete(uri);
-      const doc = workspace.get(uri);
-      if (doc && workspace.isLibrary(uri)) {
-        // An installed library's file opened to read it: no diagnostics of its own.
-        void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: [] });
-        return;
+  function guardAsync<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args: A): Promise<R> => {
+      try {
+        return await handler(...args);
+      } catch (e) {
+        log(`${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        return fallback;
       }
-      const analysis = workspace.analysis(uri);
-      if (!doc || !analysis) return;
-      void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines) });
-    }));
+    };
   }
 
-  /** Publishes `uri` and every open document that imports it (their numbers depend on its text). */
-  function schedulePublishWithImporters(uri: string): void {
-    schedulePublish(uri);
-    for (const importer of workspace.importers(uri)) schedulePublish(importer);
+  // Editors ask again for hints and lenses when told to; one refresh per burst of results.
+  let refreshPending = false;
+  function scheduleRefresh(): void {
+    if (refreshPending) return;
+    refreshPending = true;
+    setImmediate(() => {
+      refreshPending = false;
+      if (support.inlayHintRefresh) void connection.languages.inlayHint.refresh().catch((e: unknown) => log(`inlay hint refresh failed: ${String(e)}`));
+      if (support.codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch((e: unknown) => log(`code lens refresh failed: ${String(e)}`));
+    });
+  }
+
+  /** A new result of a document's current text: its diagnostics, and the editor asked to read hints and lenses again. */
+  const publish = guard('publishing diagnostics', undefined, (uri: string) => {
+    const doc = workspace.get(uri);
+    const analysis = workspace.current(uri);
+    if (!doc || !analysis) return;
+    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines) });
+    scheduleRefresh();
+  });
+
+  const workspace = new Workspace(log, publish);
+
+  /** An installed library's file opened to read it: no analysis and no diagnostics of its own. */
+  function clearIfLibrary(uri: string): void {
+    const doc = workspace.get(uri);
+    if (doc && workspace.isLibrary(uri)) void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: [] });
+  }
+
+  /**
+   * The analysis requests answer from, at once: the last result, carried over the edits since.
+   * Only a document with none to carry waits for its analysis (bounded).
+   */
+  async function answerFrom(uri: string): Promise<{ doc: OpenDocument; analysis: Analysis } | null> {
+    if (!workspace.get(uri) || workspace.isLibrary(uri)) return null;
+    let analysis = workspace.latestFor(uri);
+    if (!analysis) {
+      await workspace.settled(uri, FIRST_RESULT_WAIT_MS);
+      analysis = workspace.latestFor(uri, true);
+    }
+    const doc = workspace.get(uri);
+    return doc && analysis ? { doc, analysis } : null;
   }
 
   function applySettings(settings: ServerSettings): void {
     for (const p of settings.problems) log(p);
+    // Every document is analyzed again; each result is published as it lands.
     workspace.settings = settings;
-    if (support.inlayHintRefresh) void connection.languages.inlayHint.refresh().catch((e: unknown) => log(`inlay hint refresh failed: ${String(e)}`));
-    if (support.codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch((e: unknown) => log(`code lens refresh failed: ${String(e)}`));
-    for (const uri of workspace.uris()) schedulePublish(uri);
+    scheduleRefresh();
   }
 
   async function pullSettings(): Promise<void> {
@@ -150,23 +186,20 @@ export function bindServer(connection: Connection): void {
   connection.onDidOpenTextDocument(
     guard('didOpen', undefined, ({ textDocument: d }) => {
       workspace.open(d.uri, d.text, d.version);
-      schedulePublishWithImporters(d.uri);
+      clearIfLibrary(d.uri);
     }),
   );
 
   connection.onDidChangeTextDocument(
     guard('didChange', undefined, ({ textDocument: d, contentChanges }) => {
-      if (workspace.change(d.uri, d.version ?? 0, contentChanges)) schedulePublishWithImporters(d.uri);
+      if (workspace.change(d.uri, d.version ?? 0, contentChanges)) clearIfLibrary(d.uri);
     }),
   );
 
   connection.onDidCloseTextDocument(
     guard('didClose', undefined, ({ textDocument: d }) => {
-      // Importers read the file from disk again once its editor closes.
-      const importers = workspace.importers(d.uri);
       workspace.close(d.uri);
       void connection.sendDiagnostics({ uri: d.uri, diagnostics: [] });
-      for (const importer of importers) schedulePublish(importer);
     }),
   );
 
@@ -174,45 +207,41 @@ export function bindServer(connection: Connection): void {
   // that imported them. Open documents follow their editor, not the disk.
   connection.onDidChangeWatchedFiles(
     guard('didChangeWatchedFiles', undefined, ({ changes }) => {
-      const onDisk = changes.filter((c) => !workspace.get(c.uri));
-      if (onDisk.length === 0) return;
-      workspace.fileChangedOnDisk();
-      for (const c of onDisk) for (const importer of workspace.importersOfFile(uriToFile(c.uri))) schedulePublish(importer);
+      if (changes.some((c) => !workspace.get(c.uri))) workspace.fileChangedOnDisk();
     }),
   );
 
   connection.languages.inlayHint.on(
-    guard('inlayHint', [], ({ textDocument, range }) => {
-      const doc = workspace.get(textDocument.uri);
-      const analysis = workspace.analysis(textDocument.uri);
-      if (!doc || !analysis || !workspace.settings.inlayHintsEnabled) return [];
-      return inlayHints(analysis, doc.file, doc.lines, range);
+    guardAsync('inlayHint', [], async ({ textDocument, range }) => {
+      const at = await answerFrom(textDocument.uri);
+      if (!at || !workspace.settings.inlayHintsEnabled) return [];
+      return inlayHints(at.analysis, at.doc.file, at.doc.lines, range);
     }),
   );
 
   connection.onHover(
-    guard('hover', null, ({ textDocument, position }) => {
-      const doc = workspace.get(textDocument.uri);
-      const analysis = workspace.analysis(textDocument.uri);
-      if (!doc || !analysis) return null;
-      return hover(analysis, doc.file, doc.lines, position.line);
+    guardAsync('hover', null, async ({ textDocument, position }) => {
+      const at = await answerFrom(textDocument.uri);
+      return at ? hover(at.analysis, at.doc.file, at.doc.lines, position.line) : null;
     }),
   );
 
   connection.onCodeLens(
-    guard('codeLens', [], ({ textDocument }) => {
-      const doc = workspace.get(textDocument.uri);
-      const analysis = workspace.analysis(textDocument.uri);
-      if (!doc || !analysis) return [];
-      return codeLenses(analysis, doc.file, doc.lines, doc.uri);
+    guardAsync('codeLens', [], async ({ textDocument }) => {
+      const at = await answerFrom(textDocument.uri);
+      return at ? codeLenses(at.analysis, at.doc.file, at.doc.lines, at.doc.uri) : [];
     }),
   );
 
+  // Scripts and tests ask for the numbers of the text they sent: this one waits for them.
   connection.onRequest(
     REPORT_REQUEST,
-    guard('report', null, (params: ReportParams): ReportResult => {
-      const analysis = workspace.analysis(params.uri);
+    guardAsync('report', null, async (params: ReportParams): Promise<ReportResult> => {
+      await workspace.settled(params.uri, REPORT_WAIT_MS);
+      const analysis = workspace.current(params.uri);
       return analysis && !analysis.error ? analysis.report : null;
     }),
   );
+
+  connection.onExit(() => workspace.dispose());
 }
