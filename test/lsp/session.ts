@@ -34,12 +34,16 @@ export interface SessionOptions {
   root?: string;
   /** More initializationOptions beside `memlens` (the client's `pythonPath`, `trusted`). */
   initialization?: Record<string, unknown>;
+  /** Environment variables of the server beside this process's (e.g. MEMLENS_WORKER_MEMORY_MB). */
+  env?: Record<string, string>;
 }
 
 export class LspSession {
   readonly stderr: string[] = [];
   /** Requests the server sent to the client, by method, in order. */
   readonly serverRequests: string[] = [];
+  /** Every publishDiagnostics the server sent, in order. */
+  readonly published: PublishDiagnosticsParams[] = [];
   private readonly waiters: DiagnosticsWaiter[] = [];
   private readonly versions = new Map<string, number>();
   private exited: Error | null = null;
@@ -50,7 +54,7 @@ export class LspSession {
   ) {}
 
   static async start(options: SessionOptions = {}): Promise<LspSession> {
-    const child = spawn(process.execPath, [SERVER_BUNDLE, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SERVER_BUNDLE, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const session = new LspSession(child, connection);
     child.stderr!.on('data', (d: Buffer) => session.stderr.push(d.toString()));
@@ -60,6 +64,7 @@ export class LspSession {
       for (const w of session.waiters.splice(0)) w.reject(error);
     });
     connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+      session.published.push(p);
       for (const w of [...session.waiters]) {
         if (w.uri === p.uri && w.accept(p)) {
           session.waiters.splice(session.waiters.indexOf(w), 1);

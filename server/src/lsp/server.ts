@@ -84,16 +84,10 @@ export function bindServer(connection: Connection): void {
     };
   }
 
-  // Editors ask again for hints and lenses when told to; one refresh per burst of results.
-  let refreshPending = false;
-  function scheduleRefresh(): void {
-    if (refreshPending) return;
-    refreshPending = true;
-    setImmediate(() => {
-      refreshPending = false;
-      if (support.inlayHintRefresh) void connection.languages.inlayHint.refresh().catch((e: unknown) => log(`inlay hint refresh failed: ${String(e)}`));
-      if (support.codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch((e: unknown) => log(`code lens refresh failed: ${String(e)}`));
-    });
+  /** Editors ask again for hints and lenses when told to (the worker analyzes one document at a time: one refresh per result). */
+  function refresh(): void {
+    if (support.inlayHintRefresh) void connection.languages.inlayHint.refresh().catch((e: unknown) => log(`inlay hint refresh failed: ${String(e)}`));
+    if (support.codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch((e: unknown) => log(`code lens refresh failed: ${String(e)}`));
   }
 
   /** A new result of a document's current text: its diagnostics, and the editor asked to read hints and lenses again. */
@@ -102,7 +96,7 @@ export function bindServer(connection: Connection): void {
     const analysis = workspace.current(uri);
     if (!doc || !analysis) return;
     void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines) });
-    scheduleRefresh();
+    refresh();
   });
 
   const workspace = new Workspace(log, publish);
@@ -132,7 +126,7 @@ export function bindServer(connection: Connection): void {
     for (const p of settings.problems) log(p);
     // Every document is analyzed again; each result is published as it lands.
     workspace.settings = settings;
-    scheduleRefresh();
+    refresh();
   }
 
   async function pullSettings(): Promise<void> {
