@@ -66,13 +66,30 @@ export class Budget {
   step(at: Loc): void {
     if (this.stopped) throw new BudgetExceeded(SUPERSEDED, at);
     if (++this.steps > this.stepLimit) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.steps} steps`, at);
-    if ((this.steps & 1023) === 0) {
-      if (superseded()) {
-        this.stopped = true;
-        throw new BudgetExceeded(SUPERSEDED, at);
-      }
-      if (analysisClock() > this.deadline) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.ms} ms`, at);
+    if ((this.steps & 1023) === 0) this.checkClock(at);
+  }
+
+  private checkClock(at: Loc): void {
+    if (superseded()) {
+      this.stopped = true;
+      throw new BudgetExceeded(SUPERSEDED, at);
     }
+    if (analysisClock() > this.deadline) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.ms} ms`, at);
+  }
+
+  /**
+   * Work one step does in bulk (`items` list elements or characters built, modules cloned at
+   * `perItem` steps each) counts as the steps it stands for, so that the step limit and the clock
+   * bound it: `[0] * 999999` in a loop is not one cheap step per iteration.
+   */
+  charge(items: number, at: Loc, perItem = 1 / 16): void {
+    const n = Math.floor(items * perItem);
+    if (!(n > 0)) return;
+    if (this.stopped) throw new BudgetExceeded(SUPERSEDED, at);
+    const crossed = Math.floor(this.steps / 1024) !== Math.floor((this.steps + n) / 1024);
+    this.steps += n;
+    if (this.steps > this.stepLimit) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.steps} steps`, at);
+    if (crossed) this.checkClock(at);
   }
 
   /**
