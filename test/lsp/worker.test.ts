@@ -19,8 +19,8 @@ const TRUTH = readTruth('mlp.py');
 /** A million loop iterations at module level: seconds of interpreting, then the same model. */
 const SLOW_TAIL = '\n\ntotal = 0\nfor i in range(1000):\n    for j in range(1000):\n        total += i * j\n';
 
-/** Strings of a megabyte each, kept: the worker runs out of memory long before the loop ends. */
-const HOSTILE = `import torch.nn as nn\n\ns = 'a' * 999000\nkept = [(s + str(i)).upper() for i in range(90000)]\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 8)\n\n    def forward(self, x):\n        return self.fc(x)\n`;
+/** Lists of a million items (8 MB each), within the step budget and kept: 400 MB, over the worker's heap here. */
+const HOSTILE = `# memlens: entry=Net() input=x:float32[B,8]\nimport torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.kept = [[0] * 999999 for i in range(50)]\n        self.fc = nn.Linear(8, 8)\n\n    def forward(self, x):\n        return self.fc(x)\n`;
 
 const uriOf = (name: string): string => pathToFileURL(path.join(FIXTURES, 'unsaved', name)).toString();
 const endOf = (text: string): { line: number; character: number } => {
