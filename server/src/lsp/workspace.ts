@@ -257,6 +257,12 @@ export class Workspace {
         resolve();
       }, timeoutMs);
       this.waiters.set(uri, [...(this.waiters.get(uri) ?? []), done]);
+      // What a request waits on runs next: another document's analysis steps aside (and runs again after).
+      const other = this.running?.uri;
+      if (other !== undefined && other !== uri) {
+        this.dirty.add(other);
+        this.analyzer.supersede();
+      }
       this.pump();
     });
   }
