@@ -47,7 +47,8 @@ const client = merge({
 
 const server = merge({
   name: 'server',
-  entry: { server: './server/src/cli.ts' },
+  // The analysis worker is its own script next to the server (worker_threads loads it by path).
+  entry: { server: './server/src/cli.ts', analysisWorker: './server/src/lsp/analysisWorker.ts' },
   // web-tree-sitter's Emscripten glue uses require() for fs/path in Node and never loads
   // anything else dynamically; silence the "expression in require" warning it causes.
   ignoreWarnings: [{ module: /web-tree-sitter/ }],

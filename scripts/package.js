@@ -81,7 +81,7 @@ function packageVsix({ target, build = true, out } = {}) {
   const expected = spec.files.map((f) => `extension/${ORT_BIN}/${spec.dir}/${f}`);
   for (const e of expected) if (!carried.includes(e)) problems.push(`missing ${e}`);
   for (const c of carried) if (!expected.includes(c)) problems.push(`other platform's binary ${c}`);
-  for (const must of ['extension/package.json', 'extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/tree-sitter-python.wasm', 'extension/media/icon.png', 'extension/node_modules/onnxruntime-common/dist/cjs/index.js', 'extension/node_modules/onnxruntime-common/dist/cjs/package.json']) {
+  for (const must of ['extension/package.json', 'extension/dist/client.js', 'extension/dist/server.js', 'extension/dist/analysisWorker.js', 'extension/dist/tree-sitter-python.wasm', 'extension/media/icon.png', 'extension/node_modules/onnxruntime-common/dist/cjs/index.js', 'extension/node_modules/onnxruntime-common/dist/cjs/package.json']) {
     if (!entries.includes(must)) problems.push(`missing ${must}`);
   }
   problems.push(...readmeLinkProblems(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'), entries));

@@ -1,4 +1,4 @@
-import * as fs from 'fs';
+import { readRegularFile } from './interpreter/files';
 import { AnalysisError, ForwardPass, RunResult, runModel } from './engine/run';
 import { namedBuffers, namedParameters } from './interpreter/torch/nn';
 import { simulateStep } from './memory/simulate';
@@ -6,7 +6,7 @@ import { buildReport } from './engine/report';
 import { findDirective } from './engine/specs';
 import type { ParseState } from 'web-tree-sitter';
 import { MAX_SOURCE_CHARS, ParsedSource, Tree, isTooLarge, pythonParser } from './python/parser';
-import { DEFAULT_LIMITS, analysisClock } from './interpreter/budget';
+import { DEFAULT_LIMITS, analysisClock, isSuperseded } from './interpreter/budget';
 import type { Analysis, AnalysisSettings, Report } from './report/types';
 
 /** Reads other workspace files (open editors first, else disk); undefined when missing. */
@@ -17,13 +17,7 @@ export interface SourceHost {
 }
 
 export const diskHost: SourceHost = {
-  readFile(p) {
-    try {
-      return fs.readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
+  readFile: (p) => readRegularFile(p),
 };
 
 /**
@@ -59,7 +53,7 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
     const at = e instanceof AnalysisError ? e.at : { file, line: 1 };
     const reason = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message ?? String(e)}`;
     const code = e instanceof AnalysisError ? e.code : undefined;
-    return { report: emptyReport(file, settings), lines: [], model: null, error: { file: at.file, line: at.line, reason, ...(code ? { code } : {}) }, ms: performance.now() - started };
+    return { ...failedAnalysis(file, settings, reason, at, code), ms: performance.now() - started };
   } finally {
     ownTree?.delete();
   }
@@ -69,7 +63,7 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
 /** Parses `text`, giving up (an AnalysisError) when the deadline (an `analysisClock()` time) passes. */
 function parseWithin(text: string, deadline: number, file: string): Tree {
   // tree-sitter cancels the parse when the progress callback returns true (typed as void).
-  const cancel = (() => analysisClock() > deadline) as unknown as (state: ParseState) => void;
+  const cancel = (() => analysisClock() > deadline || isSuperseded()) as unknown as (state: ParseState) => void;
   const parser = pythonParser();
   const tree = parser.parse(text, null, { progressCallback: cancel });
   // A cancelled parser resumes the old document on its next parse unless reset.
@@ -111,6 +105,11 @@ function maxBatch(report: Report, again: { batch: number; peak: number } | null)
   const fixed = p1 - slope * b;
   if (fixed > budget) return 0;
   return Math.max(0, Math.floor((budget - fixed) / slope));
+}
+
+/** An analysis that stopped on `reason` (at `at`, the file's first line by default): no numbers. */
+export function failedAnalysis(file: string, settings: AnalysisSettings, reason: string, at: { file: string; line: number } = { file, line: 1 }, code?: 'no-model'): Analysis {
+  return { report: emptyReport(file, settings), lines: [], model: null, error: { file: at.file, line: at.line, reason, ...(code ? { code } : {}) }, ms: 0 };
 }
 
 function emptyReport(file: string, settings: AnalysisSettings): Report {

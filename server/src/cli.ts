@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { analyzeSource, SourceHost } from './analysis';
 import { resolveEnvironment } from './engine/pythonEnv';
+import { MAX_READ_BYTES, readRegularFile } from './interpreter/files';
 import { parseInputSpec } from './engine/specs';
 import { startLanguageServer } from './lsp/server';
 import { loadPythonParser } from './python/parser';
@@ -136,13 +137,7 @@ function diskHost(file: string, python: string | undefined): SourceHost {
   if (python !== undefined && !fs.existsSync(python)) throw new UsageError(`--python: no such interpreter: ${python}`);
   const env = resolveEnvironment({ pythonPath: python ?? null, workspaceRoots: roots, trusted: python !== undefined });
   return {
-    readFile(absPath: string): string | undefined {
-      try {
-        return fs.readFileSync(absPath, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
+    readFile: (absPath) => readRegularFile(absPath),
     libraryPaths: env.searchPaths,
   };
 }
@@ -157,13 +152,19 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
   if (opts.command === 'check' && settings.budgetBytes === null) throw new UsageError('check needs --budget BYTES');
   if (opts.values.ep !== undefined) throw new UsageError('--ep applies to profile only');
   if (opts.file.toLowerCase().endsWith('.onnx')) throw new UsageError('profiling .onnx files is not implemented yet');
-  let source: string;
+  let st: fs.Stats;
   try {
-    source = fs.readFileSync(opts.file, 'utf8');
+    st = fs.statSync(opts.file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `no such file: ${opts.file}` : code === 'EISDIR' ? `${opts.file} is a directory` : `cannot read ${opts.file}: ${(e as Error).message}`);
+    throw new UsageError(code === 'ENOENT' ? `no such file: ${opts.file}` : `cannot read ${opts.file}: ${(e as Error).message}`);
   }
+  if (st.isDirectory()) throw new UsageError(`${opts.file} is a directory`);
+  // A FIFO or a device (/dev/zero) would block or never end: regular files only, size-bounded.
+  if (!st.isFile()) throw new UsageError(`${opts.file} is not a regular file`);
+  if (st.size > MAX_READ_BYTES) throw new UsageError(`${opts.file} is too large to analyze (${st.size} bytes; Memlens reads files up to ${MAX_READ_BYTES} bytes)`);
+  const source = readRegularFile(opts.file);
+  if (source === undefined) throw new UsageError(`cannot read ${opts.file}`);
   await loadPythonParser();
   const analysis = analyzeSource(opts.file, source, settings, diskHost(opts.file, opts.values.python));
   if (analysis.error) throw new UsageError(`${analysis.error.file}:${analysis.error.line}: ${analysis.error.reason}`);
@@ -193,9 +194,10 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
 
 async function run(argv: readonly string[]): Promise<number> {
   const opts = parseArgs(argv);
-  if (opts.help || opts.command === 'help' || opts.command === '') {
-    write(opts.command === '' && !opts.help ? process.stderr : process.stdout, USAGE);
-    return opts.command === '' && !opts.help ? 2 : 0;
+  if (opts.command === '' && !opts.help) throw new UsageError('no command given (report, check, profile or lsp --stdio; see memlens --help)');
+  if (opts.help || opts.command === 'help') {
+    write(process.stdout, USAGE);
+    return 0;
   }
   switch (opts.command) {
     case 'report':

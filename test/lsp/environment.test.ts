@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Report } from '../../server/src/report/types';
 import { readTruth } from '../fixtures';
-import { LspSession } from './session';
+import { LspSession, markdown } from './session';
 
 const DEBIAN_TORCHVISION = '/usr/lib/python3/dist-packages/torchvision';
 const missing = fs.existsSync(path.join(DEBIAN_TORCHVISION, 'models', 'resnet.py')) ? false : `Debian's torchvision is not installed at ${DEBIAN_TORCHVISION} (apt-get install python3-torchvision)`;
@@ -124,12 +124,17 @@ for step in range(10):
     assert.ok(published.diagnostics.length <= report.unknowns.length);
   });
 
-  test('a library file opened in the editor gets no diagnostics and no analysis of its own', async () => {
+  test('a library file opened in the editor gets no diagnostics and no analysis of its own; its lines show an importer\'s costs', async () => {
     const file = path.join(root, '.venv', 'lib', 'python3.11', 'site-packages', 'torchvision', 'models', 'resnet.py');
     const libUri = pathToFileURL(file).href;
     const published = await session.open(libUri, fs.readFileSync(file, 'utf8'));
     assert.deepEqual(published.diagnostics, []);
     assert.equal(await session.report<Report>(libUri), null);
-    assert.deepEqual(await session.inlayHints(libUri), []);
+    // Its lines show the costs of its layers as the open script that imports it uses them.
+    const hints = (await session.inlayHints(libUri)) ?? [];
+    const line = hints.find((h) => /^saved 8 × /.test(String(h.label)));
+    assert.ok(line, `a hint from the importer's analysis: ${JSON.stringify(hints.map((h) => h.label))}`);
+    const md = markdown(await session.hover(libUri, line.position.line));
+    assert.match(md, /As used by `ResNet` in (train|finetune|resnet_copy)\.py/);
   });
 });

@@ -34,6 +34,8 @@ export interface SessionOptions {
   root?: string;
   /** More initializationOptions beside `memlens` (the client's `pythonPath`, `trusted`). */
   initialization?: Record<string, unknown>;
+  /** Environment variables of the server beside this process's (e.g. MEMLENS_WORKER_MEMORY_MB). */
+  env?: Record<string, string>;
 }
 
 export class LspSession {
@@ -54,6 +56,8 @@ export class LspSession {
   private readonly eventWaiters: { accept: (event: string) => boolean; resolve: () => void }[] = [];
   /** Edits the server asked the client to apply (workspace/applyEdit), in order; all are accepted. */
   readonly appliedEdits: unknown[] = [];
+  /** Every publishDiagnostics the server sent, in order. */
+  readonly published: PublishDiagnosticsParams[] = [];
   private readonly waiters: DiagnosticsWaiter[] = [];
   private readonly versions = new Map<string, number>();
   private exited: Error | null = null;
@@ -64,7 +68,7 @@ export class LspSession {
   ) {}
 
   static async start(options: SessionOptions = {}): Promise<LspSession> {
-    const child = spawn(process.execPath, [SERVER_BUNDLE, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SERVER_BUNDLE, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const session = new LspSession(child, connection);
     child.stderr!.on('data', (d: Buffer) => session.stderr.push(d.toString()));
@@ -75,6 +79,7 @@ export class LspSession {
     });
     connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
       session.record(`textDocument/publishDiagnostics ${p.uri}`);
+      session.published.push(p);
       for (const w of [...session.waiters]) {
         if (w.uri === p.uri && w.accept(p)) {
           session.waiters.splice(session.waiters.indexOf(w), 1);

@@ -1,7 +1,7 @@
 // The `memlens` command line as users and scripts run it (report-contract.md): node bin/memlens.js.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -218,7 +218,15 @@ describe('memlens check', { timeout: 60_000 }, () => {
 describe('bad input: one line on stderr, exit 2, no stack trace', { timeout: 60_000 }, () => {
   const broken = path.join(tmp, 'broken.py');
   fs.writeFileSync(broken, readFixture('mlp.py').replace('def forward(self, x):', 'def forward(self, x)\n        return ((('));
+  // A FIFO and a device as FILE: read, they would block or never end.
+  const fifo = path.join(tmp, 'fifo.py');
+  if (!fs.existsSync(fifo)) execFileSync('mkfifo', [fifo]);
+  const zero = path.join(tmp, 'zero.py');
+  if (!fs.existsSync(zero)) fs.symlinkSync('/dev/zero', zero);
   const cases: [string, string[], RegExp][] = [
+    ['no command', [], /no command given/],
+    ['a FIFO as FILE', ['report', fifo], /fifo\.py is not a regular file/],
+    ['a symlink to /dev/zero as FILE', ['report', zero], /zero\.py is not a regular file/],
     ['missing file', ['report', 'nope/missing.py'], /no such file: nope\/missing\.py/],
     ['unknown flag', ['report', 'test/fixtures/mlp.py', '--bogus'], /unknown option --bogus/],
     ['malformed --input', ['report', 'test/fixtures/mlp.py', '--input', 'x:float32[8,'], /malformed --input "x:float32\[8,"/],

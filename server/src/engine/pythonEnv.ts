@@ -11,6 +11,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { readRegularFile } from '../interpreter/files';
 
 export type EnvironmentSource = 'explicit' | 'workspace venv' | 'PATH' | 'none';
 
@@ -67,12 +68,9 @@ function realpath(p: string): string {
 
 /** `key = value` lines of a venv's pyvenv.cfg. */
 function readPyvenvCfg(root: string): Map<string, string> | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(root, 'pyvenv.cfg'), 'utf8');
-  } catch {
-    return null;
-  }
+  // A workspace's `.venv` may be anything a cloned repository holds: regular files only.
+  const text = readRegularFile(path.join(root, 'pyvenv.cfg'), 64 * 1024);
+  if (text === undefined) return null;
   const out = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     const m = /^\s*([A-Za-z_.-]+)\s*=\s*(.*?)\s*$/.exec(line);
@@ -117,7 +115,7 @@ function pyenvInterpreter(shim: string, roots: readonly string[]): string | null
   const pyenvRoot = path.dirname(path.dirname(shim));
   const read = (f: string): string | null => {
     try {
-      return fs.readFileSync(f, 'utf8').split(/\r?\n/)[0].trim() || null;
+      return readRegularFile(f, 4096)?.split(/\r?\n/)[0].trim() || null;
     } catch {
       return null;
     }
@@ -190,8 +188,9 @@ function pthEntries(site: string): string[] {
     let text: string;
     try {
       const file = path.join(site, n);
-      if (fs.statSync(file).size > 64 * 1024) continue;
-      text = fs.readFileSync(file, 'utf8');
+      const read = readRegularFile(file, 64 * 1024);
+      if (read === undefined) continue;
+      text = read;
     } catch {
       continue;
     }

@@ -31,8 +31,26 @@ export function analysisClock(): number {
   return (u.user + u.system) / 1000;
 }
 
+/**
+ * Whether the running analysis was superseded (a newer version of its document is waiting): set by
+ * the language server's analysis worker, polled with the clock. Never true elsewhere.
+ */
+let superseded: () => boolean = () => false;
+
+export function setSupersededCheck(check: () => boolean): void {
+  superseded = check;
+}
+
+export function isSuperseded(): boolean {
+  return superseded();
+}
+
+export const SUPERSEDED = 'analysis superseded by a newer version of the document';
+
 export class Budget {
   private steps = 0;
+  /** Once superseded, every step throws, so that no catch on the way out resumes the work. */
+  private stopped = false;
   depth = 0;
   private deadline: number;
   private stepLimit: number;
@@ -46,10 +64,32 @@ export class Budget {
   }
 
   step(at: Loc): void {
+    if (this.stopped) throw new BudgetExceeded(SUPERSEDED, at);
     if (++this.steps > this.stepLimit) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.steps} steps`, at);
-    if ((this.steps & 1023) === 0 && analysisClock() > this.deadline) {
-      throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.ms} ms`, at);
+    if ((this.steps & 1023) === 0) this.checkClock(at);
+  }
+
+  private checkClock(at: Loc): void {
+    if (superseded()) {
+      this.stopped = true;
+      throw new BudgetExceeded(SUPERSEDED, at);
     }
+    if (analysisClock() > this.deadline) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.ms} ms`, at);
+  }
+
+  /**
+   * Work one step does in bulk (`items` list elements or characters built, modules cloned at
+   * `perItem` steps each) counts as the steps it stands for, so that the step limit and the clock
+   * bound it: `[0] * 999999` in a loop is not one cheap step per iteration.
+   */
+  charge(items: number, at: Loc, perItem = 1 / 16): void {
+    const n = Math.floor(items * perItem);
+    if (!(n > 0)) return;
+    if (this.stopped) throw new BudgetExceeded(SUPERSEDED, at);
+    const crossed = Math.floor(this.steps / 1024) !== Math.floor((this.steps + n) / 1024);
+    this.steps += n;
+    if (this.steps > this.stepLimit) throw new BudgetExceeded(this.shareReason ?? `evaluation stopped after ${this.limits.steps} steps`, at);
+    if (crossed) this.checkClock(at);
   }
 
   /**

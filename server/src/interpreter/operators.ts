@@ -130,15 +130,23 @@ function primitiveOp(state: InterpreterState, bare: string, l: Value, r: Value, 
     return { k: 'dict', map: new Map([...l.map, ...r.map]), ...(l.cls ? { cls: l.cls } : {}) };
   }
   if (bare === '+') {
-    if (l.k === 'str' && r.k === 'str') return str(l.v + r.v);
-    if (l.k === 'list' && r.k === 'list') {
+    if (l.k === 'str' && r.k === 'str') {
+      const total = l.v.length + r.v.length;
+      if (total > state.budget.limits.sequenceLength) return state.fail(`a string of ${total} characters exceeds the limit`, at);
+      state.budget.charge(total, at);
+      return str(l.v + r.v);
+    }
+    if ((l.k === 'list' && r.k === 'list') || (l.k === 'tuple' && r.k === 'tuple')) {
+      const total = l.items.length + r.items.length;
+      if (total > state.budget.limits.sequenceLength) return state.fail(`a sequence of ${total} items exceeds the limit`, at);
+      state.budget.charge(total, at);
+      if (l.k === 'tuple') return tuple(l.items.concat(r.items));
       if (inplace) {
-        l.items.push(...r.items);
+        for (const item of r.items) l.items.push(item);
         return l;
       }
-      return list([...l.items, ...r.items]);
+      return list(l.items.concat(r.items));
     }
-    if (l.k === 'tuple' && r.k === 'tuple') return tuple([...l.items, ...r.items]);
     if (l.k === 'list' && inplace && (r.k === 'tuple' || r.k === 'set' || r.k === 'iter' || r.k === 'dict' || r.k === 'str')) {
       l.items.push(...iterate(state, r, at));
       return l;
@@ -150,8 +158,9 @@ function primitiveOp(state: InterpreterState, bare: string, l: Value, r: Value, 
       if (seq.k === 'list' || seq.k === 'tuple') {
         const total = seq.items.length * Math.max(n, 0);
         if (total > state.budget.limits.sequenceLength) return state.fail(`a sequence of ${total} items exceeds the limit`, at);
-        const items: Value[] = [];
-        for (let i = 0; i < n; i++) items.push(...seq.items);
+        state.budget.charge(total, at);
+        const items: Value[] = seq.items.length === 1 ? new Array<Value>(total).fill(seq.items[0]) : [];
+        if (seq.items.length !== 1) for (let i = 0; i < n; i++) for (const item of seq.items) items.push(item);
         if (inplace && seq.k === 'list' && seq === l) {
           l.items.splice(0, l.items.length, ...items);
           return l;
@@ -160,6 +169,7 @@ function primitiveOp(state: InterpreterState, bare: string, l: Value, r: Value, 
       }
       if (seq.k === 'str') {
         if (seq.v.length * n > state.budget.limits.sequenceLength) return state.fail(`a string of ${seq.v.length * n} characters exceeds the limit`, at);
+        state.budget.charge(seq.v.length * n, at);
         return str(seq.v.repeat(Math.max(0, n)));
       }
     }

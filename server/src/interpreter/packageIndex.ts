@@ -5,6 +5,7 @@
 // decorators as modules load (`@register_model`) finds the module that registers a missing key.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
+import { readRegularFile } from './files';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -122,12 +123,8 @@ export function packageIndex(root: string): PackageIndex {
           truncated = true;
           return;
         }
-        let text: string;
-        try {
-          text = fs.readFileSync(p, 'utf8');
-        } catch {
-          continue;
-        }
+        const text = readRegularFile(p, MAX_FILE_BYTES);
+        if (text === undefined) continue;
         if (text.length > MAX_FILE_BYTES) continue;
         bytes += text.length;
         if (bytes > MAX_TOTAL_BYTES) {

@@ -5,7 +5,7 @@
 
 import { CodeAction, CodeActionKind, CodeLens, Diagnostic, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import type { SourceHost } from '../analysis';
-import { syntaxRoot } from '../python/parser';
+import { isTooLarge, parsePython, syntaxRoot } from '../python/parser';
 import type { Analysis, AnalysisSettings } from '../report/types';
 import { NO_MODEL_CODE } from './diagnostics';
 import { ModuleClass, moduleClasses, suggestDirective } from './modelClasses';
@@ -14,13 +14,28 @@ import type { OpenDocument } from './workspace';
 /** The server command the "Analyze" lens runs: arguments [uri, class name]. */
 export const ANALYZE_CLASS_COMMAND = 'memlens.analyzeClass';
 
+const classCache = new WeakMap<OpenDocument, { version: number; classes: ModuleClass[] }>();
+
+/** The module classes of a document's current text (parsed here, once per version; analysis runs in the worker). */
 export function classesOf(doc: OpenDocument): ModuleClass[] {
-  return moduleClasses(syntaxRoot(doc.source.tree));
+  const hit = classCache.get(doc);
+  if (hit && hit.version === doc.version) return hit.classes;
+  let classes: ModuleClass[] = [];
+  if (!isTooLarge(doc.text)) {
+    const tree = parsePython(doc.text);
+    try {
+      classes = moduleClasses(syntaxRoot(tree));
+    } finally {
+      tree.delete();
+    }
+  }
+  classCache.set(doc, { version: doc.version, classes });
+  return classes;
 }
 
 /** The edit that puts the directive for `cls` on the line above it (a directive elsewhere in the file is replaced). */
 export function directiveEdit(doc: OpenDocument, cls: ModuleClass, settings: AnalysisSettings, host: SourceHost): WorkspaceEdit {
-  const directive = suggestDirective(doc.file, doc.source.text, cls, settings, host);
+  const directive = suggestDirective(doc.file, doc.text, cls, settings, host);
   const edits: TextEdit[] = [];
   for (let line = 0; line < doc.lines.lineCount; line++) {
     if (/^\s*#\s*memlens:/.test(doc.lines.lineText(line))) edits.push(TextEdit.del({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }));

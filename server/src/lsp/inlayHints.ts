@@ -75,6 +75,8 @@ export function inlayHints(analysis: Analysis, file: string, text: LineIndex, ra
   for (const cost of costs) {
     const line = cost.line - 1;
     if (line < range.start.line || line > range.end.line || line >= text.lineCount || seen.has(line)) continue;
+    // A result carried over edits may point at a line emptied since: no hint on a blank line.
+    if (text.lineText(line).trim() === '') continue;
     const label = hintLabel(cost, options);
     // A line that costs nothing (a reshape, a parameter-free layer that saves nothing) gets no hint.
     if (!label) continue;

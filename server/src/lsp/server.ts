@@ -14,22 +14,24 @@ import {
   TextDocumentSyncKind,
   createConnection,
 } from 'vscode-languageserver/node';
+import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
+import type { SourceHost } from '../analysis';
 import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams } from '../protocol';
 import { loadPythonParser } from '../python/parser';
 import type { Analysis } from '../report/types';
-import { importedBySibling } from './modelClasses';
 import { ANALYZE_CLASS_COMMAND, analyzeLenses, classesOf, codeActions, directiveEdit, resolveAction } from './actions';
 import { codeLenses } from './codeLens';
 import { lineCostsIn } from './costs';
 import { diagnostics } from './diagnostics';
 import { hover } from './hover';
 import { inlayHints } from './inlayHints';
-import { AnalysisProgress } from './progress';
+import { importedBySibling } from './modelClasses';
+import { ANALYSIS_PROGRESS_DELAY_MS, AnalysisProgress } from './progress';
 import { resolveSettings, ServerSettings, SettingsWarnings } from './settings';
 import { documentSummary } from './summary';
-import { Workspace, uriToFile } from './workspace';
+import { OpenDocument, Workspace, uriToFile } from './workspace';
 
 interface ClientSupport {
   configuration: boolean;
@@ -62,11 +64,20 @@ export function startLanguageServer(): void {
   connection.listen();
 }
 
+/**
+ * How long hints, hovers and lenses of a document with no result to carry (just opened, replaced
+ * whole, new settings) wait for its analysis before answering with what there is.
+ */
+const FIRST_RESULT_WAIT_MS = 3000;
+/** How long memlens/report waits for the analysis of the document's current version. */
+const REPORT_WAIT_MS = 60_000;
+
 export function bindServer(connection: Connection): void {
   const log = (message: string): void => connection.console.error(`memlens: ${message}`);
-  const workspace = new Workspace(log);
   let support: ClientSupport = { configuration: false, dynamicConfiguration: false, inlayHintRefresh: false, codeLensRefresh: false, workDoneProgress: false };
-  const progress = new AnalysisProgress(connection, log);
+  // A first analysis still running after the delay is announced (MEMLENS_PROGRESS_DELAY_MS: tests).
+  const delay = Number(process.env.MEMLENS_PROGRESS_DELAY_MS ?? ANALYSIS_PROGRESS_DELAY_MS);
+  const progress = new AnalysisProgress(connection, log, Number.isFinite(delay) && delay >= 0 ? delay : ANALYSIS_PROGRESS_DELAY_MS);
   const warnings = new SettingsWarnings();
 
   function guard<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => R): (...args: A) => R {
@@ -80,34 +91,64 @@ export function bindServer(connection: Connection): void {
     };
   }
 
-  // Diagnostics go out once per burst of changes: the analysis runs on the next turn of the event
-  // loop, after every queued didChange has been applied.
-  const pendingPublish = new Set<string>();
-  function schedulePublish(uri: string): void {
-    if (pendingPublish.has(uri)) return;
-    pendingPublish.add(uri);
-    setImmediate(guard('publishing diagnostics', undefined, () => {
-      pendingPublish.delete(uri);
-      const doc = workspace.get(uri);
-      if (!doc) return;
-      if (workspace.isLibrary(uri)) {
-        // An installed library's file opened to read it: no diagnostics or figures of its own.
-        void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: [] });
-        void connection.sendNotification(SUMMARY_NOTIFICATION, { uri, version: doc.version, summary: null } satisfies SummaryParams);
-        return;
+  function guardAsync<A extends unknown[], R>(name: string, fallback: R, handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args: A): Promise<R> => {
+      try {
+        return await handler(...args);
+      } catch (e) {
+        log(`${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        return fallback;
       }
-      progress.run(uri, `analyzing ${path.basename(doc.file)}`, publish.bind(null, uri)).catch((e: unknown) => log(`publishing failed: ${String(e)}`));
-    }));
+    };
   }
 
-  /** Analyzes `uri` (or takes the cached analysis) and sends its diagnostics and status bar figures. */
-  const publish = guard('publishing diagnostics', undefined, (uri: string): void => {
+  /** Editors ask again for hints and lenses when told to (the worker analyzes one document at a time: one refresh per result). */
+  function refresh(): void {
+    if (support.inlayHintRefresh) void connection.languages.inlayHint.refresh().catch((e: unknown) => log(`inlay hint refresh failed: ${String(e)}`));
+    if (support.codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch((e: unknown) => log(`code lens refresh failed: ${String(e)}`));
+  }
+
+  /**
+   * A new result of a document's current text: its diagnostics and status bar figures, and the
+   * editor asked to read hints and lenses again.
+   */
+  const publish = guard('publishing diagnostics', undefined, (uri: string) => {
     const doc = workspace.get(uri);
-    const analysis = workspace.analysis(uri);
+    const analysis = workspace.current(uri);
     if (!doc || !analysis) return;
     void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnostics(analysis, doc.file, doc.lines, partsFile(uri) ? [] : classesOf(doc)) });
     void connection.sendNotification(SUMMARY_NOTIFICATION, { uri, version: doc.version, summary: documentSummary(analysis) } satisfies SummaryParams);
+    refresh();
   });
+
+  const workspace = new Workspace(log, publish);
+
+  /** Files as the editor has them (open documents first), for analyses run on this thread (a directive's input guess). */
+  const host: SourceHost = {
+    readFile(p: string): string | undefined {
+      const wanted = path.resolve(p);
+      for (const uri of workspace.uris()) {
+        const d = workspace.get(uri);
+        if (d && path.resolve(d.file) === wanted) return d.text;
+      }
+      try {
+        return fs.statSync(wanted).isFile() ? fs.readFileSync(wanted, 'utf8') : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    get libraryPaths() {
+      return workspace.libraryPaths;
+    },
+  };
+
+  /** An installed library's file opened to read it: no analysis, no diagnostics and no figures of its own. */
+  function clearIfLibrary(uri: string): void {
+    const doc = workspace.get(uri);
+    if (!doc || !workspace.isLibrary(uri)) return;
+    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: [] });
+    void connection.sendNotification(SUMMARY_NOTIFICATION, { uri, version: doc.version, summary: null } satisfies SummaryParams);
+  }
 
   /** A file of layer parts: its classes are imported by an open document or a file beside it. */
   function partsFile(uri: string): boolean {
@@ -115,18 +156,26 @@ export function bindServer(connection: Connection): void {
     return !!doc && (workspace.importers(uri).length > 0 || importedBySibling(doc.file));
   }
 
-  /** Publishes `uri` and every open document that imports it (their numbers depend on its text). */
-  function schedulePublishWithImporters(uri: string): void {
-    schedulePublish(uri);
-    for (const importer of workspace.importers(uri)) schedulePublish(importer);
+  /**
+   * The analysis requests answer from, at once: the last result, carried over the edits since.
+   * Only a document with none to carry waits for its analysis (bounded).
+   */
+  async function answerFrom(uri: string): Promise<{ doc: OpenDocument; analysis: Analysis } | null> {
+    if (!workspace.get(uri) || workspace.isLibrary(uri)) return null;
+    let analysis = workspace.latestFor(uri);
+    if (!analysis) {
+      await workspace.settled(uri, FIRST_RESULT_WAIT_MS);
+      analysis = workspace.latestFor(uri, true);
+    }
+    const doc = workspace.get(uri);
+    return doc && analysis ? { doc, analysis } : null;
   }
 
   function applySettings(settings: ServerSettings): void {
     for (const p of settings.problems) log(p);
+    // Every document is analyzed again; each result is published as it lands.
     workspace.settings = settings;
-    if (support.inlayHintRefresh) void connection.languages.inlayHint.refresh().catch((e: unknown) => log(`inlay hint refresh failed: ${String(e)}`));
-    if (support.codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch((e: unknown) => log(`code lens refresh failed: ${String(e)}`));
-    for (const uri of workspace.uris()) schedulePublish(uri);
+    refresh();
   }
 
   /** Shows each settings problem the user has not been told of (setting, bad value, accepted forms). */
@@ -153,7 +202,7 @@ export function bindServer(connection: Connection): void {
     warn(warnings.replace([global, ...scoped].flatMap((s) => s.problems)));
   }
 
-  /** The settings of a newly opened document's folder, before its first analysis. */
+  /** The settings of a newly opened document's folder. */
   async function pullDocumentSettings(uri: string): Promise<void> {
     if (!support.configuration) return;
     const section: unknown = await connection.workspace.getConfiguration({ scopeUri: uri, section: 'memlens' });
@@ -190,23 +239,14 @@ export function bindServer(connection: Connection): void {
 
   connection.onInitialized(() => {
     if (support.dynamicConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'memlens' });
-    // A client that cannot be asked told us its settings at initialize; one that can is asked now.
-    if (!support.configuration) warn(warnings.replace(workspace.settings.problems));
     pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
   });
 
   connection.onDidChangeConfiguration(
     guard('didChangeConfiguration', undefined, (params) => {
-      // A client that answers workspace/configuration is asked per folder (what it pushes is the
-      // workspace-wide section only); one that cannot be asked pushes what applies everywhere.
       const settings = (params.settings as { memlens?: unknown } | null | undefined)?.memlens;
-      if (support.configuration || settings === undefined) {
-        pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
-        return;
-      }
-      const resolved = resolveSettings(settings);
-      applySettings(resolved);
-      warn(warnings.replace(resolved.problems));
+      if (settings !== undefined) applySettings(resolveSettings(settings));
+      else pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
     }),
   );
 
@@ -221,26 +261,26 @@ export function bindServer(connection: Connection): void {
   connection.onDidOpenTextDocument(
     guard('didOpen', undefined, ({ textDocument: d }) => {
       workspace.open(d.uri, d.text, d.version);
-      pullDocumentSettings(d.uri)
-        .catch((e: unknown) => log(`reading settings for ${d.uri} failed: ${String(e)}`))
-        .finally(() => schedulePublishWithImporters(d.uri));
+      clearIfLibrary(d.uri);
+      pullDocumentSettings(d.uri).catch((e: unknown) => log(`reading settings for ${d.uri} failed: ${String(e)}`));
+      // The first analysis of a document that takes a while shows as work-done progress.
+      if (!workspace.isLibrary(d.uri)) {
+        progress.run(d.uri, `analyzing ${path.basename(uriToFile(d.uri))}`, () => workspace.settled(d.uri, REPORT_WAIT_MS)).catch((e: unknown) => log(`progress failed: ${String(e)}`));
+      }
     }),
   );
 
   connection.onDidChangeTextDocument(
     guard('didChange', undefined, ({ textDocument: d, contentChanges }) => {
-      if (workspace.change(d.uri, d.version ?? 0, contentChanges)) schedulePublishWithImporters(d.uri);
+      if (workspace.change(d.uri, d.version ?? 0, contentChanges)) clearIfLibrary(d.uri);
     }),
   );
 
   connection.onDidCloseTextDocument(
     guard('didClose', undefined, ({ textDocument: d }) => {
-      // Importers read the file from disk again once its editor closes.
-      const importers = workspace.importers(d.uri);
       workspace.close(d.uri);
       progress.forget(d.uri);
       void connection.sendDiagnostics({ uri: d.uri, diagnostics: [] });
-      for (const importer of importers) schedulePublish(importer);
     }),
   );
 
@@ -248,10 +288,7 @@ export function bindServer(connection: Connection): void {
   // that imported them. Open documents follow their editor, not the disk.
   connection.onDidChangeWatchedFiles(
     guard('didChangeWatchedFiles', undefined, ({ changes }) => {
-      const onDisk = changes.filter((c) => !workspace.get(c.uri));
-      if (onDisk.length === 0) return;
-      workspace.fileChangedOnDisk();
-      for (const c of onDisk) for (const importer of workspace.importersOfFile(uriToFile(c.uri))) schedulePublish(importer);
+      if (changes.some((c) => !workspace.get(c.uri))) workspace.fileChangedOnDisk();
     }),
   );
 
@@ -260,46 +297,41 @@ export function bindServer(connection: Connection): void {
    * file whose own model is not chosen) the analysis of an open document that imports it and
    * built layers from it, with that model named for the hover.
    */
-  function linesAnalysis(uri: string): { analysis: Analysis; usedBy?: string } | null {
+  async function linesAnalysis(uri: string): Promise<{ doc: OpenDocument; analysis: Analysis; usedBy?: string } | null> {
+    const own = await answerFrom(uri);
     const doc = workspace.get(uri);
-    const own = workspace.analysis(uri);
     if (!doc) return null;
-    if (own && (!own.error || own.stale) && lineCostsIn(own, doc.file).length) return { analysis: own };
+    if (own && (!own.analysis.error || own.analysis.stale) && lineCostsIn(own.analysis, doc.file).length) return own;
     for (const importer of workspace.importers(uri)) {
-      const other = workspace.analysis(importer);
+      const other = workspace.latestFor(importer);
       const otherDoc = workspace.get(importer);
       if (!other || (other.error && !other.stale) || !otherDoc || !lineCostsIn(other, doc.file).length) continue;
       const model = other.model?.className ?? other.report.entry;
-      return { analysis: other, usedBy: `As used by \`${model}\` in ${path.basename(otherDoc.file)} (the open file that imports this one).` };
+      return { doc, analysis: other, usedBy: `As used by \`${model}\` in ${path.basename(otherDoc.file)} (the open file that imports this one).` };
     }
-    return own ? { analysis: own } : null;
+    return own;
   }
 
   connection.languages.inlayHint.on(
-    guard('inlayHint', [], ({ textDocument, range }) => {
-      const doc = workspace.get(textDocument.uri);
-      const found = linesAnalysis(textDocument.uri);
+    guardAsync('inlayHint', [], async ({ textDocument, range }) => {
+      const at = await linesAnalysis(textDocument.uri);
       const settings = workspace.settingsOf(textDocument.uri);
-      if (!doc || !found || !settings.inlayHintsEnabled) return [];
-      return inlayHints(found.analysis, doc.file, doc.lines, range, settings.hints);
+      if (!at || !settings.inlayHintsEnabled) return [];
+      return inlayHints(at.analysis, at.doc.file, at.doc.lines, range, settings.hints);
     }),
   );
 
   connection.onHover(
-    guard('hover', null, ({ textDocument, position }) => {
-      const doc = workspace.get(textDocument.uri);
-      const found = linesAnalysis(textDocument.uri);
-      if (!doc || !found) return null;
-      return hover(found.analysis, doc.file, doc.lines, position.line, found.usedBy);
+    guardAsync('hover', null, async ({ textDocument, position }) => {
+      const at = await linesAnalysis(textDocument.uri);
+      return at ? hover(at.analysis, at.doc.file, at.doc.lines, position.line, at.usedBy) : null;
     }),
   );
 
   connection.onCodeLens(
-    guard('codeLens', [], ({ textDocument }) => {
-      const doc = workspace.get(textDocument.uri);
-      const analysis = workspace.analysis(textDocument.uri);
-      if (!doc || !analysis) return [];
-      return [...codeLenses(analysis, doc.file, doc.lines, doc.uri), ...analyzeLenses(doc, analysis, partsFile(doc.uri))];
+    guardAsync('codeLens', [], async ({ textDocument }) => {
+      const at = await answerFrom(textDocument.uri);
+      return at ? [...codeLenses(at.analysis, at.doc.file, at.doc.lines, at.doc.uri), ...analyzeLenses(at.doc, at.analysis, partsFile(at.doc.uri))] : [];
     }),
   );
 
@@ -313,7 +345,7 @@ export function bindServer(connection: Connection): void {
 
   connection.onCodeActionResolve(guard('codeActionResolve', null as unknown as CodeAction, (action: CodeAction) => {
     const uri = (action.data as { uri?: string } | undefined)?.uri;
-    return resolveAction(action, uri ? workspace.get(uri) : undefined, (uri ? workspace.settingsOf(uri) : workspace.settings).analysis, workspace);
+    return resolveAction(action, uri ? workspace.get(uri) : undefined, (uri ? workspace.settingsOf(uri) : workspace.settings).analysis, host);
   }));
 
   // The "Analyze" lens: the directive goes in only through the client applying this edit.
@@ -324,15 +356,19 @@ export function bindServer(connection: Connection): void {
       const doc = workspace.get(uri);
       const cls = doc ? classesOf(doc).find((c) => c.name === className) : undefined;
       if (!doc || !cls) return;
-      void connection.workspace.applyEdit({ label: `Memlens: analyze ${className}`, edit: directiveEdit(doc, cls, workspace.settingsOf(uri).analysis, workspace) });
+      void connection.workspace.applyEdit({ label: `Memlens: analyze ${className}`, edit: directiveEdit(doc, cls, workspace.settingsOf(uri).analysis, host) });
     }),
   );
 
+  // Scripts and tests ask for the numbers of the text they sent: this one waits for them.
   connection.onRequest(
     REPORT_REQUEST,
-    guard('report', null, (params: ReportParams): ReportResult => {
-      const analysis = workspace.analysis(params.uri);
+    guardAsync('report', null, async (params: ReportParams): Promise<ReportResult> => {
+      await workspace.settled(params.uri, REPORT_WAIT_MS);
+      const analysis = workspace.current(params.uri);
       return analysis && !analysis.error ? analysis.report : null;
     }),
   );
+
+  connection.onExit(() => workspace.dispose());
 }

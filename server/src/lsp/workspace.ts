@@ -1,14 +1,15 @@
-// Open documents kept parsed across incremental edits, and the analysis of each, computed lazily
-// on the first request after a change and cached per (uri, version) under the current settings.
+// Open documents and the analysis of each. Analyses run in the analysis worker (analyzer.ts), one
+// at a time, newest version first; requests never run one: they read the last result, carried
+// over the edits made since (lineShift.ts), and wait only when there is none to carry.
 
-import * as fs from 'fs';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
-import { analyzeSource, SourceHost } from '../analysis';
 import { PythonEnvironment, isLibraryFile, resolveEnvironment } from '../engine/pythonEnv';
-import { ParsedSource, TextChange } from '../python/parser';
+import type { TextChange } from '../python/parser';
 import { Analysis } from '../report/types';
+import { AnalysisOutcome, Analyzer } from './analyzer';
+import { carryOver, LineEdit, lineEdit } from './lineShift';
 import { resolveSettings, ServerSettings } from './settings';
 import { LineIndex } from './text';
 
@@ -17,8 +18,10 @@ export interface OpenDocument {
   /** The path the engine sees: the file system path for file: URIs, else the URI itself. */
   readonly file: string;
   version: number;
-  source: ParsedSource;
+  text: string;
   lines: LineIndex;
+  /** Bumped by every change that can change its analysis: its text, an import's, the settings, the disk. */
+  revision: number;
 }
 
 export function uriToFile(uri: string): string {
@@ -33,46 +36,81 @@ export function uriToFile(uri: string): string {
 }
 
 /**
- * LSP content changes → offsets for ParsedSource.update. Each change's range is relative to the
- * text left by the previous change (LSP 3.17, didChange), so offsets are taken step by step.
+ * LSP content changes → offsets (and line moves). Each change's range is relative to the text left
+ * by the previous change (LSP 3.17, didChange), so offsets are taken step by step.
  */
-export function toTextChanges(text: string, events: readonly TextDocumentContentChangeEvent[]): { changes: TextChange[]; text: string } {
+export function toTextChanges(text: string, events: readonly TextDocumentContentChangeEvent[]): { changes: TextChange[]; edits: LineEdit[]; text: string } {
   const changes: TextChange[] = [];
+  const edits: LineEdit[] = [];
   let current = text;
   for (const e of events) {
+    const index = new LineIndex(current);
     let change: TextChange;
     if ('range' in e && e.range) {
-      const index = new LineIndex(current);
       const start = index.offsetAt(e.range.start);
       change = { start, end: Math.max(start, index.offsetAt(e.range.end)), text: e.text };
     } else {
       change = { start: 0, end: current.length, text: e.text };
     }
     changes.push(change);
+    edits.push(lineEdit(index, change.start, change.end, change.text));
     current = current.slice(0, change.start) + change.text + current.slice(change.end);
   }
-  return { changes, text: current };
+  return { changes, edits, text: current };
 }
 
-export class Workspace implements SourceHost {
+/** Edits remembered for carrying a result over; past this, a result is no longer carried (it is replaced soon). */
+const MAX_EDITS_KEPT = 1000;
+
+/** A finished analysis of one document. */
+interface Result {
+  /** Document version and revision it was made for. */
+  version: number;
+  revision: number;
+  /** Settings generation it was made under. */
+  generation: number;
+  analysis: Analysis;
+}
+
+export class Workspace {
   private readonly documents = new Map<string, OpenDocument>();
-  private readonly analyses = new Map<string, { version: number; analysis: Analysis }>();
+  /** The newest result per document: of its current revision, or the one carried until that lands. */
+  private readonly results = new Map<string, Result>();
+  /** Line moves of each document's edits since its result's version, by the version they made. */
+  private readonly edits = new Map<string, { version: number; edits: LineEdit[] }[]>();
+  /** The last result carried to the current version, per document (requests come in threes). */
+  private readonly carried = new Map<string, { version: number; result: Result; analysis: Analysis }>();
   /** The last analysis without a fatal error, per document, with the line count it was made for. */
   private readonly lastGood = new Map<string, { analysis: Analysis; lineCount: number }>();
   private settingsValue: ServerSettings = resolveSettings(undefined);
   /** Settings pulled for one document's scope (its folder's values), when the client can be asked. */
   private readonly documentSettings = new Map<string, ServerSettings>();
-  /** Files each document's latest analysis read through readFile (its imports), by uri. */
+  /** Bumped when settings or the environment change: older results describe other settings. */
+  private generation = 0;
+  private clock = 0;
+  /** Files each document's latest analysis read (its imports), by uri. */
   private readonly imports = new Map<string, Set<string>>();
-  /** Collects readFile paths while an analysis runs. */
-  private reading: Set<string> | null = null;
+  /** Documents to analyze, oldest request first. */
+  private readonly dirty = new Set<string>();
+  /** The document edited or opened last: analyzed first. */
+  private latest: string | null = null;
+  private running: { uri: string; revision: number } | null = null;
+  private pumping = false;
+  private readonly waiters = new Map<string, (() => void)[]>();
+  private readonly analyzer: Analyzer;
   /** Workspace folders (for a `.venv`), the client's interpreter and trust; the environment found from them. */
   private roots: string[] = [];
   private clientPython: string | null = null;
   private trusted = false;
   private env: PythonEnvironment | null = null;
 
-  constructor(private readonly log: (message: string) => void) {}
+  /** `landed` hears of each result of a document's current revision (to publish it). */
+  constructor(
+    private readonly log: (message: string) => void,
+    private readonly landed: (uri: string) => void = () => undefined,
+  ) {
+    this.analyzer = new Analyzer(log);
+  }
 
   /** Where to look for the user's Python: workspace folders, the Python extension's choice, trust. */
   setEnvironmentSources(update: { roots?: readonly string[]; pythonPath?: string | null; trusted?: boolean }): void {
@@ -80,8 +118,7 @@ export class Workspace implements SourceHost {
     if (update.pythonPath !== undefined) this.clientPython = update.pythonPath;
     if (update.trusted !== undefined) this.trusted = update.trusted;
     this.env = null;
-    this.analyses.clear();
-    this.lastGood.clear();
+    this.newGeneration();
   }
 
   /** The Python environment installed libraries are read from (memlens.pythonPath first, then the client's). */
@@ -93,7 +130,7 @@ export class Workspace implements SourceHost {
     return this.env;
   }
 
-  /** SourceHost: the environment's package folders. */
+  /** The environment's package folders. */
   get libraryPaths(): readonly string[] {
     return this.environment.searchPaths;
   }
@@ -108,12 +145,11 @@ export class Workspace implements SourceHost {
     return this.settingsValue;
   }
 
-  /** New settings invalidate every analysis (and the environment, when the interpreter setting changed). */
+  /** New settings make every analysis again (and find the environment again, when the interpreter setting changed). */
   set settings(s: ServerSettings) {
     if (s.pythonPath !== this.settingsValue.pythonPath) this.env = null;
     this.settingsValue = s;
-    this.analyses.clear();
-    this.lastGood.clear();
+    this.newGeneration();
   }
 
   /** The settings `uri` is analyzed with: its folder's, else the workspace-wide ones. */
@@ -121,11 +157,17 @@ export class Workspace implements SourceHost {
     return this.documentSettings.get(uri) ?? this.settingsValue;
   }
 
-  /** Settings resolved for `uri`'s scope (workspace/configuration with its scopeUri); drops its analysis. */
+  /** Settings resolved for `uri`'s scope (workspace/configuration with its scopeUri): analyzed again when they differ. */
   setDocumentSettings(uri: string, s: ServerSettings): void {
+    const before = this.documentSettings.get(uri);
     this.documentSettings.set(uri, s);
-    this.analyses.delete(uri);
+    if (before && JSON.stringify(before) === JSON.stringify(s)) return;
+    // Its result was made under other settings: not carried, analyzed again.
+    this.results.delete(uri);
+    this.carried.delete(uri);
     this.lastGood.delete(uri);
+    this.markDirty(uri);
+    this.pump();
   }
 
   get(uri: string): OpenDocument | undefined {
@@ -137,68 +179,41 @@ export class Workspace implements SourceHost {
   }
 
   open(uri: string, text: string, version: number): OpenDocument {
-    this.documents.get(uri)?.source.dispose();
-    const doc: OpenDocument = { uri, file: uriToFile(uri), version, source: new ParsedSource(text), lines: new LineIndex(text) };
+    const doc: OpenDocument = { uri, file: uriToFile(uri), version, text, lines: new LineIndex(text), revision: 0 };
     this.documents.set(uri, doc);
-    this.invalidate();
+    this.results.delete(uri);
+    this.edits.delete(uri);
+    this.lastGood.delete(uri);
+    this.touch(uri);
     return doc;
   }
 
   change(uri: string, version: number, events: readonly TextDocumentContentChangeEvent[]): OpenDocument | undefined {
     const doc = this.documents.get(uri);
     if (!doc) return undefined;
-    const { changes, text } = toTextChanges(doc.source.text, events);
-    try {
-      doc.source.update(changes);
-    } catch (e) {
-      this.log(`incremental reparse of ${uri} failed (${(e as Error).message}); parsing it whole`);
-      doc.source.dispose();
-      doc.source = new ParsedSource(text);
-    }
+    const { edits, text } = toTextChanges(doc.text, events);
+    doc.text = text;
     doc.version = version;
-    doc.lines = new LineIndex(doc.source.text);
-    this.invalidate();
+    doc.lines = new LineIndex(text);
+    const log = this.edits.get(uri) ?? [];
+    // Kept until a result of a later version lands; a result that never comes (a library file) caps it.
+    if (log.length >= MAX_EDITS_KEPT) log.splice(0, log.length, { version, edits: [{ start: 0, end: 0, added: 0, headKept: false, tailKept: false, whole: true }] });
+    else log.push({ version, edits });
+    this.edits.set(uri, log);
+    this.touch(uri);
     return doc;
   }
 
   close(uri: string): void {
-    this.documents.get(uri)?.source.dispose();
+    const importers = this.importers(uri);
     this.documents.delete(uri);
-    this.documentSettings.delete(uri);
-    this.lastGood.delete(uri);
-    this.imports.delete(uri);
-    this.invalidate();
-  }
-
-  /** Any edit may change a file that other open documents import: drop every analysis. */
-  private invalidate(): void {
-    this.analyses.clear();
-  }
-
-  /** The analysis of an open document at its current version, computed on first use. */
-  analysis(uri: string): Analysis | null {
-    const doc = this.documents.get(uri);
-    if (!doc || this.isLibrary(uri)) return null;
-    const cached = this.analyses.get(uri);
-    if (cached && cached.version === doc.version) return cached.analysis;
-    const read = new Set<string>();
-    this.reading = read;
-    let analysis: Analysis;
-    try {
-      analysis = analyzeSource(doc.file, doc.source, this.settingsOf(uri).analysis, this);
-    } finally {
-      this.reading = null;
-    }
-    this.imports.set(uri, read);
-    const good = this.lastGood.get(uri);
-    if (!analysis.error) this.lastGood.set(uri, { analysis, lineCount: doc.lines.lineCount });
-    else if (good && good.lineCount === doc.lines.lineCount) {
-      // Mid-edit (`width=` half typed): keep showing the last good numbers, which still sit on the
-      // same lines, alongside the problem that stops the new analysis.
-      analysis = { ...good.analysis, error: analysis.error, stale: true };
-    }
-    this.analyses.set(uri, { version: doc.version, analysis });
-    return analysis;
+    for (const map of [this.results, this.edits, this.carried, this.lastGood, this.imports, this.documentSettings]) map.delete(uri);
+    this.dirty.delete(uri);
+    if (this.running?.uri === uri) this.analyzer.supersede();
+    // Importers read the file from disk again once its editor closes.
+    for (const other of importers) this.markDirty(other);
+    this.wake(uri);
+    this.pump();
   }
 
   /**
@@ -216,20 +231,157 @@ export class Workspace implements SourceHost {
     return [...this.imports].filter(([other, read]) => this.documents.has(other) && path.resolve(this.documents.get(other)!.file) !== wanted && read.has(wanted)).map(([other]) => other);
   }
 
-  /** A file changed on disk (checkout, another editor): every analysis may have read it. */
+  /** Files changed on disk (checkout, another editor): any analysis may have read one, or looked for it. */
   fileChangedOnDisk(): void {
-    this.invalidate();
+    for (const uri of this.documents.keys()) this.markDirty(uri);
+    this.pump();
   }
 
-  /** SourceHost: imported files come from open editors first, else from disk. */
-  readFile(absPath: string): string | undefined {
-    const wanted = path.resolve(absPath);
-    this.reading?.add(wanted);
-    for (const doc of this.documents.values()) if (path.resolve(doc.file) === wanted) return doc.source.text;
-    try {
-      return fs.readFileSync(wanted, 'utf8');
-    } catch {
-      return undefined;
+  /** The result of `uri`'s current text and settings, or null until it lands. */
+  current(uri: string): Analysis | null {
+    const doc = this.documents.get(uri);
+    const r = this.results.get(uri);
+    return doc && r && r.revision === doc.revision ? r.analysis : null;
+  }
+
+  /**
+   * The analysis to answer requests with at once: the current one, else the last result moved
+   * over the edits made since. Null when there is none to carry: the document was just opened or
+   * replaced whole, or the result was made under other settings (unless `anySettings`).
+   */
+  latestFor(uri: string, anySettings = false): Analysis | null {
+    const doc = this.documents.get(uri);
+    const r = this.results.get(uri);
+    if (!doc || !r || (r.generation !== this.generation && !anySettings)) return null;
+    if (r.version === doc.version) return r.analysis;
+    const hit = this.carried.get(uri);
+    if (hit && hit.version === doc.version && hit.result === r) return hit.analysis;
+    const since = (this.edits.get(uri) ?? []).filter((e) => e.version > r.version).flatMap((e) => e.edits);
+    if (since.some((e) => e.whole)) return null;
+    const analysis = carryOver(r.analysis, doc.file, since);
+    this.carried.set(uri, { version: doc.version, result: r, analysis });
+    return analysis;
+  }
+
+  /** Resolves once `uri`'s current revision is analyzed (or closed), or after `timeoutMs`. */
+  settled(uri: string, timeoutMs: number): Promise<void> {
+    if (!this.documents.has(uri) || this.current(uri) || this.isLibrary(uri)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(uri);
+        if (list) list.splice(list.indexOf(done), 1);
+        resolve();
+      }, timeoutMs);
+      this.waiters.set(uri, [...(this.waiters.get(uri) ?? []), done]);
+      // What a request waits on runs next: another document's analysis steps aside (and runs again after).
+      const other = this.running?.uri;
+      if (other !== undefined && other !== uri) {
+        this.dirty.add(other);
+        this.analyzer.supersede();
+      }
+      this.pump();
+    });
+  }
+
+  /** Stops the worker (the server is exiting). */
+  dispose(): void {
+    this.analyzer.dispose();
+  }
+
+  /** `uri` changed (opened, edited): it and the documents importing it are analyzed again, it first. */
+  private touch(uri: string): void {
+    this.latest = uri;
+    this.markDirty(uri);
+    for (const other of this.importers(uri)) this.markDirty(other);
+    this.pump();
+  }
+
+  private newGeneration(): void {
+    this.generation++;
+    this.lastGood.clear();
+    for (const uri of this.documents.keys()) this.markDirty(uri);
+    this.pump();
+  }
+
+  private markDirty(uri: string): void {
+    const doc = this.documents.get(uri);
+    if (!doc) return;
+    doc.revision = ++this.clock;
+    this.dirty.delete(uri);
+    this.dirty.add(uri);
+    if (this.running?.uri === uri) this.analyzer.supersede();
+  }
+
+  private wake(uri: string): void {
+    const list = this.waiters.get(uri);
+    if (!list) return;
+    this.waiters.delete(uri);
+    for (const w of list) w();
+  }
+
+  /** Starts the next analysis when the worker is free: a document someone waits on, the latest edited, then in order. */
+  private pump(): void {
+    if (this.pumping || this.running || this.dirty.size === 0) return;
+    this.pumping = true;
+    // After the queued notifications: a burst of didChange is analyzed once, at its last version.
+    setImmediate(() => {
+      this.pumping = false;
+      try {
+        this.startNext();
+      } catch (e) {
+        this.log(`starting an analysis failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
+    });
+  }
+
+  private startNext(): void {
+    if (this.running) return;
+    const queue = [...this.dirty];
+    const uri = queue.find((u) => this.waiters.has(u)) ?? (this.latest && this.dirty.has(this.latest) ? this.latest : queue[0]);
+    if (uri === undefined) return;
+    this.dirty.delete(uri);
+    const doc = this.documents.get(uri);
+    if (!doc || this.isLibrary(uri)) {
+      this.wake(uri);
+      return this.pump();
     }
+    const texts = new Map<string, string>();
+    for (const d of this.documents.values()) texts.set(d.file, d.text);
+    const job = { uri, version: doc.version, revision: doc.revision, generation: this.generation, lineCount: doc.lines.lineCount };
+    this.running = { uri, revision: doc.revision };
+    this.analyzer
+      .run(doc.file, texts, this.settingsOf(uri).analysis, this.libraryPaths)
+      .then((outcome) => this.land(job, outcome))
+      .catch((e: unknown) => this.log(`analysis of ${uri} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`))
+      .finally(() => {
+        this.running = null;
+        this.pump();
+      });
+  }
+
+  private land(job: { uri: string; version: number; revision: number; generation: number; lineCount: number }, outcome: AnalysisOutcome | null): void {
+    const doc = this.documents.get(job.uri);
+    if (!outcome || !doc || job.generation !== this.generation) return;
+    this.imports.set(job.uri, new Set(outcome.read));
+    let analysis = outcome.analysis;
+    const good = this.lastGood.get(job.uri);
+    if (!analysis.error) this.lastGood.set(job.uri, { analysis, lineCount: job.lineCount });
+    else if (good && good.lineCount === job.lineCount) {
+      // Mid-edit (`width=` half typed): keep showing the last good numbers, which still sit on the
+      // same lines, alongside the problem that stops the new analysis.
+      analysis = { ...good.analysis, error: analysis.error, stale: true };
+    }
+    // Finished although superseded: still the newest numbers to carry until the next one lands.
+    this.results.set(job.uri, { version: job.version, revision: job.revision, generation: job.generation, analysis });
+    this.carried.delete(job.uri);
+    const log = this.edits.get(job.uri);
+    if (log) this.edits.set(job.uri, log.filter((e) => e.version > job.version));
+    if (job.revision !== doc.revision) return;
+    this.wake(job.uri);
+    this.landed(job.uri);
   }
 }

@@ -2,6 +2,7 @@
 // `list`, `dict`, `set`…) are classes: calling one converts as Python does, a class may derive
 // from one (its instances hold a value of that type), and `type(x)` / `isinstance` see them.
 import * as fs from 'fs';
+import { MAX_READ_BYTES, readRegularFile } from '../files';
 import { listIterator, makeDict, makeSet, pairsOf, sortValues } from '../builtinTypes';
 import { newInstance } from '../calls';
 import { lazyIterator } from '../expressions';
@@ -636,13 +637,16 @@ function openFile(state: InterpreterState, a: Args, at: Loc): Value {
   const file = p?.k === 'str' ? p.v : p?.k === 'instance' && p.base?.k === 'str' ? p.base.v : undefined;
   if (file === undefined) return state.fail('open() of a path that is not known', at);
   if (mode.k !== 'str' || /[wax+]/.test(mode.v)) return state.fail(`open(${pyRepr(str(file))}, ${pyRepr(mode)}) for writing is not modelled (Memlens writes no files)`, at);
-  let text: string;
+  let size: number;
   try {
-    if (fs.statSync(file).size > 16_000_000) return state.fail(`open(${pyRepr(str(file))}): the file is too large to read`, at);
-    text = fs.readFileSync(file, 'utf8');
+    size = fs.statSync(file).size;
   } catch {
     throw new PyException('FileNotFoundError', `[Errno 2] No such file or directory: ${pyRepr(str(file))}`, at);
   }
+  if (size > MAX_READ_BYTES) return state.fail(`open(${pyRepr(str(file))}): the file is too large to read`, at);
+  // Only regular files: a FIFO or a device (/dev/zero) would block or never end.
+  const text = readRegularFile(file);
+  if (text === undefined) return state.fail(`open(${pyRepr(str(file))}): not a regular file Memlens reads`, at);
   const cls: ClassV = { k: 'class', name: 'TextIOWrapper', bases: [], attrs: new Map(), loc: null };
   let pos = 0;
   const lines = () => {

@@ -6,6 +6,7 @@
 // `transformers.modeling_utils` and `transformers.models.auto.auto_factory` load (before the auto
 // classes copy `from_pretrained`).
 import * as fs from 'fs';
+import { MAX_READ_BYTES, readRegularFile } from '../files';
 import * as os from 'os';
 import * as path from 'path';
 import { call } from '../calls';
@@ -60,7 +61,7 @@ export function locateConfig(name: string, subfolder: string, revision: string |
   let commit = /^[0-9a-f]{40}$/.test(rev) ? rev : null;
   if (!commit) {
     try {
-      commit = fs.readFileSync(path.join(repo, 'refs', rev), 'utf8').trim();
+      commit = readRegularFile(path.join(repo, 'refs', rev), 4096)?.trim() ?? null;
     } catch {
       commit = null;
     }
@@ -97,7 +98,9 @@ function fromPretrained(state: InterpreterState): Value {
         throw new PyException('TypeError', 'from_pretrained() needs the name or path of a model', at);
       }
       const file = locateConfig(where, text(a.kw.get('subfolder')) ?? '', text(a.kw.get('revision')), text(a.kw.get('cache_dir')), at);
-      const dict = parseJson(fs.readFileSync(file, 'utf8'), at);
+      const json = readRegularFile(file);
+      if (json === undefined) throw new PyException('OSError', `${file} is not a regular file of at most ${MAX_READ_BYTES} bytes`, at);
+      const dict = parseJson(json, at);
       if (dict.k !== 'dict') throw new PyException('OSError', `${file} is not a JSON object`, at);
       const entries = new Map([...(dict as DictV).map.values()].flatMap(([k, v]) => (k.k === 'str' ? [[k.v, v] as [string, Value]] : [])));
       const modelType = entries.get('model_type');

@@ -4,6 +4,7 @@
 // expressions), itertools, contextlib, plus packaging.version and huggingface_hub's few names
 // transformers' model code needs (those packages are not read: see modules.ts NOT_READ).
 import * as fs from 'fs';
+import { readRegularFile } from '../files';
 import * as os from 'os';
 import * as path from 'path';
 import { listIterator, makeDict } from '../builtinTypes';
@@ -215,7 +216,7 @@ function importlibModules(lib: TorchLibrary): [string, Value][] {
     if (dir) {
       const fromName = /-([^-]+)\.(dist-info|egg-info)$/.exec(dir)?.[1];
       try {
-        const meta = fs.readFileSync(path.join(dir, dir.endsWith('.egg-info') ? 'PKG-INFO' : 'METADATA'), 'utf8');
+        const meta = readRegularFile(path.join(dir, dir.endsWith('.egg-info') ? 'PKG-INFO' : 'METADATA'), 1 << 20) ?? '';
         const v = /^Version:\s*(.+)$/m.exec(meta)?.[1]?.trim();
         if (v) return v;
       } catch {
@@ -234,7 +235,9 @@ function importlibModules(lib: TorchLibrary): [string, Value][] {
     for (const d of metadataFolders(roots())) {
       let tops: string[] = [];
       try {
-        tops = fs.readFileSync(path.join(d.dir, 'top_level.txt'), 'utf8').split(/\r?\n/).filter(Boolean);
+        const listed = readRegularFile(path.join(d.dir, 'top_level.txt'), 1 << 16);
+        if (listed === undefined) throw new Error('no top_level.txt');
+        tops = listed.split(/\r?\n/).filter(Boolean);
       } catch {
         tops = [d.name.replace(/-/g, '_')];
       }

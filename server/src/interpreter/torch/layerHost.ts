@@ -47,7 +47,11 @@ function buildChild(lib: TorchLibrary, spec: ChildSpec, at: Loc): Value {
   if ('clones' in spec) {
     const layer = toValue(lib, spec.clones, at);
     if (layer.k !== 'instance' || !layer.module) throw new PyException('TypeError', 'expected a module to clone', at);
-    const copies = Array.from({ length: spec.count }, () => lib.cloneModule(layer));
+    // Each copy costs what building the layer did: `num_layers=100000` meets the step limit, not the heap's.
+    const copies = Array.from({ length: spec.count }, () => {
+      lib.interp.budget.charge(1, at, 512);
+      return lib.cloneModule(layer);
+    });
     return lib.makeLayer('ModuleList', args([list(copies)]), at);
   }
   return toValue(lib, spec.given, at);

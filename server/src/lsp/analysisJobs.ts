@@ -1,0 +1,34 @@
+// Messages between the language server and its analysis worker (analysisWorker.ts, a Node worker
+// thread). Internal to the server: the client never sees them.
+
+import type { Analysis, AnalysisSettings } from '../report/types';
+
+/** Server → worker: analyze one open document. Answered by exactly one `AnalysisDone`. */
+export interface AnalysisJob {
+  readonly id: number;
+  readonly file: string;
+  /**
+   * Open documents whose text changed since the worker last heard (imports read open editors
+   * first); `text: null` for one closed since, read from disk again. The worker keeps the rest.
+   */
+  readonly documents: readonly { file: string; text: string | null }[];
+  readonly settings: AnalysisSettings;
+  readonly libraryPaths: readonly string[];
+}
+
+/** Worker → server. */
+export interface AnalysisDone {
+  readonly id: number;
+  /** Null when the worker itself failed (`failure` says why). */
+  readonly analysis: Analysis | null;
+  readonly failure?: string;
+  /** Files the analysis read (its imports), resolved: an edit to one of them re-runs it. */
+  readonly read: readonly string[];
+  /** The server superseded the job while it ran: `analysis` is not the document's. */
+  readonly superseded: boolean;
+}
+
+/** `workerData` of the worker: `cancel[0]` holds the id of the job the server superseded. */
+export interface AnalysisWorkerData {
+  readonly cancel: SharedArrayBuffer;
+}
