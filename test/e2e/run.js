@@ -26,6 +26,63 @@ const BAD_BUDGET = '24 gigs';
 const BLOCK_CONV_LINE = 'out = self.relu(self.bn1(self.conv1(x)))';
 const STEP_TIMEOUT = 45_000;
 
+// A real-looking project around the model: a utility module, a file of layer parts and the model
+// that imports them, and a model file whose model cannot be chosen (its constructor needs arguments).
+const PROJECT = {
+  'utils.py': `import os
+import torch
+
+
+def seed_everything(seed=0):
+    torch.manual_seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def accuracy(logits, targets):
+    return (logits.argmax(-1) == targets).float().mean()
+`,
+  'parts.py': `import torch.nn as nn
+
+
+class DoubleConv(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU())
+
+    def forward(self, x):
+        return self.body(x)
+`,
+  'tiny_unet.py': `import torch
+import torch.nn as nn
+from parts import DoubleConv
+
+
+class TinyUNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = DoubleConv(3, 8)
+        self.b = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        return self.b(self.a(x))
+
+# memlens: entry=TinyUNet() input=x:float32[2,3,32,32]
+`,
+  'net.py': `import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self, in_dim, depth=2):
+        super().__init__()
+        self.inp = nn.Linear(in_dim, 64)
+        self.out = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.out(self.inp(x).relu())
+`,
+};
+const PARTS_CALL_LINE = 'return self.body(x)';
+
 const started = Date.now();
 function log(message) {
   process.stdout.write(`[e2e ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
@@ -94,6 +151,18 @@ async function goToLine(page, line) {
   await page.keyboard.press('Enter');
 }
 
+/** Opens a workspace file with Quick Open and waits for a line of it. */
+async function openFile(page, name, needle) {
+  await page.keyboard.press('Control+p');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(name);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await viewLine(page, needle).waitFor({ timeout: STEP_TIMEOUT });
+  await page.locator('.editor-instance .monaco-editor').first().click({ position: { x: 300, y: 10 } });
+}
+
 /** Types `width` over the two digits of `width=16` in ResNetSmall's signature, as a person would. */
 async function setWidth(page, source, width) {
   await page.locator('.editor-instance .monaco-editor textarea').first().focus();
@@ -129,8 +198,14 @@ async function main() {
   const folderSettings = path.join(workspace, '.vscode', 'settings.json');
   fs.mkdirSync(path.dirname(folderSettings));
   fs.writeFileSync(folderSettings, '{}\n');
+  for (const [name, text] of Object.entries(PROJECT)) fs.writeFileSync(path.join(workspace, name), text);
   const source = fs.readFileSync(file, 'utf8');
   const before = expectations(file);
+  // The parts file's hint: DoubleConv's forward line as TinyUNet uses it (its body's subtree).
+  const unet = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bin', 'memlens.js'), 'report', path.join(workspace, 'tiny_unet.py'), '--budget', BUDGET, '--json'], { encoding: 'utf8' }));
+  const { formatBytes } = require(path.join(ROOT, 'out', 'server', 'src', 'report', 'units.js'));
+  const body = unet.layers.filter((l) => l.path.startsWith('a.body.'));
+  const partsHint = `saved ${formatBytes(body.reduce((t, l) => t + l.savedBytes, 0))} · weights ${formatBytes(body.reduce((t, l) => t + l.paramBytes + l.gradBytes + l.optimizerBytes, 0))}`;
   const widened = path.join(tmp, 'widened.py');
   fs.writeFileSync(widened, source.replace('num_classes=10, width=16', 'num_classes=10, width=32'));
   const after = expectations(widened);
@@ -274,6 +349,40 @@ async function main() {
       await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
       const hint = await waitForText(line, (t) => t.includes(before.hint), 'inlay hint after width=16 on the new server');
       return `killed pid ${pids[0]}, new pid ${restarted[0]}; width=16 again: hint ${JSON.stringify(hint.slice(hint.indexOf('saved ')).trim())}`;
+    });
+
+    await check('a utility module gets no diagnostic, no lens and no hint', async () => {
+      await openFile(page, 'utils.py', 'def seed_everything');
+      // Long enough for its analysis to land (the status bar says the model file's figures until then).
+      await page.waitForTimeout(5_000); // absence cannot be awaited: give the analysis its time
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      const squiggles = await editor.locator('.squiggly-info, .squiggly-warning, .squiggly-error').count();
+      const lenses = await editor.locator('.codelens-decoration').count();
+      const hints = await editor.locator('.view-lines').innerText();
+      if (squiggles || lenses || /saved \d|weights \d/.test(plain(hints))) throw new Error(`utils.py shows ${squiggles} squiggles, ${lenses} lenses, hints: ${/saved|weights/.test(hints)}`);
+      return 'quiet';
+    });
+
+    await check('a file of layer parts shows its layers\' costs as the model that imports it uses them', async () => {
+      await openFile(page, 'tiny_unet.py', 'class TinyUNet');
+      await openFile(page, 'parts.py', 'class DoubleConv');
+      const text = await waitForText(viewLine(page, PARTS_CALL_LINE), (t) => t.includes(partsHint), 'parts-file hint');
+      await page.screenshot({ path: path.join(RESULTS, 'parts-file.png') });
+      return JSON.stringify(text.slice(text.indexOf('saved ')).trim());
+    });
+
+    await check('"Analyze this model…" on a model that cannot be chosen inserts a filled-in directive', async () => {
+      await openFile(page, 'net.py', 'class Net');
+      await goToLine(page, PROJECT['net.py'].split('\n').findIndex((l) => l.startsWith('class Net')) + 1);
+      await page.locator('.editor-instance .squiggly-info').first().waitFor({ state: 'attached', timeout: STEP_TIMEOUT });
+      await page.keyboard.press('Control+.');
+      const item = page.locator('.action-widget .monaco-list-row, .context-view .monaco-list-row', { hasText: 'Analyze this model' }).first();
+      await item.waitFor({ timeout: STEP_TIMEOUT });
+      await page.screenshot({ path: path.join(RESULTS, 'code-action.png') });
+      await item.click();
+      const line = viewLine(page, '# memlens: entry=Net(');
+      const text = await waitForText(line, (t) => t.includes('# memlens: entry=Net(in_dim=...) input=x:float32[B,...] batch=1'), 'the inserted directive');
+      return JSON.stringify(text.trim());
     });
 
     await check('an invalid memlens.budget in the folder\'s settings.json: a warning naming it and the accepted forms', async () => {

@@ -239,14 +239,23 @@ export function bindServer(connection: Connection): void {
 
   connection.onInitialized(() => {
     if (support.dynamicConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'memlens' });
+    // A client that cannot be asked told us its settings at initialize; one that can is asked now.
+    if (!support.configuration) warn(warnings.replace(workspace.settings.problems));
     pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
   });
 
   connection.onDidChangeConfiguration(
     guard('didChangeConfiguration', undefined, (params) => {
+      // A client that answers workspace/configuration is asked per folder (what it pushes is the
+      // workspace-wide section only); one that cannot be asked pushes what applies everywhere.
       const settings = (params.settings as { memlens?: unknown } | null | undefined)?.memlens;
-      if (settings !== undefined) applySettings(resolveSettings(settings));
-      else pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
+      if (support.configuration || settings === undefined) {
+        pullSettings().catch((e: unknown) => log(`reading settings failed: ${String(e)}`));
+        return;
+      }
+      const resolved = resolveSettings(settings);
+      applySettings(resolved);
+      warn(warnings.replace(resolved.problems));
     }),
   );
 
