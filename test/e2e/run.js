@@ -68,7 +68,7 @@ class TinyUNet(nn.Module):
 
 # memlens: entry=TinyUNet() input=x:float32[2,3,32,32]
 `,
-  'net.py': `import torch.nn as nn
+  'ffn_model.py': `import torch.nn as nn
 
 
 class Net(nn.Module):
@@ -372,8 +372,8 @@ async function main() {
     });
 
     await check('"Analyze this model…" on a model that cannot be chosen inserts a filled-in directive', async () => {
-      await openFile(page, 'net.py', 'class Net');
-      await goToLine(page, PROJECT['net.py'].split('\n').findIndex((l) => l.startsWith('class Net')) + 1);
+      await openFile(page, 'ffn_model.py', 'class Net');
+      await goToLine(page, PROJECT['ffn_model.py'].split('\n').findIndex((l) => l.startsWith('class Net')) + 1);
       await page.locator('.editor-instance .squiggly-info').first().waitFor({ state: 'attached', timeout: STEP_TIMEOUT });
       await page.keyboard.press('Control+.');
       const item = page.locator('.action-widget .monaco-list-row, .context-view .monaco-list-row', { hasText: 'Analyze this model' }).first();

@@ -47,6 +47,7 @@ for (const release of RELEASES) {
         const r = analyze(name, release, 'none');
         const t = r.totals;
         assert.deepEqual(r.unknowns, [], 'no unknowns for code that only builds and runs the model');
+        assert.equal(r.unreliable, undefined, 'a model as PyTorch runs it is never marked unreliable');
         assert.equal(t.params, truth.params, 'parameter count');
         assert.equal(t.trainableParams, truth.trainableParams, 'trainable parameters');
         assert.equal(t.paramBytes, truth.paramBytes, 'parameter bytes');

@@ -57,6 +57,7 @@ describe('models built by installed libraries match PyTorch 2.14 (CPU)', { skip:
         const a = analyzeSource(file, fs.readFileSync(file, 'utf8'), { ...DEFAULT_SETTINGS, device: 'cpu', torch: '2.14', optimizer }, host);
         assert.equal(a.error, null, a.error?.reason);
         assert.deepEqual(a.report.unknowns, [], 'no unknowns reach the model');
+        assert.equal(a.report.unreliable, undefined, 'never marked unreliable');
         return a.report;
       };
       const r = analyze('none');

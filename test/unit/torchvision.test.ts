@@ -64,6 +64,7 @@ for (const install of INSTALLS) {
           const a = analyzeSource(file, fs.readFileSync(file, 'utf8'), { ...DEFAULT_SETTINGS, device: 'cpu', torch: install.torch, optimizer, entry: c.entry, inputs: [c.input] });
           assert.equal(a.error, null, a.error?.reason);
           assert.deepEqual(a.report.unknowns, [], 'no unknowns for code that only builds and runs the model');
+          assert.equal(a.report.unreliable, undefined, 'a model as PyTorch runs it is never marked unreliable');
           return a.report;
         };
         const r = analyze('none');

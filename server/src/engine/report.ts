@@ -193,14 +193,16 @@ function unreliableReasons(run: RunResult): string[] {
       break;
     }
   }
-  const zero = run.tracer.ops.find((op) => op.outputs.some((t) => t.shape.includes(0)));
-  if (zero) {
-    const t = zero.outputs.find((x) => x.shape.includes(0))!;
-    out.push(`a tensor with a zero-size dimension [${t.shape.join(', ')}]${zero.line ? ` at line ${zero.line.line}` : ''}${zero.module ? ` (in \`${zero.module}\`)` : ''}`);
-  }
+  // A parameter or a layer's output with a zero-size dimension (`nn.Linear(d, 0)` mid-typing);
+  // ops inside layers may make empty tensors by design (an empty cache), so only these count.
+  const zeroParam = namedParameters(run.model).find(([, t]) => t.shape.includes(0));
+  const zeroCall = zeroParam ? undefined : run.lib.calls.find((c) => c.output.k === 'tensor' && c.output.t.shape.includes(0));
+  if (zeroParam) out.push(`the parameter \`${zeroParam[0]}\` has a zero-size dimension [${zeroParam[1].shape.join(', ')}]`);
+  else if (zeroCall && zeroCall.output.k === 'tensor') out.push(`the output of \`${run.lib.paths.get(zeroCall.module) ?? zeroCall.path}\` has a zero-size dimension [${zeroCall.output.t.shape.join(', ')}] (line ${zeroCall.line.line})`);
   for (const [path, m] of namedModules(run.model)) {
     const kind = nativeName(m);
-    if ((kind === 'Sequential' || kind === 'ModuleList' || kind === 'ModuleDict') && m.module!.children.size === 0) {
+    // An empty nn.Sequential is a common identity; an empty ModuleList is a stack of 0 layers.
+    if (kind === 'ModuleList' && m.module!.children.size === 0) {
       out.push(`\`${path || 'the model'}\` is an empty ${kind} (built with 0 layers?)`);
       break;
     }
