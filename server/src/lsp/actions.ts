@@ -5,10 +5,10 @@
 
 import { CodeAction, CodeActionKind, CodeLens, Diagnostic, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import type { SourceHost } from '../analysis';
-import { isTooLarge, parsePython, syntaxRoot } from '../python/parser';
+import { isTooLarge } from '../python/parser';
 import type { Analysis, AnalysisSettings } from '../report/types';
 import { NO_MODEL_CODE } from './diagnostics';
-import { ModuleClass, moduleClasses, suggestDirective } from './modelClasses';
+import { ModuleClass, moduleClassesOfText, suggestDirective } from './modelClasses';
 import type { OpenDocument } from './workspace';
 
 /** The server command the "Analyze" lens runs: arguments [uri, class name]. */
@@ -16,19 +16,11 @@ export const ANALYZE_CLASS_COMMAND = 'memlens.analyzeClass';
 
 const classCache = new WeakMap<OpenDocument, { version: number; classes: ModuleClass[] }>();
 
-/** The module classes of a document's current text (parsed here, once per version; analysis runs in the worker). */
+/** The module classes of a document's current text (read from the text, once per version; analysis runs in the worker). */
 export function classesOf(doc: OpenDocument): ModuleClass[] {
   const hit = classCache.get(doc);
   if (hit && hit.version === doc.version) return hit.classes;
-  let classes: ModuleClass[] = [];
-  if (!isTooLarge(doc.text)) {
-    const tree = parsePython(doc.text);
-    try {
-      classes = moduleClasses(syntaxRoot(tree));
-    } finally {
-      tree.delete();
-    }
-  }
+  const classes = isTooLarge(doc.text) ? [] : moduleClassesOfText(doc.text);
   classCache.set(doc, { version: doc.version, classes });
   return classes;
 }

@@ -20,6 +20,72 @@ export interface ModuleClass {
 /** Base classes that make a class a module (torch's and the common libraries'). */
 const MODULE_BASES = /(^|\.)(Module|Sequential|ModuleList|ModuleDict|LightningModule|PreTrainedModel)$/;
 
+/**
+ * The same from the text alone, for the language server's main thread (the worker parses; a second
+ * parser here grows its own wasm heap with every version): `class X(Bases):` at column 0 and its
+ * `__init__` signature (which may span lines).
+ */
+export function moduleClassesOfText(text: string): ModuleClass[] {
+  const lines = text.split('\n');
+  const defs: { name: string; line: number; bases: string[]; required: string[] }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^class\s+([A-Za-z_]\w*)\s*(?:\(([^)]*)\))?\s*:/.exec(lines[i]);
+    if (!m) continue;
+    let start = i;
+    while (start > 0 && lines[start - 1].startsWith('@')) start--;
+    const bases = (m[2] ?? '').split(',').map((b) => b.trim().replace(/\s+/g, '')).filter((b) => b && !b.includes('='));
+    let required: string[] = [];
+    for (let j = i + 1; j < lines.length && (lines[j] === '' || /^\s/.test(lines[j]) || lines[j].startsWith('#')); j++) {
+      const init = /^(\s+)def\s+__init__\s*\(/.exec(lines[j]);
+      if (!init) continue;
+      let sig = lines[j].slice(lines[j].indexOf('(') + 1);
+      for (let k = j + 1; k < lines.length && k < j + 40 && !/\)\s*(->[^:]*)?:\s*(#.*)?$/.test(sig); k++) sig += ` ${lines[k]}`;
+      required = requiredFromSignature(sig);
+      break;
+    }
+    defs.push({ name: m[1], line: start, bases, required });
+  }
+  const modules = new Set<string>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const d of defs) {
+      if (!modules.has(d.name) && d.bases.some((b) => MODULE_BASES.test(b) || modules.has(b))) {
+        modules.add(d.name);
+        changed = true;
+      }
+    }
+  }
+  return defs.filter((d) => modules.has(d.name)).map((d) => ({ name: d.name, line: d.line, required: d.required }));
+}
+
+/** Parameters without defaults in `self, a, b=1, *args` (the text after `__init__(`), `self` left out. */
+function requiredFromSignature(sig: string): string[] {
+  const params: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of sig) {
+    if ('([{'.includes(ch)) depth++;
+    if (')]}'.includes(ch)) {
+      if (depth === 0) break;
+      depth--;
+    }
+    if (ch === ',' && depth === 0) {
+      params.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  params.push(cur);
+  const out: string[] = [];
+  for (const p0 of params) {
+    const p = p0.replace(/#.*$/, '').trim();
+    if (!p || p === '/') continue;
+    if (p.startsWith('*')) break;
+    const name = /^([A-Za-z_]\w*)/.exec(p)?.[1];
+    if (name && !p.includes('=')) out.push(name);
+  }
+  return out.slice(1);
+}
+
 /** Module classes at the top level of the file, in source order. */
 export function moduleClasses(root: Node): ModuleClass[] {
   const defs: { name: string; line: number; bases: string[]; node: Node }[] = [];
