@@ -127,25 +127,8 @@ function fresh(g: Graph, kind: string, inputs: readonly Tensor[], shape: readonl
 export function multiHeadAttentionForward(g: Graph, a: MhaArgs): { output: Tensor; weights: Tensor | null } {
   if (g.ctx.torch[0] >= 2) return multiHeadAttentionForward2(g, a);
   const op = 'multi_head_attention_forward';
-  const batched = a.query.shape.length === 3;
-  if (batched ? a.key.shape.length !== 3 || a.value.shape.length !== 3 : a.query.shape.length !== 2 || a.key.shape.length !== 2 || a.value.shape.length !== 2) {
-    throw new KernelError(op, `query, key and value must all be 3-D (batched) or 2-D (unbatched), got ${showShape(a.query.shape)}, ${showShape(a.key.shape)}, ${showShape(a.value.shape)}`);
-  }
-  const lift = (t: Tensor) => (batched ? t : unsqueeze(g, t, 1));
-  // Unbatched inputs are each unsqueezed first, so `q is k` no longer holds: three projections.
-  const sameQK = batched && a.query === a.key;
-  const sameKV = batched && a.key === a.value;
-  const query = lift(a.query);
-  const key = sameQK ? query : lift(a.key);
-  const value = sameKV ? key : lift(a.value);
+  const { batched, sameQK, sameKV, query, key, value, tgtLen, bsz, embed, heads, headDim } = mhaInputs(g, op, a);
   let kpm = a.keyPaddingMask && !batched ? unsqueeze(g, a.keyPaddingMask, 0) : a.keyPaddingMask;
-  const [tgtLen, bsz, embed] = query.shape;
-  const heads = a.numHeads;
-  const headDim = Math.floor(embed / heads);
-  if (headDim * heads !== embed) throw new KernelError(op, `embed_dim ${embed} not divisible by num_heads ${heads}`);
-  if (key.shape[1] !== bsz || value.shape[1] !== bsz || key.shape[0] !== value.shape[0]) {
-    throw new KernelError(op, `key ${showShape(key.shape)} and value ${showShape(value.shape)} must match the query's batch and each other's sequence length`);
-  }
   if (kpm && kpm.dtype !== 'bool' && !isFloating(kpm.dtype)) throw new KernelError(op, 'only bool and floating types of key_padding_mask are supported');
 
   // In-projection.
@@ -245,14 +228,11 @@ function packedSplit(g: Graph, proj: Tensor, n: number, embed: number): Tensor[]
 }
 
 /**
- * `F.multi_head_attention_forward` of PyTorch 2.x (identical in 2.13 and 2.14): bool masks are made
- * float first; the packed projection is split by one contiguous `[3, L, N, E]` (or `[2, S, N, E]`)
- * copy whose slices q, k, v view; with `need_weights` the math path (`q · √(1/d)`, `baddbmm`/`bmm`,
- * softmax, dropout, `bmm`, head `mean`); without it `scaled_dot_product_attention` on
- * `[N, H, L, d]` views (on CPU the fused flash kernel when dropout is off).
+ * The checks and shapes both releases' `multi_head_attention_forward` start with: 3-D (or unbatched
+ * 2-D, unsqueezed) query, key and value, whether q is k and k is v (one projection then), and the
+ * head split of the embedding.
  */
-function multiHeadAttentionForward2(g: Graph, a: MhaArgs): { output: Tensor; weights: Tensor | null } {
-  const op = 'multi_head_attention_forward';
+function mhaInputs(g: Graph, op: string, a: MhaArgs) {
   const batched = a.query.shape.length === 3;
   if (batched ? a.key.shape.length !== 3 || a.value.shape.length !== 3 : a.query.shape.length !== 2 || a.key.shape.length !== 2 || a.value.shape.length !== 2) {
     throw new KernelError(op, `query, key and value must all be 3-D (batched) or 2-D (unbatched), got ${showShape(a.query.shape)}, ${showShape(a.key.shape)}, ${showShape(a.value.shape)}`);
@@ -271,6 +251,19 @@ function multiHeadAttentionForward2(g: Graph, a: MhaArgs): { output: Tensor; wei
   if (key.shape[1] !== bsz || value.shape[1] !== bsz || key.shape[0] !== value.shape[0]) {
     throw new KernelError(op, `key ${showShape(key.shape)} and value ${showShape(value.shape)} must match the query's batch and each other's sequence length`);
   }
+  return { batched, sameQK, sameKV, query, key, value, tgtLen, bsz, embed, heads, headDim };
+}
+
+/**
+ * `F.multi_head_attention_forward` of PyTorch 2.x (identical in 2.13 and 2.14): bool masks are made
+ * float first; the packed projection is split by one contiguous `[3, L, N, E]` (or `[2, S, N, E]`)
+ * copy whose slices q, k, v view; with `need_weights` the math path (`q · √(1/d)`, `baddbmm`/`bmm`,
+ * softmax, dropout, `bmm`, head `mean`); without it `scaled_dot_product_attention` on
+ * `[N, H, L, d]` views (on CPU the fused flash kernel when dropout is off).
+ */
+function multiHeadAttentionForward2(g: Graph, a: MhaArgs): { output: Tensor; weights: Tensor | null } {
+  const op = 'multi_head_attention_forward';
+  const { batched, sameQK, sameKV, query, key, value, tgtLen, bsz, embed, heads, headDim } = mhaInputs(g, op, a);
   let kpm = canonicalMask(g, op, a.keyPaddingMask && !batched ? unsqueeze(g, a.keyPaddingMask, 0) : a.keyPaddingMask, query.dtype);
   let isCausal = Boolean(a.isCausal);
   if (isCausal && !a.attnMask) throw new KernelError(op, 'Need attn_mask if specifying the is_causal hint');
