@@ -91,3 +91,37 @@ export function assertPeak(r: { totals: { peakBytes: number; peakPhase: string }
   assert.ok(err <= 0.01, `${what}: peak ${r.totals.peakBytes} vs PyTorch ${want.bytes} (${(err * 100).toFixed(2)}%, PyTorch's at ${want.phase} ${want.op})`);
   assert.equal(r.totals.peakPhase, phaseOf(want), `${what}: phase of the peak`);
 }
+
+/** What a report shows for the model that a truth file measured (the fields these checks read). */
+interface ReportLike {
+  totals: { params: number; trainableParams: number; bufferBytes: number; inputBytes: number; savedActivationBytes: number; peakBytes: number; peakPhase: string };
+  layers: readonly { path: string; kind: string; savedBytes: number }[];
+}
+
+/**
+ * A model analyzed as PyTorch measured it: parameters, trainable parameters, buffer and input bytes
+ * exact; saved activations within `savedTolerance` (0: exact); every leaf module under its
+ * `named_modules()` name with its kind and saved bytes; the peak within 1% in the same phase with
+ * no optimizer (`analyze('none')`, returned) and with AdamW.
+ */
+export function assertMatchesTruth<R extends ReportLike>(analyze: (optimizer: 'none' | 'adamw') => R, truth: Truth, savedTolerance = 0): R {
+  const r = analyze('none');
+  const t = r.totals;
+  assert.equal(t.params, truth.params, 'parameter count');
+  assert.equal(t.trainableParams, truth.trainableParams, 'trainable parameters');
+  assert.equal(t.bufferBytes, truth.bufferBytes, 'buffer bytes');
+  assert.equal(t.inputBytes, truth.inputBytes, 'input bytes');
+  const err = Math.abs(t.savedActivationBytes - truth.savedActivationBytes) / truth.savedActivationBytes;
+  assert.ok(err <= savedTolerance, `saved activations ${t.savedActivationBytes} vs PyTorch ${truth.savedActivationBytes} (${(err * 100).toFixed(2)}%)`);
+  const rows = new Map(r.layers.map((l) => [l.path, l]));
+  for (const m of truth.modules.filter((x) => x.leaf)) {
+    const row = rows.get(m.path);
+    assert.ok(row, `leaf module ${m.path} (${m.kind}) is in the report`);
+    assert.equal(row.kind, m.kind, `kind of ${m.path}`);
+    assert.equal(row.savedBytes, m.savedBytes, `saved bytes of ${m.path}`);
+  }
+  assert.ok(truth.peak, 'the truth has measured peaks');
+  assertPeak(r, truth.peak.none, 'no optimizer');
+  assertPeak(analyze('adamw'), truth.peak.adamw, 'AdamW');
+  return r;
+}

@@ -16,7 +16,7 @@ import { before, describe, it } from 'node:test';
 import { analyzeSource } from '../../server/src/analysis';
 import { loadPythonParser } from '../../server/src/python/parser';
 import { DEFAULT_SETTINGS, OptimizerKind } from '../../server/src/report/types';
-import { FIXTURES, Truth, assertPeak } from '../fixtures';
+import { FIXTURES, Truth, assertMatchesTruth } from '../fixtures';
 
 const TORCHVISION = path.join(FIXTURES, 'torchvision');
 
@@ -67,24 +67,7 @@ for (const install of INSTALLS) {
           assert.equal(a.report.unreliable, undefined, 'a model as PyTorch runs it is never marked unreliable');
           return a.report;
         };
-        const r = analyze('none');
-        const t = r.totals;
-        assert.equal(t.params, truth.params, 'parameter count');
-        assert.equal(t.trainableParams, truth.trainableParams, 'trainable parameters');
-        assert.equal(t.bufferBytes, truth.bufferBytes, 'buffer bytes');
-        assert.equal(t.inputBytes, truth.inputBytes, 'input bytes');
-        const err = Math.abs(t.savedActivationBytes - truth.savedActivationBytes) / truth.savedActivationBytes;
-        assert.ok(err <= 0.02, `saved activations ${t.savedActivationBytes} vs PyTorch ${truth.savedActivationBytes} (${(err * 100).toFixed(2)}%)`);
-        const rows = new Map(r.layers.map((l) => [l.path, l]));
-        for (const m of truth.modules.filter((x) => x.leaf)) {
-          const row = rows.get(m.path);
-          assert.ok(row, `leaf module ${m.path} (${m.kind}) is in the report`);
-          assert.equal(row.kind, m.kind, `kind of ${m.path}`);
-          assert.equal(row.savedBytes, m.savedBytes, `saved bytes of ${m.path}`);
-        }
-        assert.ok(truth.peak, 'the truth has measured peaks');
-        assertPeak(r, truth.peak.none, 'no optimizer');
-        assertPeak(analyze('adamw'), truth.peak.adamw, 'AdamW');
+        assertMatchesTruth(analyze, truth, 0.02);
       });
     }
   });
