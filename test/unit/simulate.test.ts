@@ -5,10 +5,13 @@
 //   storage; fc1's input needs no grad) = 512 bytes.
 import * as assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { analyzeSource } from '../../server/src/analysis';
 import { allocated } from '../../server/src/memory/simulate';
 import { loadPythonParser } from '../../server/src/python/parser';
 import { AnalysisSettings, DEFAULT_SETTINGS, Report } from '../../server/src/report/types';
+import { FIXTURES } from '../fixtures';
 
 const SRC = `import torch
 import torch.nn as nn
@@ -188,4 +191,20 @@ describe('simulate: device and precision', () => {
     assert.equal(saved(amp, 'fc2'), 8 * 32 * 2);
     assert.equal(amp.totals.savedActivationBytes, 4 * 16 * 2 + 4 * 32 * 2 + 8 * 32 * 2);
   });
+});
+
+describe('simulate: what each layer has alive at the peak (its share of the peak)', () => {
+  // With SGD (no state) on the CPU (no rounding), the layers' bytes alive at the peak add up to the
+  // peak's parameters, gradients and saved activations, whatever phase the peak is in.
+  for (const name of ['resnet_small.py', 'gpt_nano.py', 'llama_block.py', 'rnn_tagger.py', 'unet_small.py']) {
+    it(`${name}: the layers' shares add up to the peak's composition, none over 100%`, () => {
+      const file = path.join(FIXTURES, name);
+      const a = analyzeSource(file, fs.readFileSync(file, 'utf8'), { ...DEFAULT_SETTINGS, device: 'cpu', torch: '2.14', optimizer: 'sgd' });
+      assert.equal(a.error, null, a.error?.reason);
+      const r = a.report;
+      const c = r.totals.peakComposition;
+      assert.equal(r.layers.reduce((t, l) => t + l.atPeakBytes, 0), r.totals.paramBytes + c.grads + c.activations);
+      assert.ok(r.layers.every((l) => l.atPeakBytes >= l.paramBytes && l.atPeakBytes <= r.totals.peakBytes));
+    });
+  }
 });

@@ -55,7 +55,7 @@ function tensorBytes(t: Tensor): number {
 export function buildReport(run: RunResult, settings: AnalysisSettings, file: string): { report: Report; lines: LineCost[]; step: StepResult } {
   const params = namedParameters(run.model).map(([, t]) => t);
   const buffers = namedBuffers(run.model).map(([, t]) => t);
-  const stepInput = {
+  const step = simulateStep({
     ops: run.tracer.ops,
     params,
     buffers,
@@ -67,11 +67,12 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     optimizer: settings.optimizer,
     device: settings.device,
     torch: run.tracer.ctx.torch,
-  };
-  const step = simulateStep(stepInput);
-  // Again, recording what is alive at the peak: each layer's share of it (hovers).
-  const atPeak = simulateStep({ ...stepInput, captureAt: step.peakIndex }).captured;
+  });
+  // What is alive at the peak: each layer's share of it (hovers).
+  const { atPeak } = step;
+  const activationsAtPeak = new Map<string, number>();
   const saved = attributeSaved(run);
+  for (const e of saved.entries) if (atPeak.activations.has(e.id)) activationsAtPeak.set(e.module, (activationsAtPeak.get(e.module) ?? 0) + e.bytes);
   const optFactor = OPTIMIZER_STATE[settings.optimizer].states;
 
   const paths = run.lib.paths;
@@ -95,10 +96,9 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
       n += numel(p.t.shape);
       bytes += p.t.storage.bytes;
       if (p.t.requiresGrad) trainable += p.t.storage.bytes;
-      if (p.t.requiresGrad && atPeak?.grads.has(p.t.storage.id)) gradsAtPeak += p.t.storage.bytes;
+      if (p.t.requiresGrad && atPeak.grads.has(p.t.storage.id)) gradsAtPeak += p.t.storage.bytes;
     }
-    const activationsAtPeak = saved.entries.filter((e) => e.module === path && atPeak?.activations.has(e.id)).reduce((t, e) => t + e.bytes, 0);
-    costs.set(m, { params: n, paramBytes: bytes, trainableBytes: trainable, savedBytes: saved.byModule.get(path) ?? 0, atPeakBytes: bytes + gradsAtPeak + trainable * optFactor + activationsAtPeak });
+    costs.set(m, { params: n, paramBytes: bytes, trainableBytes: trainable, savedBytes: saved.byModule.get(path) ?? 0, atPeakBytes: bytes + gradsAtPeak + trainable * optFactor + (activationsAtPeak.get(path) ?? 0) });
   }
 
   // Calls in forward order; the first call of each module gives its call line and output.

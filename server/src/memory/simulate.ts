@@ -4,8 +4,6 @@ import type { Composition, OptimizerKind, Phase, TimelinePoint } from '../report
 
 /** What the simulator replays: the traced forward (and loss) and the model's persistent tensors. */
 export interface StepInput {
-  /** A timeline index at which to record which gradients and saved activations are alive (the peak, found by a first run). */
-  readonly captureAt?: number;
   readonly ops: readonly OpRecord[];
   readonly params: readonly Tensor[];
   readonly buffers: readonly Tensor[];
@@ -33,8 +31,8 @@ export interface StepResult {
   readonly peakPhase: Phase;
   readonly peakComposition: Composition;
   readonly peakIndex: number;
-  /** At `captureAt`: the parameter storages whose gradient exists, and the saved activations alive. */
-  readonly captured?: { readonly grads: ReadonlySet<number>; readonly activations: ReadonlySet<number> };
+  /** At the peak: the parameter storages whose gradient exists, and the saved activations alive. */
+  readonly atPeak: { readonly grads: ReadonlySet<number>; readonly activations: ReadonlySet<number> };
   readonly paramBytes: number;
   readonly gradBytes: number;
   readonly optimizerBytes: number;
@@ -131,12 +129,14 @@ export function simulateStep(input: StepInput): StepResult {
   const total = () => live.params + live.grads + live.optimizer + live.activations + live.temporaries;
   const paramGrad = new Set<number>();
   const category = new Map<number, Category>();
-  let captured: StepResult['captured'];
+  // Timeline indexes from which each saved activation and each parameter's gradient exist (and,
+  // for activations, until which): what is alive at the peak, read off once it is known.
+  const activationSpan = new Map<number, [number, number]>();
+  const gradSince = new Map<number, number>();
   const point = (phase: Phase, op: string, line: number | null, extra = 0, extraCat: Category = 'temporaries') => {
     const bytes = { ...live };
     bytes[extraCat] += extra;
     const sum = total() + extra;
-    if (timeline.length === input.captureAt) captured = { grads: new Set(paramGrad), activations: new Set([...category].filter(([, c]) => c === 'activations').map(([id]) => id)) };
     timeline.push({ i: timeline.length, phase, op, line, bytes });
     if (sum > peak) {
       peak = sum;
@@ -186,6 +186,7 @@ export function simulateStep(input: StepInput): StepResult {
     if (category.has(s.id) || !isActivation(s)) return;
     const cat: Category = savers.has(s.id) ? 'activations' : 'temporaries';
     category.set(s.id, cat);
+    if (cat === 'activations') activationSpan.set(s.id, [timeline.length, Infinity]);
     storages.set(s.id, s);
     live[cat] += round(s.bytes);
   };
@@ -194,6 +195,8 @@ export function simulateStep(input: StepInput): StepResult {
     if (!cat) return;
     live[cat] -= round(s.bytes);
     category.delete(s.id);
+    const span = activationSpan.get(s.id);
+    if (span && span[1] === Infinity) span[1] = timeline.length;
   };
   // Storages freed after an op that does not use them (their variable dropped then).
   const releasedAt = new Map<number, number[]>();
@@ -255,6 +258,7 @@ export function simulateStep(input: StepInput): StepResult {
           // AccumulateGrad keeps the first gradient as `.grad`; later ones are added in place.
           if (!paramGrad.has(id)) {
             paramGrad.add(id);
+            gradSince.set(id, timeline.length);
             live.grads += round(t.storage.bytes);
           } else {
             live.temporaries += bytes;
@@ -319,7 +323,11 @@ export function simulateStep(input: StepInput): StepResult {
     for (const b of new Set(gradOf.values())) live.temporaries -= b.refs > 0 ? b.bytes : 0;
   }
   // The graph goes with the last references to the outputs and the loss: everything the forward made.
-  for (const [id, cat] of category) live[cat] -= round(storages.get(id)!.bytes);
+  for (const [id, cat] of category) {
+    live[cat] -= round(storages.get(id)!.bytes);
+    const span = activationSpan.get(id);
+    if (span && span[1] === Infinity) span[1] = timeline.length;
+  }
   category.clear();
 
   // ── optimizer step ──
@@ -328,7 +336,9 @@ export function simulateStep(input: StepInput): StepResult {
   }
   // zero_grad(set_to_none=True) frees the gradients before the next forward.
   live.grads = 0;
+  const gradsEnd = timeline.length;
   point('optimizer', 'zero_grad', null);
+  const p = peakAt.index;
 
   return {
     timeline,
@@ -336,7 +346,10 @@ export function simulateStep(input: StepInput): StepResult {
     peakPhase: peakAt.phase,
     peakComposition: peakAt.composition,
     peakIndex: peakAt.index,
-    ...(captured ? { captured } : {}),
+    atPeak: {
+      grads: new Set([...gradSince].filter(([, since]) => since <= p && p < gradsEnd).map(([id]) => id)),
+      activations: new Set([...activationSpan].filter(([, [from, to]]) => from <= p && p < to).map(([id]) => id)),
+    },
     paramBytes,
     gradBytes,
     optimizerBytes,
