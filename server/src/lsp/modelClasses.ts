@@ -1,10 +1,9 @@
-// The `nn.Module` classes a file defines, read from its syntax (they exist whether or not the
+// The `nn.Module` classes a file defines, read from its text (they exist whether or not the
 // analysis could run), and the `# memlens:` directive that analyzes one of them: the entry built
 // from the constructor's defaults, the input guessed from its first layer. The user edits it.
 
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Node } from '../python/parser';
 import { analyzeSource, SourceHost } from '../analysis';
 import { ParsedSource } from '../python/parser';
 import type { AnalysisSettings, InputReport } from '../report/types';
@@ -21,8 +20,8 @@ export interface ModuleClass {
 const MODULE_BASES = /(^|\.)(Module|Sequential|ModuleList|ModuleDict|LightningModule|PreTrainedModel)$/;
 
 /**
- * The same from the text alone, for the language server's main thread (the worker parses; a second
- * parser here grows its own wasm heap with every version): `class X(Bases):` at column 0 and its
+ * Module classes at the top level of the file, in source order, from the text alone: the language
+ * server's main thread does not parse (the worker does). `class X(Bases):` at column 0 and its
  * `__init__` signature (which may span lines).
  */
 export function moduleClassesOfText(text: string): ModuleClass[] {
@@ -84,53 +83,6 @@ function requiredFromSignature(sig: string): string[] {
     if (name && !p.includes('=')) out.push(name);
   }
   return out.slice(1);
-}
-
-/** Module classes at the top level of the file, in source order. */
-export function moduleClasses(root: Node): ModuleClass[] {
-  const defs: { name: string; line: number; bases: string[]; node: Node }[] = [];
-  for (const stmt of root.namedChildren) {
-    if (!stmt) continue;
-    const cls = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-    if (cls?.type !== 'class_definition') continue;
-    const name = cls.childForFieldName('name')?.text;
-    if (!name) continue;
-    const bases = (cls.childForFieldName('superclasses')?.namedChildren ?? []).filter((b): b is Node => !!b && b.type !== 'keyword_argument').map((b) => b.text.replace(/\s+/g, ''));
-    defs.push({ name, line: stmt.startPosition.row, bases, node: cls });
-  }
-  // A class is a module when a base is torch's (or a library's) module class or another module class of the file.
-  const modules = new Set<string>();
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const d of defs) {
-      if (modules.has(d.name)) continue;
-      if (d.bases.some((b) => MODULE_BASES.test(b) || modules.has(b))) {
-        modules.add(d.name);
-        changed = true;
-      }
-    }
-  }
-  return defs.filter((d) => modules.has(d.name)).map((d) => ({ name: d.name, line: d.line, required: requiredParameters(d.node) }));
-}
-
-/** Parameters of the class's own `__init__` that have no default (none when it has no `__init__`). */
-function requiredParameters(cls: Node): string[] {
-  const body = cls.childForFieldName('body');
-  for (const stmt of body?.namedChildren ?? []) {
-    const fn = stmt?.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
-    if (fn?.type !== 'function_definition' || fn.childForFieldName('name')?.text !== '__init__') continue;
-    const out: string[] = [];
-    for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
-      if (!p) continue;
-      if (p.type === 'identifier') out.push(p.text);
-      else if (p.type === 'typed_parameter') {
-        const id = p.namedChildren.find((c) => c?.type === 'identifier');
-        if (id) out.push(id.text);
-      } else if (p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern' || p.text === '*') break;
-    }
-    return out.slice(1);
-  }
-  return [];
 }
 
 function specOf(i: InputReport, batch: number): string {
