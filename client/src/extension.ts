@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { startLanguageClient } from './languageClient';
+import * as fitBudget from './fitBudget';
 import * as onnxRuntime from './onnxRuntime';
 import * as showReport from './showReport';
 import * as statusBar from './statusBar';
@@ -13,7 +14,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   try {
     context.subscriptions.push(onnxRuntime.register(context));
     client = await startLanguageClient(context);
-    context.subscriptions.push(showReport.register(client), statusBar.register(client));
+    context.subscriptions.push(showReport.register(client), statusBar.register(client), fitBudget.register());
   } catch (e) {
     void vscode.window.showErrorMessage(`Memlens failed to start: ${e instanceof Error ? e.message : String(e)}`);
     throw e;

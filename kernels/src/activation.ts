@@ -2,7 +2,7 @@
 // hardtanh, … are: kernels/src/pointwise.ts runs them, saving what derivatives.yaml says).
 import { KernelArgs, boolArg, intArg, numArg, tensorArg } from './args';
 import { atenInplace, atenOp } from './autograd';
-import { castFloat32 } from './common';
+import { autocastInputs } from './common';
 import { atenTensor } from './dispatch';
 import { atenBase } from './catalog';
 import { normDim } from './shape';
@@ -10,10 +10,11 @@ import { DType, DTypeValue, Graph, KernelError, KResult, OpCall, Tensor, numel }
 
 /**
  * `_softmax`/`_log_softmax` (what `softmax.int` and `log_softmax.int` run): derivatives.yaml
- * keeps the result. Autocast runs them in float32; `dtype=` casts the input first.
+ * keeps the result. CUDA autocast runs them in float32 (CPU autocast leaves them: a bfloat16
+ * input stays bfloat16, measured on 1.13, 2.13, 2.14); `dtype=` casts the input first.
  */
 export function softmax(g: Graph, kind: '_softmax' | '_log_softmax', x0: Tensor, dim: number, dtype: DType | null = null): Tensor {
-  let [x] = castFloat32(g, [x0]);
+  let [x] = autocastInputs(g, kind === '_softmax' ? 'softmax' : 'log_softmax', [x0]);
   if (dtype && dtype !== x.dtype) x = atenTensor(g, '_to_copy', { self: x, dtype: { dtype } });
   const d = normDim(kind, dim, x.shape.length);
   return atenOp(g, kind, { self: x, dim: d, half_to_float: false }, [{ shape: x.shape, dtype: x.dtype }], { flops: 5 * numel(x.shape) })[0];

@@ -1,7 +1,7 @@
 import { dropout, softmax } from './activation';
 import { KernelArgs, boolArg, numArg, optNumArg, optTensorArg, tensorArg } from './args';
 import { atenOp } from './autograd';
-import { castLowPrecision, showShape } from './common';
+import { autocastInputs, showShape } from './common';
 import { binary } from './elementwise';
 import { baddbmm, bmm, linear, matmul } from './linear';
 import { atenTensor } from './dispatch';
@@ -21,13 +21,18 @@ import { Graph, KernelError, Tensor, isFloating, numel } from './types';
  *   the logsumexp and a float mask (a bool mask is first made a float one by `where`) — measured
  *   on 2.13/2.14 CPU;
  * - otherwise the math fallback: q and kᵀ each scaled by √scale, `q @ kᵀ`, softmax
- *   (`_safe_softmax` from 2.5), dropout, `@ v`, which keeps the `[…, L, S]` probabilities.
+ *   (`_safe_softmax` from 2.5), dropout, `@ v`, which keeps the `[…, L, S]` probabilities. It
+ *   computes in float32: a float16/bfloat16 q, k or v is first copied by `.to(float)` (keeping
+ *   its memory order), and the output and the (discarded) attention weights are cast back, so
+ *   everything it keeps is float32 (measured on 2.13/2.14 CPU, under bfloat16 autocast too).
+ * Under autocast SDPA is on the low-precision list (CPU from 2.0 too): q, k, v are cast first and
+ * the ops it runs inside are not cast again.
  */
 export function scaledDotProductAttention(g: Graph, q0: Tensor, k0: Tensor, v0: Tensor, mask0: Tensor | null, dropoutP: number, isCausal: boolean, scale: number | null): Tensor {
   const op = 'scaled_dot_product_attention';
   const [major, minor] = g.ctx.torch;
   if (major < 2) throw new KernelError(op, `does not exist in PyTorch ${major}.${minor} (added in 2.0)`);
-  const [q, k, v] = castLowPrecision(g, [q0, k0, v0]);
+  const [q, k, v] = autocastInputs(g, 'scaled_dot_product_attention', [q0, k0, v0]);
   if (q.shape.length < 2 || k.shape.length !== q.shape.length || v.shape.length !== q.shape.length) {
     throw new KernelError(op, `expected query, key and value of the same rank ≥ 2, got ${showShape(q.shape)}, ${showShape(k.shape)}, ${showShape(v.shape)}`);
   }
@@ -62,16 +67,25 @@ export function scaledDotProductAttention(g: Graph, q0: Tensor, k0: Tensor, v0: 
     }
     return atenOp(g, '_scaled_dot_product_flash_attention_for_cpu', { query: q, key: k, value: v, attn_mask: mask }, [fused, lse], { flops })[0];
   }
+  const origin = q.dtype;
+  const [qa, ka, va] = [q, k, v].map((t) => (t.dtype === 'float16' || t.dtype === 'bfloat16' ? atenOp(g, '_to_copy', { self: t, dtype: { dtype: 'float32' } }, [{ shape: t.shape, dtype: 'float32', strides: stridesLike(t.shape, t) }])[0] : t));
   const root = Math.sqrt(scale ?? 1 / Math.sqrt(e));
-  const qs = atenTensor(g, 'mul.Scalar', { self: q, other: root });
-  const kt = atenTensor(g, 'mul.Scalar', { self: transpose(g, k, -2, -1), other: root });
-  let att = matmul(g, qs, kt);
+  const qs = atenTensor(g, 'mul.Scalar', { self: qa, other: root });
+  const kt = atenTensor(g, 'mul.Scalar', { self: transpose(g, ka, -2, -1), other: root });
+  let att = matmul(g, qs, kt, null);
   // is_causal: a lower-triangular bool mask, made a float one (0 / -inf), added like any mask.
+  // Eager PyTorch adds the mask in place (`add_`; 2.13/2.14 profiler) unless a tensor looks like a
+  // subclass, which it does under a TorchDispatchMode (the measurement harness sees `add`): kept
+  // out of place, as measured — the matmul result is a view here, and an in-place op on it would
+  // be simulated as autograd's CopySlices.
   const additive = isCausal ? g.create('tril', [l, s], att.dtype) : mask;
   if (additive) att = binary(g, 'add', att, additive);
   att = major > 2 || minor >= 5 ? atenOp(g, '_safe_softmax', { self: att, dim: -1 }, [{ shape: att.shape, dtype: att.dtype }], { flops: 5 * numel(att.shape) })[0] : softmax(g, '_softmax', att, -1);
   if (dropoutP > 0) att = dropout(g, att, dropoutP, true, false);
-  return matmul(g, att, v);
+  // (output.to(origin), attn.to(origin)): the weights' copy is made first and dropped by the caller.
+  if (att.dtype !== origin) atenOp(g, '_to_copy', { self: att, dtype: { dtype: origin } }, [{ shape: att.shape, dtype: origin }]);
+  const out = matmul(g, att, va, null);
+  return out.dtype === origin ? out : atenOp(g, '_to_copy', { self: out, dtype: { dtype: origin } }, [{ shape: out.shape, dtype: origin }])[0];
 }
 
 /** aten rows: schema argument names. */

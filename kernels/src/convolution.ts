@@ -1,6 +1,6 @@
 import { KernelArgs, intArg, intsArg, optTensorArg, tensorArg } from './args';
 import { atenOp } from './autograd';
-import { castLowPrecision, showShape } from './common';
+import { autocastInputs, showShape } from './common';
 import { tupleN, windowOut } from './shape';
 import { Graph, KernelError, KResult, Tensor, numel } from './types';
 
@@ -9,9 +9,12 @@ function convolutionOp(g: Graph, x: Tensor, w: Tensor, bias: Tensor | null, shap
   return atenOp(g, 'convolution', { input: x, weight: w, bias, transposed }, [{ shape, dtype: x.dtype }], { flops })[0];
 }
 
-/** Autocast-cast operands of an N-d (transposed) convolution, checked, with the input seen as batched. */
+/**
+ * Autocast-cast operands of an N-d (transposed) convolution, checked, with the input seen as
+ * batched. Transposed convolutions are on CPU autocast's float32 list in 1.13 (`autocastPolicy`).
+ */
 function convOperands(g: Graph, op: string, n: number, x0: Tensor, w0: Tensor, bias0: Tensor | null) {
-  const [x, w, ...rest] = castLowPrecision(g, bias0 ? [x0, w0, bias0] : [x0, w0]);
+  const [x, w, ...rest] = autocastInputs(g, op.startsWith('conv_transpose') ? 'conv_transpose' : 'conv', bias0 ? [x0, w0, bias0] : [x0, w0]);
   const batched = x.shape.length === n + 2;
   if (!batched && x.shape.length !== n + 1) {
     throw new KernelError(op, `expected ${n + 1}-D (unbatched) or ${n + 2}-D (batched) input, got shape ${showShape(x.shape)}`);

@@ -1,5 +1,5 @@
 import { KernelArgs, strArg } from './args';
-import { castLowPrecision, isTensor } from './common';
+import { autocastInputs, isTensor } from './common';
 import { atenTensor } from './dispatch';
 import { bmm } from './linear';
 import { permute, reshape } from './shapeops';
@@ -10,8 +10,10 @@ import { Graph, KernelError, Tensor, numel } from './types';
  * permuted to (batch, free, contracted) order and reshaped to 3-D — a view when the strides
  * allow, else a copy — and multiplied with `bmm`, which keeps both 3-D operands. Measured on
  * PyTorch 1.13 CPU: 'bhqd,bhkd->bhqk' and 'bij,jk->bik' keep views of their inputs, exactly like
- * the equivalent `matmul`. One operand is permuted and summed. With two, a label summed away
- * within one operand, repeated labels, ellipses and more than two operands are refused.
+ * the equivalent `matmul`. Under CPU autocast einsum itself is not cast: the `bmm` it runs casts
+ * its 3-D operands (measured on 1.13 and 2.14). One operand is permuted and summed. With two, a
+ * label summed away within one operand, repeated labels, ellipses and more than two operands are
+ * refused.
  */
 export function einsum(g: Graph, equation: string, operands0: readonly Tensor[]): Tensor {
   const op = 'einsum';
@@ -21,7 +23,7 @@ export function einsum(g: Graph, equation: string, operands0: readonly Tensor[])
   if (rhs === undefined) throw new KernelError(op, `equation '${equation}' needs an explicit '->' output`);
   const ins = lhs.split(',');
   if (ins.length !== operands0.length) throw new KernelError(op, `equation '${equation}' names ${ins.length} operands, got ${operands0.length}`);
-  const operands = castLowPrecision(g, operands0);
+  const operands = autocastInputs(g, 'einsum', operands0);
   const sizes = new Map<string, number>();
   ins.forEach((labels, i) => {
     const t = operands[i];
@@ -57,7 +59,9 @@ export function einsum(g: Graph, equation: string, operands0: readonly Tensor[])
   const [a, b] = operands;
   const a3 = reshape(g, permute(g, a, [...batch, ...freeA, ...contracted].map((l) => la.indexOf(l))), [n(batch), n(freeA), n(contracted)]);
   const b3 = reshape(g, permute(g, b, [...batch, ...contracted, ...freeB].map((l) => lb.indexOf(l))), [n(batch), n(contracted), n(freeB)]);
-  const out = bmm(g, a3, b3);
+  // Where einsum is on no autocast list (CPU), its `bmm` casts the 3-D operands.
+  const [a3c, b3c] = autocastInputs(g, 'bmm', [a3, b3]);
+  const out = bmm(g, a3c, b3c);
   const order = [...batch, ...freeA, ...freeB];
   const shaped = reshape(g, out, order.map((l) => sizes.get(l)!));
   return permute(g, shaped, [...rhs].map((l) => order.indexOf(l)));

@@ -1,7 +1,7 @@
 import { KernelArgs, optTensorArg, tensorArg } from './args';
 import { atenInplace, atenOp } from './autograd';
 import { atenBase } from './catalog';
-import { castLowPrecision, isTensor, showShape } from './common';
+import { AutocastOp, autocastInputs, isTensor, showShape } from './common';
 import { atenTensor } from './dispatch';
 import { expand, permute, reshape, squeeze, transpose, view } from './shapeops';
 import { broadcastShapes, isContiguous, normDim } from './shape';
@@ -57,10 +57,12 @@ export function baddbmm(g: Graph, input: Tensor, a: Tensor, b: Tensor): Tensor {
 /**
  * `torch.matmul` as ATen dispatches it: 2-D uses mm; an N-D left operand with a 2-D right one is
  * folded to mm by `reshape` (a copy when the left operand is not viewable, and the copy is what
- * mm saves); otherwise both sides are expanded and reshaped to 3-D for bmm.
+ * mm saves); otherwise both sides are expanded and reshaped to 3-D for bmm. `autocastAs`: the
+ * autocast list entry of the op the user called (`dot`, `mv` run this too), null inside an op that
+ * autocast already cast (SDPA's math path).
  */
-export function matmul(g: Graph, a0: Tensor, b0: Tensor): Tensor {
-  const [a, b] = castLowPrecision(g, [a0, b0]);
+export function matmul(g: Graph, a0: Tensor, b0: Tensor, autocastAs: AutocastOp | null = 'matmul'): Tensor {
+  const [a, b] = autocastAs ? autocastInputs(g, autocastAs, [a0, b0]) : [a0, b0];
   const ra = a.shape.length;
   const rb = b.shape.length;
   if (ra === 0 || rb === 0) throw new KernelError('matmul', 'both arguments need at least 1 dimension');
@@ -115,7 +117,7 @@ export function matmul(g: Graph, a0: Tensor, b0: Tensor): Tensor {
  * addmm on a flattened view; anything else → matmul then an in-place bias add.
  */
 export function linear(g: Graph, x0: Tensor, w0: Tensor, bias0: Tensor | null): Tensor {
-  const [x, w, ...rest] = castLowPrecision(g, bias0 ? [x0, w0, bias0] : [x0, w0]);
+  const [x, w, ...rest] = autocastInputs(g, 'linear', bias0 ? [x0, w0, bias0] : [x0, w0]);
   const bias = rest[0] ?? null;
   if (w.shape.length !== 2) throw new KernelError('linear', `weight must be 2-D, got ${showShape(w.shape)}`);
   const k = x.shape[x.shape.length - 1];
@@ -353,27 +355,27 @@ export const linearAten = {
   vdot,
   addmm: (g: Graph, a: KernelArgs, call: OpCall): KResult => {
     if (atenBase(call.aten ?? call.name).endsWith('_')) return addProduct(g, a, call);
-    const [bias, m1, m2] = castLowPrecision(g, [tensorArg('addmm', a, 'self'), tensorArg('addmm', a, 'mat1'), tensorArg('addmm', a, 'mat2')]);
+    const [bias, m1, m2] = autocastInputs(g, 'addmm', [tensorArg('addmm', a, 'self'), tensorArg('addmm', a, 'mat1'), tensorArg('addmm', a, 'mat2')]);
     if (m1.shape.length !== 2 || m2.shape.length !== 2) throw new KernelError('addmm', `mat1 and mat2 must be 2-D, got ${showShape(m1.shape)} and ${showShape(m2.shape)}`);
     return addmm(g, bias, m1, m2);
   },
   baddbmm: (g: Graph, a: KernelArgs, call: OpCall): KResult => {
     if (atenBase(call.aten ?? call.name).endsWith('_')) return addProduct(g, a, call);
-    const [x, m1, m2] = castLowPrecision(g, [tensorArg('baddbmm', a, 'self'), tensorArg('baddbmm', a, 'batch1'), tensorArg('baddbmm', a, 'batch2')]);
+    const [x, m1, m2] = autocastInputs(g, 'baddbmm', [tensorArg('baddbmm', a, 'self'), tensorArg('baddbmm', a, 'batch1'), tensorArg('baddbmm', a, 'batch2')]);
     return baddbmm(g, x, m1, m2);
   },
   bmm: (g: Graph, a: KernelArgs): KResult => {
-    const [x, y] = castLowPrecision(g, [tensorArg('bmm', a, 'self'), tensorArg('bmm', a, 'mat2')]);
+    const [x, y] = autocastInputs(g, 'bmm', [tensorArg('bmm', a, 'self'), tensorArg('bmm', a, 'mat2')]);
     return bmm(g, x, y);
   },
-  dot: (g: Graph, a: KernelArgs): KResult => matmul(g, tensorArg('dot', a, 'self'), tensorArg('dot', a, 'tensor')),
+  dot: (g: Graph, a: KernelArgs): KResult => matmul(g, tensorArg('dot', a, 'self'), tensorArg('dot', a, 'tensor'), 'dot'),
   linear: (g: Graph, a: KernelArgs): KResult => linear(g, tensorArg('linear', a, 'input'), tensorArg('linear', a, 'weight'), optTensorArg('linear', a, 'bias')),
   matmul: (g: Graph, a: KernelArgs): KResult => matmul(g, tensorArg('matmul', a, 'self'), tensorArg('matmul', a, 'other')),
   mm: (g: Graph, a: KernelArgs): KResult => {
-    const [x, y] = castLowPrecision(g, [tensorArg('mm', a, 'self'), tensorArg('mm', a, 'mat2')]);
+    const [x, y] = autocastInputs(g, 'mm', [tensorArg('mm', a, 'self'), tensorArg('mm', a, 'mat2')]);
     return mm(g, x, y);
   },
-  mv: (g: Graph, a: KernelArgs): KResult => matmul(g, tensorArg('mv', a, 'self'), tensorArg('mv', a, 'vec')),
+  mv: (g: Graph, a: KernelArgs): KResult => matmul(g, tensorArg('mv', a, 'self'), tensorArg('mv', a, 'vec'), 'mv'),
   /** `outer(self, vec2)` = `self.reshape(-1, 1) * vec2` (CompositeImplicitAutograd). */
   outer: (g: Graph, a: KernelArgs): KResult => {
     const x = tensorArg('outer', a, 'self');

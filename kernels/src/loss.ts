@@ -4,7 +4,7 @@
 // the class weights and a 0-dim total_weight; mse/smooth_l1/huber/bce: input and target).
 import { KernelArgs, boolArg, numArg, optTensorArg, tensorArg } from './args';
 import { atenOp } from './autograd';
-import { castFloat32, isTensor, showShape } from './common';
+import { autocastInputs, isTensor, showShape } from './common';
 import { softmax } from './activation';
 import { atenTensor } from './dispatch';
 import { broadcastShapes } from './shape';
@@ -47,7 +47,7 @@ export function nllLoss(g: Graph, x: Tensor, target: Tensor, weight: Tensor | nu
 
 /** `cross_entropy_loss` with class-index targets: `log_softmax(input, 1)` then `nll_loss_nd`; autocast runs it in float32. */
 export function crossEntropy(g: Graph, x0: Tensor, target: Tensor, weight: Tensor | null, reduction: number, labelSmoothing: number): Tensor {
-  const [x] = castFloat32(g, [x0]);
+  const [x] = autocastInputs(g, 'loss', [x0]);
   if (target.dtype !== 'int64') throw new KernelError('cross_entropy', `class-probability targets are not modelled yet; expected int64 class indices, got ${target.dtype}`);
   if (labelSmoothing > 0) throw new KernelError('cross_entropy', 'label_smoothing > 0 is not modelled yet');
   const logp = softmax(g, '_log_softmax', x, x.shape.length === 1 ? 0 : 1);
@@ -57,7 +57,7 @@ export function crossEntropy(g: Graph, x0: Tensor, target: Tensor, weight: Tenso
 /** A pointwise loss between input and target (`mse_loss`, `l1_loss`, `huber_loss`, …): the broadcast shape, or a scalar when reduced. */
 function pairLoss(op: string, extra: readonly string[] = []) {
   return (g: Graph, a: KernelArgs): KResult => {
-    const [x, t] = castFloat32(g, [tensorArg(op, a, 'self'), tensorArg(op, a, 'target')]);
+    const [x, t] = autocastInputs(g, 'loss', [tensorArg(op, a, 'self'), tensorArg(op, a, 'target')]);
     const reduction = reductionOf(op, a.reduction ?? 1);
     const shape = broadcastShapes(op, x.shape, t.shape);
     const args: Record<string, unknown> = { self: x, target: t, reduction };
@@ -68,7 +68,7 @@ function pairLoss(op: string, extra: readonly string[] = []) {
 
 /** `l1_loss` (CompositeImplicitAutograd): `(input - target).abs()` reduced; abs keeps the difference. */
 function l1Loss(g: Graph, a: KernelArgs): KResult {
-  const [x, t] = castFloat32(g, [tensorArg('l1_loss', a, 'self'), tensorArg('l1_loss', a, 'target')]);
+  const [x, t] = autocastInputs(g, 'loss', [tensorArg('l1_loss', a, 'self'), tensorArg('l1_loss', a, 'target')]);
   const d = atenTensor(g, 'sub.Tensor', { self: x, other: t, alpha: 1 });
   return applyReduction(g, atenTensor(g, 'abs', { self: d }), reductionOf('l1_loss', a.reduction ?? 1));
 }
@@ -78,7 +78,7 @@ function l1Loss(g: Graph, a: KernelArgs): KResult {
  * `xlogy(target, target) - target * input`, reduced; the products keep their operands.
  */
 function klDiv(g: Graph, a: KernelArgs): KResult {
-  const [x, t] = castFloat32(g, [tensorArg('kl_div', a, 'self'), tensorArg('kl_div', a, 'target')]);
+  const [x, t] = autocastInputs(g, 'loss', [tensorArg('kl_div', a, 'self'), tensorArg('kl_div', a, 'target')]);
   if (!isFloating(x.dtype) || !isFloating(t.dtype)) throw new KernelError('kl_div', 'Integral inputs not supported.');
   const loss = a.log_target === true
     ? atenTensor(g, 'mul.Tensor', { self: atenTensor(g, 'exp', { self: t }), other: atenTensor(g, 'sub.Tensor', { self: t, other: x, alpha: 1 }) })

@@ -1,11 +1,11 @@
 import { KernelArgs, boolArg, intArg, intsArg, optTensorArg, tensorArg } from './args';
 import { atenOp } from './autograd';
 import { atenEntry } from './catalog';
-import { castFloat32, showShape } from './common';
+import { autocastInputs, showShape } from './common';
 import { atenTensor } from './dispatch';
 import { select } from './indexing';
 import { reshape, repeat } from './shapeops';
-import { Graph, KernelError, KResult, Tensor, numel } from './types';
+import { DType, Graph, KernelError, KResult, Tensor, numel } from './types';
 
 /**
  * `batch_norm` as ATen runs it on the CPU: in training with running statistics, releases that
@@ -43,33 +43,50 @@ export function batchNorm(g: Graph, x: Tensor, runningMean: Tensor | null, runni
 }
 
 /**
+ * The dtype of the mean/rstd a layer or group norm returns (and saves). CUDA: float32 (float64
+ * for a float64 input; unmeasured). CPU (measured on 1.13, 2.13, 2.14): the input's dtype; a
+ * bfloat16/float16 input with a float32 weight or bias is an error in 1.13 ("expected scalar type
+ * BFloat16 but found Float") and the mixed-type kernel from 2.0, whose statistics are float32.
+ */
+function normStatDtype(g: Graph, op: string, x: Tensor, params: readonly (Tensor | null)[]): DType {
+  if (g.ctx.device !== 'cpu') return x.dtype === 'float64' ? 'float64' : 'float32';
+  if (x.dtype !== 'bfloat16' && x.dtype !== 'float16') return x.dtype;
+  const mixed = params.find((p) => p && p.dtype !== x.dtype);
+  if (!mixed) return x.dtype;
+  if (g.ctx.torch[0] < 2) throw new KernelError(op, `expected scalar type ${x.dtype === 'bfloat16' ? 'BFloat16' : 'Half'} but found ${mixed.dtype === 'float32' ? 'Float' : mixed.dtype}`);
+  return 'float32';
+}
+
+/**
  * `F.layer_norm`: `native_layer_norm` saves the input, weight, bias and per-row mean/rstd
- * (float32, shape = leading dims + 1s). Autocast runs it in float32.
+ * (shape = leading dims + 1s; dtype `normStatDtype`). CUDA autocast runs it in float32; CPU
+ * autocast leaves it.
  */
 export function layerNorm(g: Graph, x0: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null): Tensor {
-  const [x] = castFloat32(g, [x0]);
+  const [x] = autocastInputs(g, 'layer_norm', [x0]);
   const k = normalizedShape.length;
   const tail = x.shape.slice(x.shape.length - k);
   if (k === 0 || k > x.shape.length || tail.some((d, i) => d !== normalizedShape[i])) {
     throw new KernelError('layer_norm', `normalized_shape ${showShape(normalizedShape)} does not match the end of input shape ${showShape(x.shape)}`);
   }
-  const stat = { shape: [...x.shape.slice(0, x.shape.length - k), ...new Array<number>(k).fill(1)], dtype: 'float32' as const };
+  const stat = { shape: [...x.shape.slice(0, x.shape.length - k), ...new Array<number>(k).fill(1)], dtype: normStatDtype(g, 'layer_norm', x, [weight, bias]) };
   const args = { input: x, normalized_shape: [...normalizedShape], weight, bias, eps: 1e-5 };
   return atenOp(g, 'native_layer_norm', args, [{ shape: x.shape, dtype: x.dtype }, stat, stat], { flops: 8 * numel(x.shape) })[0];
 }
 
 /**
  * `F.group_norm`: `native_group_norm` saves the input, the weight and per-(sample, group)
- * mean/rstd `[N, G]` in float32 (derivatives.yaml `native_group_norm: …(grad, input, result1,
- * result2, weight, …)`; measured on PyTorch 1.13 CPU). Autocast runs it in float32.
+ * mean/rstd `[N, G]` (derivatives.yaml `native_group_norm: …(grad, input, result1, result2,
+ * weight, …)`; measured on PyTorch 1.13 CPU; dtype `normStatDtype`). CUDA autocast runs it in
+ * float32; CPU autocast leaves it.
  */
 export function groupNorm(g: Graph, x0: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null): Tensor {
-  const [x] = castFloat32(g, [x0]);
+  const [x] = autocastInputs(g, 'group_norm', [x0]);
   if (x.shape.length < 2) throw new KernelError('group_norm', `expected at least 2-D input, got ${showShape(x.shape)}`);
   const c = x.shape[1];
   if (groups <= 0 || c % groups !== 0) throw new KernelError('group_norm', `num_groups (${groups}) must divide the number of channels (${c})`);
   for (const t of [weight, bias]) if (t && numel(t.shape) !== c) throw new KernelError('group_norm', `expected weight and bias of ${c} elements, got ${showShape(t.shape)}`);
-  const stat = { shape: [x.shape[0], groups], dtype: 'float32' as const };
+  const stat = { shape: [x.shape[0], groups], dtype: normStatDtype(g, 'group_norm', x, [weight, bias]) };
   const args = { input: x, weight, bias, N: x.shape[0], C: c, HxW: numel(x.shape.slice(2)), group: groups, eps: 1e-5 };
   return atenOp(g, 'native_group_norm', args, [{ shape: x.shape, dtype: x.dtype }, stat, stat], { flops: 8 * numel(x.shape) })[0];
 }

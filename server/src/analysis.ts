@@ -1,9 +1,11 @@
 import { readRegularFile } from './interpreter/files';
 import { AnalysisError, ForwardPass, RunResult, runModel } from './engine/run';
-import { namedBuffers, namedParameters } from './interpreter/torch/nn';
 import { simulateStep } from './memory/simulate';
-import { buildReport } from './engine/report';
-import { findDirective } from './engine/specs';
+import { buildReport, stepInputOf } from './engine/report';
+import { suggestFixes } from './engine/fixes';
+import { fitBudget } from './engine/fit';
+import { Directive, findDirective } from './engine/specs';
+import { PlanItem, parsePlan, regionsOfPlan } from './engine/checkpointPlan';
 import type { ParseState } from 'web-tree-sitter';
 import { MAX_SOURCE_CHARS, ParsedSource, Tree, isTooLarge, pythonParser } from './python/parser';
 import { DEFAULT_LIMITS, analysisClock, isSuperseded } from './interpreter/budget';
@@ -25,7 +27,12 @@ export const diskHost: SourceHost = {
  * land in `analysis.error` (fatal) or `analysis.report.unknowns`. `loadPythonParser()` must have
  * completed first.
  */
-export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost): Analysis {
+export interface AnalyzeOptions {
+  /** Also simulate the fixes worth offering (quick fixes) and, with a budget, the plan that fits it. */
+  suggest?: boolean;
+}
+
+export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost, options: AnalyzeOptions = {}): Analysis {
   const started = performance.now();
   // The time budget (DEFAULT_LIMITS.ms of CPU time) covers parsing and interpreting together.
   const startedAt = analysisClock();
@@ -38,16 +45,38 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
     }
     const tree = typeof source === 'string' ? (ownTree = parseWithin(source, startedAt + DEFAULT_LIMITS.parseMs, file)) : source.tree;
     const directive = findDirective(text);
-    const run = runModel({ file, tree, settings, directive, source: host, startedAt, again: true });
-    const { report, lines } = buildReport(run, settings, file);
-    report.maxBatch = maxBatch(report, run.again ? peakOf(run, run.again, settings) : null);
+    const suggest = !!options.suggest;
+    const run = runModel({ file, tree, settings, directive, source: host, startedAt, again: true, ...(suggest && settings.precision === 'fp32' ? { autocastPass: 'bfloat16' as const } : {}) });
     const loc = run.modelLoc;
+    const plan = planOf(settings, directive);
+    const { report, lines, planRegions } = buildReport(run, settings, file, plan.items);
+    if (plan.error) report.warnings = [...(report.warnings ?? []), plan.error];
+    report.maxBatch = maxBatch(report, run.again ? peakOf(run, run.again, settings, plan.items) : null);
+    const fixes = suggest ? suggestFixes(run, settings, file, tree, text, planRegions, report.totals.peakBytes) : undefined;
+    const autocastPass = settings.precision === 'fp32' ? { autocastPass: 'bfloat16' as const } : {};
+    const budgetPlan = suggest
+      ? fitBudget({
+        run, settings, file, tree, text, plan: plan.items, basePeak: report.totals.peakBytes,
+        line: (loc?.line ?? 1) - 1,
+        rerun: (s) => {
+          try {
+            return runModel({ file, tree, settings: s, directive, source: host, startedAt: analysisClock(), ...autocastPass });
+          } catch {
+            return null;
+          }
+        },
+      })
+      : undefined;
+    if (budgetPlan?.fix) fixes?.push(budgetPlan.fix);
+    if (budgetPlan) report.budgetPlan = { fits: budgetPlan.fits, plan: budgetPlan.fix?.title ?? null, peakBytes: budgetPlan.fix?.peakBytes ?? null, maxBatch: budgetPlan.maxBatch, tried: budgetPlan.tried };
     return {
       report,
       lines,
       model: loc ? { file: loc.file, className: run.model.cls.name, line: loc.line } : null,
       error: null,
       ms: performance.now() - started,
+      ...(fixes ? { fixes } : {}),
+      ...(budgetPlan ? { plan: budgetPlan } : {}),
     };
   } catch (e) {
     const at = e instanceof AnalysisError ? e.at : { file, line: 1 };
@@ -76,22 +105,20 @@ function parseWithin(text: string, deadline: number, file: string): Tree {
  * Largest batch whose peak fits the budget. Memory is affine in the batch size for the modelled
  * ops, so two forward passes of the same model (B and 2B) give the per-sample slope.
  */
-/** Training-step peak of another forward pass of the analyzed model. */
-function peakOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings): { batch: number; peak: number } {
-  const step = simulateStep({
-    ops: pass.ops,
-    params: namedParameters(run.model).map(([, t]) => t),
-    buffers: namedBuffers(run.model).map(([, t]) => t),
-    inputs: pass.inputTensors,
-    outputs: pass.outputs,
-    loss: pass.loss,
-    heldUntil: run.tracer.heldUntil,
-    retained: run.tracer.retained,
-    optimizer: settings.optimizer,
-    device: settings.device,
-    torch: run.tracer.ctx.torch,
-  });
+/** Training-step peak of another forward pass of the analyzed model (at twice the (micro)batch). */
+function peakOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings, plan: readonly PlanItem[]): { batch: number; peak: number } {
+  const step = simulateStep(stepInputOf(run, pass, settings, regionsOfPlan(plan, pass.calls, run.tracer.ctx.torch).regions));
   return { batch: run.batch * 2, peak: step.peakBytes };
+}
+
+/** The checkpoint plan in force: the settings', else the directive's; a malformed one is reported, not applied. */
+export function planOf(settings: AnalysisSettings, directive: Directive | null): { items: PlanItem[]; error?: string } {
+  const texts = settings.checkpoint?.length ? settings.checkpoint : directive?.checkpoint ?? [];
+  try {
+    return { items: parsePlan(texts) };
+  } catch (e) {
+    return { items: [], error: (e as Error).message };
+  }
 }
 
 function maxBatch(report: Report, again: { batch: number; peak: number } | null): number | null {

@@ -8,6 +8,7 @@ import { analyzeSource, SourceHost } from './analysis';
 import { resolveEnvironment } from './engine/pythonEnv';
 import { MAX_READ_BYTES, readRegularFile } from './interpreter/files';
 import { parseInputSpec } from './engine/specs';
+import { parsePlan } from './engine/checkpointPlan';
 import { startLanguageServer } from './lsp/server';
 import { loadPythonParser } from './python/parser';
 import { renderHtml } from './report/html';
@@ -20,13 +21,14 @@ export class UsageError extends Error {}
 
 const USAGE = `usage: memlens report FILE [--entry EXPR] [--input SPEC]... [--call EXPR] [--batch N]
                       [--precision fp32|amp-fp16|amp-bf16|bf16] [--optimizer none|sgd|momentum|adam|adamw]
-                      [--checkpoint PLAN] [--budget BYTES] [--torch VERSION] [--device cuda|cpu|mps]
+                      [--checkpoint PLAN] [--microbatch K] [--budget BYTES] [--torch VERSION]
+                      [--device cuda|cpu|mps]
                       [--python INTERPRETER] [--json] [--html OUT.html]
        memlens check FILE --budget BYTES [same options]
        memlens profile FILE [--ep auto|cuda|webgpu|dml|coreml|cpu] [same options]
        memlens lsp --stdio`;
 
-const VALUE_FLAGS = ['entry', 'input', 'call', 'batch', 'precision', 'optimizer', 'checkpoint', 'budget', 'torch', 'device', 'html', 'ep', 'python'] as const;
+const VALUE_FLAGS = ['entry', 'input', 'call', 'batch', 'precision', 'optimizer', 'checkpoint', 'microbatch', 'budget', 'torch', 'device', 'html', 'ep', 'python'] as const;
 const BOOLEAN_FLAGS = ['json', 'help'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
@@ -109,6 +111,17 @@ export function analysisSettings(opts: CliOptions): AnalysisSettings {
   }
   if (v.torch !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(v.torch)) throw new UsageError(`--torch must be a release like 2.5 or 1.13 (got "${v.torch}")`);
   if (v.entry !== undefined && v.entry.trim() === '') throw new UsageError('--entry is empty');
+  let microbatch: number | null = null;
+  if (v.microbatch !== undefined) {
+    if (!/^\d+$/.test(v.microbatch) || Number(v.microbatch) < 1) throw new UsageError(`--microbatch must be a positive integer (got "${v.microbatch}")`);
+    microbatch = Number(v.microbatch);
+  }
+  const checkpoint = v.checkpoint === undefined ? [] : v.checkpoint.split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    parsePlan(checkpoint);
+  } catch (e) {
+    throw new UsageError(`--checkpoint: ${(e as Error).message}`);
+  }
   return {
     entry: v.entry ?? null,
     call: v.call ?? null,
@@ -119,12 +132,9 @@ export function analysisSettings(opts: CliOptions): AnalysisSettings {
     device: pick(v.device, DEVICES, 'device', DEFAULT_SETTINGS.device),
     torch: v.torch ?? DEFAULT_SETTINGS.torch,
     budgetBytes,
+    checkpoint,
+    microbatch,
   };
-}
-
-/** The checkpoint plan as the report echoes it: comma-separated module paths or call sites. */
-function checkpointPlan(plan: string | undefined): string[] {
-  return plan === undefined ? [] : plan.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /**
@@ -166,11 +176,13 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
   const source = readRegularFile(opts.file);
   if (source === undefined) throw new UsageError(`cannot read ${opts.file}`);
   await loadPythonParser();
-  const analysis = analyzeSource(opts.file, source, settings, diskHost(opts.file, opts.values.python));
+  // With a budget: also the plan that fits it and the largest batch under checkpointing.
+  const analysis = analyzeSource(opts.file, source, settings, diskHost(opts.file, opts.values.python), { suggest: settings.budgetBytes !== null });
   if (analysis.error) throw new UsageError(`${analysis.error.file}:${analysis.error.line}: ${analysis.error.reason}`);
   const report = analysis.report;
-  const plan = checkpointPlan(opts.values.checkpoint);
-  if (plan.length && report.settings.checkpoint.length === 0) report.settings.checkpoint = plan;
+  // A plan item that matches no module call is a mistake in what the user asked for.
+  const unmatched = report.warnings?.find((w) => w.startsWith('checkpoint plan item'));
+  if (unmatched && opts.values.checkpoint !== undefined) throw new UsageError(`--checkpoint: ${unmatched}`);
 
   if (opts.values.html !== undefined) {
     try {

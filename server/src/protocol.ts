@@ -21,6 +21,14 @@ export type ReportResult = Report | null;
 export const SHOW_REPORT_COMMAND = 'memlens.showReport';
 
 /**
+ * The server's command (workspace/executeCommand) that applies the budget plan of a document:
+ * arguments [uri]. The client's palette command (FIT_BUDGET_EDITOR_COMMAND) runs it on the active
+ * editor; the "Fit the budget" code lens and code action run it too.
+ */
+export const FIT_BUDGET_COMMAND = 'memlens.fitBudget';
+export const FIT_BUDGET_EDITOR_COMMAND = 'memlens.fitBudgetForEditor';
+
+/**
  * Sent by the client (initialization options and this notification): the Python interpreter the
  * user chose in VS Code's Python extension (its environments API), and whether the workspace is
  * trusted. The server reads installed libraries from that environment (engine/pythonEnv.ts); it

@@ -2,16 +2,25 @@
 """Measure ground truth for the Memlens test fixtures with real PyTorch (CPU).
 
 For every fixture (test/fixtures/*.py, the file with the directive in each multi-file fixture
-folder test/fixtures/NAME/, or the paths given on the command line) this parses the
-`# memlens: entry=... input=NAME:DTYPE[D0,...] batch=N` directive, builds the model, and writes
-NAME.truth-<release>.json next to the fixture, where <release> is the running PyTorch's
-major.minor (1.13, 2.13, 2.14). Two measurements:
+folder test/fixtures/NAME/, every file with a directive in the single-file folders
+test/fixtures/fixes/ and test/fixtures/study/ (the study only in STUDY_RELEASES), or the paths
+given on the command line, where a folder stands for its files with a directive) this parses the
+`# memlens: entry=... input=NAME:DTYPE[D0,...] batch=N [microbatch=K]` directive, builds the
+model, and writes NAME.truth-<release>.json next to the fixture, where <release> is the running
+PyTorch's major.minor (1.13, 2.13, 2.14). Two measurements:
 
 - saved activations: one training-mode forward pass under `torch.autograd.graph.saved_tensors_hooks`
   (keys `savedActivationBytes`, `modules`, `saved`);
 - the training-step peak of live tensor bytes (key `peak`): a TorchDispatchMode that tracks every
   op's storages with weak references through forward, loss, backward and the optimizer step, with
   no optimizer ("none") and with torch.optim.AdamW ("adamw").
+
+`microbatch=K` (default 1) makes one training step K forward/loss/backward passes over the
+inputs split along their `B` dimension (gradient accumulation, no division of the loss), then one
+optimizer step; the saved activations are those of one microbatch (see `split_call`).
+
+A fixture that uses a checkpoint API the running PyTorch lacks (`missing_api`) is skipped with a
+note, named or not.
 
 Run it in each measurement environment (test/groundtruth/setup-envs.sh; measure-all.sh runs all):
 
@@ -87,11 +96,13 @@ def split_top_level(s):
 
 
 def parse_directive(source, path):
+    """(entry, batch, input specs, call, microbatch) of a fixture's `# memlens:` line; microbatch
+    is None when the directive has no `microbatch=` (one pass per step)."""
     lines = [ln.strip() for ln in source.splitlines() if ln.strip().startswith("# memlens:")]
     if len(lines) != 1:
         raise ValueError("%s: expected exactly one '# memlens:' line, found %d" % (path, len(lines)))
     body = lines[0][len("# memlens:"):].strip()
-    entry, batch, inputs, call = None, None, [], None
+    entry, batch, inputs, call, microbatch = None, None, [], None, None
     for tok in split_top_level(body):
         key, _, value = tok.partition("=")
         if key == "entry":
@@ -100,13 +111,17 @@ def parse_directive(source, path):
             batch = int(value)
         elif key == "call":
             call = value
+        elif key == "microbatch":
+            microbatch = int(value)
+            if microbatch < 1:
+                raise ValueError("%s: microbatch must be >= 1, got %r" % (path, tok))
         elif key == "input":
             inputs.append(parse_spec(value, path))
         else:
             raise ValueError("%s: unknown directive token %r" % (path, tok))
     if entry is None or not inputs:
         raise ValueError("%s: directive needs entry= and at least one input=" % path)
-    return entry, batch, inputs, call
+    return entry, batch, inputs, call, microbatch
 
 
 def parse_spec(text, where="input"):
@@ -305,11 +320,11 @@ def build_from_directive(path):
     """The model, inputs and metadata a fixture's `# memlens:` directive describes."""
     with open(path) as f:
         source = f.read()
-    entry, batch, input_specs, call = parse_directive(source, path)
+    entry, batch, input_specs, call, microbatch = parse_directive(source, path)
 
     torch.manual_seed(0)
     folder = os.path.dirname(os.path.abspath(path))
-    if os.path.dirname(folder) == FIXTURES:
+    if os.path.dirname(folder) == FIXTURES and os.path.basename(folder) not in SINGLE_FILE_FOLDERS:
         # A multi-file fixture (test/fixtures/NAME/model.py): imported as module NAME.model so that
         # its relative imports (`from .parts import *`) resolve as they do in a package.
         import importlib
@@ -324,7 +339,33 @@ def build_from_directive(path):
     model = eval(entry, ns)
     # `call=model(input_ids=x, labels=x)`: the model called as the expression says, on the inputs by name.
     extra = {"call": call, "_namespace": ns} if call else {}
+    if microbatch is not None:
+        extra["microbatch"] = microbatch
     return model, entry, batch, input_specs, extra
+
+
+# Folders of test/fixtures whose files are fixtures of their own, each run like a top-level one
+# (exec'd, not imported as a package module): edited copies of fixtures (fixes/: checkpointing,
+# autocast, microbatching) and the Wide ResNet study (study/).
+SINGLE_FILE_FOLDERS = ("fixes", "study")
+# The study's fixtures are big (batch 128; bf16 autocast is slow on CPUs without bf16 instructions,
+# ~5 min each): the run without names measures them only in these releases.
+STUDY_RELEASES = ("2.14",)
+
+
+def missing_api(source):
+    """Why the running PyTorch cannot run a fixture that uses a newer checkpoint API, or None:
+    `create_selective_checkpoint_contexts` (2.4+) and `checkpoint_sequential(..., use_reentrant=)`
+    (not in 1.13, whose checkpoint_sequential is always reentrant and rejects the keyword)."""
+    import inspect
+    import re
+    import torch.utils.checkpoint as ckpt
+    if "create_selective_checkpoint_contexts" in source and not hasattr(ckpt, "create_selective_checkpoint_contexts"):
+        return "torch %s has no torch.utils.checkpoint.create_selective_checkpoint_contexts" % torch.__version__
+    if re.search(r"checkpoint_sequential\([^\n]*use_reentrant", source) and \
+            "use_reentrant" not in inspect.signature(ckpt.checkpoint_sequential).parameters:
+        return "torch %s's checkpoint_sequential takes no use_reentrant" % torch.__version__
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,7 +411,9 @@ class LiveBytes(TorchDispatchMode):
     Before each op, storages whose weak reference has expired are dropped; after it, every output
     storage (and any argument storage not registered yet) is registered by its data_ptr with the
     byte size of the whole untyped storage. `series` gets (op, phase, live bytes, bytes of storages
-    the op's outputs newly brought)."""
+    the op's outputs newly brought[, malloc in use][, microbatch]): the last column only when
+    `microbatch` is set (a microbatched step sets it to the running microbatch, 1-based, and to
+    None in the optimizer phase)."""
 
     def __init__(self, mallinfo=None):
         super().__init__()
@@ -382,6 +425,7 @@ class LiveBytes(TorchDispatchMode):
         self.series = []        # (op, phase, live, allocated[, malloc in use])
         self.appeared = 0       # argument storages first seen as an argument, not as an output
         self.mallinfo = mallinfo
+        self.microbatch = False  # False: no column; else the running microbatch (or None)
 
     def register(self, t):
         """Track t's storage; the bytes newly registered (0 if it already was)."""
@@ -410,8 +454,19 @@ class LiveBytes(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         from torch.utils._pytree import tree_flatten
         self.prune()
-        out = func(*args, **(kwargs or {}))
         name = op_name(func)
+        if name == "aten::detach" and args and isinstance(args[0], (bool, int, float)):
+            # 1.13 hands a wrapped number (a Python scalar its argument parser made a 0-dim
+            # float64/int64 tensor, no op) to the mode as that Python number, and then cannot call
+            # aten::detach on it: 1.13's non-reentrant checkpoint detaches every tensor its
+            # recomputation saves (gpt_nano's `att * 0.25`). Rewrapped as the 0-dim tensor it was,
+            # and like every wrapped number not registered.
+            dtype = torch.float64 if isinstance(args[0], float) else torch.bool if isinstance(args[0], bool) else torch.int64
+            out = torch.tensor(args[0], dtype=dtype)
+            self.series.append((name, self.phase, self.total, 0) + ((self.mallinfo(),) if self.mallinfo is not None else ())
+                               + ((self.microbatch,) if self.microbatch is not False else ()))
+            return out
+        out = func(*args, **(kwargs or {}))
         if name.startswith("profiler::"):  # record_function markers (optimizer.step): no tensors
             return out
         allocated = sum(self.register(t) for t in tree_flatten(out)[0])
@@ -422,6 +477,8 @@ class LiveBytes(TorchDispatchMode):
         rec = (name, self.phase, self.total, allocated)
         if self.mallinfo is not None:
             rec = rec + (self.mallinfo(),)
+        if self.microbatch is not False:
+            rec = rec + (self.microbatch,)
         self.series.append(rec)
         return out
 
@@ -479,11 +536,15 @@ def forward(model, args, kwargs):
 CALL = {"expr": None, "ns": None, "names": []}
 
 
-def train_step(model, inputs, opt, mode=None):
-    """One iteration: forward, loss, backward (out and loss referenced until backward returns, then
-    deleted), then opt.step() and opt.zero_grad(set_to_none=True), or every .grad = None without
-    an optimizer. Under `mode` (a LiveBytes) the phases are labelled and the boundaries recorded."""
-    marks = {}
+def train_step(model, calls, opt, mode=None):
+    """One iteration: for each microbatch's (args, kwargs) in `calls` (one for a plain step):
+    forward, loss, backward (out and loss referenced until backward returns, then deleted), the
+    gradients accumulating in .grad; then opt.step() and opt.zero_grad(set_to_none=True), or every
+    .grad = None without an optimizer. Under `mode` (a LiveBytes) the phases are labelled and the
+    boundaries recorded: `marks` has endOfForward and startOfBackward (of the last microbatch),
+    `marks["microbatches"]` one {endOfForward, startOfBackward} per microbatch, and "end"."""
+    marks = {"microbatches": []}
+    many = len(calls) > 1
 
     def phase(name):
         if mode is not None:
@@ -494,20 +555,27 @@ def train_step(model, inputs, opt, mode=None):
             marks[name] = mode.prune()
 
     torch.manual_seed(0)
-    phase("forward")
-    out = forward(model, inputs[0], inputs[1])
-    mark("endOfForward")
-    phase("loss")
-    loss = loss_of(out)
-    mark("startOfBackward")
-    phase("backward")
-    loss.backward()
-    if mode is not None:
-        # .grad tensors come out of backward ops; register any that did not (none seen so far).
-        late = sum(mode.register(p.grad) for p in model.parameters() if p.grad is not None)
-        if late:
-            print("  note: %d bytes of .grad were not outputs of any op seen" % late)
-    del out, loss
+    for i, (args, kwargs) in enumerate(calls):
+        if mode is not None and many:
+            mode.microbatch = i + 1
+        phase("forward")
+        out = forward(model, args, kwargs)
+        mark("endOfForward")
+        phase("loss")
+        loss = loss_of(out)
+        mark("startOfBackward")
+        phase("backward")
+        loss.backward()
+        if mode is not None:
+            # .grad tensors come out of backward ops; register any that did not (none seen so far).
+            late = sum(mode.register(p.grad) for p in model.parameters() if p.grad is not None)
+            if late:
+                print("  note: %d bytes of .grad were not outputs of any op seen" % late)
+            marks["microbatches"].append({"endOfForward": marks["endOfForward"],
+                                          "startOfBackward": marks["startOfBackward"]})
+        del out, loss
+    if mode is not None and many:
+        mode.microbatch = None
     phase("optimizer")
     if opt is None:
         for p in model.parameters():
@@ -528,8 +596,13 @@ def optimizer_implementation(series):
     return "for-loop" if ops else "none"
 
 
-def measure_peak(model, call, leaves, optimizer, mallinfo=None):
-    """The peak of live tensor bytes in one measured training iteration (after one unmeasured)."""
+def measure_peak(model, calls, leaves, optimizer, mallinfo=None):
+    """The peak of live tensor bytes in one measured training iteration (after one unmeasured).
+    `calls`: one (args, kwargs) per microbatch. With more than one, the peak also says in which
+    microbatch it happened (`microbatchIndex`, 1-based; null in the optimizer phase), its
+    endOfForward/startOfBackward are those of that microbatch (of the last one when the peak is in
+    the optimizer phase), and `microbatches` lists each one's peak, phase, endOfForward and
+    startOfBackward."""
     model.train()
     params = list(model.parameters())
     for p in params:
@@ -538,9 +611,12 @@ def measure_peak(model, call, leaves, optimizer, mallinfo=None):
     # Warm-up, under a throwaway mode so that whatever the first use of a dispatch mode allocates
     # lazily is not in the measured iteration (malloc saw ~24 MB of it); creates AdamW's state.
     with LiveBytes():
-        train_step(model, call, opt)
+        train_step(model, calls, opt)
 
     mode = LiveBytes(mallinfo)
+    many = len(calls) > 1
+    if many:
+        mode.microbatch = None
     for t in params + list(model.buffers()) + list(leaves):
         mode.register(t)
     state = optimizer_state_tensors(opt) if opt is not None else []
@@ -552,7 +628,7 @@ def measure_peak(model, call, leaves, optimizer, mallinfo=None):
     baseline = mode.total
     base_malloc = mallinfo() if mallinfo else None
     with mode:
-        marks = train_step(model, call, opt, mode)
+        marks = train_step(model, calls, opt, mode)
 
     series = mode.series
     if not any(r[1] == "backward" for r in series):
@@ -562,12 +638,23 @@ def measure_peak(model, call, leaves, optimizer, mallinfo=None):
     peak = {"bytes": series[index][2], "phase": series[index][1], "op": series[index][0],
             "index": index, "ops": counts,
             "endOfForward": marks["endOfForward"], "startOfBackward": marks["startOfBackward"]}
+    if many:
+        which = series[index][-1]
+        peak["microbatchIndex"] = which
+        if which is not None:
+            peak.update(marks["microbatches"][which - 1])
+        peak["microbatches"] = []
+        for k, m in enumerate(marks["microbatches"]):
+            rows = [i for i in range(len(series)) if series[i][-1] == k + 1]
+            top = max(rows, key=lambda i: (series[i][2], -i))
+            peak["microbatches"].append({"bytes": series[top][2], "phase": series[top][1], **m})
     if opt is not None:
         peak["optimizerStateBytes"] = unique_storage_bytes(state)
         peak["optimizerImplementation"] = optimizer_implementation(series)
     detail = {"optimizer": optimizer, "baselineBytes": baseline, "endBytes": marks["end"],
               "appearedArgumentStorages": mode.appeared,
-              "columns": ["op", "phase", "liveBytes", "allocatedBytes"] + (["mallocInUse"] if mallinfo else []),
+              "columns": ["op", "phase", "liveBytes", "allocatedBytes"] + (["mallocInUse"] if mallinfo else [])
+              + (["microbatch"] if many else []),
               "ops": [list(r) for r in series]}
     if mallinfo:
         detail["baselineMallocInUse"] = base_malloc
@@ -603,6 +690,12 @@ def description_of(path):
 
 def measure(path):
     description = description_of(path)
+    if not description:
+        with open(path) as f:
+            missing = missing_api(f.read())
+        if missing:
+            print("%-24s SKIPPED: %s" % (os.path.basename(path), missing))
+            return None
     if description:
         model, entry, batch, input_specs, extra = build_from_description(path, description)
     else:
@@ -610,7 +703,47 @@ def measure(path):
     return measure_model(path, model, entry, batch, input_specs, truth_path(os.path.splitext(path)[0]), extra)
 
 
+def split_call(args, kwargs, specs, batch, k):
+    """The K microbatches of a forward call: K (args, kwargs), where every input tensor whose spec
+    has the dimension `B` is `torch.chunk(t, K, dim=<index of B>)` (views of the full tensors,
+    which stay referenced) and the others are passed whole. B must be a multiple of K."""
+    import re
+    if k == 1:
+        return [(args, kwargs)]
+    if batch is None or batch % k:
+        raise ValueError("microbatch=%d needs batch= a multiple of it, got %r" % (k, batch))
+
+    def split(tree, v):
+        if tree[0] == "tensor":
+            dims = [d.strip() for d in tree[2]]
+            if "B" in dims:
+                return list(torch.chunk(v, k, dim=dims.index("B")))
+            if any(re.search(r"\bB\b", d) for d in dims):
+                raise ValueError("microbatch: cannot split %s[%s] (B only in an expression)" % (tree[1], ",".join(dims)))
+            return [v] * k
+        if tree[0] in ("tuple", "list"):
+            parts = [split(x, y) for x, y in zip(tree[1], v)]
+            return [(tuple if tree[0] == "tuple" else list)(p[i] for p in parts) for i in range(k)]
+        parts = {key: split(x, v[key]) for key, x in tree[1]}
+        return [{key: p[i] for key, p in parts.items()} for i in range(k)]
+
+    calls = [([], {}) for _ in range(k)]
+    positional = iter(args)
+    for spec in specs:
+        tree = spec.get("value") or ("tensor", spec["dtype"], spec["dims"])
+        value = kwargs[spec["name"]] if spec.get("keyword") else next(positional)
+        for i, part in enumerate(split(tree, value)):
+            if spec.get("keyword"):
+                calls[i][1][spec["name"]] = part
+            else:
+                calls[i][0].append(part)
+    return calls
+
+
 def measure_model(path, model, entry, batch, input_specs, out_path, extra):
+    """Saved activations and peaks of one model on its inputs; writes out_path. With
+    extra["microbatch"] = K > 1 the saved activations are those of the first microbatch (inputs
+    at B/K) and the peaks those of a K-microbatch step (see split_call and train_step)."""
     model.train()
     extra = dict(extra)
     CALL["expr"] = extra.get("call")
@@ -618,6 +751,7 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     CALL["names"] = [spec["name"] for spec in input_specs if not spec.get("keyword")]
 
     args, kwargs, inputs, input_meta = make_call(input_specs, batch)
+    calls = split_call(args, kwargs, input_specs, batch, extra.get("microbatch") or 1)
 
     params = list(model.parameters())
     buffers = list(model.buffers())
@@ -641,17 +775,29 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     saved = []
 
     # Sanity check: Conv*/BatchNorm* always save their input (autograd needs it for the weight
-    # gradient), so each such input must end up saved unless it is a parameter/buffer/input.
+    # gradient), so each such input must end up saved unless it is a parameter/buffer/input. A
+    # module inside a checkpointed region saves nothing through these hooks (non-reentrant: the
+    # checkpoint's own saved_tensors_hooks are innermost; reentrant: it runs under no_grad), so a
+    # Conv*/BatchNorm* during which `pack` was not called at all is exempt (counted in a note).
     must_save = []
+    packs = [0]             # calls of pack, excluded and repeated storages included
+    checking = []           # [name, key, nbytes, packs at the pre-hook] of the running Conv*/BatchNorm*
+    unseen = []             # names of Conv*/BatchNorm* that ran where pack saw nothing
 
     def pre_hook(mod, args):
         stack.append(names[id(mod)])
         if type(mod).__name__.startswith(("Conv", "BatchNorm")) and args and \
                 isinstance(args[0], torch.Tensor):
-            must_save.append((names[id(mod)],) + storage_of(args[0]))
+            checking.append((names[id(mod)],) + storage_of(args[0]) + (packs[0],))
 
     def post_hook(mod, args, out):
         name = stack.pop()
+        if checking and checking[-1][0] == name:
+            rec = checking.pop()
+            if packs[0] == rec[3]:
+                unseen.append(name)
+            else:
+                must_save.append(rec[:3])
         if name not in leaf_names:
             return
         if isinstance(out, torch.Tensor):
@@ -668,6 +814,7 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
         handles.append(mod.register_forward_hook(post_hook))
 
     def pack(t):
+        packs[0] += 1
         key, nbytes = storage_of(t)
         if key in excluded or key in seen:
             return t
@@ -682,7 +829,7 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
-        out = forward(model, args, kwargs)
+        out = forward(model, *calls[0])
     for h in handles:
         h.remove()
     if stack:
@@ -690,6 +837,9 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
     for name, key, nbytes in must_save:
         if key not in excluded and key not in seen:
             raise RuntimeError("%s: input of %s (%d bytes) was not saved" % (path, name, nbytes))
+    if unseen:
+        print("  note: %d Conv/BatchNorm ran where the saved-tensor hooks saw nothing (checkpointed): %s" % (
+            len(unseen), ", ".join(unseen[:4]) + (", ..." if len(unseen) > 4 else "")))
     # Sanity: the graph must be usable for backward.
     if isinstance(out, torch.Tensor) and out.requires_grad:
         out.sum().backward()
@@ -729,7 +879,7 @@ def measure_model(path, model, entry, batch, input_specs, out_path, extra):
         mallinfo = _mallinfo_in_use() if OPTIONS["mallinfo"] else None
         truth["peak"] = {}
         for optimizer in ("none", "adamw"):
-            truth["peak"][optimizer], details[optimizer] = measure_peak(model, (args, kwargs), inputs, optimizer, mallinfo)
+            truth["peak"][optimizer], details[optimizer] = measure_peak(model, calls, inputs, optimizer, mallinfo)
             if mallinfo:
                 print("  %s malloc vs live: %s" % (optimizer, malloc_agreement(details[optimizer])))
         if OPTIONS["series"]:
@@ -815,12 +965,23 @@ def main(argv):
             if not wanted or case["name"] in wanted:
                 measure_torchvision(case)
         return
-    # Top-level fixtures, and each multi-file fixture's entry file (the one with the directive).
-    nested = [p for p in glob.glob(os.path.join(FIXTURES, "*", "*.py")) if "# memlens:" in open(p).read()]
+    # Top-level fixtures, and each multi-file fixture's entry file (the one with the directive);
+    # in fixes/ and study/ every file with a directive is a fixture of its own.
+    def has_directive(p):
+        with open(p) as f:
+            return "# memlens:" in f.read()
+    nested = [p for p in glob.glob(os.path.join(FIXTURES, "*", "*.py"))
+              if has_directive(p) and os.path.basename(os.path.dirname(p)) not in SINGLE_FILE_FOLDERS]
+    singles = [p for d in SINGLE_FILE_FOLDERS for p in glob.glob(os.path.join(FIXTURES, d, "*.py"))
+               if has_directive(p) and (d != "study" or release() in STUDY_RELEASES)]
     # Training scripts: test/fixtures/scripts and, using installed libraries, test/fixtures/libs/scripts.
     described = glob.glob(os.path.join(FIXTURES, "scripts", "*", "*.entry.json")) + glob.glob(os.path.join(FIXTURES, "libs", "scripts", "*", "*.entry.json"))
     scripts = [d[:-len(".entry.json")] + ".py" for d in described]
-    paths = argv or sorted(glob.glob(os.path.join(FIXTURES, "*.py")) + nested) + sorted(scripts)
+    # A folder given by name stands for its files with a directive (test/fixtures/fixes).
+    named = []
+    for a in argv:
+        named += sorted(p for p in glob.glob(os.path.join(a, "*.py")) if has_directive(p)) if os.path.isdir(a) else [a]
+    paths = named or sorted(glob.glob(os.path.join(FIXTURES, "*.py")) + nested) + sorted(singles) + sorted(scripts)
     for p in paths:
         try:
             measure(p)

@@ -575,6 +575,67 @@ describe('kernels: version- and device-dependent rules (kernels/VERSIONS.md)', (
   });
 });
 
+describe('kernels: CPU autocast to bfloat16 (common.ts autocastPolicy; measured on 1.13, 2.13, 2.14 CPU)', () => {
+  const amp = (torch: [number, number], device: 'cpu' | 'cuda' = 'cpu') => tracer({ torch, device, autocast: 'bfloat16' });
+  it('softmax stays bfloat16 on the CPU (its result, 2 bytes an element, is kept); CUDA runs it in float32', () => {
+    for (const v of [[1, 13], [2, 14]] as [number, number][]) {
+      const tr = amp(v);
+      const out = run(tr, 'softmax', { input: act(tr, [2, 4, 8, 8], 'bfloat16'), dim: -1 });
+      assert.equal(out.dtype, 'bfloat16');
+      assert.equal(savedBytes(tr), 2 * 4 * 8 * 8 * 2);
+    }
+    const tr = amp([2, 14], 'cuda');
+    assert.equal(run(tr, 'softmax', { input: act(tr, [2, 4, 8, 8], 'bfloat16'), dim: -1 }).dtype, 'float32');
+  });
+  it('SDPA with dropout (math path) computes in float32: q, kᵀ, the probabilities, the noise, v and the dropped probabilities, all float32', () => {
+    const tr = amp([2, 14]);
+    const [q, k, v] = [0, 1, 2].map(() => act(tr, [2, 4, 8, 16], 'bfloat16'));
+    const out = run(tr, 'scaled_dot_product_attention', { query: q, key: k, value: v, dropout_p: 0.1, is_causal: true });
+    assert.equal(out.dtype, 'bfloat16');
+    // Measured on 2.13/2.14: [8,16,8], [8,8,16], [2,4,8,8] ×2, [8,8,16], [8,8,8], all float32.
+    assert.equal(savedBytes(tr), 3 * (8 * 8 * 16 * 4) + 3 * (8 * 8 * 8 * 4));
+  });
+  it('SDPA without dropout (CPU flash kernel) keeps the bfloat16 q, k, v, output and a float32 logsumexp; float32 inputs are cast first', () => {
+    const tr = amp([2, 14]);
+    const [q, k, v] = [0, 1, 2].map(() => act(tr, [2, 4, 8, 16]));
+    const out = run(tr, 'scaled_dot_product_attention', { query: q, key: k, value: v, is_causal: true });
+    assert.equal(out.dtype, 'bfloat16');
+    assert.equal(savedBytes(tr), 4 * (2 * 4 * 8 * 16 * 2) + 2 * 4 * 8 * 4);
+  });
+  it('layer_norm stays bfloat16: statistics bfloat16, or float32 with a float32 weight (2.x); 1.13 refuses the mix', () => {
+    const tr = amp([2, 14]);
+    assert.equal(run(tr, 'layer_norm', { input: act(tr, [4, 8], 'bfloat16'), normalized_shape: [8] }).dtype, 'bfloat16');
+    assert.equal(savedBytes(tr), 4 * 8 * 2 + 2 * (4 * 2));
+    const tr2 = amp([2, 14]);
+    run(tr2, 'layer_norm', { input: act(tr2, [4, 8], 'bfloat16'), normalized_shape: [8], weight: param(tr2, [8]), bias: param(tr2, [8]) });
+    assert.equal(savedBytes(tr2), 4 * 8 * 2 + 2 * (4 * 4));
+    const tr3 = amp([1, 13]);
+    assert.throws(() => run(tr3, 'layer_norm', { input: act(tr3, [4, 8], 'bfloat16'), normalized_shape: [8], weight: param(tr3, [8]), bias: param(tr3, [8]) }), /layer_norm: expected scalar type BFloat16 but found Float/);
+  });
+  it('transposed convolutions run in float32 in 1.13 and in bfloat16 from 2.0; dot and mv are not cast', () => {
+    const x = (tr: Tracer) => run(tr, 'conv_transpose1d', { input: act(tr, [1, 2, 5]), weight: param(tr, [2, 3, 3]) });
+    assert.equal(x(amp([1, 13])).dtype, 'float32');
+    assert.equal(x(amp([2, 14])).dtype, 'bfloat16');
+    const tr = amp([2, 14]);
+    assert.equal(run(tr, 'dot', { input: act(tr, [8]), tensor: act(tr, [8]) }).dtype, 'float32');
+    assert.equal(run(tr, 'mv', { input: act(tr, [4, 8]), vec: act(tr, [8]) }).dtype, 'float32');
+  });
+  it("autocast's weight cache: a whole weight is cast once per region, a slice of a packed weight at every use", () => {
+    const tr = amp([2, 14]);
+    const [w, packed, x] = [param(tr, [4, 4]), param(tr, [12, 4]), act(tr, [2, 4], 'bfloat16')];
+    const slice = (i: number) => tr.view(packed, [4, 4], [4, 1], 16 * i);
+    for (const weight of [w, w, slice(0), slice(1), slice(0)]) run(tr, 'linear', { input: x, weight, bias: null });
+    // Measured on 1.13 and 2.14 CPU: the saved bfloat16 weights are 4 storages for these 5 calls.
+    assert.equal(tr.ops.filter((o) => o.kind === '_to_copy').length, 4);
+  });
+  it('einsum is not cast itself: its bmm casts the permuted, reshaped 3-D operands', () => {
+    const tr = amp([2, 14]);
+    const out = run(tr, 'einsum', { equation: 'bhij,bhjk->bhik', tensors: [act(tr, [2, 3, 4, 8]), act(tr, [2, 3, 8, 5])] });
+    assert.equal(out.dtype, 'bfloat16');
+    assert.deepEqual(tr.ops.filter((o) => o.kind === '_to_copy').map((o) => o.inputs[0].shape), [[6, 4, 8], [6, 8, 5]]);
+  });
+});
+
 describe('kernels: decompositions the per-op probes measured (test/fixtures/ops/probes-<release>.json)', () => {
   const R113: Partial<KernelContext> = { torch: [1, 13] };
   const R214: Partial<KernelContext> = { torch: [2, 14] };

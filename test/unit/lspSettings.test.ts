@@ -27,6 +27,11 @@ describe('resolveSettings', () => {
     ['bad precision', { precision: 'fp8' }, { precision: 'fp32' }, false],
     ['bad batchSize', { batchSize: 0 }, { batch: null }, false],
     ['bad torch', { torch: 'latest' }, { torch: DEFAULT_SETTINGS.torch }, false],
+    ['checkpoint plan', { checkpoint: ['layer3', 'blocks.*:selective', 'features/4', 'class:Block'] }, { checkpoint: ['layer3', 'blocks.*:selective', 'features/4', 'class:Block'] }, true],
+    ['malformed checkpoint plan: nothing checkpointed', { checkpoint: ['layer3/1'] }, { checkpoint: [] }, false],
+    ['checkpoint not a list', { checkpoint: 'layer3' }, { checkpoint: [] }, false],
+    ['microbatch', { microbatch: 4 }, { microbatch: 4 }, true],
+    ['bad microbatch', { microbatch: 0 }, { microbatch: null }, false],
   ];
   for (const [what, raw, expected, clean] of cases) {
     test(what, () => {

@@ -1,9 +1,10 @@
 import { DTYPE_BYTES, Storage, Tensor, numel } from '../../../kernels/src';
 import { namedBuffers, namedModules, namedParameters } from '../interpreter/torch/nn';
 import { InstanceV, Loc, nativeOf } from '../interpreter/values';
-import { OPTIMIZER_STATE, StepResult, simulateStep } from '../memory/simulate';
+import { CheckpointRegion, OPTIMIZER_STATE, PlacedRegion, StepInput, StepResult, simulateStep } from '../memory/simulate';
+import { PlanItem, regionsOfPlan } from './checkpointPlan';
 import type { AnalysisSettings, LayerReport, LineCost, Report } from '../report/types';
-import type { RunResult } from './run';
+import type { ForwardPass, RunResult } from './run';
 
 /** Per-module costs: own parameters and the saved bytes first seen while it was the innermost module. */
 interface ModuleCost {
@@ -15,25 +16,70 @@ interface ModuleCost {
   atPeakBytes: number;
 }
 
-/** Bytes of the unique activation storages saved for backward, attributed where first saved. */
-export function attributeSaved(run: RunResult): { total: number; byModule: Map<string, number>; byLine: Map<string, number>; entries: SavedEntry[] } {
+/**
+ * What the simulator replays for one forward pass of the analyzed model at these settings: the
+ * regions the code checkpoints and those of the plan (`extra`).
+ */
+export function stepInputOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings, extra: readonly CheckpointRegion[] = []): StepInput {
+  return {
+    ops: pass.ops,
+    params: namedParameters(run.model).map(([, t]) => t),
+    buffers: namedBuffers(run.model).map(([, t]) => t),
+    inputs: pass.inputTensors,
+    outputs: pass.outputs,
+    loss: pass.loss,
+    heldUntil: run.tracer.heldUntil,
+    retained: run.tracer.retained,
+    optimizer: settings.optimizer,
+    device: settings.device,
+    torch: run.tracer.ctx.torch,
+    regions: [...pass.regions, ...extra],
+    microbatches: run.microbatches,
+    batchInputBytes: run.microbatches > 1 ? (run.batchInputBytes * pass.inputTensors.reduce((s, t) => s + t.storage.bytes, 0)) / Math.max(1, run.inputTensors.reduce((s, t) => s + t.storage.bytes, 0)) : undefined,
+  };
+}
+
+/** The first forward pass of a run, as a ForwardPass. */
+export function firstPass(run: RunResult): ForwardPass {
+  return { ops: run.tracer.ops, inputTensors: run.inputTensors, outputs: run.outputs, loss: run.loss, calls: run.lib.calls, regions: run.regions };
+}
+
+/**
+ * Bytes of the unique activation storages autograd saves for backward, attributed where first
+ * saved. Inside a checkpointed region (`regions`, as simulated) nothing is saved: what its ops
+ * would save is recomputed, or kept by selective checkpointing's own cache; checkpoint saves the
+ * region's inputs instead (reentrant: CheckpointFunction; non-reentrant from PyTorch 2.0:
+ * `_NoopSaveInputs`), attributed to the module whose forward called it.
+ */
+export function attributeSaved(run: RunResult, regions: readonly PlacedRegion[] = []): { total: number; byModule: Map<string, number>; byLine: Map<string, number>; entries: SavedEntry[] } {
   const seen = new Set<number>();
   const byModule = new Map<string, number>();
   const byLine = new Map<string, number>();
   const entries: SavedEntry[] = [];
   let total = 0;
-  for (const op of run.tracer.ops) {
-    for (const s of op.saved) {
-      if (s.kind !== 'activation' || seen.has(s.id)) continue;
-      seen.add(s.id);
-      total += s.bytes;
-      const m = op.module ?? '';
-      byModule.set(m, (byModule.get(m) ?? 0) + s.bytes);
-      const key = op.line ? lineKey(op.line) : null;
-      if (key) byLine.set(key, (byLine.get(key) ?? 0) + s.bytes);
-      entries.push({ id: s.id, module: m, line: key, bytes: s.bytes });
+  const add = (s: Storage, module: string | null, line: Loc | null) => {
+    if (s.kind !== 'activation' || seen.has(s.id)) return;
+    seen.add(s.id);
+    total += s.bytes;
+    const m = module ?? '';
+    byModule.set(m, (byModule.get(m) ?? 0) + s.bytes);
+    const key = line ? lineKey(line) : null;
+    if (key) byLine.set(key, (byLine.get(key) ?? 0) + s.bytes);
+    entries.push({ id: s.id, module: m, line: key, bytes: s.bytes });
+  };
+  const ops = run.tracer.ops;
+  const savesInputs = (r: PlacedRegion) => !!r.reentrant || run.tracer.ctx.torch[0] >= 2;
+  let k = 0;
+  ops.forEach((op, i) => {
+    while (k < regions.length && regions[k].to <= i) k++;
+    const r = k < regions.length && regions[k].from <= i ? regions[k] : undefined;
+    if (r && r.from === i && savesInputs(r)) {
+      const inputs = new Map<number, Storage>();
+      for (let j = r.from; j < r.to; j++) for (const t of ops[j].inputs) if (r.inputs.has(t.storage.id)) inputs.set(t.storage.id, t.storage);
+      for (const s of inputs.values()) add(s, r.caller?.module ?? op.module, r.caller?.line ?? op.line);
     }
-  }
+    for (const s of op.saved) if (!(r && (r.inner.has(s.id) || r.inputs.has(s.id)))) add(s, op.module, op.line);
+  });
   return { total, byModule, byLine, entries };
 }
 
@@ -52,26 +98,14 @@ function tensorBytes(t: Tensor): number {
 }
 
 /** Simulates the step and assembles the report and per-line costs. */
-export function buildReport(run: RunResult, settings: AnalysisSettings, file: string): { report: Report; lines: LineCost[]; step: StepResult } {
+export function buildReport(run: RunResult, settings: AnalysisSettings, file: string, plan: readonly PlanItem[] = []): { report: Report; lines: LineCost[]; step: StepResult; planRegions: CheckpointRegion[] } {
   const params = namedParameters(run.model).map(([, t]) => t);
-  const buffers = namedBuffers(run.model).map(([, t]) => t);
-  const step = simulateStep({
-    ops: run.tracer.ops,
-    params,
-    buffers,
-    inputs: run.inputTensors,
-    outputs: run.outputs,
-    loss: run.loss,
-    heldUntil: run.tracer.heldUntil,
-    retained: run.tracer.retained,
-    optimizer: settings.optimizer,
-    device: settings.device,
-    torch: run.tracer.ctx.torch,
-  });
+  const planned = regionsOfPlan(plan, run.lib.calls, run.tracer.ctx.torch);
+  const step = simulateStep(stepInputOf(run, firstPass(run), settings, planned.regions));
   // What is alive at the peak: each layer's share of it (hovers).
   const { atPeak } = step;
   const activationsAtPeak = new Map<string, number>();
-  const saved = attributeSaved(run);
+  const saved = attributeSaved(run, step.regions);
   for (const e of saved.entries) if (atPeak.activations.has(e.id)) activationsAtPeak.set(e.module, (activationsAtPeak.get(e.module) ?? 0) + e.bytes);
   const optFactor = OPTIMIZER_STATE[settings.optimizer].states;
 
@@ -166,7 +200,11 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
       ...(i.keyword ? { keyword: true } : {}),
     })),
     omittedArguments: run.omitted.map((o) => ({ name: o.name, note: o.note })),
-    settings: { precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch, checkpoint: [], batch: run.batch },
+    settings: {
+      precision: settings.precision, optimizer: settings.optimizer, device: settings.device, torch: settings.torch,
+      checkpoint: [...plan.map((p) => p.text), ...run.regions.map((r) => r.label)], batch: run.batch,
+      ...(run.microbatches > 1 ? { microbatch: run.microbatches } : {}),
+    },
     totals,
     layers,
     unknowns: run.interp.unknowns.map((u) => ({ file: u.file, line: u.line, reason: u.reason, ...(u.module !== undefined && u.module !== null ? { module: u.module } : {}), ...(u.kind ? { kind: u.kind } : {}) })),
@@ -177,7 +215,8 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
   };
   const unreliable = unreliableReasons(run);
   if (unreliable.length) report.unreliable = unreliable;
-  return { report, lines, step };
+  if (planned.unmatched.length) report.warnings = planned.unmatched.map((t) => `checkpoint plan item '${t}' matches no module call of the model`);
+  return { report, lines, step, planRegions: planned.regions };
 }
 
 /**

@@ -1,4 +1,6 @@
-import { DType, Tensor, isFloating } from '../../../kernels/src';
+import { DType, Tensor, isFloating, tensorBytes } from '../../../kernels/src';
+import type { CheckpointRegion } from '../memory/simulate';
+import type { ModuleCall } from '../interpreter/torch/library';
 import { Tree, parsePython, syntaxRoot } from '../python/parser';
 import { Budget, BudgetLimits, DEFAULT_LIMITS, STACK_OVERFLOW, isStackOverflow } from '../interpreter/budget';
 import { Interpreter, ModuleSource, createInterpreter } from '../interpreter/interpreter';
@@ -29,8 +31,18 @@ export interface RunResult {
   outputs: Tensor[];
   loss: Tensor | null;
   batch: number;
-  /** The forward pass at twice the batch size, when asked for and the inputs have a batch dimension. */
+  /** Microbatches per optimizer step (the first pass ran at `microBatch`); 1: none. */
+  microbatches: number;
+  /** The batch size one forward pass ran at: `batch`, or a microbatch's. */
+  microBatch: number;
+  /** Bytes of the inputs at the whole batch (alive while its microbatches run). */
+  batchInputBytes: number;
+  /** Regions checkpointed by the code (torch.utils.checkpoint) in the first pass. */
+  regions: CheckpointRegion[];
+  /** The forward pass at twice the (micro)batch size, when asked for and the inputs have a batch dimension. */
   again: ForwardPass | null;
+  /** The forward pass under autocast (RunOptions.autocastPass), when asked for. */
+  autocast: ForwardPass | null;
 }
 
 /** The ops one forward pass (and its loss) recorded, with its inputs, outputs and loss. */
@@ -40,6 +52,9 @@ export interface ForwardPass {
   outputs: Tensor[];
   /** The scalar backward starts from (see `lossOf`), null when nothing needs grad. */
   loss: Tensor | null;
+  /** Its module calls and the regions the code checkpointed. */
+  calls: ModuleCall[];
+  regions: CheckpointRegion[];
 }
 
 /** A fatal problem: the analysis cannot produce a model or its inputs. */
@@ -74,6 +89,8 @@ export interface RunOptions {
   limits?: BudgetLimits;
   /** When the analysis started (an `analysisClock()` time): the time budget counts from here. */
   startedAt?: number;
+  /** Also run forward under `torch.autocast` to this dtype (what wrapping forward in autocast would do). */
+  autocastPass?: DType;
 }
 
 /** Interprets the file, builds the entry model and runs its forward on symbolic inputs. */
@@ -189,13 +206,14 @@ export function runModel(o: RunOptions): RunResult {
       for (const [k, v] of a.kw) local.vars.set(k, v);
       return evalExpression(interp, callText, local, file, callAtLine);
     };
-    const forward = (leaves: readonly ResolvedInput[]): ForwardPass => {
+    const forward = (leaves: readonly ResolvedInput[], autocast?: DType): ForwardPass => {
       const firstOp = tracer.ops.length;
+      const marks = { calls: lib.calls.length, regions: tracer.regions.length };
       const inputTensors = leaves.map((i) => tracer.newTensor(i.shape, i.dtype, false, 'input'));
       // A training step, whatever mode the script left the model in (an evaluation pass first).
       setTraining(net, true);
       tracer.recording = true;
-      tracer.setContext({ autocast: autocastDtype(settings.precision), defaultFloat: settings.precision === 'bf16' ? 'bfloat16' : 'float32', gradEnabled: true });
+      tracer.setContext({ autocast: autocast ?? autocastDtype(settings.precision), defaultFloat: settings.precision === 'bf16' ? 'bfloat16' : 'float32', gradEnabled: true });
       let out: Value;
       let loss: Tensor | null = null;
       try {
@@ -209,22 +227,40 @@ export function runModel(o: RunOptions): RunResult {
         tracer.setContext({ autocast: null, defaultFloat: 'float32' });
         tracer.recording = false;
       }
-      return { ops: tracer.ops.slice(firstOp), inputTensors, outputs: collectTensors(out), loss };
+      return { ops: tracer.ops.slice(firstOp), inputTensors, outputs: collectTensors(out), loss, calls: lib.calls.slice(marks.calls), regions: tracer.regions.slice(marks.regions) };
     };
-    const first = forward(inputs.leaves);
+    // Gradient accumulation: each forward pass runs on one microbatch (torch.chunk's first, the largest).
+    const batched = inputs.leaves.some((i) => i.dims.some((d) => typeof d === 'string'));
+    const microbatches = batched ? Math.max(1, Math.min(batch, Math.floor(settings.microbatch ?? o.directive?.microbatch ?? 1))) : 1;
+    const microBatch = Math.ceil(batch / microbatches);
+    const batchInputBytes = inputs.leaves.reduce((s, i) => s + tensorBytes(i.shape, i.dtype), 0);
+    const first = forward(microbatches > 1 ? atBatch(inputs.leaves, microBatch) : inputs.leaves);
     let again: ForwardPass | null = null;
-    if (o.again && inputs.leaves.some((i) => i.dims.some((d) => typeof d === 'string'))) {
+    if (o.again && batched) {
       // The same model run again on inputs of twice the batch size; its ops, calls and unknowns are
       // kept apart so the report describes the first pass only.
-      const marks = { ops: tracer.ops.length, calls: lib.calls.length, unknowns: interp.unknowns.length };
-      again = forward(atBatch(inputs.leaves, batch * 2));
+      const marks = { ops: tracer.ops.length, calls: lib.calls.length, unknowns: interp.unknowns.length, regions: tracer.regions.length };
+      again = forward(atBatch(inputs.leaves, microBatch * 2));
       tracer.ops.splice(marks.ops);
       lib.calls.splice(marks.calls);
       interp.unknowns.splice(marks.unknowns);
+      tracer.regions.splice(marks.regions);
+    }
+    // Apart, as `again`: forward under autocast (the fix that wraps forward's body).
+    let autocast: ForwardPass | null = null;
+    if (o.autocastPass) {
+      const marks = { ops: tracer.ops.length, calls: lib.calls.length, unknowns: interp.unknowns.length, regions: tracer.regions.length };
+      autocast = forward(microbatches > 1 ? atBatch(inputs.leaves, microBatch) : inputs.leaves, o.autocastPass);
+      tracer.ops.splice(marks.ops);
+      lib.calls.splice(marks.calls);
+      interp.unknowns.splice(marks.unknowns);
+      tracer.regions.splice(marks.regions);
     }
     return {
+      autocast,
       interp, lib, tracer, model: net, modelLoc: lensLocation(net, script.built, file), entry, entryGuessed, inputs: inputs.leaves, omitted,
       inputTensors: first.inputTensors, outputs: first.outputs, loss: first.loss, batch, again,
+      microbatches, microBatch, batchInputBytes, regions: first.regions,
     };
   } finally {
     interp.dispose();

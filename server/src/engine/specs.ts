@@ -138,6 +138,10 @@ export interface Directive {
   batch: number | null;
   /** `call=model(x, labels=x)`: how the model is called on the inputs. */
   call: string | null;
+  /** `microbatch=K`: the training loop accumulates gradients over K microbatches of the batch. */
+  microbatch?: number;
+  /** `checkpoint=layer2,blocks.*`: a checkpoint plan (engine/checkpointPlan.ts). */
+  checkpoint?: string[];
 }
 
 /**
@@ -159,6 +163,8 @@ export function findDirective(text: string): Directive | null {
       else if (key === 'input') d.inputs.push(value);
       else if (key === 'call') d.call = value;
       else if (key === 'batch' && /^\d+$/.test(value)) d.batch = Number(value);
+      else if (key === 'microbatch' && /^\d+$/.test(value)) d.microbatch = Number(value);
+      else if (key === 'checkpoint') d.checkpoint = value.split(',').filter(Boolean);
     }
     return d;
   }

@@ -14,6 +14,7 @@ import {
   tensorBytes,
 } from '../../../kernels/src';
 import type { Loc } from './values';
+import type { CheckpointRegion } from '../memory/simulate';
 
 /**
  * The elements of a view of a constant tensor, read through the view's strides from its base's
@@ -84,6 +85,8 @@ export class Tracer implements Graph {
    * (`self.cache = t`) was rebound; Infinity while it still refers to it (alive past the forward).
    */
   readonly retained = new Map<number, number>();
+  /** Ops that ran under torch.utils.checkpoint (interpreter/torch/checkpoint.ts), in the order their calls returned. */
+  readonly regions: CheckpointRegion[] = [];
   /** Ids of tensors that are views of another tensor (autograd knows them by their `_base`). */
   private readonly viewIds = new Set<number>();
   /** Qualified names of the modules whose forward is running, innermost last. */
@@ -198,7 +201,9 @@ export class Tracer implements Graph {
   }
 
   autocastCopy(t: Tensor, dtype: DType): Tensor {
-    const cacheable = t.storage.kind === 'param' && t.requiresGrad;
+    // autocast's `cached_cast` caches only low-precision casts of float32 leaves that need grad and
+    // are not views: a slice of a packed weight is cast again at every use (measured, 1.13 and 2.14 CPU).
+    const cacheable = t.storage.kind === 'param' && t.requiresGrad && !this.viewIds.has(t.id) && t.dtype === 'float32' && dtype === this.context.autocast;
     const hit = cacheable ? this.autocastCache.get(t.storage.id) : undefined;
     if (hit && hit.dtype === dtype && hit.shape.join() === t.shape.join()) return hit;
     const copy = this.op({ kind: '_to_copy', inputs: [t], outputs: [{ shape: t.shape, dtype }] })[0];

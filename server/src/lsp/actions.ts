@@ -3,10 +3,11 @@
 // "Analyze" on each module class. Both insert a filled-in `# memlens:` directive above the class, only when the user picks
 // them; the inserted line is then what the analysis reads.
 
-import { CodeAction, CodeActionKind, CodeLens, Diagnostic, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
+import { CodeAction, CodeActionKind, CodeLens, Diagnostic, TextDocumentEdit, TextEdit, WorkspaceEdit } from 'vscode-languageserver';
 import type { SourceHost } from '../analysis';
 import { isTooLarge } from '../python/parser';
-import type { Analysis, AnalysisSettings } from '../report/types';
+export { FIT_BUDGET_COMMAND } from '../protocol';
+import type { Analysis, AnalysisSettings, FixSuggestion } from '../report/types';
 import { NO_MODEL_CODE } from './diagnostics';
 import { ModuleClass, moduleClassesOfText, suggestDirective } from './modelClasses';
 import type { OpenDocument } from './workspace';
@@ -77,4 +78,31 @@ export function analyzeLenses(doc: OpenDocument, analysis: Analysis | null, part
     range: doc.lines.lineRange(c.line),
     command: { title: 'Analyze', command: ANALYZE_CLASS_COMMAND, arguments: [doc.uri, c.name] },
   }));
+}
+
+
+/** A fix's edits as a versioned WorkspaceEdit: a client applies it only to the text it was computed for. */
+export function fixEdit(doc: OpenDocument, fix: FixSuggestion): WorkspaceEdit {
+  const edits = fix.edits.map((e) => TextEdit.replace({ start: { line: e.startLine, character: e.startCharacter }, end: { line: e.endLine, character: e.endCharacter } }, e.newText));
+  return { documentChanges: [TextDocumentEdit.create({ uri: doc.uri, version: doc.version }, edits)] };
+}
+
+/**
+ * Whether an analysis's fixes may be offered for the document as it is: made for this very
+ * version, from its own text (not the last good result of a text that no longer builds).
+ */
+export function fixesApply(doc: OpenDocument, analysis: Analysis | null): analysis is Analysis & { fixes: FixSuggestion[] } {
+  return !!analysis && !analysis.error && !analysis.stale && analysis.version === doc.version && !!analysis.fixes;
+}
+
+/**
+ * The fixes on lines `first`..`last` (checkpoint a call, checkpoint_sequential, every call of a
+ * class, autocast, the budget plan), largest saving first.
+ */
+export function fixActions(doc: OpenDocument, analysis: Analysis | null, first: number, last: number): CodeAction[] {
+  if (!fixesApply(doc, analysis)) return [];
+  return analysis.fixes
+    .filter((f) => f.line >= first && f.line <= last)
+    .sort((a, b) => (a.kind === 'plan' ? -1 : b.kind === 'plan' ? 1 : b.savedBytes - a.savedBytes))
+    .map((f, i) => ({ title: f.title, kind: CodeActionKind.QuickFix, isPreferred: i === 0 && f.kind === 'plan', edit: fixEdit(doc, f) }));
 }

@@ -72,7 +72,7 @@ function run(job: AnalysisJob): AnalysisDone {
   running = job.id;
   try {
     const text = documents.get(key) ?? '';
-    const analysis = analyzeSource(job.file, parsedSource(key, text), job.settings, host);
+    const analysis = analyzeSource(job.file, parsedSource(key, text), job.settings, host, { suggest: true });
     return { id: job.id, analysis, read: [...read], superseded: Atomics.load(cancel, 0) === job.id };
   } finally {
     running = 0;

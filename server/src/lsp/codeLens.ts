@@ -2,7 +2,7 @@
 // largest batch that fits the budget.
 
 import { CodeLens } from 'vscode-languageserver';
-import { SHOW_REPORT_COMMAND } from '../protocol';
+import { FIT_BUDGET_COMMAND, SHOW_REPORT_COMMAND } from '../protocol';
 import { formatInput, formatOmitted } from '../report/table';
 import { Analysis } from '../report/types';
 import { MAX_BATCH_SHOWN, formatBytes, formatMaxBatch } from '../report/units';
@@ -17,7 +17,11 @@ export function lensTitle(analysis: Analysis): string {
   const n = r.unknowns.length;
   const bound = n > 0 ? '≥ ' : '';
   const parts = [`Peak ${bound}${formatBytes(r.totals.peakBytes)} (${r.totals.peakPhase})`, `batch ${s.batch}`, s.precision, s.optimizer];
-  if (r.maxBatch !== null && r.budgetBytes !== null) parts.push(`max batch ${n > 0 && r.maxBatch <= MAX_BATCH_SHOWN ? '≤ ' : ''}${formatMaxBatch(r.maxBatch)} fits ${formatBytes(r.budgetBytes)}`);
+  if (r.maxBatch !== null && r.budgetBytes !== null) {
+    const planned = analysis.plan?.maxBatch;
+    const withPlan = planned !== undefined && planned !== null && planned > r.maxBatch ? ` (${n > 0 && planned <= MAX_BATCH_SHOWN ? '≤ ' : ''}${formatMaxBatch(planned)} with checkpointing)` : '';
+    parts.push(`max batch ${n > 0 && r.maxBatch <= MAX_BATCH_SHOWN ? '≤ ' : ''}${formatMaxBatch(r.maxBatch)}${withPlan} fits ${formatBytes(r.budgetBytes)}`);
+  }
   if (n > 0) parts.push(`${n} unknown${n === 1 ? '' : 's'}`);
   let title = parts.join(' · ');
   const guessed = r.inputs.filter((i) => i.guessed);
@@ -29,13 +33,19 @@ export function lensTitle(analysis: Analysis): string {
   return title;
 }
 
-export function codeLenses(analysis: Analysis, file: string, text: LineIndex, uri: string): CodeLens[] {
+/**
+ * The lens on the model: the peak and largest batch (the report on click); over the budget, "Fit
+ * the budget" with what the plan reaches, when the analysis is of the text as it is (`current`).
+ */
+export function codeLenses(analysis: Analysis, file: string, text: LineIndex, uri: string, current = false): CodeLens[] {
   const model = analysis.model;
   if (!model || (analysis.error && !analysis.stale) || !sameFile(model.file, file) || model.line < 1 || model.line > text.lineCount) return [];
-  return [
-    {
-      range: text.lineRange(model.line - 1),
-      command: { title: lensTitle(analysis), command: SHOW_REPORT_COMMAND, arguments: [uri] },
-    },
-  ];
+  const range = text.lineRange(model.line - 1);
+  const lenses: CodeLens[] = [{ range, command: { title: lensTitle(analysis), command: SHOW_REPORT_COMMAND, arguments: [uri] } }];
+  const plan = analysis.plan;
+  if (current && plan?.fix && !analysis.stale) {
+    const title = plan.fits ? `Fit the budget: peak ${formatBytes(plan.fix.peakBytes)}` : `Closest to the budget: peak ${formatBytes(plan.fix.peakBytes)}`;
+    lenses.push({ range, command: { title, command: FIT_BUDGET_COMMAND, arguments: [uri] } });
+  }
+  return lenses;
 }

@@ -21,7 +21,8 @@ import type { SourceHost } from '../analysis';
 import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams } from '../protocol';
 import { loadPythonParser } from '../python/parser';
 import type { Analysis } from '../report/types';
-import { ANALYZE_CLASS_COMMAND, analyzeLenses, classesOf, codeActions, directiveEdit, resolveAction } from './actions';
+import { formatBytes } from '../report/units';
+import { ANALYZE_CLASS_COMMAND, FIT_BUDGET_COMMAND, analyzeLenses, classesOf, codeActions, directiveEdit, fixActions, fixEdit, fixesApply, resolveAction } from './actions';
 import { codeLenses } from './codeLens';
 import { lineCostsIn } from './costs';
 import { diagnostics } from './diagnostics';
@@ -230,7 +231,7 @@ export function bindServer(connection: Connection): void {
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: true },
-        executeCommandProvider: { commands: [ANALYZE_CLASS_COMMAND] },
+        executeCommandProvider: { commands: [ANALYZE_CLASS_COMMAND, FIT_BUDGET_COMMAND] },
         inlayHintProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'memlens' },
@@ -340,7 +341,7 @@ export function bindServer(connection: Connection): void {
   connection.onCodeLens(
     guardAsync('codeLens', [], async ({ textDocument }) => {
       const at = await answerFrom(textDocument.uri);
-      return at ? [...codeLenses(at.analysis, at.doc.file, at.doc.lines, at.doc.uri), ...analyzeLenses(at.doc, at.analysis, partsFile(at.doc.uri))] : [];
+      return at ? [...codeLenses(at.analysis, at.doc.file, at.doc.lines, at.doc.uri, fixesApply(at.doc, at.analysis)), ...analyzeLenses(at.doc, at.analysis, partsFile(at.doc.uri))] : [];
     }),
   );
 
@@ -348,7 +349,8 @@ export function bindServer(connection: Connection): void {
     guard('codeAction', [], ({ textDocument, range, context }) => {
       const doc = workspace.get(textDocument.uri);
       if (!doc || workspace.isLibrary(textDocument.uri)) return [];
-      return codeActions(doc, range.start.line, context.diagnostics);
+      // Fixes come from the analysis of this very version (their edits are made for its text).
+      return [...codeActions(doc, range.start.line, context.diagnostics), ...fixActions(doc, workspace.current(textDocument.uri), range.start.line, range.end.line)];
     }),
   );
 
@@ -360,6 +362,10 @@ export function bindServer(connection: Connection): void {
   // The "Analyze" lens: the directive goes in only through the client applying this edit.
   connection.onExecuteCommand(
     guard('executeCommand', undefined, ({ command, arguments: args }) => {
+      if (command === FIT_BUDGET_COMMAND) {
+        void fitBudgetCommand(String((args ?? [])[0] ?? ''));
+        return;
+      }
       if (command !== ANALYZE_CLASS_COMMAND) return;
       const [uri, className] = (args ?? []) as [string, string];
       const doc = workspace.get(uri);
@@ -368,6 +374,24 @@ export function bindServer(connection: Connection): void {
       void connection.workspace.applyEdit({ label: `Memlens: analyze ${className}`, edit: directiveEdit(doc, cls, workspace.settingsOf(uri).analysis, host) });
     }),
   );
+
+  /**
+   * "Fit the budget": applies the plan of the current analysis (the least recompute whose simulated
+   * peak fits memlens.budget), or says why there is none. Waits for the analysis of the text as it is.
+   */
+  async function fitBudgetCommand(uri: string): Promise<void> {
+    const say = (type: MessageType, message: string) => void connection.sendNotification(ShowMessageNotification.type, { type, message });
+    await workspace.settled(uri, REPORT_WAIT_MS);
+    const doc = workspace.get(uri);
+    const analysis = workspace.current(uri);
+    if (!doc) return;
+    if (!fixesApply(doc, analysis)) return say(MessageType.Warning, 'Memlens: the file has no analysis of its current text to plan from (it does not build, or it is still being analyzed).');
+    const plan = analysis.plan;
+    if (!plan) return say(MessageType.Info, 'Memlens: set memlens.budget (the device memory to fit) to plan for it.');
+    if (!plan.fix) return say(MessageType.Info, `Memlens: ${plan.fits ? 'the training step already fits' : 'no plan reaches'} the budget of ${formatBytes(plan.budgetBytes)}${plan.tried.length ? ` (${plan.tried.join('; ')})` : ''}.`);
+    if (!plan.fits) say(MessageType.Warning, `Memlens: ${plan.fix.title}`);
+    await connection.workspace.applyEdit({ label: 'Memlens: fit the budget', edit: fixEdit(doc, plan.fix) });
+  }
 
   // Scripts and tests ask for the numbers of the text they sent: this one waits for them.
   connection.onRequest(

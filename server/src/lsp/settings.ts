@@ -3,6 +3,7 @@
 // each problem names the setting, the bad value, the accepted forms and what is used meanwhile, in
 // words a person reads in a warning (settings, never CLI flags).
 
+import { parsePlan } from '../engine/checkpointPlan';
 import { parseBytes, tryParseBytes } from '../report/units';
 import { DEFAULT_HINT_OPTIONS, HintOptions } from './inlayHints';
 import { AnalysisSettings, DEFAULT_SETTINGS, DEVICES, OPTIMIZERS, PRECISIONS } from '../report/types';
@@ -65,6 +66,23 @@ export function resolveSettings(section: unknown): ServerSettings {
     problems.push(`memlens.pythonPath: ${JSON.stringify(raw.pythonPath)} is not a path to a Python interpreter; using the Python extension's interpreter or the one found until it is fixed`);
   }
 
+  let microbatch: number | null = null;
+  if (typeof raw.microbatch === 'number' && Number.isInteger(raw.microbatch) && raw.microbatch > 0) microbatch = raw.microbatch;
+  else if (raw.microbatch !== undefined && raw.microbatch !== null) {
+    problems.push(`memlens.microbatch: ${JSON.stringify(raw.microbatch)} is not a positive whole number; use e.g. 4, or null for the file's own; using the file's until it is fixed`);
+  }
+  let checkpoint: string[] = [];
+  if (Array.isArray(raw.checkpoint) && raw.checkpoint.every((x) => typeof x === 'string')) {
+    try {
+      parsePlan(raw.checkpoint as string[]);
+      checkpoint = raw.checkpoint as string[];
+    } catch (e) {
+      problems.push(`memlens.checkpoint: ${(e as Error).message}; checkpointing nothing until it is fixed`);
+    }
+  } else if (raw.checkpoint !== undefined && raw.checkpoint !== null) {
+    problems.push(`memlens.checkpoint: ${JSON.stringify(raw.checkpoint)} is not a list of module paths (e.g. ["layer3", "blocks.*"]); checkpointing nothing until it is fixed`);
+  }
+
   const hints = record(raw.inlayHints);
   const hintsSetting = hints.enabled !== undefined ? hints.enabled : raw['inlayHints.enabled'];
   const hintsEnabled = typeof hintsSetting === 'boolean' ? hintsSetting : true;
@@ -89,6 +107,8 @@ export function resolveSettings(section: unknown): ServerSettings {
       device: oneOf(raw.device, DEVICES, 'device', DEFAULT_SETTINGS.device, problems),
       torch,
       budgetBytes,
+      checkpoint,
+      microbatch,
     },
     inlayHintsEnabled: hintsEnabled,
     hints: hintOptions,

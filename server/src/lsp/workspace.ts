@@ -367,7 +367,8 @@ export class Workspace {
     const doc = this.documents.get(job.uri);
     if (!outcome || !doc || job.generation !== this.generation) return;
     this.imports.set(job.uri, new Set(outcome.read));
-    let analysis = outcome.analysis;
+    // Stamped with the version it analyzed: fixes' edits are made for that text only.
+    let analysis: Analysis = { ...outcome.analysis, version: job.version };
     const good = this.lastGood.get(job.uri);
     if (!analysis.error) this.lastGood.set(job.uri, { analysis, lineCount: job.lineCount });
     else if (good && good.lineCount === job.lineCount) {

@@ -1,5 +1,6 @@
 import { DTYPE_BYTES, Device, Release, Storage, Tensor, atenBase, derivativeEntry, isPointwise, numel } from '../../../kernels/src';
 import type { OpRecord } from '../interpreter/tracer';
+import type { Loc } from '../interpreter/values';
 import type { Composition, OptimizerKind, Phase, TimelinePoint } from '../report/types';
 
 /** What the simulator replays: the traced forward (and loss) and the model's persistent tensors. */
@@ -23,6 +24,45 @@ export interface StepInput {
   readonly device: Device;
   /** The PyTorch release whose autograd formulas apply. */
   readonly torch: Release;
+  /** Activation-checkpointed regions of the forward (torch.utils.checkpoint in the code, or a plan). */
+  readonly regions?: readonly CheckpointRegion[];
+  /**
+   * Gradient accumulation: the batch runs as this many microbatches, each a forward and backward
+   * of `ops` (traced at the microbatch size), before one optimizer step. 1 (default): no accumulation.
+   */
+  readonly microbatches?: number;
+  /** Bytes of the whole batch's inputs when `microbatches` > 1 (the microbatches are views of it). */
+  readonly batchInputBytes?: number;
+}
+
+/**
+ * Ops run under activation checkpointing (torch.utils.checkpoint): what autograd would save inside
+ * is dropped after forward and recomputed when backward reaches the region; the region's inputs
+ * stay alive until its backward is done.
+ */
+export interface CheckpointRegion {
+  /** OpRecord.index of the region's first op, and one past its last. */
+  readonly first: number;
+  readonly end: number;
+  /**
+   * The recompute runs every op of the region (use_reentrant=True, and PyTorch before 2.1); else it
+   * stops after the last op that saves a tensor (non-reentrant checkpoint's early stop).
+   */
+  readonly full: boolean;
+  /**
+   * Reentrant checkpoint (CheckpointFunction): the region's forward runs without grad, its inputs
+   * are saved by autograd (save_for_backward), the recompute runs when the output's gradient arrives.
+   */
+  readonly reentrant?: boolean;
+  /**
+   * Selective checkpointing: the ops whose outputs are kept from forward, not recomputed — aten
+   * names with their overload (`mm.default`, `add.Tensor`) or without (`mm`: every overload).
+   */
+  readonly keep?: ReadonlySet<string>;
+  /** What the region is (a module path, `checkpoint(...)` at a line): for the timeline. */
+  readonly label: string;
+  /** The module whose forward checkpointed it ("" the root) and the line: where what checkpoint saves is attributed. */
+  readonly caller?: { readonly module: string; readonly line: Loc | null };
 }
 
 export interface StepResult {
@@ -38,6 +78,12 @@ export interface StepResult {
   readonly optimizerBytes: number;
   readonly bufferBytes: number;
   readonly inputBytes: number;
+  /** Activation storages saved only inside checkpointed regions: not kept from forward (recomputed). */
+  readonly notKept: ReadonlySet<number>;
+  /** The checkpointed regions as simulated (positions in `ops`). */
+  readonly regions: readonly PlacedRegion[];
+  /** The position in `ops` of the op each timeline point is for (−1: the loss seed, the optimizer). */
+  readonly pointOps: readonly number[];
 }
 
 /** CUDA's caching allocator hands out blocks in multiples of 512 bytes (max_memory_allocated counts them). */
@@ -128,16 +174,30 @@ export function simulateStep(input: StepInput): StepResult {
   let peakAt: { phase: Phase; composition: Composition; index: number } = { phase: 'forward', composition: { ...live }, index: 0 };
   const total = () => live.params + live.grads + live.optimizer + live.activations + live.temporaries;
   const paramGrad = new Set<number>();
+  // Backward uses of each parameter (counted in the first microbatch), and in a later one how
+  // many of them are still to come while their summed gradient waits.
+  const paramUses = new Map<number, number>();
+  const pending = new Map<number, number>();
   const category = new Map<number, Category>();
   // Timeline indexes from which each saved activation and each parameter's gradient exist (and,
   // for activations, until which): what is alive at the peak, read off once it is known.
   const activationSpan = new Map<number, [number, number]>();
   const gradSince = new Map<number, number>();
+  const microbatches = Math.max(1, Math.floor(input.microbatches ?? 1));
+  let micro = 0;
+  let recomputing = false;
+  // The op position each point is for (−1: the loss seed, the optimizer).
+  const pointOps: number[] = [];
+  let at = -1;
   const point = (phase: Phase, op: string, line: number | null, extra = 0, extraCat: Category = 'temporaries') => {
     const bytes = { ...live };
     bytes[extraCat] += extra;
     const sum = total() + extra;
-    timeline.push({ i: timeline.length, phase, op, line, bytes });
+    const p: TimelinePoint = { i: timeline.length, phase, op, line, bytes };
+    if (recomputing) p.recompute = true;
+    if (microbatches > 1 && micro > 0) p.microbatch = micro;
+    timeline.push(p);
+    pointOps.push(at);
     if (sum > peak) {
       peak = sum;
       peakAt = { phase, composition: bytes, index: timeline.length - 1 };
@@ -149,7 +209,7 @@ export function simulateStep(input: StepInput): StepResult {
   const trainableBytes = uniqueStorages(trainable.map((t) => t.storage)).map((s) => round(s.bytes));
   const paramBytes = sumStorages(input.params.map((t) => t.storage), round);
   const bufferBytes = sumStorages(input.buffers.map((t) => t.storage), round);
-  const inputBytes = sumStorages(input.inputs.map((t) => t.storage), round);
+  const inputBytes = microbatches > 1 && input.batchInputBytes !== undefined ? round(input.batchInputBytes) : sumStorages(input.inputs.map((t) => t.storage), round);
   const gradBytes = trainableBytes.reduce((a, b) => a + b, 0);
   const optimizerBytes = optimizerStateBytes(input.optimizer, device, trainableBytes);
 
@@ -157,9 +217,27 @@ export function simulateStep(input: StepInput): StepResult {
   live.optimizer = optimizerBytes;
   live.temporaries = inputBytes;
 
-  // ── forward ──
-  const savers = new Map<number, number>(); // storage id → number of differentiable ops saving it
-  for (const op of ops) for (const s of op.saved) if (isActivation(s)) savers.set(s.id, (savers.get(s.id) ?? 0) + 1);
+  // ── what the forward keeps ──
+  const producer = new Map<number, number>();
+  ops.forEach((op, i) => {
+    for (const t of op.outputs) if (!producer.has(t.storage.id)) producer.set(t.storage.id, i);
+  });
+  const regions = placeRegions(ops, input.regions ?? [], producer);
+  const regionAt = (i: number): PlacedRegion | undefined => regions.find((r) => r.from <= i && i < r.to);
+  const savers = new Map<number, number>(); // storage id → number of saves keeping it from forward to backward
+  ops.forEach((op, i) => {
+    const r = regionAt(i);
+    for (const s of op.saved) {
+      if (!isActivation(s)) continue;
+      if (r && r.inner.has(s.id) && !r.kept.has(s.id)) r.recomputed.set(s.id, (r.recomputed.get(s.id) ?? 0) + 1);
+      else if (!(r && !r.inner.has(s.id))) savers.set(s.id, (savers.get(s.id) ?? 0) + 1);
+    }
+  });
+  // A region's inputs stay referenced (by the checkpoint's frame, or saved by reentrant
+  // checkpoint's CheckpointFunction) until its backward is done.
+  for (const r of regions) for (const id of r.inputs) savers.set(id, (savers.get(id) ?? 0) + 1);
+  // Selective checkpointing caches the kept ops' outputs from forward until the recompute takes them.
+  for (const r of regions) for (const id of r.kept) savers.set(id, (savers.get(id) ?? 0) + 1);
   const lastUse = new Map<number, number>();
   const first = ops.length ? ops[0].index : 0;
   ops.forEach((op, i) => {
@@ -167,6 +245,7 @@ export function simulateStep(input: StepInput): StepResult {
   });
   const storagesById = new Map<number, Storage>();
   for (const op of ops) for (const t of [...op.inputs, ...op.outputs]) storagesById.set(t.storage.id, t.storage);
+  for (const op of ops) for (const s of op.saved) if (!storagesById.has(s.id)) storagesById.set(s.id, s);
   // A variable that still refers to a tensor keeps it alive past its last use (tensors of another
   // forward pass of the same model, which the tracer also saw, are not this step's).
   for (const [id, at] of input.heldUntil ?? []) {
@@ -181,12 +260,19 @@ export function simulateStep(input: StepInput): StepResult {
     if (i >= ops.length - 1) kept.add(id);
     else if (i >= 0 && i > (lastUse.get(id) ?? -1)) lastUse.set(id, i);
   }
+  // Storages freed after an op that does not use them (their variable dropped then).
+  const releasedAt = new Map<number, number[]>();
+  for (const [id, i] of lastUse) {
+    if (savers.has(id) || kept.has(id) || ops[i].inputs.some((t) => t.storage.id === id)) continue;
+    releasedAt.set(i, [...(releasedAt.get(i) ?? []), id]);
+  }
+
   const storages = new Map<number, Storage>();
   const allocate = (s: Storage) => {
     if (category.has(s.id) || !isActivation(s)) return;
     const cat: Category = savers.has(s.id) ? 'activations' : 'temporaries';
     category.set(s.id, cat);
-    if (cat === 'activations') activationSpan.set(s.id, [timeline.length, Infinity]);
+    if (cat === 'activations' && !activationSpan.has(s.id)) activationSpan.set(s.id, [timeline.length, Infinity]);
     storages.set(s.id, s);
     live[cat] += round(s.bytes);
   };
@@ -198,139 +284,255 @@ export function simulateStep(input: StepInput): StepResult {
     const span = activationSpan.get(s.id);
     if (span && span[1] === Infinity) span[1] = timeline.length;
   };
-  // Storages freed after an op that does not use them (their variable dropped then).
-  const releasedAt = new Map<number, number[]>();
-  for (const [id, i] of lastUse) {
-    if (savers.has(id) || kept.has(id) || ops[i].inputs.some((t) => t.storage.id === id)) continue;
-    releasedAt.set(i, [...(releasedAt.get(i) ?? []), id]);
-  }
-  const producer = new Map<number, number>();
-  ops.forEach((op, i) => {
-    for (const t of op.outputs) if (!producer.has(t.storage.id)) producer.set(t.storage.id, i);
-    for (const s of op.saved) allocate(s);
-    for (const t of op.outputs) allocate(t.storage);
-    point('forward', op.kind, op.line?.line ?? null, op.workspaceBytes);
-    for (const t of op.inputs) {
-      const id = t.storage.id;
-      if (lastUse.get(id) === i && !savers.has(id) && !kept.has(id)) release(t.storage);
-    }
-    for (const t of op.outputs) {
-      const id = t.storage.id;
-      if (!lastUse.has(id) && !savers.has(id) && !kept.has(id)) release(t.storage);
-    }
-    // Tensors whose last reference went after this op without another use.
-    for (const id of releasedAt.get(i) ?? []) release(storagesById.get(id)!);
-  });
 
-  // ── backward ──
-  if (input.loss?.requiresGrad) {
-    const gradOf = new Map<number, GradBuffer>(); // storage id → the buffer holding its gradient
-    const reached = new Set<number>([input.loss.storage.id]);
-    const drop = (b: GradBuffer) => {
-      if (--b.refs === 0) live.temporaries -= b.bytes;
-    };
-    const seed: GradBuffer = { bytes: round(DTYPE_BYTES[input.loss.dtype]), refs: 1 };
-    gradOf.set(input.loss.storage.id, seed);
-    live.temporaries += seed.bytes;
-    point('backward', 'ones_like', null);
-    const remaining = new Map(savers);
-    for (let i = ops.length - 1; i >= 0; i--) {
-      const op = ops[i];
-      if (!op.differentiable || !op.outputs.some((t) => reached.has(t.storage.id))) continue;
-      const incoming = op.outputs.map((t) => gradOf.get(t.storage.id)).find((b) => b !== undefined);
-      const passes = passthrough(input.torch, op);
-      const after: (() => void)[] = [];
-      // A pointwise op's gradient for a broadcast input is computed at the output's size, then
-      // summed down (`sum_to`): the full-size product lives while the node runs.
-      const outBytes = op.outputs.length ? round(numel(op.outputs[0].shape) * DTYPE_BYTES[op.outputs[0].dtype]) : 0;
-      const broadcasts = isPointwise(op.kind);
-      op.inputs.forEach((t, k) => {
-        if (!t.requiresGrad) return;
+  /** One forward and backward of `ops` (one microbatch of several, or the whole batch). */
+  const pass = () => {
+    // ── forward ──
+    ops.forEach((op, i) => {
+      for (const s of op.saved) if (savers.has(s.id)) allocate(s);
+      for (const t of op.outputs) allocate(t.storage);
+      at = i;
+      point('forward', op.kind, op.line?.line ?? null, op.workspaceBytes);
+      for (const t of op.inputs) {
         const id = t.storage.id;
-        reached.add(id);
-        const bytes = round(numel(t.shape) * DTYPE_BYTES[t.dtype]);
-        const broadcast = broadcasts && numel(t.shape) < numel(op.outputs[0].shape);
-        if (broadcast && !passes(k)) {
-          live.temporaries += outBytes;
-          after.push(() => (live.temporaries -= outBytes));
+        if (lastUse.get(id) === i && !savers.has(id) && !kept.has(id)) release(t.storage);
+      }
+      for (const t of op.outputs) {
+        const id = t.storage.id;
+        if (!lastUse.has(id) && !savers.has(id) && !kept.has(id)) release(t.storage);
+      }
+      // Saved by nothing that keeps it (a checkpointed region's own saves) and used by nothing.
+      for (const s of op.saved) if (!savers.has(s.id) && !lastUse.has(s.id) && !kept.has(s.id)) release(s);
+      // Tensors whose last reference went after this op without another use.
+      for (const id of releasedAt.get(i) ?? []) release(storagesById.get(id)!);
+    });
+
+    // ── backward ──
+    const remaining = new Map(savers);
+    const unsave = (id: number) => {
+      if (!remaining.has(id)) return;
+      const left = remaining.get(id)! - 1;
+      remaining.set(id, left);
+      if (left === 0 && !kept.has(id)) release(storagesById.get(id)!);
+    };
+    // Recomputed copies of checkpointed regions' tensors: storage id → its bytes and category.
+    const copies = new Map<number, { bytes: number; cat: Category }>();
+    const copy = (id: number, cat: Category) => {
+      if (copies.has(id)) return;
+      const bytes = round(storagesById.get(id)!.bytes);
+      copies.set(id, { bytes, cat });
+      live[cat] += bytes;
+      if (cat === 'activations' && !activationSpan.has(id)) activationSpan.set(-1 - id, [timeline.length, Infinity]);
+    };
+    const uncopy = (id: number) => {
+      const c = copies.get(id);
+      if (!c) return;
+      live[c.cat] -= c.bytes;
+      copies.delete(id);
+      const span = activationSpan.get(-1 - id);
+      if (span && span[1] === Infinity) span[1] = timeline.length;
+    };
+    const state = regions.map(() => ({ recomputed: false, done: false, left: new Map<number, number>(), held: [] as GradBuffer[], uncached: new Set<number>() }));
+    let dropHeld: (b: GradBuffer) => void = () => undefined;
+    const finish = (k: number) => {
+      const r = regions[k];
+      const st = state[k];
+      if (st.done) return;
+      st.done = true;
+      for (const id of r.inputs) unsave(id);
+      for (const id of r.kept) if (!st.uncached.has(id)) unsave(id);
+      for (const id of [...copies.keys()]) if (r.inner.has(id)) uncopy(id);
+      for (const b of st.held.splice(0)) dropHeld(b);
+    };
+    // Backward reaches a checkpointed region: its forward runs again (up to the last op that saves a
+    // tensor, unless `full`), keeping what its ops save and freeing the rest as it goes.
+    const recompute = (k: number) => {
+      const r = regions[k];
+      state[k].recomputed = true;
+      state[k].left = new Map(r.recomputed);
+      const stop = r.full ? r.to - 1 : r.lastSaving;
+      const lastIn = new Map<number, number>();
+      for (let j = r.from; j <= stop; j++) for (const t of ops[j].inputs) lastIn.set(t.storage.id, j);
+      recomputing = true;
+      for (let j = r.from; j <= stop; j++) {
+        const op = ops[j];
+        if (keeps(r, op.kind)) {
+          // Its output comes from the cache (kept from forward): the cache lets go of it.
+          for (const t of op.outputs) if (r.kept.has(t.storage.id) && !state[k].uncached.has(t.storage.id)) {
+            state[k].uncached.add(t.storage.id);
+            unsave(t.storage.id);
+          }
+          continue;
         }
-        if (paramStorages.has(id)) {
-          // AccumulateGrad keeps the first gradient as `.grad`; later ones are added in place.
-          if (!paramGrad.has(id)) {
-            paramGrad.add(id);
-            gradSince.set(id, timeline.length);
-            live.grads += round(t.storage.bytes);
-          } else {
+        for (const s of op.saved) if (r.recomputed.has(s.id)) copy(s.id, 'activations');
+        for (const t of op.outputs) {
+          const id = t.storage.id;
+          if (r.inner.has(id) && !r.kept.has(id) && isActivation(t.storage)) copy(id, r.recomputed.has(id) ? 'activations' : 'temporaries');
+        }
+        at = j;
+        point('backward', op.kind, op.line?.line ?? null, op.workspaceBytes);
+        const free = (id: number) => {
+          const c = copies.get(id);
+          // Reentrant: the recomputed outputs are the inner backward's roots, alive until it ends.
+          if (c?.cat === 'temporaries' && !(r.reentrant && r.outputs.has(id))) uncopy(id);
+        };
+        for (const t of op.inputs) if (lastIn.get(t.storage.id) === j) free(t.storage.id);
+        for (const t of op.outputs) if (!lastIn.has(t.storage.id)) free(t.storage.id);
+      }
+      recomputing = false;
+    };
+
+    if (input.loss?.requiresGrad) {
+      const gradOf = new Map<number, GradBuffer>(); // storage id → the buffer holding its gradient
+      const reached = new Set<number>([input.loss.storage.id]);
+      const drop = (b: GradBuffer) => {
+        if (--b.refs === 0) live.temporaries -= b.bytes;
+      };
+      dropHeld = drop;
+      const seed: GradBuffer = { bytes: round(DTYPE_BYTES[input.loss.dtype]), refs: 1 };
+      gradOf.set(input.loss.storage.id, seed);
+      live.temporaries += seed.bytes;
+      at = -1;
+      point('backward', 'ones_like', null);
+      for (let i = ops.length - 1; i >= 0; i--) {
+        regions.forEach((r, k) => {
+          if (i < r.from && state[k].recomputed) finish(k);
+        });
+        const op = ops[i];
+        if (!op.differentiable || !op.outputs.some((t) => reached.has(t.storage.id))) continue;
+        const k = regions.findIndex((r) => r.from <= i && i < r.to);
+        const region = k >= 0 ? regions[k] : undefined;
+        if (region && !state[k].recomputed && (region.reentrant || op.saved.length > 0)) recompute(k);
+        const incoming = op.outputs.map((t) => gradOf.get(t.storage.id)).find((b) => b !== undefined);
+        const passes = passthrough(input.torch, op);
+        const after: (() => void)[] = [];
+        // A pointwise op's gradient for a broadcast input is computed at the output's size, then
+        // summed down (`sum_to`): the full-size product lives while the node runs.
+        const outBytes = op.outputs.length ? round(numel(op.outputs[0].shape) * DTYPE_BYTES[op.outputs[0].dtype]) : 0;
+        const broadcasts = isPointwise(op.kind);
+        op.inputs.forEach((t, k) => {
+          if (!t.requiresGrad) return;
+          const id = t.storage.id;
+          reached.add(id);
+          const bytes = round(numel(t.shape) * DTYPE_BYTES[t.dtype]);
+          const broadcast = broadcasts && numel(t.shape) < numel(op.outputs[0].shape);
+          if (broadcast && !passes(k)) {
+            live.temporaries += outBytes;
+            after.push(() => (live.temporaries -= outBytes));
+          }
+          if (paramStorages.has(id)) {
+            // AccumulateGrad keeps the first gradient as `.grad`; later ones (another use of the
+            // parameter, a later microbatch) are added in place.
+            if (micro === 1) paramUses.set(id, (paramUses.get(id) ?? 0) + 1);
+            const uses = paramUses.get(id) ?? 1;
+            if (!paramGrad.has(id)) {
+              paramGrad.add(id);
+              gradSince.set(id, timeline.length);
+              live.grads += round(t.storage.bytes);
+            } else if (micro >= 2 && uses > 1) {
+              // A later microbatch: the engine sums a parameter's gradients over its uses in one
+              // buffer and adds that into `.grad` after the last; the first lives until then.
+              const buffer = round(t.storage.bytes);
+              const left = pending.get(id);
+              if (left === undefined) {
+                live.temporaries += buffer;
+                pending.set(id, uses - 1);
+              } else {
+                live.temporaries += bytes;
+                after.push(() => (live.temporaries -= bytes));
+                if (left <= 1) {
+                  pending.delete(id);
+                  after.push(() => (live.temporaries -= buffer));
+                } else pending.set(id, left - 1);
+              }
+            } else {
+              live.temporaries += bytes;
+              after.push(() => (live.temporaries -= bytes));
+            }
+            return;
+          }
+          const old = gradOf.get(id);
+          if (op.inplace && k === 0 && op.onView) {
+            // CopySlices (autograd's backward of an in-place op on a view): a new gradient of the
+            // whole base with the incoming one copied in, a contiguous clone of the view's slice,
+            // and the op's own backward on it; the base's new gradient replaces the old.
+            const base: GradBuffer = { bytes: round(t.storage.bytes), refs: 1 };
+            const scratch = bytes + (passes(k) ? 0 : bytes);
+            live.temporaries += base.bytes + scratch;
+            gradOf.set(id, base);
+            after.push(() => (live.temporaries -= scratch));
+            if (old) after.push(() => drop(old));
+            return;
+          }
+          // The gradient of a view (a slice, an expand) is made at the view's size and reaches its
+          // base through the view's backward after the node: a gradient of the base's size (or an
+          // addition into the base's existing one), the view-shaped one then gone.
+          const baseBytes = round(t.storage.bytes);
+          const partial = baseBytes !== bytes;
+          if (partial) {
             live.temporaries += bytes;
             after.push(() => (live.temporaries -= bytes));
           }
-          return;
+          // Another view of a base that already has its gradient buffer adds into it.
+          if (partial && old && !(op.inplace && k === 0)) return;
+          const alias = incoming !== undefined && passes(k) && !broadcast && !partial;
+          const b: GradBuffer = alias ? incoming : { bytes: baseBytes, refs: 0 };
+          b.refs++;
+          if (partial || (op.backward?.inputGradsLate && !alias)) after.unshift(() => (live.temporaries += b.bytes));
+          else if (!alias) live.temporaries += b.bytes;
+          if (old && op.inplace && k === 0) {
+            // In place: self's gradient takes the place of the result's (same storage).
+            gradOf.set(id, b);
+            after.push(() => drop(old));
+          } else if (old) {
+            // A second consumer's gradient is accumulated into the first buffer, then dropped.
+            after.push(() => drop(b));
+          } else gradOf.set(id, b);
+        });
+        at = i;
+        point('backward', op.kind, op.line?.line ?? null, op.backward?.workspaceBytes ?? 0);
+        for (const f of after) f();
+        for (const t of op.outputs) {
+          const id = t.storage.id;
+          if (producer.get(id) === i && !op.inplace && gradOf.has(id)) {
+            const b = gradOf.get(id)!;
+            // Reentrant checkpoint: the gradient of the region's output is CheckpointFunction's
+            // input, held until its backward (the whole region's) returns.
+            if (region?.reentrant && region.outputs.has(id)) state[k].held.push(b);
+            else drop(b);
+            gradOf.delete(id);
+          }
         }
-        const old = gradOf.get(id);
-        if (op.inplace && k === 0 && op.onView) {
-          // CopySlices (autograd's backward of an in-place op on a view): a new gradient of the
-          // whole base with the incoming one copied in, a contiguous clone of the view's slice,
-          // and the op's own backward on it; the base's new gradient replaces the old.
-          const base: GradBuffer = { bytes: round(t.storage.bytes), refs: 1 };
-          const scratch = bytes + (passes(k) ? 0 : bytes);
-          live.temporaries += base.bytes + scratch;
-          gradOf.set(id, base);
-          after.push(() => (live.temporaries -= scratch));
-          if (old) after.push(() => drop(old));
-          return;
-        }
-        // The gradient of a view (a slice, an expand) is made at the view's size and reaches its
-        // base through the view's backward after the node: a gradient of the base's size (or an
-        // addition into the base's existing one), the view-shaped one then gone.
-        const baseBytes = round(t.storage.bytes);
-        const partial = baseBytes !== bytes;
-        if (partial) {
-          live.temporaries += bytes;
-          after.push(() => (live.temporaries -= bytes));
-        }
-        // Another view of a base that already has its gradient buffer adds into it.
-        if (partial && old && !(op.inplace && k === 0)) return;
-        const alias = incoming !== undefined && passes(k) && !broadcast && !partial;
-        const b: GradBuffer = alias ? incoming : { bytes: baseBytes, refs: 0 };
-        b.refs++;
-        if (partial || (op.backward?.inputGradsLate && !alias)) after.unshift(() => (live.temporaries += b.bytes));
-        else if (!alias) live.temporaries += b.bytes;
-        if (old && op.inplace && k === 0) {
-          // In place: self's gradient takes the place of the result's (same storage).
-          gradOf.set(id, b);
-          after.push(() => drop(old));
-        } else if (old) {
-          // A second consumer's gradient is accumulated into the first buffer, then dropped.
-          after.push(() => drop(b));
-        } else gradOf.set(id, b);
-      });
-      point('backward', op.kind, op.line?.line ?? null, op.backward?.workspaceBytes ?? 0);
-      for (const f of after) f();
-      for (const t of op.outputs) {
-        const id = t.storage.id;
-        if (producer.get(id) === i && !op.inplace && gradOf.has(id)) {
-          drop(gradOf.get(id)!);
-          gradOf.delete(id);
+        for (const s of op.saved) {
+          if (region && region.recomputed.has(s.id)) {
+            // A recomputed copy goes when the last op of the region that saved it is done.
+            const left = (state[k].left.get(s.id) ?? 1) - 1;
+            state[k].left.set(s.id, left);
+            // Reentrant: the recomputed outputs stay referenced until CheckpointFunction.backward returns.
+            if (left === 0 && !(region.reentrant && region.outputs.has(s.id))) uncopy(s.id);
+          } else if (!(region && !region.inner.has(s.id))) unsave(s.id);
         }
       }
-      for (const s of op.saved) {
-        if (!remaining.has(s.id)) continue;
-        const left = remaining.get(s.id)! - 1;
-        remaining.set(s.id, left);
-        if (left === 0 && !kept.has(s.id)) release(s);
-      }
+      regions.forEach((_, k) => finish(k));
+      for (const b of new Set(gradOf.values())) live.temporaries -= b.refs > 0 ? b.bytes : 0;
     }
-    for (const b of new Set(gradOf.values())) live.temporaries -= b.refs > 0 ? b.bytes : 0;
-  }
-  // The graph goes with the last references to the outputs and the loss: everything the forward made.
-  for (const [id, cat] of category) {
-    live[cat] -= round(storages.get(id)!.bytes);
-    const span = activationSpan.get(id);
-    if (span && span[1] === Infinity) span[1] = timeline.length;
-  }
-  category.clear();
+    // The graph goes with the last references to the outputs and the loss: everything the forward made.
+    for (const [id, cat] of category) {
+      live[cat] -= round(storages.get(id)!.bytes);
+      const span = activationSpan.get(id);
+      if (span && span[1] === Infinity) span[1] = timeline.length;
+    }
+    category.clear();
+    for (const id of [...copies.keys()]) uncopy(id);
+  };
+
+  // Gradient accumulation: the first microbatch makes the gradients, every later one adds into
+  // them (all alike: the second stands for the rest).
+  for (micro = 1; micro <= Math.min(microbatches, 2); micro++) pass();
+  micro = 0;
 
   // ── optimizer step ──
+  at = -1;
   if (input.optimizer !== 'none') {
     point('optimizer', `${input.optimizer}.step`, null, optimizerScratch(input.optimizer, device, trainableBytes));
   }
@@ -348,14 +550,90 @@ export function simulateStep(input: StepInput): StepResult {
     peakIndex: peakAt.index,
     atPeak: {
       grads: new Set([...gradSince].filter(([, since]) => since <= p && p < gradsEnd).map(([id]) => id)),
-      activations: new Set([...activationSpan].filter(([, [from, to]]) => from <= p && p < to).map(([id]) => id)),
+      activations: new Set([...activationSpan].filter(([, [from, to]]) => from <= p && p < to).map(([id]) => (id < 0 ? -1 - id : id))),
     },
     paramBytes,
     gradBytes,
     optimizerBytes,
     bufferBytes,
     inputBytes,
+    pointOps,
+    notKept: new Set(regions.flatMap((r) => [...r.recomputed.keys()]).filter((id) => !savers.has(id))),
+    regions,
   };
+}
+
+/** `mm` → `mm.default`: an op record's kind as torch.ops names the overload. */
+export function overloadName(kind: string): string {
+  const base = kind.startsWith('aten.') ? kind.slice(5) : kind;
+  return base.includes('.') ? base : `${base}.default`;
+}
+
+function keeps(r: CheckpointRegion, kind: string): boolean {
+  return !!r.keep && (r.keep.has(overloadName(kind)) || r.keep.has(atenBase(kind)));
+}
+
+/** A checkpointed region placed on the step's ops (array positions) with what it makes and keeps. */
+export interface PlacedRegion extends CheckpointRegion {
+  readonly from: number;
+  readonly to: number;
+  /** Storages the region's ops make (their outputs, what they save that no op made). */
+  readonly inner: ReadonlySet<number>;
+  /** Selective checkpointing: outputs of the `keep` ops, kept from forward. */
+  readonly kept: ReadonlySet<number>;
+  /** Inner storages its ops save (→ how many saves): dropped after forward, recomputed in backward. */
+  readonly recomputed: Map<number, number>;
+  /** Activation storages made before the region and used in it. */
+  readonly inputs: ReadonlySet<number>;
+  /** Inner storages used after the region (its outputs). */
+  readonly outputs: ReadonlySet<number>;
+  /** Position of the region's last op that saves a tensor (where a non-reentrant recompute stops). */
+  readonly lastSaving: number;
+}
+
+/**
+ * Places regions on the ops: sorted, a region inside (or overlapping) an earlier one dropped (the
+ * outer checkpoint recomputes the inner one's ops), empty ones dropped.
+ */
+function placeRegions(ops: readonly OpRecord[], regions: readonly CheckpointRegion[], producer: ReadonlyMap<number, number>): PlacedRegion[] {
+  if (!regions.length || !ops.length) return [];
+  const positionOf = (index: number) => {
+    let lo = 0;
+    let hi = ops.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ops[mid].index < index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const placed: PlacedRegion[] = [];
+  let end = -1;
+  for (const r of [...regions].sort((a, b) => a.first - b.first || b.end - a.end)) {
+    const from = positionOf(r.first);
+    const to = positionOf(r.end);
+    if (to <= from || from < end) continue;
+    end = to;
+    const inner = new Set<number>();
+    const inputs = new Set<number>();
+    const kept = new Set<number>();
+    const outputs = new Set<number>();
+    let lastSaving = from;
+    for (let j = from; j < to; j++) {
+      const op = ops[j];
+      for (const t of op.inputs) {
+        const p = producer.get(t.storage.id);
+        if (isActivation(t.storage) && (p === undefined || p < from) && !inner.has(t.storage.id)) inputs.add(t.storage.id);
+      }
+      for (const t of op.outputs) if (producer.get(t.storage.id) === j) inner.add(t.storage.id);
+      for (const s of op.saved) if (isActivation(s) && !producer.has(s.id)) inner.add(s.id);
+      if (keeps(r, op.kind)) for (const t of op.outputs) if (producer.get(t.storage.id) === j) kept.add(t.storage.id);
+      if (op.saved.length && op.differentiable) lastSaving = j;
+    }
+    for (let j = to; j < ops.length; j++) for (const t of ops[j].inputs) if (inner.has(t.storage.id)) outputs.add(t.storage.id);
+    placed.push({ ...r, from, to, inner, kept, inputs, outputs, recomputed: new Map(), lastSaving });
+  }
+  return placed;
 }
 
 function isActivation(s: Storage): boolean {

@@ -49,6 +49,11 @@ export class SyntaxNode {
     return this.raw.endIndex;
   }
 
+  /** Row and column (UTF-16 units... as tree-sitter counts them) one past the node's last character. */
+  get endPosition(): Point {
+    return this.raw.endPosition;
+  }
+
   get namedChildren(): SyntaxNode[] {
     return (this.namedValue ??= this.raw.namedChildren.map((c) => this.wrap(c)).filter((c): c is SyntaxNode => c !== null));
   }

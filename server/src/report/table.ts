@@ -76,7 +76,9 @@ function budgetLines(report: Report): string[] {
   const peak = report.totals.peakBytes;
   const verdict = peak > report.budgetBytes ? `exceeded by ${formatBytes(peak - report.budgetBytes)}` : 'fits';
   const lines = [`budget ${formatBytes(report.budgetBytes)}: ${verdict}`];
-  if (report.maxBatch !== null) lines.push(`largest batch that fits: ${report.maxBatch}`);
+  if (report.maxBatch !== null) lines.push(`largest batch that fits: ${report.maxBatch} as the code stands${report.budgetPlan?.maxBatch != null ? `, ${report.budgetPlan.maxBatch} with checkpointing` : ''}`);
+  const plan = report.budgetPlan;
+  if (plan && peak > report.budgetBytes) lines.push(plan.plan ? `${plan.fits ? 'plan that fits' : 'nothing fits; closest'}: ${plan.plan}` : `no plan fits (${plan.tried.join('; ')})`);
   return lines;
 }
 

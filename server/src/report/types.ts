@@ -31,6 +31,10 @@ export interface AnalysisSettings {
   readonly torch: string;
   /** Bytes available on the device, or null for no budget. */
   readonly budgetBytes: number | null;
+  /** A checkpoint plan (engine/checkpointPlan.ts: `layer3`, `blocks.*`, `features/4`, `class:Block`, `:selective`); empty: the directive's. */
+  readonly checkpoint?: readonly string[];
+  /** Gradient accumulation over this many microbatches of the batch; null/absent: the directive's, else 1. */
+  readonly microbatch?: number | null;
 }
 
 export const DEFAULT_TORCH = '2.14';
@@ -44,6 +48,8 @@ export const DEFAULT_SETTINGS: AnalysisSettings = {
   device: 'cuda',
   torch: DEFAULT_TORCH,
   budgetBytes: null,
+  checkpoint: [],
+  microbatch: null,
 };
 
 export interface InputReport {
@@ -148,6 +154,11 @@ export interface TimelinePoint {
   op: string;
   line: number | null;
   bytes: Composition;
+  // Extensions of the contract, present only when they apply:
+  /** The op re-ran in backward to rebuild a checkpointed region's saved tensors. */
+  recompute?: true;
+  /** With gradient accumulation: 1 for the first microbatch, 2 for each later one (all alike). */
+  microbatch?: number;
 }
 
 export interface ReportSettings {
@@ -157,6 +168,9 @@ export interface ReportSettings {
   torch: string;
   checkpoint: string[];
   batch: number;
+  // Extensions of the contract:
+  /** Microbatches per optimizer step (gradient accumulation); absent when 1. */
+  microbatch?: number;
 }
 
 /** The JSON printed by `memlens report --json` (report-contract.md, version 1). */
@@ -190,6 +204,13 @@ export interface Report {
    * would raise. Absent when there is none.
    */
   unreliable?: string[];
+  /** Settings that could not be applied as given (a checkpoint plan item matching no module call). */
+  warnings?: string[];
+  /**
+   * With a budget (and fixes asked for): the largest batch under the lowest-peak checkpointing, and
+   * the plan with the least recompute that fits (engine/fit.ts), described.
+   */
+  budgetPlan?: { fits: boolean; plan: string | null; peakBytes: number | null; maxBatch: number | null; tried: string[] };
 }
 
 /** Costs gathered on one source line of the analyzed file, for inlay hints and hovers. */
@@ -224,6 +245,46 @@ export interface ModelLocation {
   line: number;
 }
 
+/** A replacement in the analyzed file's text; positions 0-based, characters in UTF-16 units. */
+export interface SourceEdit {
+  startLine: number;
+  startCharacter: number;
+  endLine: number;
+  endCharacter: number;
+  newText: string;
+}
+
+/**
+ * A change of the code that lowers the training-step peak (engine/fixes.ts), simulated: what the
+ * analysis of the edited text will show. Offered as a code action on `line`.
+ */
+export interface FixSuggestion {
+  kind: 'checkpoint' | 'checkpoint-sequential' | 'checkpoint-class' | 'autocast' | 'plan';
+  title: string;
+  /** 0-based line the action belongs to: the call, the class, `def forward`. */
+  line: number;
+  /** The simulated training-step peak with the fix, and what it saves against the code as it is. */
+  peakBytes: number;
+  savedBytes: number;
+  /** FLOPs the backward recomputes, as a fraction of the forward's. */
+  recompute: number;
+  /** Microbatches a plan runs the batch as (its directive's `microbatch=`), when more than 1. */
+  microbatches?: number;
+  edits: SourceEdit[];
+}
+
+/** "Fit the budget": the plan with the least recompute whose simulated peak fits (engine/planner.ts). */
+export interface BudgetPlan {
+  budgetBytes: number;
+  /** Whether any plan fits; when not, `fix` is the lowest peak found. */
+  fits: boolean;
+  fix: FixSuggestion | null;
+  /** Largest batch that fits the budget under the plan's checkpointing and precision (no microbatching). */
+  maxBatch: number | null;
+  /** What was tried, one line each (for the note and the CLI). */
+  tried: string[];
+}
+
 /** Everything one analysis produced. */
 export interface Analysis {
   report: Report;
@@ -235,4 +296,10 @@ export interface Analysis {
   ms: number;
   /** True when `error` stops the current text and the numbers are the last good analysis's. */
   stale?: boolean;
+  /** The document version analyzed (set by the language server): fixes' edits apply to that text only. */
+  version?: number;
+  /** Code changes that lower the peak, simulated (when asked for: the language server's analyses). */
+  fixes?: FixSuggestion[];
+  /** The budget plan, when a budget is set and fixes were asked for. */
+  plan?: BudgetPlan;
 }

@@ -5,6 +5,7 @@ import {
   Args, ClassV, InstanceV, Loc, ModuleV, NONE, Value, builtin, builtinMethodOf, classAttr, mro, nativeOf, unknown,
 } from '../values';
 import { ScriptData, dataModules } from './data';
+import { checkpointModules } from './checkpoint';
 import { einopsModules } from './einops';
 import { visionModules } from './vision';
 import { catalogNamespaces } from './namespaces';
@@ -26,6 +27,8 @@ export interface ModuleCall {
   readonly firstOp: number;
   lastOp: number;
   output: Value;
+  /** The module whose forward made the call ("" for the root's, null outside any forward). */
+  readonly caller: string | null;
 }
 
 export interface LibrarySettings {
@@ -80,13 +83,15 @@ export class TorchLibrary implements Library {
     const [linalg, special, fft] = [sub('torch.linalg'), sub('torch.special'), sub('torch.fft')];
     const data = dataModules(this);
     (data['torch.utils'] as ModuleV).attrs.set('_pytree', runtime.modules['torch.utils._pytree']);
+    const ckpt = checkpointModules(this);
+    (data['torch.utils'] as ModuleV).attrs.set('checkpoint', ckpt['torch.utils.checkpoint']);
     const optim = optimModules(this);
-    const torch = this.ns('torch', { ...Object.fromEntries(spaces.get('torch')!), ...runtime.torch, nn, linalg, special, fft, utils: data['torch.utils'], optim: optim['torch.optim'] });
+    const torch = this.ns('torch', { ...Object.fromEntries(spaces.get('torch')!), ...runtime.torch, nn, linalg, special, fft, utils: data['torch.utils'], optim: optim['torch.optim'], ops: ckpt['torch.ops'] });
     for (const [name, mod] of Object.entries(runtime.modules)) if (name.split('.').length === 2) torch.attrs.set(name.split('.')[1], mod);
     return new Map<string, Value>([
       ['torch', torch], ['torch.nn', nn], ['torch.nn.functional', F], ['torch.nn.modules', nn.attrs.get('modules')!],
       ['torch.linalg', linalg], ['torch.special', special], ['torch.fft', fft],
-      ...Object.entries(runtime.modules), ...Object.entries(data), ...Object.entries(optim),
+      ...Object.entries(runtime.modules), ...Object.entries(data), ...Object.entries(optim), ...Object.entries(ckpt),
     ]);
   }
 
@@ -228,7 +233,8 @@ export class TorchLibrary implements Library {
     const forward = this.forwardOf(self);
     if (!forward) return this.interp.fail(`${self.cls.name} has no forward()`, at);
     const path = this.paths.get(self) ?? `<${self.cls.name}>`;
-    const record: ModuleCall = { module: self, path, line: at, firstOp: this.tracer.ops.length, lastOp: this.tracer.ops.length, output: NONE };
+    const stack = this.tracer.moduleStack;
+    const record: ModuleCall = { module: self, path, line: at, firstOp: this.tracer.ops.length, lastOp: this.tracer.ops.length, output: NONE, caller: stack.length ? stack[stack.length - 1] : null };
     this.calls.push(record);
     this.tracer.moduleStack.push(path);
     try {
