@@ -279,8 +279,12 @@ def script_namespace(path):
     with open(path) as f:
         source = f.read()
     folder = os.path.dirname(os.path.abspath(path))
+    # Forget the modules of this folder and any module named like one of its files (another
+    # script's `model` from nanogpt/ would shadow word_lm/model.py).
+    siblings = {os.path.splitext(f)[0] for f in os.listdir(folder) if f.endswith(".py")}
     for name, mod in list(sys.modules.items()):
-        if os.path.dirname(os.path.abspath(getattr(mod, "__file__", None) or "/")) == folder:
+        if name.split(".")[0] in siblings or \
+                os.path.dirname(os.path.abspath(getattr(mod, "__file__", None) or "/")) == folder:
             del sys.modules[name]
     sys.path.insert(0, folder)
     ns = {"__name__": "memlens_script_" + os.path.splitext(os.path.basename(path))[0], "__file__": os.path.abspath(path)}

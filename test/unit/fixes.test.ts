@@ -30,6 +30,8 @@ interface Case {
 const CASES: Case[] = [
   { base: 'resnet_small.py', fixed: 'fixes/resnet_small_ckpt.py', kind: 'checkpoint', at: 'out = self.layer2(out)', releases: ['1.13', '2.13', '2.14'] },
   { base: 'resnet_small.py', fixed: 'fixes/resnet_small_seq2.py', kind: 'checkpoint-sequential', at: 'out = self.layer1(out)', releases: ['2.13', '2.14'] },
+  // PyTorch 1.x's checkpoint_sequential has no use_reentrant (and is reentrant): the edit leaves it out.
+  { base: 'resnet_small.py', fixed: 'fixes/resnet_small_seq2_reentrant.py', kind: 'checkpoint-sequential', at: 'out = self.layer1(out)', releases: ['1.13'] },
   { base: 'gpt_nano.py', fixed: 'fixes/gpt_nano_ckpt.py', kind: 'checkpoint', at: 'x = block(x)', releases: ['1.13', '2.13', '2.14'] },
   { base: 'resnet_small.py', fixed: 'fixes/resnet_small_autocast.py', kind: 'autocast', at: 'def forward(self, x):\n        out = self.relu', releases: ['1.13', '2.13', '2.14'] },
   { base: 'mlp.py', fixed: 'fixes/mlp_autocast.py', kind: 'autocast', at: 'def forward', releases: ['1.13', '2.13', '2.14'] },

@@ -121,9 +121,18 @@ export function siteRegions(site: CallSite, run: RunResult): CheckpointRegion[] 
   return site.calls.map((c) => ({ first: c.firstOp, end: c.lastOp, full, label: c.path, caller: { module: c.caller ?? '', line: c.line } }));
 }
 
+/**
+ * PyTorch 1.x's checkpoint_sequential takes no `use_reentrant` (it raises on it) and is always
+ * reentrant: the edit leaves the keyword out there, and the regions are reentrant.
+ */
+export function sequentialReentrant(run: RunResult): boolean {
+  return run.tracer.ctx.torch[0] < 2;
+}
+
 /** Regions of `checkpoint_sequential(seq, k, x)` on a site's calls: the children in k segments, the last one not checkpointed. */
 export function sequentialRegions(site: CallSite, k: number, pass: ForwardPass, run: RunResult): CheckpointRegion[] {
-  const full = fullRecompute(run.tracer.ctx.torch);
+  const reentrant = sequentialReentrant(run);
+  const full = reentrant || fullRecompute(run.tracer.ctx.torch);
   const out: CheckpointRegion[] = [];
   for (const c of site.calls) {
     const prefix = `${c.path}.`;
@@ -132,7 +141,7 @@ export function sequentialRegions(site: CallSite, k: number, pass: ForwardPass, 
     for (let start = 0; size > 0 && start < size * (k - 1); start += size) {
       const a = children[start];
       const b = children[start + size - 1];
-      if (b.lastOp > a.firstOp) out.push({ first: a.firstOp, end: b.lastOp, full, label: `${c.path}[${start}:${start + size}]`, caller: { module: c.caller ?? '', line: c.line } });
+      if (b.lastOp > a.firstOp) out.push({ first: a.firstOp, end: b.lastOp, full, ...(reentrant ? { reentrant } : {}), label: `${c.path}[${start}:${start + size}]`, caller: { module: c.caller ?? '', line: c.line } });
     }
   }
   return out;
@@ -163,8 +172,8 @@ export function checkpointEdit(site: CallSite): SourceEdit {
   return rangeEdit(site.node, `checkpoint(${site.callee}, ${site.args ? `${site.args}, ` : ''}use_reentrant=False)`);
 }
 
-export function sequentialEdit(site: CallSite, k: number): SourceEdit {
-  return rangeEdit(site.node, `checkpoint_sequential(${site.callee}, ${k}, ${site.args}, use_reentrant=False)`);
+export function sequentialEdit(site: CallSite, k: number, reentrant = false): SourceEdit {
+  return rangeEdit(site.node, `checkpoint_sequential(${site.callee}, ${k}, ${site.args}${reentrant ? '' : ', use_reentrant=False'})`);
 }
 
 /**
@@ -313,7 +322,7 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
       if (best && best.saved > 0) {
         fixes.push({
           kind: 'checkpoint-sequential', title: `Checkpoint ${site.callee} in ${best.k} segments (checkpoint_sequential) — ${savingText(best.saved, best.recompute)}`, line,
-          peakBytes: best.peak, savedBytes: best.saved, recompute: best.recompute, edits: withImport([sequentialEdit(site, best.k)], ['checkpoint_sequential']),
+          peakBytes: best.peak, savedBytes: best.saved, recompute: best.recompute, edits: withImport([sequentialEdit(site, best.k, sequentialReentrant(run))], ['checkpoint_sequential']),
         });
       }
     }

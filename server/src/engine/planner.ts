@@ -21,7 +21,7 @@ import type { ModuleCall } from '../interpreter/torch/library';
 import { CheckpointRegion, simulateStep, StepResult } from '../memory/simulate';
 import type { AnalysisSettings, SourceEdit } from '../report/types';
 import type { Tree } from '../python/parser';
-import { CallSite, callSites, checkpointEdit, importEdit, sequentialEdit, sequentialRegions, siteRegions } from './fixes';
+import { CallSite, callSites, checkpointEdit, importEdit, sequentialEdit, sequentialReentrant, sequentialRegions, siteRegions } from './fixes';
 import { stepInputOf } from './report';
 import type { ForwardPass, RunResult } from './run';
 
@@ -107,7 +107,7 @@ export function planGroups(run: RunResult, pass: ForwardPass, file: string, tree
       if (s.sequential !== null && s.args !== '' && !s.args.includes(',') && !s.args.includes('=')) {
         for (let k = 2; k <= Math.min(s.sequential, 8); k++) {
           const regions = sequentialRegions(s, k, pass, run);
-          if (regions.length) opts.push({ label: `checkpoint_sequential(${s.callee}, ${k})`, regions, flops: flopsOf(regions), edits: [sequentialEdit(s, k)], imports: ['checkpoint_sequential'] });
+          if (regions.length) opts.push({ label: `checkpoint_sequential(${s.callee}, ${k})`, regions, flops: flopsOf(regions), edits: [sequentialEdit(s, k, sequentialReentrant(run))], imports: ['checkpoint_sequential'] });
         }
       }
       return opts;
@@ -184,40 +184,44 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
       baseInside[j] = Math.max(baseInside[j], t.bytes);
     } else needPlain[J] = Math.max(needPlain[J], t.bytes - budget);
   }
-  // Per option: savings and extra per unit, from simulating it alone.
-  const costs: OptionCost[][] = groups.map((g, gi) => g.options.map((o, oi) => {
-    const saved = g.calls.map(() => 0);
-    const extra = g.calls.map(() => 0);
-    if (oi === 0) return { saved, extra };
-    const step = simulate(o.regions);
-    const bytesOf = new Map<number, number>();
-    for (const op of pass.ops) for (const s of op.saved) bytesOf.set(s.id, s.bytes);
-    for (const r of step.regions) {
-      const owner = g.calls.findIndex((c) => c.firstOp - first <= r.from && r.to <= c.lastOp - first);
-      if (owner < 0) continue;
-      for (const id of r.recomputed.keys()) if (step.notKept.has(id)) saved[owner] += bytesOf.get(id) ?? 0;
+  // Each option's costs from a simulation: a unit's savings are how much more its forward's last
+  // point is lowered than the unit before it's; its extra, how far its backward's peak sits above the
+  // baseline's less the savings of the units before it. Where the options are few each is simulated
+  // alone (its costs then hold whatever the others choose); a long chain gets one simulation per
+  // option index with every group's at once (the additive model's assumption; the plan is verified).
+  const costs: OptionCost[][] = groups.map((g) => g.options.map(() => ({ saved: g.calls.map(() => 0), extra: g.calls.map(() => 0) })));
+  const slot = units.map((u) => groups[u.g].calls.findIndex((c) => c.firstOp - first === u.a));
+  const optionCount = groups.reduce((n, g) => n + g.options.length - 1, 0);
+  const probes: number[][] = [];
+  if (optionCount <= 64) groups.forEach((g, gi) => g.options.forEach((_, oi) => oi > 0 && probes.push(groups.map((__, hi) => (hi === gi ? oi : 0)))));
+  else for (let oi = 1; oi < Math.max(...groups.map((g) => g.options.length)); oi++) probes.push(groups.map((g) => (oi < g.options.length ? oi : 0)));
+  for (const probe of probes) {
+    const step = simulate(groups.flatMap((g, gi) => g.options[probe[gi]].regions));
+    const prefix: number[] = [];
+    let before = 0;
+    for (let j = 0; j < m; j++) {
+      prefix.push(before);
+      const p = Math.max(0, units[j].b - 1);
+      const lowered = pointBytes(baseline, p) - pointBytes(step, p);
+      const oi = probe[units[j].g];
+      if (oi > 0) costs[units[j].g][oi].saved[slot[j]] = lowered - before;
+      before = lowered;
     }
-    // What the option frees in all, read where forward ends (both steps have one point per forward
-    // op): the dropped saves and whatever else goes with them; spread over its calls as they drop.
-    const endOfForward = pass.ops.length - 1;
-    const freed = endOfForward >= 0 ? pointBytes(baseline, endOfForward) - pointBytes(step, endOfForward) : 0;
-    const modelled = saved.reduce((a, b) => a + b, 0);
-    if (freed > 0 && modelled > 0) for (let k = 0; k < saved.length; k++) saved[k] = (saved[k] * freed) / modelled;
-    const local = g.calls.map(() => -Infinity);
-    step.timeline.forEach((p, i) => {
+    const local = new Array<number>(m).fill(-Infinity);
+    step.timeline.forEach((pt, i) => {
       const at = step.pointOps[i];
-      if (p.phase !== 'backward' || at < 0) return;
-      const owner = g.calls.findIndex((c) => c.firstOp - first <= at && at < c.lastOp - first);
-      if (owner >= 0) local[owner] = Math.max(local[owner], p.bytes.params + p.bytes.grads + p.bytes.optimizer + p.bytes.activations + p.bytes.temporaries);
+      if (pt.phase !== 'backward' || at < 0) return;
+      const j = insideOf(at);
+      if (j >= 0) local[j] = Math.max(local[j], pointBytes(step, i));
     });
-    g.calls.forEach((c, k) => {
-      const u = unitOf(gi, c);
+    for (let j = 0; j < m; j++) {
+      const oi = probe[units[j].g];
+      if (oi === 0 || !Number.isFinite(local[j]) || !Number.isFinite(baseInside[j])) continue;
       // Negative when the option lowers its own backward's peak (checkpoint_sequential: its first
       // segments stay dropped while backward runs through the last).
-      extra[k] = u >= 0 && Number.isFinite(local[k]) && Number.isFinite(baseInside[u]) ? local[k] - baseInside[u] : 0;
-    });
-    return { saved, extra };
-  }));
+      costs[units[j].g][oi].extra[slot[j]] = local[j] - (baseInside[j] - prefix[j]);
+    }
+  }
   // The DP's states after each group: the Pareto front of (savings so far, FLOPs), a state kept only
   // when no other saves as much for fewer FLOPs; each remembers its choice and predecessor.
   interface State {
@@ -226,7 +230,7 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
     readonly choice: number;
     readonly prev: State | null;
   }
-  const MAX_STATES = 4096;
+  const MAX_STATES = 512;
   const solve = (target: number): number[] | null => {
     const need = (n: number) => n + (budget - target);
     if (need(needPlain[0]) > 0) return null;
@@ -298,8 +302,9 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
     if (peak === null || peak <= budget) break;
     target -= peak - budget;
   }
+  // None found: the additive model may be pessimistic; aim a little higher, each simulated.
   const span = Math.max(0, baseline.peakBytes - budget);
-  for (const f of [0.02, 0.05, 0.1, 0.2]) consider(budget + span * f);
+  for (const f of [0.02, 0.05, 0.1, 0.2]) if (!best) consider(budget + span * f);
   return best;
 }
 

@@ -149,9 +149,21 @@ interface GradBuffer {
 function passthrough(release: Release, op: OpRecord): (k: number) => boolean {
   const base = atenBase(op.kind);
   if (base === 'cat' || base === 'stack' || (base === 'sum' && op.outputs.every((t) => t.shape.length === 0))) return () => true;
-  const names = derivativeEntry(release, op.kind)?.derivative?.passthrough;
+  const names = kindInfo(release, op.kind).passthrough;
   if (!names?.length || !op.inputNames) return () => false;
   return (k) => names.includes(op.inputNames![k]);
+}
+
+/** What the backward needs of an op's catalog entry, looked up once per release and op. */
+const kindInfos = new Map<string, { passthrough: readonly string[] | undefined; pointwise: boolean }>();
+function kindInfo(release: Release, kind: string): { passthrough: readonly string[] | undefined; pointwise: boolean } {
+  const key = `${release[0]}.${release[1]}|${kind}`;
+  let info = kindInfos.get(key);
+  if (!info) {
+    info = { passthrough: derivativeEntry(release, kind)?.derivative?.passthrough, pointwise: isPointwise(kind) };
+    kindInfos.set(key, info);
+  }
+  return info;
 }
 
 /**
@@ -223,7 +235,10 @@ export function simulateStep(input: StepInput): StepResult {
     for (const t of op.outputs) if (!producer.has(t.storage.id)) producer.set(t.storage.id, i);
   });
   const regions = placeRegions(ops, input.regions ?? [], producer);
-  const regionAt = (i: number): PlacedRegion | undefined => regions.find((r) => r.from <= i && i < r.to);
+  // The region (index) each op position is in, −1 outside any.
+  const regionIndex = new Int32Array(ops.length).fill(-1);
+  regions.forEach((r, k) => regionIndex.fill(k, r.from, r.to));
+  const regionAt = (i: number): PlacedRegion | undefined => (regionIndex[i] >= 0 ? regions[regionIndex[i]] : undefined);
   const savers = new Map<number, number>(); // storage id → number of saves keeping it from forward to backward
   ops.forEach((op, i) => {
     const r = regionAt(i);
@@ -244,7 +259,10 @@ export function simulateStep(input: StepInput): StepResult {
     for (const t of op.inputs) lastUse.set(t.storage.id, i);
   });
   const storagesById = new Map<number, Storage>();
-  for (const op of ops) for (const t of [...op.inputs, ...op.outputs]) storagesById.set(t.storage.id, t.storage);
+  for (const op of ops) {
+    for (const t of op.inputs) storagesById.set(t.storage.id, t.storage);
+    for (const t of op.outputs) storagesById.set(t.storage.id, t.storage);
+  }
   for (const op of ops) for (const s of op.saved) if (!storagesById.has(s.id)) storagesById.set(s.id, s);
   // A variable that still refers to a tensor keeps it alive past its last use (tensors of another
   // forward pass of the same model, which the tracer also saw, are not this step's).
@@ -264,7 +282,9 @@ export function simulateStep(input: StepInput): StepResult {
   const releasedAt = new Map<number, number[]>();
   for (const [id, i] of lastUse) {
     if (savers.has(id) || kept.has(id) || ops[i].inputs.some((t) => t.storage.id === id)) continue;
-    releasedAt.set(i, [...(releasedAt.get(i) ?? []), id]);
+    const list = releasedAt.get(i);
+    if (list) list.push(id);
+    else releasedAt.set(i, [id]);
   }
 
   const storages = new Map<number, Storage>();
@@ -394,13 +414,16 @@ export function simulateStep(input: StepInput): StepResult {
       live.temporaries += seed.bytes;
       at = -1;
       point('backward', 'ones_like', null);
+      let passed = regions.length - 1;
       for (let i = ops.length - 1; i >= 0; i--) {
-        regions.forEach((r, k) => {
-          if (i < r.from && state[k].recomputed) finish(k);
-        });
+        // Regions backward has left (sorted by position): done.
+        while (passed >= 0 && regions[passed].from > i) {
+          if (state[passed].recomputed) finish(passed);
+          passed--;
+        }
         const op = ops[i];
         if (!op.differentiable || !op.outputs.some((t) => reached.has(t.storage.id))) continue;
-        const k = regions.findIndex((r) => r.from <= i && i < r.to);
+        const k = regionIndex[i];
         const region = k >= 0 ? regions[k] : undefined;
         if (region && !state[k].recomputed && (region.reentrant || op.saved.length > 0)) recompute(k);
         const incoming = op.outputs.map((t) => gradOf.get(t.storage.id)).find((b) => b !== undefined);
@@ -409,7 +432,7 @@ export function simulateStep(input: StepInput): StepResult {
         // A pointwise op's gradient for a broadcast input is computed at the output's size, then
         // summed down (`sum_to`): the full-size product lives while the node runs.
         const outBytes = op.outputs.length ? round(numel(op.outputs[0].shape) * DTYPE_BYTES[op.outputs[0].dtype]) : 0;
-        const broadcasts = isPointwise(op.kind);
+        const broadcasts = kindInfo(input.torch, op.kind).pointwise;
         op.inputs.forEach((t, k) => {
           if (!t.requiresGrad) return;
           const id = t.storage.id;
@@ -609,6 +632,10 @@ function placeRegions(ops: readonly OpRecord[], regions: readonly CheckpointRegi
   };
   const placed: PlacedRegion[] = [];
   let end = -1;
+  const lastUsed = new Map<number, number>();
+  ops.forEach((op, j) => {
+    for (const t of op.inputs) lastUsed.set(t.storage.id, j);
+  });
   for (const r of [...regions].sort((a, b) => a.first - b.first || b.end - a.end)) {
     const from = positionOf(r.first);
     const to = positionOf(r.end);
@@ -630,7 +657,7 @@ function placeRegions(ops: readonly OpRecord[], regions: readonly CheckpointRegi
       if (keeps(r, op.kind)) for (const t of op.outputs) if (producer.get(t.storage.id) === j) kept.add(t.storage.id);
       if (op.saved.length && op.differentiable) lastSaving = j;
     }
-    for (let j = to; j < ops.length; j++) for (const t of ops[j].inputs) if (inner.has(t.storage.id)) outputs.add(t.storage.id);
+    for (const id of inner) if ((lastUsed.get(id) ?? -1) >= to) outputs.add(id);
     placed.push({ ...r, from, to, inner, kept, inputs, outputs, recomputed: new Map(), lastSaving });
   }
   return placed;

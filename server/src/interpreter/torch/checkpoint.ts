@@ -103,6 +103,11 @@ export function checkpointModules(lib: TorchLibrary): Record<string, Value> {
     let input = a.pos[2] ?? a.kw.get('input') ?? NONE;
     if (!functions || segmentsV?.k !== 'num') return lib.interp.fail('checkpoint_sequential(functions, segments, input) needs its three arguments', at);
     const reentrantArg = a.pos[3] ?? a.kw.get('use_reentrant');
+    // 1.x: `checkpoint_sequential(functions, segments, input, **kwargs)`, always reentrant, and any
+    // keyword but preserve_rng_state raises ValueError("Unexpected keyword arguments").
+    if (lib.tracer.ctx.torch[0] < 2 && [...a.kw.keys()].some((k) => !['functions', 'segments', 'input', 'preserve_rng_state'].includes(k))) {
+      return lib.interp.fail(`checkpoint_sequential in PyTorch ${lib.tracer.ctx.torch.join('.')} takes no ${[...a.kw.keys()].filter((k) => !['functions', 'segments', 'input', 'preserve_rng_state'].includes(k)).join(', ')} (ValueError: Unexpected keyword arguments)`, at, 'error');
+    }
     const reentrant = reentrantArg?.k === 'bool' ? reentrantArg.v : true;
     const children = lib.interp.iterate(functions, at);
     const segments = Math.max(1, Math.floor(segmentsV.v));
