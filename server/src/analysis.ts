@@ -8,8 +8,8 @@ import { Directive, findDirective } from './engine/specs';
 import { PlanItem, parsePlan, regionsOfPlan } from './engine/checkpointPlan';
 import type { ParseState } from 'web-tree-sitter';
 import { MAX_SOURCE_CHARS, ParsedSource, Tree, isTooLarge, pythonParser } from './python/parser';
-import { DEFAULT_LIMITS, analysisClock, isSuperseded } from './interpreter/budget';
-import type { Analysis, AnalysisSettings, Report } from './report/types';
+import { DEFAULT_LIMITS, SUPERSEDED, analysisClock, isSuperseded } from './interpreter/budget';
+import type { Analysis, AnalysisSettings, BudgetPlan, FixSuggestion, Report } from './report/types';
 
 /** Reads other workspace files (open editors first, else disk); undefined when missing. */
 export interface SourceHost {
@@ -32,12 +32,45 @@ export interface AnalyzeOptions {
   suggest?: boolean;
 }
 
+/** What the second phase adds to an analysis: the fixes worth offering and the budget plan. */
+export interface Suggestions {
+  fixes: FixSuggestion[];
+  plan: BudgetPlan | null;
+}
+
+/** Thrown by the second phase when a newer version of the document is waiting. */
+export class SuggestionsSuperseded extends Error {}
+
 export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost, options: AnalyzeOptions = {}): Analysis {
+  const { analysis, suggest } = analyzeInPhases(file, source, settings, host);
+  if (options.suggest && suggest) withSuggestions(analysis, suggest());
+  return analysis;
+}
+
+/** The analysis with its suggestions attached (the plan's fix among the fixes, the plan in the report). */
+export function withSuggestions(analysis: Analysis, s: Suggestions): Analysis {
+  analysis.fixes = s.plan?.fix ? [...s.fixes, s.plan.fix] : s.fixes;
+  if (s.plan) {
+    analysis.plan = s.plan;
+    analysis.report.budgetPlan = { fits: s.plan.fits, plan: s.plan.fix?.title ?? null, peakBytes: s.plan.fix?.peakBytes ?? null, maxBatch: s.plan.maxBatch, tried: s.plan.tried };
+  }
+  return analysis;
+}
+
+/**
+ * The analysis (the numbers every hint and lens shows), and `suggest`, the second phase: the fixes
+ * and the budget plan, simulated from what the first traced (more forward passes: autocast, other
+ * microbatch sizes). The language server publishes the first at once and runs the second after it,
+ * stopping it for a newer edit. `suggest` must run before the source's tree changes; it is null when
+ * the analysis failed. With a string source, the tree is freed once `suggest` ran (or now, without it).
+ */
+export function analyzeInPhases(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost): { analysis: Analysis; suggest: (() => Suggestions) | null } {
   const started = performance.now();
   // The time budget (DEFAULT_LIMITS.ms of CPU time) covers parsing and interpreting together.
   const startedAt = analysisClock();
   const text = typeof source === 'string' ? source : source.text;
   let ownTree: Tree | null = null;
+  let deferred = false;
   try {
     if (isTooLarge(text)) {
       const lines = text.split('\n').length;
@@ -45,49 +78,54 @@ export function analyzeSource(file: string, source: ParsedSource | string, setti
     }
     const tree = typeof source === 'string' ? (ownTree = parseWithin(source, startedAt + DEFAULT_LIMITS.parseMs, file)) : source.tree;
     const directive = findDirective(text);
-    const suggest = !!options.suggest;
-    const run = runModel({ file, tree, settings, directive, source: host, startedAt, again: true, ...(suggest && settings.precision === 'fp32' ? { autocastPass: 'bfloat16' as const } : {}) });
+    const run = runModel({ file, tree, settings, directive, source: host, startedAt, again: true });
     const loc = run.modelLoc;
     const plan = planOf(settings, directive);
     const { report, lines, planRegions } = buildReport(run, settings, file, plan.items);
     if (plan.error) report.warnings = [...(report.warnings ?? []), plan.error];
     report.maxBatch = maxBatch(report, run.again ? peakOf(run, run.again, settings, plan.items) : null);
-    const fixes = suggest ? suggestFixes(run, settings, file, tree, text, planRegions, report.totals.peakBytes) : undefined;
-    const autocastPass = settings.precision === 'fp32' ? { autocastPass: 'bfloat16' as const } : {};
-    const budgetPlan = suggest
-      ? fitBudget({
-        run, settings, file, tree, text, plan: plan.items, basePeak: report.totals.peakBytes,
-        line: (loc?.line ?? 1) - 1,
-        rerun: (s) => {
-          try {
-            return runModel({ file, tree, settings: s, directive, source: host, startedAt: analysisClock(), ...autocastPass });
-          } catch {
-            return null;
-          }
-        },
-      })
-      : undefined;
-    if (budgetPlan?.fix) fixes?.push(budgetPlan.fix);
-    if (budgetPlan) report.budgetPlan = { fits: budgetPlan.fits, plan: budgetPlan.fix?.title ?? null, peakBytes: budgetPlan.fix?.peakBytes ?? null, maxBatch: budgetPlan.maxBatch, tried: budgetPlan.tried };
-    return {
+    const analysis: Analysis = {
       report,
       lines,
       model: loc ? { file: loc.file, className: run.model.cls.name, line: loc.line } : null,
       error: null,
       ms: performance.now() - started,
-      ...(fixes ? { fixes } : {}),
-      ...(budgetPlan ? { plan: budgetPlan } : {}),
     };
+    const owned = ownTree;
+    deferred = true;
+    const suggest = (): Suggestions => {
+      try {
+        const check = () => {
+          if (isSuperseded()) throw new SuggestionsSuperseded(SUPERSEDED);
+        };
+        /** The model again at other settings, with its forward under autocast too (fp32 only). */
+        const rerun = (s: AnalysisSettings): RunResult | null => {
+          check();
+          try {
+            return runModel({ file, tree, settings: s, directive, source: host, startedAt: analysisClock(), ...(s.precision === 'fp32' ? { autocastPass: 'bfloat16' as const } : {}) });
+          } catch {
+            return null;
+          }
+        };
+        const autocastRun = settings.precision === 'fp32' ? rerun(settings) : null;
+        check();
+        const fixes = suggestFixes(run, settings, file, tree, text, planRegions, report.totals.peakBytes, autocastRun, check);
+        const budgetPlan = fitBudget({ run, autocastRun, settings, file, tree, text, plan: plan.items, basePeak: report.totals.peakBytes, line: (loc?.line ?? 1) - 1, rerun, check });
+        return { fixes, plan: budgetPlan ?? null };
+      } finally {
+        owned?.delete();
+      }
+    };
+    return { analysis, suggest };
   } catch (e) {
     const at = e instanceof AnalysisError ? e.at : { file, line: 1 };
     const reason = e instanceof AnalysisError ? e.message : `internal error: ${(e as Error).message ?? String(e)}`;
     const code = e instanceof AnalysisError ? e.code : undefined;
-    return { ...failedAnalysis(file, settings, reason, at, code), ms: performance.now() - started };
+    return { analysis: { ...failedAnalysis(file, settings, reason, at, code), ms: performance.now() - started }, suggest: null };
   } finally {
-    ownTree?.delete();
+    if (!deferred) ownTree?.delete();
   }
 }
-
 
 /** Parses `text`, giving up (an AnalysisError) when the deadline (an `analysisClock()` time) passes. */
 function parseWithin(text: string, deadline: number, file: string): Tree {

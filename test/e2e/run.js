@@ -209,6 +209,11 @@ async function main() {
   const widened = path.join(tmp, 'widened.py');
   fs.writeFileSync(widened, source.replace('num_classes=10, width=16', 'num_classes=10, width=32'));
   const after = expectations(widened);
+  // The quick fix "Checkpoint this call" on `out = self.layer2(out)` writes exactly this fixture
+  // (test/unit/fixes.test.ts checks the text; here: the real editor applies it and shows its numbers).
+  const checkpointed = path.join(tmp, 'checkpointed.py');
+  fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'fixes', 'resnet_small_ckpt.py'), checkpointed);
+  const fixed = expectations(checkpointed);
   log(`expected: ${JSON.stringify({ before, after })}`);
 
   const results = [];
@@ -349,6 +354,32 @@ async function main() {
       await goToLine(page, source.split('\n').findIndex((l) => l.includes(BLOCK_CONV_LINE)) + 1);
       const hint = await waitForText(line, (t) => t.includes(before.hint), 'inlay hint after width=16 on the new server');
       return `killed pid ${pids[0]}, new pid ${restarted[0]}; width=16 again: hint ${JSON.stringify(hint.slice(hint.indexOf('saved ')).trim())}`;
+    });
+
+    await check('the quick fix "Checkpoint this call" on self.layer2(out) rewrites it; the lens follows; undo restores', async () => {
+      const editor = page.locator('.editor-instance .monaco-editor').first();
+      await editor.click({ position: { x: 300, y: 10 } });
+      await goToLine(page, source.split('\n').findIndex((l) => l.includes('out = self.layer2(out)')) + 1);
+      await page.keyboard.press('Control+.');
+      const item = page.locator('.action-widget .monaco-list-row, .context-view .monaco-list-row', { hasText: 'Checkpoint this call' }).first();
+      await item.waitFor({ timeout: STEP_TIMEOUT });
+      const title = plain(await item.innerText()).trim();
+      if (!/^Checkpoint this call — saves \d+(\.\d+)? (B|KiB|MiB|GiB) of peak, recomputes \d+% of forward$/.test(title)) throw new Error(`action title ${JSON.stringify(title)}`);
+      await page.screenshot({ path: path.join(RESULTS, 'quick-fix.png') });
+      await item.click();
+      await viewLine(page, 'out = checkpoint(self.layer2, out, use_reentrant=False)').waitFor({ timeout: STEP_TIMEOUT });
+      await viewLine(page, 'from torch.utils.checkpoint import checkpoint').waitFor({ timeout: STEP_TIMEOUT });
+      const lens = page.locator('.editor-instance .codelens-decoration', { hasText: 'Peak' }).first();
+      const fixedLens = await waitForText(lens, (t) => t.includes(fixed.lens), 'code lens after the quick fix');
+      await page.screenshot({ path: path.join(RESULTS, 'quick-fix-applied.png') });
+      // One edit, one undo: the file as it was, and its numbers.
+      await editor.locator('textarea').first().focus();
+      await page.keyboard.press('Control+z');
+      await viewLine(page, 'out = self.layer2(out)').waitFor({ timeout: STEP_TIMEOUT });
+      const restored = await waitForText(lens, (t) => t.includes(before.lens), 'code lens after undo');
+      const imports = await editor.locator('.view-line', { hasText: 'torch.utils.checkpoint' }).count();
+      if (imports) throw new Error('the import is still there after one undo');
+      return `${JSON.stringify(title)}; lens ${JSON.stringify(fixedLens.trim())} → after undo ${JSON.stringify(restored.trim())}`;
     });
 
     await check('a utility module gets no diagnostic, no lens and no hint', async () => {

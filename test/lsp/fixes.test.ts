@@ -106,6 +106,13 @@ describe('quick fixes in the editor', () => {
     const text = readFixture('resnet_small.py');
     await session.configure({ ...SETTINGS, budget: '8000000' }, uri);
     await session.open(uri, text);
+    // The plan follows the numbers (the worker's second phase; a client that can is told to
+    // refresh its lenses then); a code action request waits for it.
+    const classLine = lineOf(text, 'class ResNetSmall');
+    const actions = await actionsAt(session, uri, classLine);
+    const planAction = actions.find((a) => a.title.startsWith('Fit the budget (7.63 MiB): '));
+    assert.ok(planAction, actions.map((a) => a.title).join('; '));
+    assert.equal(planAction.isPreferred, true);
     const lenses = (await session.codeLenses(uri)) as CodeLens[];
     const fit = lenses.find((l) => l.command?.command === 'memlens.fitBudget');
     assert.ok(fit, lenses.map((l) => l.command?.title).join('; '));

@@ -36,6 +36,10 @@ interface Candidate {
 
 export interface FitContext {
   run: RunResult;
+  /** The model run again with its forward under autocast (RunResult.autocast), or null. */
+  autocastRun: RunResult | null;
+  /** Throws when the work is no longer wanted (a newer version of the document waits). */
+  check?: () => void;
   settings: AnalysisSettings;
   file: string;
   tree: Tree;
@@ -85,10 +89,14 @@ export function fitBudget(ctx: FitContext): BudgetPlan | undefined {
     return null;
   };
   const attempt = (r: RunResult, microbatches: number): Candidate | null => {
+    ctx.check?.();
     const p = firstPass(r);
     const plain = consider(r, p, false, microbatches);
     if (plain) return plain;
-    if (r.autocast && forward && settings.precision === 'fp32') return consider(r, r.autocast, true, microbatches);
+    // The first run traced no autocast pass: the run made for it did.
+    const ar = r === run ? ctx.autocastRun : r;
+    ctx.check?.();
+    if (ar?.autocast && forward && settings.precision === 'fp32') return consider(ar, ar.autocast, true, microbatches);
     return null;
   };
   let found = attempt(run, run.microbatches);
@@ -106,7 +114,7 @@ function planFix(ctx: FitContext, c: Candidate, budget: number, forward: ReturnT
   const { text, tree, settings } = ctx;
   let edits: SourceEdit[] = c.chain ? planEdits(tree, c.chain, c.groups) : [];
   const parts: string[] = [];
-  if (c.chain?.labels.length) parts.push(c.chain.labels.length === 1 ? c.chain.labels[0] : `checkpoint ${c.chain.labels.length} call sites`);
+  if (c.chain?.labels.length) parts.push(c.chain.labels.length <= 3 ? c.chain.labels.join(', ') : `checkpoint ${c.chain.labels.length} call sites`);
   if (c.autocast && forward) {
     const deviceType = settings.device === 'cuda' ? 'cuda' : settings.device === 'mps' ? 'mps' : 'cpu';
     const wrap = autocastEdit(forward, text, deviceType, 'bfloat16');

@@ -285,7 +285,7 @@ function torchImportEdit(tree: Tree): SourceEdit | null {
  * from several sites or a loop, and forward under autocast (bfloat16; also float16 on CUDA).
  * Only those that lower the peak, at most `limit` call sites simulated (the largest first).
  */
-export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: string, tree: Tree, text: string, planRegions: readonly CheckpointRegion[], basePeak: number, limit = 48): FixSuggestion[] {
+export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: string, tree: Tree, text: string, planRegions: readonly CheckpointRegion[], basePeak: number, autocastRun: RunResult | null = null, check: () => void = () => undefined, limit = 48): FixSuggestion[] {
   const pass = firstPass(run);
   const sites = callSites(pass, file, tree);
   const fixes: FixSuggestion[] = [];
@@ -301,6 +301,7 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
     return imp ? [imp, ...edits] : edits;
   };
   for (const site of ranked) {
+    check();
     const line = site.node.startPosition.row;
     const n = site.calls.length;
     const times = n > 1 ? ` (${n} calls)` : '';
@@ -343,10 +344,10 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
       });
     }
   }
-  // Forward under autocast: the autocast pass, simulated.
+  // Forward under autocast: the autocast pass (of the model run again), simulated.
   const forward = modelForward(run, file, tree);
-  if (run.autocast && forward) {
-    const peak = peakWith(run, run.autocast, settings, regionsFor(run.autocast, planRegions, pass));
+  if (autocastRun?.autocast && forward) {
+    const peak = peakWith(autocastRun, autocastRun.autocast, settings, regionsFor(autocastRun.autocast, planRegions, pass));
     const deviceType = settings.device === 'cuda' ? 'cuda' : settings.device === 'mps' ? 'mps' : 'cpu';
     const dtypes = settings.device === 'cuda' ? ['bfloat16', 'float16'] : ['bfloat16'];
     for (const dtype of dtypes) {

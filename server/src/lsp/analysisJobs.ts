@@ -1,6 +1,7 @@
 // Messages between the language server and its analysis worker (analysisWorker.ts, a Node worker
 // thread). Internal to the server: the client never sees them.
 
+import type { Suggestions } from '../analysis';
 import type { Analysis, AnalysisSettings } from '../report/types';
 
 /** Server → worker: analyze one open document. Answered by exactly one `AnalysisDone`. */
@@ -16,8 +17,19 @@ export interface AnalysisJob {
   readonly libraryPaths: readonly string[];
 }
 
+/**
+ * Worker → server, after a job's AnalysisDone (not superseded, no error): its second phase, the
+ * fixes and the budget plan; null when a newer job stopped it. Until it comes, the worker is busy.
+ */
+export interface SuggestionsDone {
+  readonly kind: 'suggestions';
+  readonly id: number;
+  readonly suggestions: Suggestions | null;
+}
+
 /** Worker → server. */
 export interface AnalysisDone {
+  readonly kind?: undefined;
   readonly id: number;
   /** Null when the worker itself failed (`failure` says why). */
   readonly analysis: Analysis | null;

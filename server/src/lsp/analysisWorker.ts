@@ -5,11 +5,11 @@
 
 import * as path from 'path';
 import { parentPort, workerData } from 'worker_threads';
-import { analyzeSource, SourceHost } from '../analysis';
+import { analyzeInPhases, SourceHost, Suggestions, SuggestionsSuperseded } from '../analysis';
 import { setSupersededCheck } from '../interpreter/budget';
 import { readRegularFile } from '../interpreter/files';
 import { loadPythonParser, ParsedSource, TextChange } from '../python/parser';
-import type { AnalysisDone, AnalysisJob, AnalysisWorkerData } from './analysisJobs';
+import type { AnalysisDone, AnalysisJob, AnalysisWorkerData, SuggestionsDone } from './analysisJobs';
 
 const port = parentPort;
 if (!port) throw new Error('analysisWorker.js runs as a worker thread of the language server');
@@ -50,7 +50,7 @@ function parsedSource(file: string, text: string): ParsedSource {
   return fresh;
 }
 
-function run(job: AnalysisJob): AnalysisDone {
+function run(job: AnalysisJob): { done: AnalysisDone; suggest: (() => Suggestions) | null } {
   for (const d of job.documents) {
     const key = path.resolve(d.file);
     if (d.text === null) {
@@ -72,8 +72,8 @@ function run(job: AnalysisJob): AnalysisDone {
   running = job.id;
   try {
     const text = documents.get(key) ?? '';
-    const analysis = analyzeSource(job.file, parsedSource(key, text), job.settings, host, { suggest: true });
-    return { id: job.id, analysis, read: [...read], superseded: Atomics.load(cancel, 0) === job.id };
+    const { analysis, suggest } = analyzeInPhases(job.file, parsedSource(key, text), job.settings, host);
+    return { done: { id: job.id, analysis, read: [...read], superseded: Atomics.load(cancel, 0) === job.id }, suggest };
   } finally {
     running = 0;
   }
@@ -82,11 +82,25 @@ function run(job: AnalysisJob): AnalysisDone {
 port.on('message', (job: AnalysisJob) => {
   void ready.then(() => {
     let done: AnalysisDone;
+    let suggest: (() => Suggestions) | null = null;
     try {
-      done = run(job);
+      ({ done, suggest } = run(job));
     } catch (e) {
       done = { id: job.id, analysis: null, failure: e instanceof Error ? (e.stack ?? e.message) : String(e), read: [], superseded: false };
     }
     port.postMessage(done);
+    if (!suggest || done.superseded) return;
+    // The second phase, at once (it reads the document's tree, which the next job updates); the
+    // server stops it (the cancel flag) when a newer job waits.
+    let suggestions: Suggestions | null = null;
+    running = job.id;
+    try {
+      suggestions = suggest();
+    } catch (e) {
+      if (!(e instanceof SuggestionsSuperseded)) console.error(`suggestions for ${job.file} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    } finally {
+      running = 0;
+    }
+    port.postMessage({ kind: 'suggestions', id: job.id, suggestions } satisfies SuggestionsDone);
   });
 });

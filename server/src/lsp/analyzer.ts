@@ -7,7 +7,8 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { failedAnalysis } from '../analysis';
 import type { Analysis, AnalysisSettings } from '../report/types';
-import type { AnalysisDone, AnalysisJob, AnalysisWorkerData } from './analysisJobs';
+import type { AnalysisDone, AnalysisJob, AnalysisWorkerData, SuggestionsDone } from './analysisJobs';
+import type { Suggestions } from '../analysis';
 
 /** Old-generation heap of the worker: past it, V8 ends the thread, never the server. */
 const WORKER_MEMORY_MB = Number(process.env.MEMLENS_WORKER_MEMORY_MB) > 0 ? Number(process.env.MEMLENS_WORKER_MEMORY_MB) : 1024;
@@ -17,6 +18,8 @@ const STOP_WITHIN_MS = 2000;
 const JOB_WALL_MS = 120_000;
 
 export interface AnalysisOutcome {
+  /** The job's id: its suggestions (the second phase) come later under it. */
+  id: number;
   analysis: Analysis;
   /** Files it read (resolved paths). */
   read: readonly string[];
@@ -39,7 +42,18 @@ export class Analyzer {
   /** Texts of open documents as the current worker last received them, by file. */
   private sent = new Map<string, string>();
 
-  constructor(private readonly log: (message: string) => void) {}
+  /** The job whose second phase (suggestions) the worker may still be computing, and its file. */
+  private suggesting = 0;
+  private suggestingFile: string | null = null;
+
+  /**
+   * `suggested` hears each job's second phase: the fixes and the budget plan (null when a newer
+   * job stopped it), after the job's outcome.
+   */
+  constructor(
+    private readonly log: (message: string) => void,
+    private readonly suggested: (id: number, suggestions: Suggestions | null) => void = () => undefined,
+  ) {}
 
   /** The script next to this module: dist/analysisWorker.js in the bundle, out/…/lsp/analysisWorker.js under tsc. */
   static get script(): string {
@@ -62,6 +76,9 @@ export class Analyzer {
     for (const f of this.sent.keys()) if (!documents.has(f)) changed.push({ file: f, text: null });
     this.sent = new Map(documents);
     const job: AnalysisJob = { id: this.nextId++, file, documents: changed, settings, libraryPaths };
+    // A newer version of the same file waits: its previous suggestions stop (another file's job
+    // queues behind them: they are for the document in front of the user).
+    if (this.suggesting && this.suggestingFile === file) Atomics.store(this.cancelFlag, 0, this.suggesting);
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.endWorker(`it ran for over ${JOB_WALL_MS / 1000} s`), JOB_WALL_MS);
       this.running = { job, worker, resolve, timer, superseded: false };
@@ -94,12 +111,22 @@ export class Analyzer {
     worker.stdout.on('data', (d: Buffer) => this.log(`analysis worker: ${d.toString().trimEnd()}`));
     worker.stderr.on('data', (d: Buffer) => this.log(`analysis worker: ${d.toString().trimEnd()}`));
     let why: string | null = null;
-    worker.on('message', (done: AnalysisDone) => this.finished(done));
+    worker.on('message', (done: AnalysisDone | SuggestionsDone) => {
+      if (done.kind === 'suggestions') {
+        if (this.suggesting === done.id) this.suggesting = 0;
+        this.suggested(done.id, done.suggestions);
+      } else this.finished(done);
+    });
     worker.on('error', (e: Error & { code?: string }) => {
       why = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `out of memory (over ${WORKER_MEMORY_MB.toLocaleString('en-US')} MiB)` : `the analysis failed (${e.message})`;
     });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = null;
+      if (this.suggesting) {
+        const id = this.suggesting;
+        this.suggesting = 0;
+        this.suggested(id, null);
+      }
       const r = this.running;
       if (!r || r.worker !== worker) return;
       this.running = null;
@@ -107,7 +134,7 @@ export class Analyzer {
       if (r.superseded) return r.resolve(null);
       const reason = `analysis stopped: ${why ?? `the analysis worker exited (code ${code})`}`;
       this.log(`${reason}, analyzing ${r.job.file}; a fresh worker takes the next analysis`);
-      r.resolve({ analysis: failedAnalysis(r.job.file, r.job.settings, reason), read: [] });
+      r.resolve({ id: r.job.id, analysis: failedAnalysis(r.job.file, r.job.settings, reason), read: [] });
     });
     return worker;
   }
@@ -124,7 +151,7 @@ export class Analyzer {
       // Answered here with the reason; the exit handler then finds no job.
       this.running = null;
       clearTimeout(r.timer);
-      r.resolve({ analysis: failedAnalysis(r.job.file, r.job.settings, `analysis stopped: ${why}`), read: [] });
+      r.resolve({ id: r.job.id, analysis: failedAnalysis(r.job.file, r.job.settings, `analysis stopped: ${why}`), read: [] });
     }
     this.worker = null;
     void worker.terminate();
@@ -138,8 +165,12 @@ export class Analyzer {
     if (r.superseded || done.superseded) return r.resolve(null);
     if (!done.analysis) {
       this.log(`analysis of ${r.job.file} failed in the worker: ${done.failure ?? 'no reason given'}`);
-      return r.resolve({ analysis: failedAnalysis(r.job.file, r.job.settings, `internal error: ${(done.failure ?? '').split('\n')[0]}`), read: done.read });
+      return r.resolve({ id: done.id, analysis: failedAnalysis(r.job.file, r.job.settings, `internal error: ${(done.failure ?? '').split('\n')[0]}`), read: done.read });
     }
-    r.resolve({ analysis: done.analysis, read: done.read });
+    if (!done.analysis.error) {
+      this.suggesting = done.id;
+      this.suggestingFile = r.job.file;
+    }
+    r.resolve({ id: done.id, analysis: done.analysis, read: done.read });
   }
 }

@@ -72,6 +72,8 @@ export function startLanguageServer(): void {
 const FIRST_RESULT_WAIT_MS = 3000;
 /** How long memlens/report waits for the analysis of the document's current version. */
 const REPORT_WAIT_MS = 60_000;
+/** How long a code action request waits for the fixes of the current text (they follow its numbers). */
+const SUGGESTIONS_WAIT_MS = 3000;
 
 export function bindServer(connection: Connection): void {
   const log = (message: string): void => connection.console.error(`memlens: ${message}`);
@@ -122,7 +124,8 @@ export function bindServer(connection: Connection): void {
     refresh();
   });
 
-  const workspace = new Workspace(log, publish);
+  // Fixes and the budget plan arrive after a result's numbers: the lenses are read again.
+  const workspace = new Workspace(log, publish, () => refresh());
 
   /** Files as the editor has them (open documents first), for analyses run on this thread (a directive's input guess). */
   const host: SourceHost = {
@@ -346,9 +349,13 @@ export function bindServer(connection: Connection): void {
   );
 
   connection.onCodeAction(
-    guard('codeAction', [], ({ textDocument, range, context }) => {
-      const doc = workspace.get(textDocument.uri);
+    guardAsync('codeAction', [], async ({ textDocument, range, context }) => {
+      let doc = workspace.get(textDocument.uri);
       if (!doc || workspace.isLibrary(textDocument.uri)) return [];
+      // The current text's fixes may still be simulating (the worker's second phase): wait a little.
+      await workspace.suggestionsOfCurrent(textDocument.uri, SUGGESTIONS_WAIT_MS);
+      doc = workspace.get(textDocument.uri);
+      if (!doc) return [];
       // Fixes come from the analysis of this very version (their edits are made for its text).
       return [...codeActions(doc, range.start.line, context.diagnostics), ...fixActions(doc, workspace.current(textDocument.uri), range.start.line, range.end.line)];
     }),
@@ -381,7 +388,7 @@ export function bindServer(connection: Connection): void {
    */
   async function fitBudgetCommand(uri: string): Promise<void> {
     const say = (type: MessageType, message: string) => void connection.sendNotification(ShowMessageNotification.type, { type, message });
-    await workspace.settled(uri, REPORT_WAIT_MS);
+    await workspace.suggestionsSettled(uri, REPORT_WAIT_MS);
     const doc = workspace.get(uri);
     const analysis = workspace.current(uri);
     if (!doc) return;

@@ -9,6 +9,7 @@ import { PythonEnvironment, isLibraryFile, resolveEnvironment } from '../engine/
 import type { TextChange } from '../python/parser';
 import { Analysis } from '../report/types';
 import { AnalysisOutcome, Analyzer } from './analyzer';
+import { Suggestions, withSuggestions } from '../analysis';
 import { carryOver, LineEdit, lineEdit } from './lineShift';
 import { resolveSettings, ServerSettings } from './settings';
 import { LineIndex } from './text';
@@ -70,6 +71,8 @@ interface Result {
   /** Settings generation it was made under. */
   generation: number;
   analysis: Analysis;
+  /** The analysis job that made it (its suggestions come later under this id). */
+  job: number;
 }
 
 export class Workspace {
@@ -104,12 +107,55 @@ export class Workspace {
   private trusted = false;
   private env: PythonEnvironment | null = null;
 
-  /** `landed` hears of each result of a document's current revision (to publish it). */
+  /** Documents whose current result still waits for its suggestions (fixes, budget plan), and who waits on them. */
+  private readonly suggesting = new Map<string, (() => void)[]>();
+
+  /**
+   * `landed` hears of each result of a document's current revision (to publish it); `suggested`,
+   * of the fixes and budget plan attached to it later (to refresh the lenses).
+   */
   constructor(
     private readonly log: (message: string) => void,
     private readonly landed: (uri: string) => void = () => undefined,
+    private readonly suggested: (uri: string) => void = () => undefined,
   ) {
-    this.analyzer = new Analyzer(log);
+    this.analyzer = new Analyzer(log, (id, s) => this.attachSuggestions(id, s));
+  }
+
+  /** The second phase of a job: attached to the document's result when that is still the job's. */
+  private attachSuggestions(id: number, s: Suggestions | null): void {
+    for (const [uri, r] of this.results) {
+      if (r.job !== id) continue;
+      if (s && !r.analysis.error && !r.analysis.stale) {
+        r.analysis = withSuggestions({ ...r.analysis, report: { ...r.analysis.report } }, s);
+        this.carried.delete(uri);
+      }
+      const waiting = this.suggesting.get(uri);
+      this.suggesting.delete(uri);
+      for (const w of waiting ?? []) w();
+      if (s) this.suggested(uri);
+    }
+  }
+
+  /**
+   * Resolves once `uri`'s current result has its suggestions (or will not get them), or after
+   * `timeoutMs`: code actions and "Fit the budget" answer from them.
+   */
+  async suggestionsSettled(uri: string, timeoutMs: number): Promise<void> {
+    await this.settled(uri, timeoutMs);
+    await this.suggestionsOfCurrent(uri, timeoutMs);
+  }
+
+  /** Resolves once the current result's suggestions are attached (or will not come), or after `timeoutMs`. */
+  async suggestionsOfCurrent(uri: string, timeoutMs: number): Promise<void> {
+    if (!this.suggesting.has(uri) || !this.current(uri)) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.suggesting.get(uri)?.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Where to look for the user's Python: workspace folders, the Python extension's choice, trust. */
@@ -377,7 +423,14 @@ export class Workspace {
       analysis = { ...good.analysis, error: analysis.error, stale: true };
     }
     // Finished although superseded: still the newest numbers to carry until the next one lands.
-    this.results.set(job.uri, { version: job.version, revision: job.revision, generation: job.generation, analysis });
+    this.results.set(job.uri, { version: job.version, revision: job.revision, generation: job.generation, analysis, job: outcome.id });
+    // Its fixes and budget plan follow (the worker's second phase), when it has numbers of its own.
+    const waiting = this.suggesting.get(job.uri);
+    if (!analysis.error) this.suggesting.set(job.uri, waiting ?? []);
+    else if (waiting) {
+      this.suggesting.delete(job.uri);
+      for (const w of waiting) w();
+    }
     this.carried.delete(job.uri);
     const log = this.edits.get(job.uri);
     if (log) this.edits.set(job.uri, log.filter((e) => e.version > job.version));
