@@ -2,14 +2,15 @@ import { readRegularFile } from './interpreter/files';
 import { AnalysisError, ForwardPass, RunResult, runModel } from './engine/run';
 import { simulateStep } from './memory/simulate';
 import { buildReport, stepInputOf } from './engine/report';
-import { suggestFixes } from './engine/fixes';
+import { inplaceFixes, suggestFixes } from './engine/fixes';
+import { applyEdits } from './engine/planner';
 import { fitBudget } from './engine/fit';
 import { Directive, findDirective } from './engine/specs';
 import { PlanItem, parsePlan, regionsOfPlan } from './engine/checkpointPlan';
 import type { ParseState } from 'web-tree-sitter';
 import { MAX_SOURCE_CHARS, ParsedSource, Tree, isTooLarge, pythonParser } from './python/parser';
 import { DEFAULT_LIMITS, SUPERSEDED, analysisClock, isSuperseded } from './interpreter/budget';
-import type { Analysis, AnalysisSettings, BudgetPlan, FixSuggestion, Report } from './report/types';
+import type { Analysis, AnalysisSettings, BudgetPlan, FixSuggestion, Report, SourceEdit } from './report/types';
 
 /** Reads other workspace files (open editors first, else disk); undefined when missing. */
 export interface SourceHost {
@@ -41,9 +42,21 @@ export interface Suggestions {
 /** Thrown by the second phase when a newer version of the document is waiting. */
 export class SuggestionsSuperseded extends Error {}
 
+/** The second phase in its two steps: the fixes (quick), then the budget plan (may analyze again). */
+export interface SuggestionSteps {
+  fixes(): FixSuggestion[];
+  plan(): BudgetPlan | null;
+  /** Frees what the steps hold (a tree the analysis parsed itself). */
+  done(): void;
+}
+
 export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost, options: AnalyzeOptions = {}): Analysis {
   const { analysis, suggest } = analyzeInPhases(file, source, settings, host);
-  if (options.suggest && suggest) withSuggestions(analysis, suggest());
+  try {
+    if (options.suggest && suggest) withSuggestions(analysis, { fixes: suggest.fixes(), plan: suggest.plan() });
+  } finally {
+    suggest?.done();
+  }
   return analysis;
 }
 
@@ -64,7 +77,7 @@ export function withSuggestions(analysis: Analysis, s: Suggestions): Analysis {
  * stopping it for a newer edit. `suggest` must run before the source's tree changes; it is null when
  * the analysis failed. With a string source, the tree is freed once `suggest` ran (or now, without it).
  */
-export function analyzeInPhases(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost): { analysis: Analysis; suggest: (() => Suggestions) | null } {
+export function analyzeInPhases(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost): { analysis: Analysis; suggest: SuggestionSteps | null } {
   const started = performance.now();
   // The time budget (DEFAULT_LIMITS.ms of CPU time) covers parsing and interpreting together.
   const startedAt = analysisClock();
@@ -93,28 +106,33 @@ export function analyzeInPhases(file: string, source: ParsedSource | string, set
     };
     const owned = ownTree;
     deferred = true;
-    const suggest = (): Suggestions => {
+    const check = () => {
+      if (isSuperseded()) throw new SuggestionsSuperseded(SUPERSEDED);
+    };
+    /** The model again at other settings, with its forward under autocast too (fp32 only). */
+    const rerun = (s: AnalysisSettings): RunResult | null => {
+      check();
       try {
-        const check = () => {
-          if (isSuperseded()) throw new SuggestionsSuperseded(SUPERSEDED);
-        };
-        /** The model again at other settings, with its forward under autocast too (fp32 only). */
-        const rerun = (s: AnalysisSettings): RunResult | null => {
-          check();
-          try {
-            return runModel({ file, tree, settings: s, directive, source: host, startedAt: analysisClock(), ...(s.precision === 'fp32' ? { autocastPass: 'bfloat16' as const } : {}) });
-          } catch {
-            return null;
-          }
-        };
-        const autocastRun = settings.precision === 'fp32' ? rerun(settings) : null;
-        check();
-        const fixes = suggestFixes(run, settings, file, tree, text, planRegions, report.totals.peakBytes, autocastRun, check);
-        const budgetPlan = fitBudget({ run, autocastRun, settings, file, tree, text, plan: plan.items, basePeak: report.totals.peakBytes, line: (loc?.line ?? 1) - 1, rerun, check });
-        return { fixes, plan: budgetPlan ?? null };
-      } finally {
-        owned?.delete();
+        return runModel({ file, tree, settings: s, directive, source: host, startedAt: analysisClock(), ...(s.precision === 'fp32' ? { autocastPass: 'bfloat16' as const } : {}) });
+      } catch {
+        return null;
       }
+    };
+    let autocastRun: RunResult | null | undefined;
+    const autocast = () => (autocastRun === undefined ? (autocastRun = settings.precision === 'fp32' ? rerun(settings) : null) : autocastRun);
+    const suggest: SuggestionSteps = {
+      fixes: () => {
+        const fixes = suggestFixes(run, settings, file, tree, text, planRegions, report.totals.peakBytes, autocast(), check);
+        // In-place activations: the edited text analyzed (what the user will see after accepting it).
+        const reanalyze = (edits: SourceEdit[]): number | null => {
+          check();
+          const a = analyzeInPhases(file, applyEdits(text, edits), settings, host).analysis;
+          return a.error ? null : a.report.totals.peakBytes;
+        };
+        return [...fixes, ...inplaceFixes(run, file, tree, report.totals.peakBytes, reanalyze, check)];
+      },
+      plan: () => fitBudget({ run, autocastRun: autocast(), settings, file, tree, text, plan: plan.items, basePeak: report.totals.peakBytes, line: (loc?.line ?? 1) - 1, rerun, check }) ?? null,
+      done: () => owned?.delete(),
     };
     return { analysis, suggest };
   } catch (e) {
@@ -145,7 +163,7 @@ function parseWithin(text: string, deadline: number, file: string): Tree {
  */
 /** Training-step peak of another forward pass of the analyzed model (at twice the (micro)batch). */
 function peakOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings, plan: readonly PlanItem[]): { batch: number; peak: number } {
-  const step = simulateStep(stepInputOf(run, pass, settings, regionsOfPlan(plan, pass.calls, run.tracer.ctx.torch).regions));
+  const step = simulateStep({ ...stepInputOf(run, pass, settings, regionsOfPlan(plan, pass.calls, run.tracer.ctx.torch).regions), totalsOnly: true });
   return { batch: run.batch * 2, peak: step.peakBytes };
 }
 
@@ -173,8 +191,8 @@ function maxBatch(report: Report, again: { batch: number; peak: number } | null)
 }
 
 /** An analysis that stopped on `reason` (at `at`, the file's first line by default): no numbers. */
-export function failedAnalysis(file: string, settings: AnalysisSettings, reason: string, at: { file: string; line: number } = { file, line: 1 }, code?: 'no-model'): Analysis {
-  return { report: emptyReport(file, settings), lines: [], model: null, error: { file: at.file, line: at.line, reason, ...(code ? { code } : {}) }, ms: 0 };
+export function failedAnalysis(file: string, settings: AnalysisSettings, reason: string, at: { file: string; line: number; column?: number } = { file, line: 1 }, code?: 'no-model'): Analysis {
+  return { report: emptyReport(file, settings), lines: [], model: null, error: { file: at.file, line: at.line, ...(at.column !== undefined ? { column: at.column } : {}), reason, ...(code ? { code } : {}) }, ms: 0 };
 }
 
 function emptyReport(file: string, settings: AnalysisSettings): Report {

@@ -368,15 +368,22 @@ async function main() {
       await page.screenshot({ path: path.join(RESULTS, 'quick-fix.png') });
       await item.click();
       await viewLine(page, 'out = checkpoint(self.layer2, out, use_reentrant=False)').waitFor({ timeout: STEP_TIMEOUT });
+      const fixedText = fs.readFileSync(checkpointed, 'utf8');
+      await goToLine(page, 1);
       await viewLine(page, 'from torch.utils.checkpoint import checkpoint').waitFor({ timeout: STEP_TIMEOUT });
+      await goToLine(page, fixedText.split('\n').findIndex((l) => l.startsWith('class ResNetSmall')) + 1);
       const lens = page.locator('.editor-instance .codelens-decoration', { hasText: 'Peak' }).first();
       const fixedLens = await waitForText(lens, (t) => t.includes(fixed.lens), 'code lens after the quick fix');
       await page.screenshot({ path: path.join(RESULTS, 'quick-fix-applied.png') });
       // One edit, one undo: the file as it was, and its numbers.
-      await editor.locator('textarea').first().focus();
+      await viewLine(page, 'class ResNetSmall').click();
       await page.keyboard.press('Control+z');
-      await viewLine(page, 'out = self.layer2(out)').waitFor({ timeout: STEP_TIMEOUT });
+      await goToLine(page, source.split('\n').findIndex((l) => l.startsWith('class ResNetSmall')) + 1);
       const restored = await waitForText(lens, (t) => t.includes(before.lens), 'code lens after undo');
+      await goToLine(page, source.split('\n').findIndex((l) => l.includes('out = self.layer2(out)')) + 1);
+      await viewLine(page, 'out = self.layer2(out)').waitFor({ timeout: STEP_TIMEOUT });
+      await goToLine(page, 1);
+      await viewLine(page, 'import torch.nn.functional as F').waitFor({ timeout: STEP_TIMEOUT });
       const imports = await editor.locator('.view-line', { hasText: 'torch.utils.checkpoint' }).count();
       if (imports) throw new Error('the import is still there after one undo');
       return `${JSON.stringify(title)}; lens ${JSON.stringify(fixedLens.trim())} → after undo ${JSON.stringify(restored.trim())}`;

@@ -6,9 +6,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { analyzeSource } from '../../server/src/analysis';
+import { analyzeInPhases, analyzeSource } from '../../server/src/analysis';
+import { inplaceFixes } from '../../server/src/engine/fixes';
+import { runModel } from '../../server/src/engine/run';
+import { findDirective } from '../../server/src/engine/specs';
+import { readRegularFile } from '../../server/src/interpreter/files';
 import { applyEdits } from '../../server/src/engine/planner';
-import { loadPythonParser } from '../../server/src/python/parser';
+import { loadPythonParser, parsePython } from '../../server/src/python/parser';
 import { Analysis, DEFAULT_SETTINGS, FixSuggestion, OptimizerKind } from '../../server/src/report/types';
 import { FIXTURES, Release, assertPeak, lineOf, readTruth } from '../fixtures';
 
@@ -116,5 +120,55 @@ describe('quick fixes: edits, numbers and savings as PyTorch measured them', () 
     const bad = analyzeSource(file, text, { ...DEFAULT_SETTINGS, device: 'cpu', torch: '2.14', optimizer: 'none', checkpoint: ['layer9'] });
     assert.deepEqual(bad.report.warnings, ["checkpoint plan item 'layer9' matches no module call of the model"]);
     assert.equal(bad.report.totals.peakBytes, peak, 'nothing checkpointed');
+  });
+});
+
+describe('inplace=True on an activation', () => {
+  const SOURCE = `import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim=64):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.bn = nn.BatchNorm1d(dim)
+        self.act = nn.ReLU()
+        self.pre = nn.LeakyReLU(0.1)
+        self.gate = nn.ReLU()
+
+    def forward(self, x):
+        h = self.act(self.bn(self.fc(x)))
+        y = self.pre(x)
+        g = self.gate(self.fc(h))
+        return h + y + g * x
+
+
+# memlens: entry=Block() input=x:float32[B,64] batch=4
+`;
+
+  it('is offered only where the input is needed by nothing else, and writes inplace=True into the constructor call', () => {
+    const file = path.join(FIXTURES, 'inplace_probe.py');
+    const settings = { ...DEFAULT_SETTINGS, device: 'cpu', torch: '2.14', optimizer: 'none' } as const;
+    const tree = parsePython(SOURCE);
+    const run = runModel({ file, tree, settings, directive: findDirective(SOURCE), source: { readFile: readRegularFile } });
+    const base = analyzeInPhases(file, SOURCE, settings).analysis.report.totals.peakBytes;
+    // What the fixes would save is the edited text's analysis; here every edit "saves" 10%, to see which are safe.
+    const edited: string[] = [];
+    const fixes = inplaceFixes(run, file, tree, base, (edits) => {
+      edited.push(applyEdits(SOURCE, edits));
+      return Math.round(base * 0.9);
+    });
+    tree.delete();
+    const lines = SOURCE.split('\n');
+    // act: its input (BatchNorm's output) is used by nothing else. pre: its input x is used again
+    // (g * x) and is the model's input. gate: its input (fc's output) is used by nothing else.
+    assert.deepEqual(fixes.map((f) => lines[f.line].trim()), ['self.act = nn.ReLU()', 'self.gate = nn.ReLU()']);
+    assert.ok(edited.some((t) => t.includes('self.act = nn.ReLU(inplace=True)')));
+    assert.match(fixes[0].title, /^Use inplace=True — saves [\d.]+ (B|KiB|MiB) of peak$/);
+    // The edited text analyzes (the in-place ReLU runs as relu_ on BatchNorm's output).
+    const after = analyzeSource(file, edited[0], settings);
+    assert.equal(after.error, null, after.error?.reason);
+    assert.ok(after.report.timeline.some((p) => p.op === 'relu_'), 'the edited code runs relu_');
   });
 });

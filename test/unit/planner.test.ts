@@ -93,11 +93,19 @@ describe('budget planner', () => {
     const again = analyzeSource(file, edited, { ...SETTINGS, budgetBytes: lowest - 1 });
     assert.equal(again.error, null, again.error?.reason);
     assert.equal(again.report.totals.peakBytes, tight.plan.fix.peakBytes, edited);
-    // Parameters alone exceed this: nothing fits.
+    // Parameters alone exceed this: nothing can fit, and it says why.
     const none = analyzeSource(file, text, { ...SETTINGS, budgetBytes: 100_000 }, undefined, { suggest: true });
     assert.equal(none.plan?.fits, false);
-    assert.ok(none.plan?.fix && /^Nothing fits the budget \(97\.7 KiB\); closest: .* — peak /.test(none.plan.fix.title), none.plan?.fix?.title);
-    assert.ok(none.plan.tried.length > 0);
+    assert.equal(none.plan?.fix, null);
+    assert.match(none.plan!.tried[0], /^parameters, gradients, optimizer state and buffers alone take [\d.]+ (KiB|MiB)$/);
+    // Just above them: nothing reaches it either; the closest plan is offered with what it reaches.
+    const t = tight.report.totals;
+    const persistent = t.paramBytes + t.gradBytes + t.optimizerBytes + t.bufferBytes;
+    const close = analyzeSource(file, text, { ...SETTINGS, budgetBytes: persistent + 1024 }, undefined, { suggest: true });
+    assert.equal(close.plan?.fits, false);
+    assert.ok(close.plan?.fix && /^Nothing fits the budget \([\d.]+ (KiB|MiB)\); closest: .* — peak /.test(close.plan.fix.title), close.plan?.fix?.title);
+    assert.ok(close.plan.fix.peakBytes > persistent + 1024 && close.plan.fix.peakBytes < tight.report.totals.peakBytes);
+    assert.ok(close.plan.tried.length > 0);
   });
 
   it('microbatching as the plan writes it (the directive) is what the analysis then simulates', () => {

@@ -59,7 +59,7 @@ export function fitBudget(ctx: FitContext): BudgetPlan | undefined {
   const pass = firstPass(run);
   const torch = run.tracer.ctx.torch;
   const fixedOf = (p: ForwardPass) => regionsOfPlan(ctx.plan, p.calls, torch).regions;
-  const peakOf = (r: RunResult, p: ForwardPass, regions: ReturnType<typeof fixedOf>) => simulateStep(stepInputOf(r, p, settings, regions)).peakBytes;
+  const peakOf = (r: RunResult, p: ForwardPass, regions: ReturnType<typeof fixedOf>) => simulateStep({ ...stepInputOf(r, p, settings, regions), totalsOnly: true }).peakBytes;
   const forwardFlops = (p: ForwardPass) => p.ops.reduce((s, o) => s + o.flops, 0);
   const groups = planGroups(run, pass, file, tree);
   const fixed = fixedOf(pass);
@@ -70,6 +70,12 @@ export function fitBudget(ctx: FitContext): BudgetPlan | undefined {
     maxBatch = affineMaxBatch(run.batch, low.peak, run.batch * 2, again, budget);
   }
   const tried: string[] = [];
+  // What no technique here shrinks: parameters, their gradients, the optimizer's state, buffers.
+  const step = simulateStep({ ...stepInputOf(run, pass, settings, fixed), totalsOnly: true });
+  const persistent = step.paramBytes + step.gradBytes + step.optimizerBytes + step.bufferBytes;
+  if (ctx.basePeak > budget && persistent >= budget) {
+    return { budgetBytes: budget, fits: false, fix: null, maxBatch, tried: [`parameters, gradients, optimizer state and buffers alone take ${formatBytes(persistent)}`] };
+  }
   if (ctx.basePeak <= budget) return { budgetBytes: budget, fits: true, fix: null, maxBatch, tried: [`fits as the code stands (${formatBytes(ctx.basePeak)})`] };
 
   const forward = modelForward(run, file, tree);

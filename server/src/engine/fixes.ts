@@ -215,7 +215,7 @@ export function importEdit(tree: Tree, names: readonly string[]): SourceEdit | n
 
 /** The training-step peak of a pass with extra regions checkpointed. */
 export function peakWith(run: RunResult, pass: ForwardPass, settings: AnalysisSettings, regions: readonly CheckpointRegion[]): number {
-  return simulateStep(stepInputOf(run, pass, settings, regions)).peakBytes;
+  return simulateStep({ ...stepInputOf(run, pass, settings, regions), totalsOnly: true }).peakBytes;
 }
 
 /** The `def forward` of the model's class in the analyzed file, if it is there. */
@@ -362,6 +362,65 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
   }
   // A saving under 1% of the peak is not worth an edit.
   return fixes.filter((f) => f.savedBytes >= basePeak * 0.01);
+}
+
+/**
+ * Activations that can run in place and whose backward needs only their result (derivatives.yaml:
+ * `relu_`, `hardtanh_`, `leaky_relu_` with a positive slope, `elu_` use `result`), so writing over
+ * their input is safe when nothing else needs that input.
+ */
+const IN_PLACE_SAFE = new Set(['ReLU', 'ReLU6', 'LeakyReLU', 'ELU', 'Hardtanh']);
+
+/**
+ * "Use inplace=True" on the line that builds an activation, when every call of every module built
+ * there may overwrite its input: the input is an activation (not the model's input or a
+ * parameter), no op saves it for backward, and nothing uses it afterwards. The saving is the
+ * analysis of the edited text (`reanalyze`: its peak, or null when it fails).
+ */
+export function inplaceFixes(run: RunResult, file: string, tree: Tree, basePeak: number, reanalyze: (edits: SourceEdit[]) => number | null, check: () => void = () => undefined): FixSuggestion[] {
+  const pass = firstPass(run);
+  const savedBy = new Map<number, number>();
+  const lastUse = new Map<number, number>();
+  pass.ops.forEach((op, i) => {
+    for (const s of op.saved) savedBy.set(s.id, (savedBy.get(s.id) ?? 0) + 1);
+    for (const t of op.inputs) lastUse.set(t.storage.id, i);
+  });
+  const kept = new Set([...pass.outputs.map((t) => t.storage.id), ...(pass.loss ? [pass.loss.storage.id] : [])]);
+  const first = pass.ops[0]?.index ?? 0;
+  // Construction lines of the analyzed file → whether every call of every module built there is safe.
+  const lines = new Map<number, { safe: boolean; cls: string }>();
+  for (const c of pass.calls) {
+    const m = c.module;
+    const created = m.module?.created;
+    if (!created || created.file !== file || !IN_PLACE_SAFE.has(m.cls.name) || c.lastOp <= c.firstOp) continue;
+    if (m.attrs.get('inplace')?.k === 'bool' && (m.attrs.get('inplace') as { v: boolean }).v) continue;
+    const at = lines.get(created.line) ?? { safe: true, cls: m.cls.name };
+    const pos = c.firstOp - first;
+    const op = pass.ops[pos];
+    const input = op?.inputs[0];
+    const ok = !!op && c.lastOp - c.firstOp === 1 && !!input && input.storage.kind === 'activation' && !savedBy.has(input.storage.id)
+      && lastUse.get(input.storage.id) === pos && !kept.has(input.storage.id) && !(run.tracer.heldUntil.get(input.storage.id)! > op.index);
+    at.safe &&= ok;
+    lines.set(created.line, at);
+  }
+  const fixes: FixSuggestion[] = [];
+  const rows = callsByRow(tree);
+  for (const [line, { safe, cls }] of lines) {
+    if (!safe) continue;
+    check();
+    const node = (rows.get(line - 1) ?? []).find((n) => {
+      const fn = n.childForFieldName('function')?.text ?? '';
+      return fn === cls || fn.endsWith(`.${cls}`);
+    });
+    const args = node?.childForFieldName('arguments');
+    if (!node || !args || /\binplace\b/.test(args.text)) continue;
+    const inner = args.text.slice(1, -1).trim().replace(/,\s*$/, '');
+    const edit = rangeEdit(args, `(${inner ? `${inner}, ` : ''}inplace=True)`);
+    const peak = reanalyze([edit]);
+    if (peak === null || !(basePeak - peak >= basePeak * 0.01)) continue;
+    fixes.push({ kind: 'inplace', title: `Use inplace=True — ${savingText(basePeak - peak, null)}`, line: line - 1, peakBytes: peak, savedBytes: basePeak - peak, recompute: 0, edits: [edit] });
+  }
+  return fixes;
 }
 
 /** Plan regions (given for `from`'s calls) carried to another pass of the same model, by module path. */

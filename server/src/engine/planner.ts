@@ -132,12 +132,11 @@ interface PointInfo {
 }
 
 function pointBytes(step: StepResult, i: number): number {
-  const b = step.timeline[i].bytes;
-  return b.params + b.grads + b.optimizer + b.activations + b.temporaries;
+  return step.totals[i];
 }
 
 function pointsOf(step: StepResult): PointInfo[] {
-  return step.timeline.map((p, i) => ({ at: step.pointOps[i], phase: p.phase, bytes: p.bytes.params + p.bytes.grads + p.bytes.optimizer + p.bytes.activations + p.bytes.temporaries }));
+  return step.totals.map((bytes, i) => ({ at: step.pointOps[i], phase: step.phases[i], bytes }));
 }
 
 /**
@@ -145,7 +144,7 @@ function pointsOf(step: StepResult): PointInfo[] {
  * force). Returns the cheapest plan the DP finds, simulated, or null when none of its plans fits.
  */
 export function solveChain(run: RunResult, pass: ForwardPass, settings: AnalysisSettings, groups: readonly PlanGroup[], budget: number, fixed: readonly CheckpointRegion[] = [], base?: StepResult): ChainPlan | null {
-  const simulate = (regions: readonly CheckpointRegion[]) => simulateStep(stepInputOf(run, pass, settings, [...fixed, ...regions]));
+  const simulate = (regions: readonly CheckpointRegion[]) => simulateStep({ ...stepInputOf(run, pass, settings, [...fixed, ...regions]), totalsOnly: true });
   const baseline = base ?? simulate([]);
   const first = pass.ops[0]?.index ?? 0;
   // Sub-units: every call of every group, in op order; their positions in ops.
@@ -208,11 +207,11 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
       before = lowered;
     }
     const local = new Array<number>(m).fill(-Infinity);
-    step.timeline.forEach((pt, i) => {
+    step.totals.forEach((bytes, i) => {
       const at = step.pointOps[i];
-      if (pt.phase !== 'backward' || at < 0) return;
+      if (step.phases[i] !== 'backward' || at < 0) return;
       const j = insideOf(at);
-      if (j >= 0) local[j] = Math.max(local[j], pointBytes(step, i));
+      if (j >= 0) local[j] = Math.max(local[j], bytes);
     });
     for (let j = 0; j < m; j++) {
       const oi = probe[units[j].g];
@@ -315,7 +314,7 @@ export function lowestPeakPlan(run: RunResult, pass: ForwardPass, settings: Anal
     let bestPeak = Infinity;
     g.options.forEach((o, oi) => {
       if (!o.regions.length) return;
-      const peak = simulateStep(stepInputOf(run, pass, settings, [...fixed, ...o.regions])).peakBytes;
+      const peak = simulateStep({ ...stepInputOf(run, pass, settings, [...fixed, ...o.regions]), totalsOnly: true }).peakBytes;
       if (peak < bestPeak) {
         bestPeak = peak;
         best = oi;
@@ -325,7 +324,7 @@ export function lowestPeakPlan(run: RunResult, pass: ForwardPass, settings: Anal
   });
   const opts = choice.map((oi, gi) => groups[gi].options[oi]);
   const regions = opts.flatMap((o) => o.regions);
-  const step = simulateStep(stepInputOf(run, pass, settings, [...fixed, ...regions]));
+  const step = simulateStep({ ...stepInputOf(run, pass, settings, [...fixed, ...regions]), totalsOnly: true });
   return { choice, regions, flops: opts.reduce((s, o) => s + o.flops, 0), peak: step.peakBytes, labels: opts.map((o) => o.label).filter(Boolean), edits: opts.flatMap((o) => o.edits) };
 }
 

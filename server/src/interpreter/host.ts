@@ -57,6 +57,8 @@ export interface Library {
 export interface UnknownEntry {
   file: string;
   line: number;
+  /** 1-based column, when the place is a piece of syntax. */
+  column?: number;
   reason: string;
   /** The qualified name of the innermost module whose forward was running, when one was. */
   module?: string | null;

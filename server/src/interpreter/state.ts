@@ -96,11 +96,11 @@ export class InterpreterState {
     this.seenUnknown.add(key);
     const module = this.lib.runningModule?.() ?? null;
     const outside = this.importDepth > 0 || (this.script?.unknownsOutside === true && this.moduleDepth === 0);
-    (outside ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, reason, ...(module !== null ? { module } : {}), ...(kind ? { kind } : {}) });
+    (outside ? this.outsideUnknowns : this.unknowns).push({ file: at.file, line: at.line, ...(at.column !== undefined ? { column: at.column } : {}), reason, ...(module !== null ? { module } : {}), ...(kind ? { kind } : {}) });
   }
 
   loc(node: Node, file: string): Loc {
-    return { file, line: node.startPosition.row + 1 };
+    return { file, line: node.startPosition.row + 1, column: node.startPosition.column + 1 };
   }
 
   newInstanceId(): number {

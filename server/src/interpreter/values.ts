@@ -6,6 +6,8 @@ import type { Library } from './host';
 export interface Loc {
   readonly file: string;
   readonly line: number;
+  /** 1-based column (UTF-16 units) of the syntax it points at, when it came from one. */
+  readonly column?: number;
 }
 
 export type Value =

@@ -25,6 +25,8 @@ export interface SuggestionsDone {
   readonly kind: 'suggestions';
   readonly id: number;
   readonly suggestions: Suggestions | null;
+  /** False for the fixes alone (the budget plan follows in a final message). */
+  readonly final: boolean;
 }
 
 /** Worker → server. */

@@ -5,7 +5,7 @@
 
 import * as path from 'path';
 import { parentPort, workerData } from 'worker_threads';
-import { analyzeInPhases, SourceHost, Suggestions, SuggestionsSuperseded } from '../analysis';
+import { analyzeInPhases, SourceHost, SuggestionSteps, SuggestionsSuperseded } from '../analysis';
 import { setSupersededCheck } from '../interpreter/budget';
 import { readRegularFile } from '../interpreter/files';
 import { loadPythonParser, ParsedSource, TextChange } from '../python/parser';
@@ -50,7 +50,7 @@ function parsedSource(file: string, text: string): ParsedSource {
   return fresh;
 }
 
-function run(job: AnalysisJob): { done: AnalysisDone; suggest: (() => Suggestions) | null } {
+function run(job: AnalysisJob): { done: AnalysisDone; suggest: SuggestionSteps | null } {
   for (const d of job.documents) {
     const key = path.resolve(d.file);
     if (d.text === null) {
@@ -82,25 +82,29 @@ function run(job: AnalysisJob): { done: AnalysisDone; suggest: (() => Suggestion
 port.on('message', (job: AnalysisJob) => {
   void ready.then(() => {
     let done: AnalysisDone;
-    let suggest: (() => Suggestions) | null = null;
+    let suggest: SuggestionSteps | null = null;
     try {
       ({ done, suggest } = run(job));
     } catch (e) {
       done = { id: job.id, analysis: null, failure: e instanceof Error ? (e.stack ?? e.message) : String(e), read: [], superseded: false };
     }
     port.postMessage(done);
-    if (!suggest || done.superseded) return;
-    // The second phase, at once (it reads the document's tree, which the next job updates); the
-    // server stops it (the cancel flag) when a newer job waits.
-    let suggestions: Suggestions | null = null;
+    if (!suggest) return;
+    if (done.superseded) return suggest.done();
+    // The second phase, at once (it reads the document's tree, which the next job updates): the
+    // fixes, then the budget plan; the server stops it (the cancel flag) when a newer job waits.
     running = job.id;
     try {
-      suggestions = suggest();
+      const fixes = suggest.fixes();
+      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes, plan: null }, final: false } satisfies SuggestionsDone);
+      const plan = suggest.plan();
+      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes, plan }, final: true } satisfies SuggestionsDone);
     } catch (e) {
       if (!(e instanceof SuggestionsSuperseded)) console.error(`suggestions for ${job.file} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: null, final: true } satisfies SuggestionsDone);
     } finally {
       running = 0;
+      suggest.done();
     }
-    port.postMessage({ kind: 'suggestions', id: job.id, suggestions } satisfies SuggestionsDone);
   });
 });

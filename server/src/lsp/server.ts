@@ -352,8 +352,11 @@ export function bindServer(connection: Connection): void {
     guardAsync('codeAction', [], async ({ textDocument, range, context }) => {
       let doc = workspace.get(textDocument.uri);
       if (!doc || workspace.isLibrary(textDocument.uri)) return [];
-      // The current text's fixes may still be simulating (the worker's second phase): wait a little.
-      await workspace.suggestionsOfCurrent(textDocument.uri, SUGGESTIONS_WAIT_MS);
+      // The current text's fixes may still be simulating (the worker's second phase): wait a little
+      // (for the budget plan too on the model's line, where its action goes).
+      const model = workspace.current(textDocument.uri)?.model;
+      const onModel = !!model && model.line - 1 >= range.start.line && model.line - 1 <= range.end.line;
+      await (onModel ? workspace.planOfCurrent(textDocument.uri, SUGGESTIONS_WAIT_MS) : workspace.suggestionsOfCurrent(textDocument.uri, SUGGESTIONS_WAIT_MS));
       doc = workspace.get(textDocument.uri);
       if (!doc) return [];
       // Fixes come from the analysis of this very version (their edits are made for its text).

@@ -107,8 +107,12 @@ export class Workspace {
   private trusted = false;
   private env: PythonEnvironment | null = null;
 
-  /** Documents whose current result still waits for its suggestions (fixes, budget plan), and who waits on them. */
+  /**
+   * Documents whose current result still waits for its fixes (`suggesting`) or its budget plan
+   * (`planning`), and who waits on them.
+   */
   private readonly suggesting = new Map<string, (() => void)[]>();
+  private readonly planning = new Map<string, (() => void)[]>();
 
   /**
    * `landed` hears of each result of a document's current revision (to publish it); `suggested`,
@@ -119,20 +123,22 @@ export class Workspace {
     private readonly landed: (uri: string) => void = () => undefined,
     private readonly suggested: (uri: string) => void = () => undefined,
   ) {
-    this.analyzer = new Analyzer(log, (id, s) => this.attachSuggestions(id, s));
+    this.analyzer = new Analyzer(log, (id, s, final) => this.attachSuggestions(id, s, final));
   }
 
   /** The second phase of a job: attached to the document's result when that is still the job's. */
-  private attachSuggestions(id: number, s: Suggestions | null): void {
+  private attachSuggestions(id: number, s: Suggestions | null, final: boolean): void {
     for (const [uri, r] of this.results) {
       if (r.job !== id) continue;
       if (s && !r.analysis.error && !r.analysis.stale) {
         r.analysis = withSuggestions({ ...r.analysis, report: { ...r.analysis.report } }, s);
         this.carried.delete(uri);
       }
-      const waiting = this.suggesting.get(uri);
-      this.suggesting.delete(uri);
-      for (const w of waiting ?? []) w();
+      for (const waits of final ? [this.suggesting, this.planning] : [this.suggesting]) {
+        const waiting = waits.get(uri);
+        waits.delete(uri);
+        for (const w of waiting ?? []) w();
+      }
       if (s) this.suggested(uri);
     }
   }
@@ -143,15 +149,24 @@ export class Workspace {
    */
   async suggestionsSettled(uri: string, timeoutMs: number): Promise<void> {
     await this.settled(uri, timeoutMs);
-    await this.suggestionsOfCurrent(uri, timeoutMs);
+    await this.waitOn(this.planning, uri, timeoutMs);
   }
 
-  /** Resolves once the current result's suggestions are attached (or will not come), or after `timeoutMs`. */
-  async suggestionsOfCurrent(uri: string, timeoutMs: number): Promise<void> {
-    if (!this.suggesting.has(uri) || !this.current(uri)) return;
+  /** Resolves once the current result's fixes are attached (or will not come), or after `timeoutMs`. */
+  suggestionsOfCurrent(uri: string, timeoutMs: number): Promise<void> {
+    return this.waitOn(this.suggesting, uri, timeoutMs);
+  }
+
+  /** Resolves once the current result's budget plan is attached (or will not come), or after `timeoutMs`. */
+  planOfCurrent(uri: string, timeoutMs: number): Promise<void> {
+    return this.waitOn(this.planning, uri, timeoutMs);
+  }
+
+  private async waitOn(waits: Map<string, (() => void)[]>, uri: string, timeoutMs: number): Promise<void> {
+    if (!waits.has(uri) || !this.current(uri)) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
-      this.suggesting.get(uri)?.push(() => {
+      waits.get(uri)?.push(() => {
         clearTimeout(timer);
         resolve();
       });
@@ -425,11 +440,13 @@ export class Workspace {
     // Finished although superseded: still the newest numbers to carry until the next one lands.
     this.results.set(job.uri, { version: job.version, revision: job.revision, generation: job.generation, analysis, job: outcome.id });
     // Its fixes and budget plan follow (the worker's second phase), when it has numbers of its own.
-    const waiting = this.suggesting.get(job.uri);
-    if (!analysis.error) this.suggesting.set(job.uri, waiting ?? []);
-    else if (waiting) {
-      this.suggesting.delete(job.uri);
-      for (const w of waiting) w();
+    for (const waits of [this.suggesting, this.planning]) {
+      const waiting = waits.get(job.uri);
+      if (!analysis.error) waits.set(job.uri, waiting ?? []);
+      else if (waiting) {
+        waits.delete(job.uri);
+        for (const w of waiting) w();
+      }
     }
     this.carried.delete(job.uri);
     const log = this.edits.get(job.uri);

@@ -33,6 +33,8 @@ export interface StepInput {
   readonly microbatches?: number;
   /** Bytes of the whole batch's inputs when `microbatches` > 1 (the microbatches are views of it). */
   readonly batchInputBytes?: number;
+  /** Only the peak and each point's total (`totals`, `phases`): no timeline entries (the planner's many simulations). */
+  readonly totalsOnly?: boolean;
 }
 
 /**
@@ -84,6 +86,9 @@ export interface StepResult {
   readonly regions: readonly PlacedRegion[];
   /** The position in `ops` of the op each timeline point is for (−1: the loss seed, the optimizer). */
   readonly pointOps: readonly number[];
+  /** Live bytes and phase at each point (the timeline's, also when `totalsOnly` left it empty). */
+  readonly totals: readonly number[];
+  readonly phases: readonly Phase[];
 }
 
 /** CUDA's caching allocator hands out blocks in multiples of 512 bytes (max_memory_allocated counts them). */
@@ -201,18 +206,31 @@ export function simulateStep(input: StepInput): StepResult {
   // The op position each point is for (−1: the loss seed, the optimizer).
   const pointOps: number[] = [];
   let at = -1;
+  // Per point: its live bytes and phase (always), and the timeline entry (unless `totalsOnly`).
+  const totals: number[] = [];
+  const phases: Phase[] = [];
   const point = (phase: Phase, op: string, line: number | null, extra = 0, extraCat: Category = 'temporaries') => {
-    const bytes = { ...live };
-    bytes[extraCat] += extra;
     const sum = total() + extra;
-    const p: TimelinePoint = { i: timeline.length, phase, op, line, bytes };
-    if (recomputing) p.recompute = true;
-    if (microbatches > 1 && micro > 0) p.microbatch = micro;
-    timeline.push(p);
+    const index = totals.length;
+    totals.push(sum);
+    phases.push(phase);
     pointOps.push(at);
+    let bytes: Composition | null = null;
+    if (!input.totalsOnly) {
+      bytes = { ...live };
+      bytes[extraCat] += extra;
+      const p: TimelinePoint = { i: index, phase, op, line, bytes };
+      if (recomputing) p.recompute = true;
+      if (microbatches > 1 && micro > 0) p.microbatch = micro;
+      timeline.push(p);
+    }
     if (sum > peak) {
       peak = sum;
-      peakAt = { phase, composition: bytes, index: timeline.length - 1 };
+      if (!bytes) {
+        bytes = { ...live };
+        bytes[extraCat] += extra;
+      }
+      peakAt = { phase, composition: bytes, index };
     }
   };
 
@@ -292,7 +310,7 @@ export function simulateStep(input: StepInput): StepResult {
     if (category.has(s.id) || !isActivation(s)) return;
     const cat: Category = savers.has(s.id) ? 'activations' : 'temporaries';
     category.set(s.id, cat);
-    if (cat === 'activations' && !activationSpan.has(s.id)) activationSpan.set(s.id, [timeline.length, Infinity]);
+    if (cat === 'activations' && !activationSpan.has(s.id)) activationSpan.set(s.id, [totals.length, Infinity]);
     storages.set(s.id, s);
     live[cat] += round(s.bytes);
   };
@@ -302,7 +320,7 @@ export function simulateStep(input: StepInput): StepResult {
     live[cat] -= round(s.bytes);
     category.delete(s.id);
     const span = activationSpan.get(s.id);
-    if (span && span[1] === Infinity) span[1] = timeline.length;
+    if (span && span[1] === Infinity) span[1] = totals.length;
   };
 
   /** One forward and backward of `ops` (one microbatch of several, or the whole batch). */
@@ -342,7 +360,7 @@ export function simulateStep(input: StepInput): StepResult {
       const bytes = round(storagesById.get(id)!.bytes);
       copies.set(id, { bytes, cat });
       live[cat] += bytes;
-      if (cat === 'activations' && !activationSpan.has(id)) activationSpan.set(-1 - id, [timeline.length, Infinity]);
+      if (cat === 'activations' && !activationSpan.has(id)) activationSpan.set(-1 - id, [totals.length, Infinity]);
     };
     const uncopy = (id: number) => {
       const c = copies.get(id);
@@ -350,7 +368,7 @@ export function simulateStep(input: StepInput): StepResult {
       live[c.cat] -= c.bytes;
       copies.delete(id);
       const span = activationSpan.get(-1 - id);
-      if (span && span[1] === Infinity) span[1] = timeline.length;
+      if (span && span[1] === Infinity) span[1] = totals.length;
     };
     const state = regions.map(() => ({ recomputed: false, done: false, left: new Map<number, number>(), held: [] as GradBuffer[], uncached: new Set<number>() }));
     let dropHeld: (b: GradBuffer) => void = () => undefined;
@@ -450,7 +468,7 @@ export function simulateStep(input: StepInput): StepResult {
             const uses = paramUses.get(id) ?? 1;
             if (!paramGrad.has(id)) {
               paramGrad.add(id);
-              gradSince.set(id, timeline.length);
+              gradSince.set(id, totals.length);
               live.grads += round(t.storage.bytes);
             } else if (micro >= 2 && uses > 1) {
               // A later microbatch: the engine sums a parameter's gradients over its uses in one
@@ -543,7 +561,7 @@ export function simulateStep(input: StepInput): StepResult {
     for (const [id, cat] of category) {
       live[cat] -= round(storages.get(id)!.bytes);
       const span = activationSpan.get(id);
-      if (span && span[1] === Infinity) span[1] = timeline.length;
+      if (span && span[1] === Infinity) span[1] = totals.length;
     }
     category.clear();
     for (const id of [...copies.keys()]) uncopy(id);
@@ -561,7 +579,7 @@ export function simulateStep(input: StepInput): StepResult {
   }
   // zero_grad(set_to_none=True) frees the gradients before the next forward.
   live.grads = 0;
-  const gradsEnd = timeline.length;
+  const gradsEnd = totals.length;
   point('optimizer', 'zero_grad', null);
   const p = peakAt.index;
 
@@ -571,16 +589,20 @@ export function simulateStep(input: StepInput): StepResult {
     peakPhase: peakAt.phase,
     peakComposition: peakAt.composition,
     peakIndex: peakAt.index,
-    atPeak: {
-      grads: new Set([...gradSince].filter(([, since]) => since <= p && p < gradsEnd).map(([id]) => id)),
-      activations: new Set([...activationSpan].filter(([, [from, to]]) => from <= p && p < to).map(([id]) => (id < 0 ? -1 - id : id))),
-    },
+    atPeak: input.totalsOnly
+      ? { grads: new Set<number>(), activations: new Set<number>() }
+      : {
+        grads: new Set([...gradSince].filter(([, since]) => since <= p && p < gradsEnd).map(([id]) => id)),
+        activations: new Set([...activationSpan].filter(([, [from, to]]) => from <= p && p < to).map(([id]) => (id < 0 ? -1 - id : id))),
+      },
     paramBytes,
     gradBytes,
     optimizerBytes,
     bufferBytes,
     inputBytes,
     pointOps,
+    totals,
+    phases,
     notKept: new Set(regions.flatMap((r) => [...r.recomputed.keys()]).filter((id) => !savers.has(id))),
     regions,
   };

@@ -126,6 +126,9 @@ export interface LayerReport {
   leaf: boolean;
   /** How many times forward called this module. */
   calls: number;
+  /** 1-based columns of where it is built (`line`) and first called (`callLine`), when known. */
+  column?: number;
+  callColumn?: number;
   paramBytes: number;
   gradBytes: number;
   optimizerBytes: number;
@@ -141,6 +144,8 @@ export interface UnknownReport {
   module?: string;
   /** 'error': PyTorch would raise there (a shape mismatch caught at a layer); the model as written does not run. */
   kind?: 'error';
+  /** 1-based column of what could not be evaluated, when known. */
+  column?: number;
 }
 
 /** Why an analysis produced no report; `code` 'no-model' when the file builds and names no model. */
@@ -259,7 +264,7 @@ export interface SourceEdit {
  * analysis of the edited text will show. Offered as a code action on `line`.
  */
 export interface FixSuggestion {
-  kind: 'checkpoint' | 'checkpoint-sequential' | 'checkpoint-class' | 'autocast' | 'plan';
+  kind: 'checkpoint' | 'checkpoint-sequential' | 'checkpoint-class' | 'autocast' | 'inplace' | 'plan';
   title: string;
   /** 0-based line the action belongs to: the call, the class, `def forward`. */
   line: number;
