@@ -2,7 +2,7 @@ import { readRegularFile } from './interpreter/files';
 import { AnalysisError, ForwardPass, RunResult, runModel } from './engine/run';
 import { simulateStep } from './memory/simulate';
 import { buildReport, stepInputOf } from './engine/report';
-import { inplaceFixes, suggestFixes } from './engine/fixes';
+import { autocastFixes, inplaceFixes, suggestFixes } from './engine/fixes';
 import { applyEdits } from './engine/planner';
 import { fitBudget } from './engine/fit';
 import { Directive, findDirective } from './engine/specs';
@@ -42,10 +42,15 @@ export interface Suggestions {
 /** Thrown by the second phase when a newer version of the document is waiting. */
 export class SuggestionsSuperseded extends Error {}
 
-/** The second phase in its two steps: the fixes (quick), then the budget plan (may analyze again). */
+/**
+ * The second phase in three steps: the checkpointing fixes (simulations only), the budget plan (may
+ * analyze again, for microbatching and autocast), the fixes that analyze the model again (forward
+ * under autocast, in-place activations).
+ */
 export interface SuggestionSteps {
   fixes(): FixSuggestion[];
   plan(): BudgetPlan | null;
+  moreFixes(): FixSuggestion[];
   /** Frees what the steps hold (a tree the analysis parsed itself). */
   done(): void;
 }
@@ -53,7 +58,11 @@ export interface SuggestionSteps {
 export function analyzeSource(file: string, source: ParsedSource | string, settings: AnalysisSettings, host: SourceHost = diskHost, options: AnalyzeOptions = {}): Analysis {
   const { analysis, suggest } = analyzeInPhases(file, source, settings, host);
   try {
-    if (options.suggest && suggest) withSuggestions(analysis, { fixes: suggest.fixes(), plan: suggest.plan() });
+    if (options.suggest && suggest) {
+      const fixes = suggest.fixes();
+      const plan = suggest.plan();
+      withSuggestions(analysis, { fixes: [...fixes, ...suggest.moreFixes()], plan });
+    }
   } finally {
     suggest?.done();
   }
@@ -121,8 +130,10 @@ export function analyzeInPhases(file: string, source: ParsedSource | string, set
     let autocastRun: RunResult | null | undefined;
     const autocast = () => (autocastRun === undefined ? (autocastRun = settings.precision === 'fp32' ? rerun(settings) : null) : autocastRun);
     const suggest: SuggestionSteps = {
-      fixes: () => {
-        const fixes = suggestFixes(run, settings, file, tree, text, planRegions, report.totals.peakBytes, autocast(), check);
+      fixes: () => suggestFixes(run, settings, file, tree, planRegions, report.totals.peakBytes, check),
+      plan: () => fitBudget({ run, autocastRun: autocast, settings, file, tree, text, plan: plan.items, basePeak: report.totals.peakBytes, line: (loc?.line ?? 1) - 1, rerun, check }) ?? null,
+      moreFixes: () => {
+        const fixes = autocastFixes(run, settings, file, tree, text, planRegions, report.totals.peakBytes, autocast());
         // In-place activations: the edited text analyzed (what the user will see after accepting it).
         const reanalyze = (edits: SourceEdit[]): number | null => {
           check();
@@ -131,7 +142,6 @@ export function analyzeInPhases(file: string, source: ParsedSource | string, set
         };
         return [...fixes, ...inplaceFixes(run, file, tree, report.totals.peakBytes, reanalyze, check)];
       },
-      plan: () => fitBudget({ run, autocastRun: autocast(), settings, file, tree, text, plan: plan.items, basePeak: report.totals.peakBytes, line: (loc?.line ?? 1) - 1, rerun, check }) ?? null,
       done: () => owned?.delete(),
     };
     return { analysis, suggest };

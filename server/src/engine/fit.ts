@@ -36,8 +36,8 @@ interface Candidate {
 
 export interface FitContext {
   run: RunResult;
-  /** The model run again with its forward under autocast (RunResult.autocast), or null. */
-  autocastRun: RunResult | null;
+  /** The model run again with its forward under autocast (RunResult.autocast), or null; run when first asked. */
+  autocastRun: () => RunResult | null;
   /** Throws when the work is no longer wanted (a newer version of the document waits). */
   check?: () => void;
   settings: AnalysisSettings;
@@ -100,7 +100,7 @@ export function fitBudget(ctx: FitContext): BudgetPlan | undefined {
     const plain = consider(r, p, false, microbatches);
     if (plain) return plain;
     // The first run traced no autocast pass: the run made for it did.
-    const ar = r === run ? ctx.autocastRun : r;
+    const ar = r === run ? ctx.autocastRun() : r;
     ctx.check?.();
     if (ar?.autocast && forward && settings.precision === 'fp32') return consider(ar, ar.autocast, true, microbatches);
     return null;

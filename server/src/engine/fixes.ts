@@ -282,10 +282,10 @@ function torchImportEdit(tree: Tree): SourceEdit | null {
 /**
  * The fixes worth offering for the analyzed file, each simulated: checkpoint each call site (an
  * nn.Sequential also in its best number of segments), checkpoint every call of a class called
- * from several sites or a loop, and forward under autocast (bfloat16; also float16 on CUDA).
- * Only those that lower the peak, at most `limit` call sites simulated (the largest first).
+ * from several sites or a loop (autocast: `autocastFixes`). Only those that lower the peak, at
+ * most `limit` call sites simulated (the largest first).
  */
-export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: string, tree: Tree, text: string, planRegions: readonly CheckpointRegion[], basePeak: number, autocastRun: RunResult | null = null, check: () => void = () => undefined, limit = 48): FixSuggestion[] {
+export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: string, tree: Tree, planRegions: readonly CheckpointRegion[], basePeak: number, check: () => void = () => undefined, limit = 48): FixSuggestion[] {
   const pass = firstPass(run);
   const sites = callSites(pass, file, tree);
   const fixes: FixSuggestion[] = [];
@@ -344,22 +344,6 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
       });
     }
   }
-  // Forward under autocast: the autocast pass (of the model run again), simulated.
-  const forward = modelForward(run, file, tree);
-  if (autocastRun?.autocast && forward) {
-    const peak = peakWith(autocastRun, autocastRun.autocast, settings, regionsFor(autocastRun.autocast, planRegions, pass));
-    const deviceType = settings.device === 'cuda' ? 'cuda' : settings.device === 'mps' ? 'mps' : 'cpu';
-    const dtypes = settings.device === 'cuda' ? ['bfloat16', 'float16'] : ['bfloat16'];
-    for (const dtype of dtypes) {
-      const edit = autocastEdit(forward, text, deviceType, dtype);
-      if (!edit || !(basePeak - peak > 0)) continue;
-      const imp = torchImportEdit(tree);
-      fixes.push({
-        kind: 'autocast', title: `Run forward under autocast (${dtype}) — ${savingText(basePeak - peak, null)}`, line: forward.startPosition.row,
-        peakBytes: peak, savedBytes: basePeak - peak, recompute: 0, edits: imp ? [imp, edit] : [edit],
-      });
-    }
-  }
   // A saving under 1% of the peak is not worth an edit.
   return fixes.filter((f) => f.savedBytes >= basePeak * 0.01);
 }
@@ -370,6 +354,7 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
  * their input is safe when nothing else needs that input.
  */
 const IN_PLACE_SAFE = new Set(['ReLU', 'ReLU6', 'LeakyReLU', 'ELU', 'Hardtanh']);
+const MAX_INPLACE_ANALYSES = 3;
 
 /**
  * "Use inplace=True" on the line that builds an activation, when every call of every module built
@@ -405,8 +390,10 @@ export function inplaceFixes(run: RunResult, file: string, tree: Tree, basePeak:
   }
   const fixes: FixSuggestion[] = [];
   const rows = callsByRow(tree);
+  // Each candidate is a whole analysis of the edited text: a few at most.
+  let analyses = 0;
   for (const [line, { safe, cls }] of lines) {
-    if (!safe) continue;
+    if (!safe || analyses >= MAX_INPLACE_ANALYSES) continue;
     check();
     const node = (rows.get(line - 1) ?? []).find((n) => {
       const fn = n.childForFieldName('function')?.text ?? '';
@@ -416,11 +403,37 @@ export function inplaceFixes(run: RunResult, file: string, tree: Tree, basePeak:
     if (!node || !args || /\binplace\b/.test(args.text)) continue;
     const inner = args.text.slice(1, -1).trim().replace(/,\s*$/, '');
     const edit = rangeEdit(args, `(${inner ? `${inner}, ` : ''}inplace=True)`);
+    analyses++;
     const peak = reanalyze([edit]);
     if (peak === null || !(basePeak - peak >= basePeak * 0.01)) continue;
     fixes.push({ kind: 'inplace', title: `Use inplace=True — ${savingText(basePeak - peak, null)}`, line: line - 1, peakBytes: peak, savedBytes: basePeak - peak, recompute: 0, edits: [edit] });
   }
   return fixes;
+}
+
+/**
+ * "Run forward under autocast" on the model's `def forward`: the forward pass of `autocastRun` (the
+ * model run again with its forward under autocast bfloat16), simulated with the plan in force.
+ */
+export function autocastFixes(run: RunResult, settings: AnalysisSettings, file: string, tree: Tree, text: string, planRegions: readonly CheckpointRegion[], basePeak: number, autocastRun: RunResult | null): FixSuggestion[] {
+  const pass = firstPass(run);
+  const fixes: FixSuggestion[] = [];
+  const forward = modelForward(run, file, tree);
+  if (autocastRun?.autocast && forward) {
+    const peak = peakWith(autocastRun, autocastRun.autocast, settings, regionsFor(autocastRun.autocast, planRegions, pass));
+    const deviceType = settings.device === 'cuda' ? 'cuda' : settings.device === 'mps' ? 'mps' : 'cpu';
+    const dtypes = settings.device === 'cuda' ? ['bfloat16', 'float16'] : ['bfloat16'];
+    for (const dtype of dtypes) {
+      const edit = autocastEdit(forward, text, deviceType, dtype);
+      if (!edit || !(basePeak - peak > 0)) continue;
+      const imp = torchImportEdit(tree);
+      fixes.push({
+        kind: 'autocast', title: `Run forward under autocast (${dtype}) — ${savingText(basePeak - peak, null)}`, line: forward.startPosition.row,
+        peakBytes: peak, savedBytes: basePeak - peak, recompute: 0, edits: imp ? [imp, edit] : [edit],
+      });
+    }
+  }
+  return fixes.filter((f) => f.savedBytes >= basePeak * 0.01);
 }
 
 /** Plan regions (given for `from`'s calls) carried to another pass of the same model, by module path. */

@@ -25,8 +25,11 @@ export interface SuggestionsDone {
   readonly kind: 'suggestions';
   readonly id: number;
   readonly suggestions: Suggestions | null;
-  /** False for the fixes alone (the budget plan follows in a final message). */
-  readonly final: boolean;
+  /**
+   * 1: the checkpointing fixes; 2: with the budget plan; 3 (final): with the fixes that analyze
+   * the model again (autocast, in-place). A stopped phase sends 3 with `suggestions` null.
+   */
+  readonly stage: 1 | 2 | 3;
 }
 
 /** Worker → server. */

@@ -96,12 +96,14 @@ port.on('message', (job: AnalysisJob) => {
     running = job.id;
     try {
       const fixes = suggest.fixes();
-      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes, plan: null }, final: false } satisfies SuggestionsDone);
+      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes, plan: null }, stage: 1 } satisfies SuggestionsDone);
       const plan = suggest.plan();
-      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes, plan }, final: true } satisfies SuggestionsDone);
+      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes, plan }, stage: 2 } satisfies SuggestionsDone);
+      const more = suggest.moreFixes();
+      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes: [...fixes, ...more], plan }, stage: 3 } satisfies SuggestionsDone);
     } catch (e) {
       if (!(e instanceof SuggestionsSuperseded)) console.error(`suggestions for ${job.file} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: null, final: true } satisfies SuggestionsDone);
+      port.postMessage({ kind: 'suggestions', id: job.id, suggestions: null, stage: 3 } satisfies SuggestionsDone);
     } finally {
       running = 0;
       suggest.done();

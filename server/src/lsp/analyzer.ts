@@ -52,7 +52,7 @@ export class Analyzer {
    */
   constructor(
     private readonly log: (message: string) => void,
-    private readonly suggested: (id: number, suggestions: Suggestions | null, final: boolean) => void = () => undefined,
+    private readonly suggested: (id: number, suggestions: Suggestions | null, stage: 1 | 2 | 3) => void = () => undefined,
   ) {}
 
   /** The script next to this module: dist/analysisWorker.js in the bundle, out/…/lsp/analysisWorker.js under tsc. */
@@ -113,8 +113,8 @@ export class Analyzer {
     let why: string | null = null;
     worker.on('message', (done: AnalysisDone | SuggestionsDone) => {
       if (done.kind === 'suggestions') {
-        if (this.suggesting === done.id && done.final) this.suggesting = 0;
-        this.suggested(done.id, done.suggestions, done.final);
+        if (this.suggesting === done.id && done.stage === 3) this.suggesting = 0;
+        this.suggested(done.id, done.suggestions, done.stage);
       } else this.finished(done);
     });
     worker.on('error', (e: Error & { code?: string }) => {
@@ -125,7 +125,7 @@ export class Analyzer {
       if (this.suggesting) {
         const id = this.suggesting;
         this.suggesting = 0;
-        this.suggested(id, null, true);
+        this.suggested(id, null, 3);
       }
       const r = this.running;
       if (!r || r.worker !== worker) return;

@@ -74,6 +74,8 @@ const FIRST_RESULT_WAIT_MS = 3000;
 const REPORT_WAIT_MS = 60_000;
 /** How long a code action request waits for the fixes of the current text (they follow its numbers). */
 const SUGGESTIONS_WAIT_MS = 3000;
+/** How long a code lens request waits for the current text's numbers, then for its budget plan (each). */
+const LENS_PLAN_WAIT_MS = 1500;
 
 export function bindServer(connection: Connection): void {
   const log = (message: string): void => connection.console.error(`memlens: ${message}`);
@@ -343,6 +345,9 @@ export function bindServer(connection: Connection): void {
 
   connection.onCodeLens(
     guardAsync('codeLens', [], async ({ textDocument }) => {
+      // The lens names the largest batch with checkpointing and offers "Fit the budget": both come
+      // with the budget plan, which follows the current text's numbers; wait a little for them.
+      await workspace.suggestionsSettled(textDocument.uri, LENS_PLAN_WAIT_MS);
       const at = await answerFrom(textDocument.uri);
       return at ? [...codeLenses(at.analysis, at.doc.file, at.doc.lines, at.doc.uri, fixesApply(at.doc, at.analysis)), ...analyzeLenses(at.doc, at.analysis, partsFile(at.doc.uri))] : [];
     }),
@@ -352,11 +357,8 @@ export function bindServer(connection: Connection): void {
     guardAsync('codeAction', [], async ({ textDocument, range, context }) => {
       let doc = workspace.get(textDocument.uri);
       if (!doc || workspace.isLibrary(textDocument.uri)) return [];
-      // The current text's fixes may still be simulating (the worker's second phase): wait a little
-      // (for the budget plan too on the model's line, where its action goes).
-      const model = workspace.current(textDocument.uri)?.model;
-      const onModel = !!model && model.line - 1 >= range.start.line && model.line - 1 <= range.end.line;
-      await (onModel ? workspace.planOfCurrent(textDocument.uri, SUGGESTIONS_WAIT_MS) : workspace.suggestionsOfCurrent(textDocument.uri, SUGGESTIONS_WAIT_MS));
+      // The current text's fixes may still be simulating (the worker's second phase): wait a little.
+      await workspace.allFixesOfCurrent(textDocument.uri, SUGGESTIONS_WAIT_MS);
       doc = workspace.get(textDocument.uri);
       if (!doc) return [];
       // Fixes come from the analysis of this very version (their edits are made for its text).
@@ -407,7 +409,8 @@ export function bindServer(connection: Connection): void {
   connection.onRequest(
     REPORT_REQUEST,
     guardAsync('report', null, async (params: ReportParams): Promise<ReportResult> => {
-      await workspace.settled(params.uri, REPORT_WAIT_MS);
+      // The report of the current text with everything the CLI's has: the budget plan follows the numbers.
+      await workspace.suggestionsSettled(params.uri, REPORT_WAIT_MS);
       const analysis = workspace.current(params.uri);
       return analysis && !analysis.error ? analysis.report : null;
     }),

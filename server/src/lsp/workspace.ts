@@ -108,11 +108,11 @@ export class Workspace {
   private env: PythonEnvironment | null = null;
 
   /**
-   * Documents whose current result still waits for its fixes (`suggesting`) or its budget plan
-   * (`planning`), and who waits on them.
+   * Documents whose current result still waits for its budget plan (`planning`) or for all its
+   * fixes (`completing`: those that analyze the model again come last), and who waits on them.
    */
-  private readonly suggesting = new Map<string, (() => void)[]>();
   private readonly planning = new Map<string, (() => void)[]>();
+  private readonly completing = new Map<string, (() => void)[]>();
 
   /**
    * `landed` hears of each result of a document's current revision (to publish it); `suggested`,
@@ -123,18 +123,20 @@ export class Workspace {
     private readonly landed: (uri: string) => void = () => undefined,
     private readonly suggested: (uri: string) => void = () => undefined,
   ) {
-    this.analyzer = new Analyzer(log, (id, s, final) => this.attachSuggestions(id, s, final));
+    this.analyzer = new Analyzer(log, (id, s, stage) => this.attachSuggestions(id, s, stage));
   }
 
   /** The second phase of a job: attached to the document's result when that is still the job's. */
-  private attachSuggestions(id: number, s: Suggestions | null, final: boolean): void {
+  private attachSuggestions(id: number, s: Suggestions | null, stage: 1 | 2 | 3): void {
     for (const [uri, r] of this.results) {
       if (r.job !== id) continue;
       if (s && !r.analysis.error && !r.analysis.stale) {
         r.analysis = withSuggestions({ ...r.analysis, report: { ...r.analysis.report } }, s);
         this.carried.delete(uri);
       }
-      for (const waits of final ? [this.suggesting, this.planning] : [this.suggesting]) {
+      // A stopped phase (null) ends every wait; stage 1 brings the fixes, 2 the plan, 3 the rest.
+      const ended = !s || stage === 3 ? [this.planning, this.completing] : stage === 2 ? [this.planning] : [];
+      for (const waits of ended) {
         const waiting = waits.get(uri);
         waits.delete(uri);
         for (const w of waiting ?? []) w();
@@ -152,14 +154,9 @@ export class Workspace {
     await this.waitOn(this.planning, uri, timeoutMs);
   }
 
-  /** Resolves once the current result's fixes are attached (or will not come), or after `timeoutMs`. */
-  suggestionsOfCurrent(uri: string, timeoutMs: number): Promise<void> {
-    return this.waitOn(this.suggesting, uri, timeoutMs);
-  }
-
-  /** Resolves once the current result's budget plan is attached (or will not come), or after `timeoutMs`. */
-  planOfCurrent(uri: string, timeoutMs: number): Promise<void> {
-    return this.waitOn(this.planning, uri, timeoutMs);
+  /** Resolves once every fix of the current result is attached (or will not come), or after `timeoutMs`. */
+  allFixesOfCurrent(uri: string, timeoutMs: number): Promise<void> {
+    return this.waitOn(this.completing, uri, timeoutMs);
   }
 
   private async waitOn(waits: Map<string, (() => void)[]>, uri: string, timeoutMs: number): Promise<void> {
@@ -440,7 +437,7 @@ export class Workspace {
     // Finished although superseded: still the newest numbers to carry until the next one lands.
     this.results.set(job.uri, { version: job.version, revision: job.revision, generation: job.generation, analysis, job: outcome.id });
     // Its fixes and budget plan follow (the worker's second phase), when it has numbers of its own.
-    for (const waits of [this.suggesting, this.planning]) {
+    for (const waits of [this.planning, this.completing]) {
       const waiting = waits.get(job.uri);
       if (!analysis.error) waits.set(job.uri, waiting ?? []);
       else if (waiting) {
