@@ -172,3 +172,45 @@ class Block(nn.Module):
     assert.ok(after.report.timeline.some((p) => p.op === 'relu_'), 'the edited code runs relu_');
   });
 });
+
+describe('checkpoint calls in code', () => {
+  it('reads what it can, names what it cannot, never crashes', () => {
+    const text = `import functools
+import torch
+import torch.nn as nn
+from torch.utils.checkpoint import checkpoint, checkpoint_sequential, create_selective_checkpoint_contexts
+
+
+def policy(ctx, op, *args, **kwargs):
+    return op in (torch.ops.aten.addmm.default,)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(8, 8)
+        self.seq = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8))
+
+    def forward(self, x):
+        x = checkpoint(self.a, x, use_reentrant=False, context_fn=functools.partial(create_selective_checkpoint_contexts, policy))
+        x = checkpoint(lambda t: self.a(t) * 2, x, use_reentrant=False)
+        x = checkpoint(checkpoint, self.a, x, use_reentrant=False)
+        y = checkpoint()
+        z = checkpoint_sequential(self.seq, 5, x, use_reentrant=False)
+        return x
+
+
+# memlens: entry=Net() input=x:float32[B,8] batch=4
+`;
+    const a = analyzeSource(path.join(FIXTURES, 'ckpt_probe.py'), text, { ...DEFAULT_SETTINGS, device: 'cpu', torch: '2.14' }, undefined, { suggest: true });
+    assert.equal(a.error, null);
+    const lines = text.split('\n');
+    assert.deepEqual(a.report.unknowns.map((u) => [lines[u.line - 1].trim(), u.reason]), [
+      ['y = checkpoint()', 'checkpoint() needs the function to run'],
+      ['z = checkpoint_sequential(self.seq, 5, x, use_reentrant=False)', 'checkpoint_sequential: 5 segments for 3 functions (PyTorch raises ValueError: range() arg 3 must not be zero)'],
+    ]);
+    // The selective policy function was asked per op, the lambda and the nested checkpoint ran.
+    assert.deepEqual(a.report.settings.checkpoint, ['checkpoint at line 18', 'checkpoint at line 19', 'checkpoint at line 20', 'checkpoint at line 20']);
+    assert.ok(a.report.unreliable?.some((r) => r.includes('PyTorch would raise')), 'what PyTorch would raise makes the figures unreliable');
+  });
+});

@@ -112,6 +112,8 @@ export function checkpointModules(lib: TorchLibrary): Record<string, Value> {
     const children = lib.interp.iterate(functions, at);
     const segments = Math.max(1, Math.floor(segmentsV.v));
     const size = Math.floor(children.length / segments);
+    // PyTorch steps `range(0, size * (segments - 1), size)`: more segments than functions raises.
+    if (size === 0 && segments > 1) return lib.interp.fail(`checkpoint_sequential: ${segments} segments for ${children.length} functions (PyTorch raises ValueError: range() arg 3 must not be zero)`, at, 'error');
     const run = (from: number, to: number, x: Value) => {
       for (let j = from; j <= to; j++) x = lib.interp.call(children[j], { pos: [x], kw: new Map() }, at);
       return x;
