@@ -12,6 +12,7 @@ import { parsePlan } from './engine/checkpointPlan';
 import { startLanguageServer } from './lsp/server';
 import { loadPythonParser } from './python/parser';
 import { renderHtml } from './report/html';
+import { memorySnapshot, pickle } from './report/snapshot';
 import { renderTable } from './report/table';
 import { AnalysisSettings, DEFAULT_SETTINGS, DEVICES, OPTIMIZERS, PRECISIONS } from './report/types';
 import { ByteSizeError, formatBytes, parseBytes } from './report/units';
@@ -23,12 +24,12 @@ const USAGE = `usage: memlens report FILE [--entry EXPR] [--input SPEC]... [--ca
                       [--precision fp32|amp-fp16|amp-bf16|bf16] [--optimizer none|sgd|momentum|adam|adamw]
                       [--checkpoint PLAN] [--microbatch K] [--budget BYTES] [--torch VERSION]
                       [--device cuda|cpu|mps]
-                      [--python INTERPRETER] [--json] [--html OUT.html]
+                      [--python INTERPRETER] [--json] [--html OUT.html] [--snapshot OUT.pickle]
        memlens check FILE --budget BYTES [same options]
        memlens profile FILE [--ep auto|cuda|webgpu|dml|coreml|cpu] [same options]
        memlens lsp --stdio`;
 
-const VALUE_FLAGS = ['entry', 'input', 'call', 'batch', 'precision', 'optimizer', 'checkpoint', 'microbatch', 'budget', 'torch', 'device', 'html', 'ep', 'python'] as const;
+const VALUE_FLAGS = ['entry', 'input', 'call', 'batch', 'precision', 'optimizer', 'checkpoint', 'microbatch', 'budget', 'torch', 'device', 'html', 'snapshot', 'ep', 'python'] as const;
 const BOOLEAN_FLAGS = ['json', 'help'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
@@ -191,6 +192,13 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
       throw new UsageError(`cannot write ${opts.values.html}: ${(e as Error).message}`);
     }
   }
+  if (opts.values.snapshot !== undefined) {
+    try {
+      fs.writeFileSync(opts.values.snapshot, pickle(memorySnapshot(report)));
+    } catch (e) {
+      throw new UsageError(`cannot write ${opts.values.snapshot}: ${(e as Error).message}`);
+    }
+  }
   if (opts.command === 'check') {
     const budget = settings.budgetBytes as number;
     const over = report.totals.peakBytes > budget;
@@ -201,6 +209,7 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
   }
   write(process.stdout, opts.json ? JSON.stringify(report, null, 2) : renderTable(report));
   if (opts.values.html !== undefined && !opts.json) write(process.stdout, `timeline written to ${path.resolve(opts.values.html)}`);
+  if (opts.values.snapshot !== undefined && !opts.json) write(process.stdout, `memory snapshot written to ${path.resolve(opts.values.snapshot)} (open it in https://pytorch.org/memory_viz)`);
   return 0;
 }
 
