@@ -11,6 +11,9 @@ import { readRegularFile } from '../interpreter/files';
 import { loadPythonParser, ParsedSource, TextChange } from '../python/parser';
 import type { AnalysisDone, AnalysisJob, AnalysisWorkerData, SuggestionsDone } from './analysisJobs';
 
+/** Past this heap, the second phase skips the fixes that analyze the model again (autocast, in-place). */
+const MORE_FIXES_HEAP_BYTES = 384 * 2 ** 20;
+
 const port = parentPort;
 if (!port) throw new Error('analysisWorker.js runs as a worker thread of the language server');
 
@@ -99,7 +102,8 @@ port.on('message', (job: AnalysisJob) => {
       port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes, plan: null }, stage: 1 } satisfies SuggestionsDone);
       const plan = suggest.plan();
       port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes, plan }, stage: 2 } satisfies SuggestionsDone);
-      const more = suggest.moreFixes();
+      // The fixes that analyze the model again hold a second model in memory: not when the heap is already large.
+      const more = process.memoryUsage().heapUsed < MORE_FIXES_HEAP_BYTES ? suggest.moreFixes() : [];
       port.postMessage({ kind: 'suggestions', id: job.id, suggestions: { fixes: [...fixes, ...more], plan }, stage: 3 } satisfies SuggestionsDone);
     } catch (e) {
       if (!(e instanceof SuggestionsSuperseded)) console.error(`suggestions for ${job.file} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
