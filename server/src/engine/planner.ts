@@ -230,6 +230,28 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
     readonly prev: State | null;
   }
   const MAX_STATES = 512;
+  /** Two lists sorted by savings (most first; then FLOPs, fewest first) as one. */
+  const mergeStates = (a: State[], b: State[]): State[] => {
+    if (!a.length) return b;
+    if (!b.length) return a;
+    const out: State[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+      const x = a[i];
+      const y = b[j];
+      if (x.saved > y.saved || (x.saved === y.saved && x.flops <= y.flops)) {
+        out.push(x);
+        i++;
+      } else {
+        out.push(y);
+        j++;
+      }
+    }
+    while (i < a.length) out.push(a[i++]);
+    while (j < b.length) out.push(b[j++]);
+    return out;
+  };
   const solve = (target: number): number[] | null => {
     const need = (n: number) => n + (budget - target);
     if (need(needPlain[0]) > 0) return null;
@@ -237,10 +259,13 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi];
       const myUnits = g.calls.map((c) => unitOf(gi, c));
-      const next: State[] = [];
-      for (const st of states) {
-        for (let oi = 0; oi < g.options.length; oi++) {
-          const cost = costs[gi][oi];
+      // One list per option: each keeps the states' order (an option adds the same savings to
+      // every state), so the lists merge instead of being sorted.
+      let next: State[] = [];
+      for (let oi = 0; oi < g.options.length; oi++) {
+        const cost = costs[gi][oi];
+        const list: State[] = [];
+        for (const st of states) {
           let acc = st.saved;
           let ok = true;
           for (let k = 0; k < myUnits.length && ok; k++) {
@@ -251,11 +276,11 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
             // After unit j ends: the prefix through j covers.
             if (need(needPlain[j + 1]) > acc) ok = false;
           }
-          if (ok) next.push({ saved: acc, flops: st.flops + g.options[oi].flops, choice: oi, prev: st });
+          if (ok) list.push({ saved: acc, flops: st.flops + g.options[oi].flops, choice: oi, prev: st });
         }
+        next = mergeStates(next, list);
       }
       // Pareto front: by savings, most first; kept when cheaper than every state saving more.
-      next.sort((x, y) => y.saved - x.saved || x.flops - y.flops);
       const front: State[] = [];
       let cheapest = Infinity;
       for (const st of next) {
