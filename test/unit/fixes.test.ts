@@ -214,3 +214,43 @@ class Net(nn.Module):
     assert.ok(a.report.unreliable?.some((r) => r.includes('PyTorch would raise')), 'what PyTorch would raise makes the figures unreliable');
   });
 });
+
+describe('the quick fix spells checkpoint as the file does', () => {
+  const BASE = `import torch
+import torch.nn as nn
+IMPORTS
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Linear(64, 256), nn.GELU(), nn.Linear(256, 64))
+        self.b = nn.Sequential(nn.Linear(64, 256), nn.GELU(), nn.Linear(256, 64))
+
+    def forward(self, x):
+        x = self.a(x)
+        return self.b(x)
+
+
+# memlens: entry=Net() input=x:float32[B,64] batch=4096
+`;
+  for (const [imports, call, added] of [
+    ['', 'checkpoint(self.a, x, use_reentrant=False)', 'from torch.utils.checkpoint import checkpoint\n'],
+    ['import torch.utils.checkpoint as cp', 'cp.checkpoint(self.a, x, use_reentrant=False)', null],
+    ['from torch.utils import checkpoint', 'checkpoint.checkpoint(self.a, x, use_reentrant=False)', null],
+    ['from torch.utils.checkpoint import checkpoint as ckpt', 'ckpt(self.a, x, use_reentrant=False)', null],
+    ['from torch.utils.checkpoint import checkpoint_sequential', 'checkpoint(self.a, x, use_reentrant=False)', ', checkpoint'],
+  ] as const) {
+    it(imports || 'no import yet', () => {
+      const text = BASE.replace('IMPORTS', imports);
+      const a = analyzeSource(path.join(FIXTURES, 'spelling_probe.py'), text, { ...DEFAULT_SETTINGS, device: 'cpu', torch: '2.14', optimizer: 'none' }, undefined, { suggest: true });
+      assert.equal(a.error, null, a.error?.reason);
+      const fix = a.fixes!.find((f) => f.kind === 'checkpoint' && f.line === lineOf(text, 'x = self.a(x)'));
+      assert.ok(fix, a.fixes!.map((f) => f.title).join('; '));
+      assert.deepEqual(fix.edits.map((e) => e.newText), added === null ? [call] : [added, call]);
+      const after = analyzeSource(path.join(FIXTURES, 'spelling_probe.py'), applyEdits(text, fix.edits), { ...DEFAULT_SETTINGS, device: 'cpu', torch: '2.14', optimizer: 'none' });
+      assert.equal(after.error, null);
+      assert.equal(after.report.totals.peakBytes, fix.peakBytes, 'the edited text analyzes to the announced peak');
+    });
+  }
+});

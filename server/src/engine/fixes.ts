@@ -167,13 +167,43 @@ function rangeEdit(n: Node, newText: string): SourceEdit {
   return { startLine: n.startPosition.row, startCharacter: n.startPosition.column, endLine: n.endPosition.row, endCharacter: n.endPosition.column, newText };
 }
 
-/** The call rewritten to run under checkpoint. */
-export function checkpointEdit(site: CallSite): SourceEdit {
-  return rangeEdit(site.node, `checkpoint(${site.callee}, ${site.args ? `${site.args}, ` : ''}use_reentrant=False)`);
+/**
+ * How the file spells torch.utils.checkpoint's `fn`: the name it imported it as
+ * (`from torch.utils.checkpoint import checkpoint as ckpt`), else through the module as the file
+ * imported it (`import torch.utils.checkpoint as cp` → `cp.checkpoint`, `from torch.utils import
+ * checkpoint` → `checkpoint.checkpoint`), else the bare name, which then needs its import.
+ */
+export function spelledCheckpoint(tree: Tree, fn: 'checkpoint' | 'checkpoint_sequential'): { name: string; needsImport: boolean } {
+  let direct: string | null = null;
+  let module: string | null = null;
+  for (const s of syntaxRoot(tree).namedChildren) {
+    if (s.type === 'import_from_statement') {
+      const from = s.childForFieldName('module_name')?.text;
+      for (const n of s.childrenForFieldName('name')) {
+        const name = n.type === 'aliased_import' ? n.childForFieldName('name')?.text : n.text;
+        const alias = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text ?? name : name;
+        if (from === 'torch.utils.checkpoint' && name === fn) direct = alias ?? null;
+        if (from === 'torch.utils' && name === 'checkpoint') module = alias ?? null;
+      }
+    } else if (s.type === 'import_statement') {
+      for (const n of s.childrenForFieldName('name')) {
+        if (n.type === 'aliased_import' && n.childForFieldName('name')?.text === 'torch.utils.checkpoint') module = n.childForFieldName('alias')?.text ?? null;
+        else if (n.text === 'torch.utils.checkpoint') module ??= 'torch.utils.checkpoint';
+      }
+    }
+  }
+  if (direct) return { name: direct, needsImport: false };
+  if (module) return { name: `${module}.${fn}`, needsImport: false };
+  return { name: fn, needsImport: true };
 }
 
-export function sequentialEdit(site: CallSite, k: number, reentrant = false): SourceEdit {
-  return rangeEdit(site.node, `checkpoint_sequential(${site.callee}, ${k}, ${site.args}${reentrant ? '' : ', use_reentrant=False'})`);
+/** The call rewritten to run under checkpoint (`name`: how the file spells it). */
+export function checkpointEdit(site: CallSite, name = 'checkpoint'): SourceEdit {
+  return rangeEdit(site.node, `${name}(${site.callee}, ${site.args ? `${site.args}, ` : ''}use_reentrant=False)`);
+}
+
+export function sequentialEdit(site: CallSite, k: number, reentrant = false, name = 'checkpoint_sequential'): SourceEdit {
+  return rangeEdit(site.node, `${name}(${site.callee}, ${k}, ${site.args}${reentrant ? '' : ', use_reentrant=False'})`);
 }
 
 /**
@@ -295,9 +325,9 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
     const peak = peakWith(run, pass, settings, [...planRegions, ...regions]);
     return { peak, saved: basePeak - peak, recompute: recomputeFraction(pass, regions) };
   };
-  const importOf = (names: string[]) => importEdit(tree, names);
-  const withImport = (edits: SourceEdit[], names: string[]) => {
-    const imp = importOf(names);
+  const spelled = { checkpoint: spelledCheckpoint(tree, 'checkpoint'), checkpoint_sequential: spelledCheckpoint(tree, 'checkpoint_sequential') };
+  const withImport = (edits: SourceEdit[], names: ('checkpoint' | 'checkpoint_sequential')[]) => {
+    const imp = importEdit(tree, names.filter((n) => spelled[n].needsImport));
     return imp ? [imp, ...edits] : edits;
   };
   for (const site of ranked) {
@@ -309,7 +339,7 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
     if (whole.saved > 0) {
       fixes.push({
         kind: 'checkpoint', title: `Checkpoint this call${times} — ${savingText(whole.saved, whole.recompute)}`, line,
-        peakBytes: whole.peak, savedBytes: whole.saved, recompute: whole.recompute, edits: withImport([checkpointEdit(site)], ['checkpoint']),
+        peakBytes: whole.peak, savedBytes: whole.saved, recompute: whole.recompute, edits: withImport([checkpointEdit(site, spelled.checkpoint.name)], ['checkpoint']),
       });
     }
     if (site.sequential !== null && !site.args.includes(',') && !site.args.includes('=') && site.args !== '') {
@@ -323,7 +353,7 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
       if (best && best.saved > 0) {
         fixes.push({
           kind: 'checkpoint-sequential', title: `Checkpoint ${site.callee} in ${best.k} segments (checkpoint_sequential) — ${savingText(best.saved, best.recompute)}`, line,
-          peakBytes: best.peak, savedBytes: best.saved, recompute: best.recompute, edits: withImport([sequentialEdit(site, best.k, sequentialReentrant(run))], ['checkpoint_sequential']),
+          peakBytes: best.peak, savedBytes: best.saved, recompute: best.recompute, edits: withImport([sequentialEdit(site, best.k, sequentialReentrant(run), spelled.checkpoint_sequential.name)], ['checkpoint_sequential']),
         });
       }
     }
@@ -340,7 +370,7 @@ export function suggestFixes(run: RunResult, settings: AnalysisSettings, file: s
     if (e.saved > 0) {
       fixes.push({
         kind: 'checkpoint-class', title: `Checkpoint every call of ${name} (${calls} calls) — ${savingText(e.saved, e.recompute)}`, line: clsLoc.line - 1,
-        peakBytes: e.peak, savedBytes: e.saved, recompute: e.recompute, edits: withImport(group.map(checkpointEdit), ['checkpoint']),
+        peakBytes: e.peak, savedBytes: e.saved, recompute: e.recompute, edits: withImport(group.map((s) => checkpointEdit(s, spelled.checkpoint.name)), ['checkpoint']),
       });
     }
   }

@@ -21,7 +21,7 @@ import type { ModuleCall } from '../interpreter/torch/library';
 import { CheckpointRegion, simulateStep, StepResult } from '../memory/simulate';
 import type { AnalysisSettings, SourceEdit } from '../report/types';
 import type { Tree } from '../python/parser';
-import { CallSite, callSites, checkpointEdit, importEdit, sequentialEdit, sequentialReentrant, sequentialRegions, siteRegions } from './fixes';
+import { CallSite, callSites, checkpointEdit, importEdit, sequentialEdit, sequentialReentrant, sequentialRegions, siteRegions, spelledCheckpoint } from './fixes';
 import { stepInputOf } from './report';
 import type { ForwardPass, RunResult } from './run';
 
@@ -99,15 +99,16 @@ export function planGroups(run: RunResult, pass: ForwardPass, file: string, tree
     for (const r of regions) for (let i = r.first; i < r.end && i < pass.ops.length; i++) f += pass.ops[i - (pass.ops[0]?.index ?? 0)]?.flops ?? 0;
     return f;
   };
+  const spelled = { checkpoint: spelledCheckpoint(tree, 'checkpoint'), checkpoint_sequential: spelledCheckpoint(tree, 'checkpoint_sequential') };
   return groups.map((members) => {
     const perSite = members.map((s) => {
       const opts: PlanOption[] = [{ label: '', regions: [], flops: 0, edits: [], imports: [] }];
       const whole = siteRegions(s, run);
-      opts.push({ label: `checkpoint ${s.callee}`, regions: whole, flops: flopsOf(whole), edits: [checkpointEdit(s)], imports: ['checkpoint'] });
+      opts.push({ label: `checkpoint ${s.callee}`, regions: whole, flops: flopsOf(whole), edits: [checkpointEdit(s, spelled.checkpoint.name)], imports: spelled.checkpoint.needsImport ? ['checkpoint'] : [] });
       if (s.sequential !== null && s.args !== '' && !s.args.includes(',') && !s.args.includes('=')) {
         for (let k = 2; k <= Math.min(s.sequential, 8); k++) {
           const regions = sequentialRegions(s, k, pass, run);
-          if (regions.length) opts.push({ label: `checkpoint_sequential(${s.callee}, ${k})`, regions, flops: flopsOf(regions), edits: [sequentialEdit(s, k, sequentialReentrant(run))], imports: ['checkpoint_sequential'] });
+          if (regions.length) opts.push({ label: `checkpoint_sequential(${s.callee}, ${k})`, regions, flops: flopsOf(regions), edits: [sequentialEdit(s, k, sequentialReentrant(run), spelled.checkpoint_sequential.name)], imports: spelled.checkpoint_sequential.needsImport ? ['checkpoint_sequential'] : [] });
         }
       }
       return opts;
