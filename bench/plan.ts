@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { analyzeSource } from '../server/src/analysis';
-import { fullRecompute } from '../server/src/engine/checkpointPlan';
+import { fullRecompute, regionFlops } from '../server/src/engine/checkpointPlan';
+import { peakWith } from '../server/src/engine/fixes';
 import { planGroups, solveChain } from '../server/src/engine/planner';
 import { firstPass, stepInputOf } from '../server/src/engine/report';
 import { runModel } from '../server/src/engine/run';
@@ -69,12 +70,8 @@ function chainBench(): void {
     const run = runModel({ file, tree, settings, directive: findDirective(text), source: { readFile: readRegularFile } });
     const pass = firstPass(run);
     const forwardFlops = pass.ops.reduce((s, o) => s + o.flops, 0);
-    const peakOf = (regions: CheckpointRegion[]) => simulateStep(stepInputOf(run, pass, settings, regions)).peakBytes;
-    const flopsOf = (regions: CheckpointRegion[]) => {
-      let f = 0;
-      for (const o of pass.ops) if (regions.some((r) => o.index >= r.first && o.index < r.end)) f += o.flops;
-      return f;
-    };
+    const peakOf = (regions: CheckpointRegion[]) => peakWith(run, pass, settings, regions);
+    const flopsOf = (regions: CheckpointRegion[]) => regionFlops(pass.ops, regions);
     const blocks = pass.calls.filter((c) => /^b\d+$/.test(c.path));
     const full = fullRecompute(run.tracer.ctx.torch);
     const region = (from: number, to: number): CheckpointRegion => ({ first: blocks[from].firstOp, end: blocks[to].lastOp, full, label: `b${from}..b${to}` });

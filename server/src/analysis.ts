@@ -1,10 +1,9 @@
 import { readRegularFile } from './interpreter/files';
 import { AnalysisError, ForwardPass, RunResult, runModel } from './engine/run';
-import { simulateStep } from './memory/simulate';
-import { buildReport, stepInputOf } from './engine/report';
-import { autocastFixes, inplaceFixes, suggestFixes } from './engine/fixes';
+import { buildReport } from './engine/report';
+import { autocastFixes, inplaceFixes, peakWith, suggestFixes } from './engine/fixes';
 import { applyEdits } from './engine/planner';
-import { fitBudget } from './engine/fit';
+import { affineMaxBatch, fitBudget } from './engine/fit';
 import { Directive, findDirective } from './engine/specs';
 import { PlanItem, parsePlan, regionsOfPlan } from './engine/checkpointPlan';
 import type { ParseState } from 'web-tree-sitter';
@@ -173,8 +172,7 @@ function parseWithin(text: string, deadline: number, file: string): Tree {
  */
 /** Training-step peak of another forward pass of the analyzed model (at twice the (micro)batch). */
 function peakOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings, plan: readonly PlanItem[]): { batch: number; peak: number } {
-  const step = simulateStep({ ...stepInputOf(run, pass, settings, regionsOfPlan(plan, pass.calls, run.tracer.ctx.torch).regions), totalsOnly: true });
-  return { batch: run.batch * 2, peak: step.peakBytes };
+  return { batch: run.batch * 2, peak: peakWith(run, pass, settings, regionsOfPlan(plan, pass.calls, run.tracer.ctx.torch).regions) };
 }
 
 /** The checkpoint plan in force: the settings', else the directive's; a malformed one is reported, not applied. */
@@ -190,14 +188,7 @@ export function planOf(settings: AnalysisSettings, directive: Directive | null):
 function maxBatch(report: Report, again: { batch: number; peak: number } | null): number | null {
   const budget = report.budgetBytes;
   if (budget === null || !again) return null;
-  const b = report.settings.batch;
-  const p1 = report.totals.peakBytes;
-  const p2 = again.peak;
-  const slope = (p2 - p1) / (again.batch - b);
-  if (!(slope > 0)) return null;
-  const fixed = p1 - slope * b;
-  if (fixed > budget) return 0;
-  return Math.max(0, Math.floor((budget - fixed) / slope));
+  return affineMaxBatch(report.settings.batch, report.totals.peakBytes, again.batch, again.peak, budget);
 }
 
 /** An analysis that stopped on `reason` (at `at`, the file's first line by default): no numbers. */

@@ -3,7 +3,17 @@ import type { KernelArgs } from '../args';
 import { isTensor } from '../common';
 import { DType, KernelError, Tensor } from '../types';
 
-const show = (v: unknown): string => (v === undefined ? 'nothing' : isTensor(v) ? 'a tensor' : JSON.stringify(v) ?? String(v));
+/** A value as a message names it: numbers, strings and lists of them as written; anything else by its kind (`a class Sequential`), never its internals. */
+const show = (v: unknown): string => {
+  if (v === undefined) return 'nothing';
+  if (isTensor(v)) return 'a tensor';
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? String(v);
+  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
+  const o = v as { k?: unknown; name?: unknown; cls?: { name?: unknown } };
+  const kind = typeof o.k === 'string' ? o.k : 'object';
+  const name = typeof o.name === 'string' ? o.name : typeof o.cls?.name === 'string' ? o.cls.name : null;
+  return `a ${kind}${name ? ` ${name}` : ''}`;
+};
 
 /** A size argument (features, channels, groups): a non-negative int, as torch requires. */
 export function size(layer: string, cfg: KernelArgs, name: string): number {

@@ -11,6 +11,7 @@
 import type { Release } from '../../../kernels/src';
 import type { ModuleCall } from '../interpreter/torch/library';
 import type { CheckpointRegion } from '../memory/simulate';
+import type { OpRecord } from '../interpreter/tracer';
 
 export interface PlanItem {
   /** The text as given. */
@@ -59,6 +60,35 @@ export function fullRecompute(torch: Release): boolean {
   return torch[0] < 2 || (torch[0] === 2 && torch[1] < 1);
 }
 
+/** A region checkpointing one module call whole (non-reentrant), attributed to the module that made the call. */
+export function callRegion(c: ModuleCall, full: boolean, keep?: ReadonlySet<string>): CheckpointRegion {
+  return { first: c.firstOp, end: c.lastOp, full, ...(keep ? { keep } : {}), label: c.path || c.module.cls.name, caller: { module: c.caller ?? '', line: c.line } };
+}
+
+/**
+ * The regions of `checkpoint_sequential(module, k, x)` on a call of an nn.Sequential: the direct
+ * children the call ran, in PyTorch's segments of `len // k`, every segment but the last checkpointed.
+ */
+export function segmentRegions(c: ModuleCall, calls: readonly ModuleCall[], k: number, full: boolean, reentrant = false): CheckpointRegion[] {
+  const prefix = c.path ? `${c.path}.` : '';
+  const children = calls.filter((d) => d !== c && d.firstOp >= c.firstOp && d.lastOp <= c.lastOp && d.path.startsWith(prefix) && !d.path.slice(prefix.length).includes('.'));
+  const size = Math.floor(children.length / k);
+  const out: CheckpointRegion[] = [];
+  for (let start = 0; size > 0 && start < size * (k - 1); start += size) {
+    const from = children[start];
+    const to = children[start + size - 1];
+    if (to.lastOp > from.firstOp) out.push({ first: from.firstOp, end: to.lastOp, full, ...(reentrant ? { reentrant } : {}), label: `${c.path}[${start}:${start + size}]`, caller: { module: c.caller ?? '', line: c.line } });
+  }
+  return out;
+}
+
+/** FLOPs of the ops (of one forward pass) inside `regions`. */
+export function regionFlops(ops: readonly OpRecord[], regions: readonly CheckpointRegion[]): number {
+  let inside = 0;
+  for (const o of ops) if (regions.some((r) => o.index >= r.first && o.index < r.end)) inside += o.flops;
+  return inside;
+}
+
 /** The regions a plan marks among a forward pass's module calls; items that match no call are listed. */
 export function regionsOfPlan(plan: readonly PlanItem[], calls: readonly ModuleCall[], torch: Release): { regions: CheckpointRegion[]; unmatched: string[] } {
   const regions: CheckpointRegion[] = [];
@@ -69,19 +99,8 @@ export function regionsOfPlan(plan: readonly PlanItem[], calls: readonly ModuleC
     const matching = calls.filter((c) => c.lastOp > c.firstOp && (pattern ? pattern.test(c.path) : c.module.cls.name === item.cls));
     const before = regions.length;
     for (const c of matching) {
-      if (item.segments === null) {
-        regions.push({ first: c.firstOp, end: c.lastOp, full, ...(item.selective ? { keep: SELECTIVE_KEEP } : {}), label: c.path || c.module.cls.name, caller: { module: c.caller ?? '', line: c.line } });
-        continue;
-      }
-      // checkpoint_sequential: the direct children the call ran, in order.
-      const prefix = c.path ? `${c.path}.` : '';
-      const children = calls.filter((d) => d.firstOp >= c.firstOp && d.lastOp <= c.lastOp && d !== c && d.path.startsWith(prefix) && !d.path.slice(prefix.length).includes('.'));
-      const size = Math.floor(children.length / item.segments);
-      for (let start = 0; size > 0 && start < size * (item.segments - 1); start += size) {
-        const from = children[start];
-        const to = children[start + size - 1];
-        if (to.lastOp > from.firstOp) regions.push({ first: from.firstOp, end: to.lastOp, full, label: `${c.path}[${start}:${start + size}]`, caller: { module: c.caller ?? '', line: c.line } });
-      }
+      if (item.segments === null) regions.push(callRegion(c, full, item.selective ? SELECTIVE_KEEP : undefined));
+      else regions.push(...segmentRegions(c, calls, item.segments, full));
     }
     if (regions.length === before) unmatched.push(item.text);
   }

@@ -10,7 +10,7 @@ import type { Tree } from '../python/parser';
 import type { AnalysisSettings, BudgetPlan, FixSuggestion, SourceEdit } from '../report/types';
 import { formatBytes } from '../report/units';
 import { PlanItem, regionsOfPlan } from './checkpointPlan';
-import { autocastEdit, modelForward, regionsFor } from './fixes';
+import { autocastEdit, modelForward, peakWith, regionsFor } from './fixes';
 import { ChainPlan, PlanGroup, composeAutocast, lowestPeakPlan, microbatchEdit, planEdits, planGroups, solveChain } from './planner';
 import { firstPass, stepInputOf } from './report';
 import type { ForwardPass, RunResult } from './run';
@@ -55,11 +55,12 @@ export interface FitContext {
 export function fitBudget(ctx: FitContext): BudgetPlan | undefined {
   const { run, settings, file, tree } = ctx;
   const budget = settings.budgetBytes;
-  if (budget === null) return undefined;
+  // Nothing to plan against an endless budget, or from a peak that is not a number of bytes.
+  if (budget === null || !Number.isFinite(budget) || !Number.isFinite(ctx.basePeak) || ctx.basePeak < 0) return undefined;
   const pass = firstPass(run);
   const torch = run.tracer.ctx.torch;
   const fixedOf = (p: ForwardPass) => regionsOfPlan(ctx.plan, p.calls, torch).regions;
-  const peakOf = (r: RunResult, p: ForwardPass, regions: ReturnType<typeof fixedOf>) => simulateStep({ ...stepInputOf(r, p, settings, regions), totalsOnly: true }).peakBytes;
+  const peakOf = (r: RunResult, p: ForwardPass, regions: ReturnType<typeof fixedOf>) => peakWith(r, p, settings, regions);
   const forwardFlops = (p: ForwardPass) => p.ops.reduce((s, o) => s + o.flops, 0);
   const groups = planGroups(run, pass, file, tree);
   const fixed = fixedOf(pass);

@@ -10,7 +10,7 @@ import { syntaxRoot } from '../python/parser';
 import type { ModuleCall } from '../interpreter/torch/library';
 import { CheckpointRegion, simulateStep } from '../memory/simulate';
 import type { AnalysisSettings, FixSuggestion, SourceEdit } from '../report/types';
-import { fullRecompute } from './checkpointPlan';
+import { callRegion, fullRecompute, regionFlops, segmentRegions } from './checkpointPlan';
 import { firstPass, stepInputOf } from './report';
 import type { ForwardPass, RunResult } from './run';
 
@@ -118,7 +118,7 @@ export function callSites(pass: ForwardPass, file: string, tree: Tree): CallSite
 /** Regions checkpointing a site's calls whole. */
 export function siteRegions(site: CallSite, run: RunResult): CheckpointRegion[] {
   const full = fullRecompute(run.tracer.ctx.torch);
-  return site.calls.map((c) => ({ first: c.firstOp, end: c.lastOp, full, label: c.path, caller: { module: c.caller ?? '', line: c.line } }));
+  return site.calls.map((c) => callRegion(c, full));
 }
 
 /**
@@ -133,27 +133,13 @@ export function sequentialReentrant(run: RunResult): boolean {
 export function sequentialRegions(site: CallSite, k: number, pass: ForwardPass, run: RunResult): CheckpointRegion[] {
   const reentrant = sequentialReentrant(run);
   const full = reentrant || fullRecompute(run.tracer.ctx.torch);
-  const out: CheckpointRegion[] = [];
-  for (const c of site.calls) {
-    const prefix = `${c.path}.`;
-    const children = pass.calls.filter((d) => d !== c && d.firstOp >= c.firstOp && d.lastOp <= c.lastOp && d.path.startsWith(prefix) && !d.path.slice(prefix.length).includes('.'));
-    const size = Math.floor(children.length / k);
-    for (let start = 0; size > 0 && start < size * (k - 1); start += size) {
-      const a = children[start];
-      const b = children[start + size - 1];
-      if (b.lastOp > a.firstOp) out.push({ first: a.firstOp, end: b.lastOp, full, ...(reentrant ? { reentrant } : {}), label: `${c.path}[${start}:${start + size}]`, caller: { module: c.caller ?? '', line: c.line } });
-    }
-  }
-  return out;
+  return site.calls.flatMap((c) => segmentRegions(c, pass.calls, k, full, reentrant));
 }
 
 /** FLOPs of the ops in `regions` as a fraction of the forward's. */
 export function recomputeFraction(pass: ForwardPass, regions: readonly CheckpointRegion[]): number {
   const total = pass.ops.reduce((s, o) => s + o.flops, 0);
-  if (!(total > 0)) return 0;
-  let inside = 0;
-  for (const o of pass.ops) if (regions.some((r) => o.index >= r.first && o.index < r.end)) inside += o.flops;
-  return inside / total;
+  return total > 0 ? regionFlops(pass.ops, regions) / total : 0;
 }
 
 const pct = (f: number) => (f > 0 && f < 0.005 ? '<1%' : `${Math.round(f * 100)}%`);
@@ -467,7 +453,7 @@ export function autocastFixes(run: RunResult, settings: AnalysisSettings, file: 
 }
 
 /** Plan regions (given for `from`'s calls) carried to another pass of the same model, by module path. */
-function regionsFor(to: ForwardPass, regions: readonly CheckpointRegion[], from: ForwardPass): CheckpointRegion[] {
+export function regionsFor(to: ForwardPass, regions: readonly CheckpointRegion[], from: ForwardPass): CheckpointRegion[] {
   if (!regions.length) return [];
   const out: CheckpointRegion[] = [];
   for (const r of regions) {
@@ -483,4 +469,3 @@ function regionsFor(to: ForwardPass, regions: readonly CheckpointRegion[], from:
   return out;
 }
 
-export { regionsFor };

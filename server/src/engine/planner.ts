@@ -21,6 +21,7 @@ import type { ModuleCall } from '../interpreter/torch/library';
 import { CheckpointRegion, simulateStep, StepResult } from '../memory/simulate';
 import type { AnalysisSettings, SourceEdit } from '../report/types';
 import type { Tree } from '../python/parser';
+import { regionFlops } from './checkpointPlan';
 import { CallSite, callSites, checkpointEdit, importEdit, sequentialEdit, sequentialReentrant, sequentialRegions, siteRegions, spelledCheckpoint } from './fixes';
 import { stepInputOf } from './report';
 import type { ForwardPass, RunResult } from './run';
@@ -94,11 +95,7 @@ export function planGroups(run: RunResult, pass: ForwardPass, file: string, tree
     else groups.push([s]);
     end = Math.max(end, b);
   }
-  const flopsOf = (regions: readonly CheckpointRegion[]) => {
-    let f = 0;
-    for (const r of regions) for (let i = r.first; i < r.end && i < pass.ops.length; i++) f += pass.ops[i - (pass.ops[0]?.index ?? 0)]?.flops ?? 0;
-    return f;
-  };
+  const flopsOf = (regions: readonly CheckpointRegion[]) => regionFlops(pass.ops, regions);
   const spelled = { checkpoint: spelledCheckpoint(tree, 'checkpoint'), checkpoint_sequential: spelledCheckpoint(tree, 'checkpoint_sequential') };
   return groups.map((members) => {
     const perSite = members.map((s) => {
@@ -125,19 +122,12 @@ export function planGroups(run: RunResult, pass: ForwardPass, file: string, tree
   });
 }
 
-interface PointInfo {
-  /** Op position of the point (−1: not an op's: the loss seed, the optimizer). */
-  readonly at: number;
-  readonly phase: string;
-  readonly bytes: number;
-}
-
-function pointBytes(step: StepResult, i: number): number {
-  return step.totals[i];
-}
-
-function pointsOf(step: StepResult): PointInfo[] {
-  return step.totals.map((bytes, i) => ({ at: step.pointOps[i], phase: step.phases[i], bytes }));
+/** A plan (an option per group), simulated whole. */
+function chainPlan(run: RunResult, pass: ForwardPass, settings: AnalysisSettings, groups: readonly PlanGroup[], fixed: readonly CheckpointRegion[], choice: number[]): ChainPlan {
+  const opts = choice.map((oi, gi) => groups[gi].options[oi]);
+  const regions = opts.flatMap((o) => o.regions);
+  const peak = simulateStep({ ...stepInputOf(run, pass, settings, [...fixed, ...regions]), totalsOnly: true }).peakBytes;
+  return { choice, regions, flops: opts.reduce((s, o) => s + o.flops, 0), peak, labels: opts.map((o) => o.label).filter(Boolean), edits: opts.flatMap((o) => o.edits) };
 }
 
 /**
@@ -171,19 +161,20 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
     return j < m && units[j].a <= p ? j : -1;
   };
   // Per-point needs of the baseline, folded by covered prefix (and inside a unit's backward).
-  const pts = pointsOf(baseline);
   const needPlain = new Array<number>(m + 1).fill(-Infinity);
   const needInside = new Array<number>(m).fill(-Infinity);
   const baseInside = new Array<number>(m).fill(-Infinity);
-  for (const t of pts) {
-    const p = t.at < 0 ? (t.phase === 'backward' ? Infinity : -1) : t.at;
-    const J = t.phase === 'optimizer' ? 0 : p === Infinity ? m : coveredBy(p);
-    const j = t.phase === 'backward' && t.at >= 0 ? insideOf(t.at) : -1;
+  baseline.totals.forEach((bytes, i) => {
+    const at = baseline.pointOps[i];
+    const phase = baseline.phases[i];
+    const p = at < 0 ? (phase === 'backward' ? Infinity : -1) : at;
+    const J = phase === 'optimizer' ? 0 : p === Infinity ? m : coveredBy(p);
+    const j = phase === 'backward' && at >= 0 ? insideOf(at) : -1;
     if (j >= 0) {
-      needInside[j] = Math.max(needInside[j], t.bytes - budget);
-      baseInside[j] = Math.max(baseInside[j], t.bytes);
-    } else needPlain[J] = Math.max(needPlain[J], t.bytes - budget);
-  }
+      needInside[j] = Math.max(needInside[j], bytes - budget);
+      baseInside[j] = Math.max(baseInside[j], bytes);
+    } else needPlain[J] = Math.max(needPlain[J], bytes - budget);
+  });
   // Each option's costs from a simulation: a unit's savings are how much more its forward's last
   // point is lowered than the unit before it's; its extra, how far its backward's peak sits above the
   // baseline's less the savings of the units before it. Where the options are few each is simulated
@@ -202,7 +193,7 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
     for (let j = 0; j < m; j++) {
       prefix.push(before);
       const p = Math.max(0, units[j].b - 1);
-      const lowered = pointBytes(baseline, p) - pointBytes(step, p);
+      const lowered = baseline.totals[p] - step.totals[p];
       const oi = probe[units[j].g];
       if (oi > 0) costs[units[j].g][oi].saved[slot[j]] = lowered - before;
       before = lowered;
@@ -300,12 +291,7 @@ export function solveChain(run: RunResult, pass: ForwardPass, settings: Analysis
     for (let st: State | null = best; st && st.choice >= 0; st = st.prev) picks.unshift(st.choice);
     return picks;
   };
-  const planOf = (choice: number[]): ChainPlan => {
-    const opts = choice.map((oi, gi) => groups[gi].options[oi]);
-    const regions = opts.flatMap((o) => o.regions);
-    const step = simulate(regions);
-    return { choice, regions, flops: opts.reduce((s, o) => s + o.flops, 0), peak: step.peakBytes, labels: opts.map((o) => o.label).filter(Boolean), edits: opts.flatMap((o) => o.edits) };
-  };
+  const planOf = (choice: number[]): ChainPlan => chainPlan(run, pass, settings, groups, fixed, choice);
   // The DP aims at a target; every plan it gives is simulated. Over the budget: aim lower by the
   // excess. None found: aim a little higher (the additive model can be pessimistic). The cheapest
   // plan whose simulated peak fits wins.
@@ -348,10 +334,7 @@ export function lowestPeakPlan(run: RunResult, pass: ForwardPass, settings: Anal
     });
     return best;
   });
-  const opts = choice.map((oi, gi) => groups[gi].options[oi]);
-  const regions = opts.flatMap((o) => o.regions);
-  const step = simulateStep({ ...stepInputOf(run, pass, settings, [...fixed, ...regions]), totalsOnly: true });
-  return { choice, regions, flops: opts.reduce((s, o) => s + o.flops, 0), peak: step.peakBytes, labels: opts.map((o) => o.label).filter(Boolean), edits: opts.flatMap((o) => o.edits) };
+  return chainPlan(run, pass, settings, groups, fixed, choice);
 }
 
 /** The edits of a plan with the imports its options need. */

@@ -162,8 +162,9 @@ export function findDirective(text: string): Directive | null {
       if (key === 'entry') d.entry = value;
       else if (key === 'input') d.inputs.push(value);
       else if (key === 'call') d.call = value;
-      else if (key === 'batch' && /^\d+$/.test(value)) d.batch = Number(value);
-      else if (key === 'microbatch' && /^\d+$/.test(value)) d.microbatch = Number(value);
+      // Whole numbers a tensor dimension can be (a run of digits past 2^53 is not one).
+      else if (key === 'batch' && /^\d+$/.test(value) && Number.isSafeInteger(Number(value))) d.batch = Number(value);
+      else if (key === 'microbatch' && /^\d+$/.test(value) && Number.isSafeInteger(Number(value))) d.microbatch = Number(value);
       else if (key === 'checkpoint') d.checkpoint = value.split(',').filter(Boolean);
     }
     return d;

@@ -80,8 +80,6 @@ export interface StepResult {
   readonly optimizerBytes: number;
   readonly bufferBytes: number;
   readonly inputBytes: number;
-  /** Activation storages saved only inside checkpointed regions: not kept from forward (recomputed). */
-  readonly notKept: ReadonlySet<number>;
   /** The checkpointed regions as simulated (positions in `ops`). */
   readonly regions: readonly PlacedRegion[];
   /** The position in `ops` of the op each timeline point is for (−1: the loss seed, the optimizer). */
@@ -603,7 +601,6 @@ export function simulateStep(input: StepInput): StepResult {
     pointOps,
     totals,
     phases,
-    notKept: new Set(regions.flatMap((r) => [...r.recomputed.keys()]).filter((id) => !savers.has(id))),
     regions,
   };
 }

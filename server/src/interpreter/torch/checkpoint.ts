@@ -7,6 +7,7 @@
 
 import { ClassV, InstanceV, Loc, ModuleV, NONE, Value, builtin, int } from '../values';
 import { overloadName } from '../../memory/simulate';
+import { fullRecompute } from '../../engine/checkpointPlan';
 import type { TorchLibrary } from './library';
 
 const POLICY = { MUST_SAVE: 0, PREFER_SAVE: 1, MUST_RECOMPUTE: 2, PREFER_RECOMPUTE: 3 } as const;
@@ -154,9 +155,8 @@ export function checkpointModules(lib: TorchLibrary): Record<string, Value> {
 function markRegion(lib: TorchLibrary, first: number, reentrant: boolean, keep: Set<string> | undefined, label: string, at: Loc): void {
   const end = lib.tracer.ops.length;
   if (!lib.tracer.recording || end <= first) return;
-  const [major, minor] = lib.tracer.ctx.torch;
   // Non-reentrant checkpoint stops recomputing after the last saved tensor from PyTorch 2.1 on.
-  const full = reentrant || major < 2 || (major === 2 && minor < 1);
+  const full = reentrant || fullRecompute(lib.tracer.ctx.torch);
   const stack = lib.tracer.moduleStack;
   lib.tracer.regions.push({ first, end, full, reentrant, ...(keep ? { keep } : {}), label, caller: { module: stack.length ? stack[stack.length - 1] : '', line: at } });
 }
