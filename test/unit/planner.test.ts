@@ -120,3 +120,12 @@ describe('budget planner', () => {
     assert.ok(viaDirective.report.timeline.some((p) => p.microbatch === 2), 'the timeline shows the later microbatches');
   });
 });
+
+describe('directive numbers', () => {
+  it('batch= and microbatch= take whole numbers a dimension can be', () => {
+    assert.deepEqual(findDirective('# memlens: batch=8 microbatch=4'), { line: 1, entry: null, inputs: [], batch: 8, call: null, microbatch: 4 });
+    const huge = findDirective(`# memlens: batch=${'9'.repeat(40)} microbatch=${'9'.repeat(20)}`)!;
+    assert.equal(huge.batch, null, 'a run of digits past 2^53 is not a batch');
+    assert.equal(huge.microbatch, undefined);
+  });
+});
