@@ -1,5 +1,7 @@
 // One base config for every bundle, merged per target: client (the extension host side) and
-// server (language server + CLI). Both run in Node; `vscode` is provided by the editor.
+// server (language server + CLI), which run in Node (`vscode` is provided by the editor), and the
+// timeline webview, which runs in the browser (VS Code's webview, or the standalone page
+// `memlens report --html` writes with the same script inlined).
 'use strict';
 
 const path = require('path');
@@ -62,4 +64,33 @@ const server = merge({
   ],
 });
 
-module.exports = [client, server];
+const webview = merge({
+  name: 'webview',
+  target: 'web',
+  entry: { webview: './webview/src/main.ts' },
+  module: {
+    rules: [
+      {
+        test: /\.ts$/,
+        exclude: /node_modules/,
+        use: [{ loader: 'ts-loader', options: { transpileOnly: true, configFile: path.resolve(__dirname, 'webview', 'tsconfig.json') } }],
+      },
+    ],
+  },
+  // A classic script (the webview's CSP allows it by nonce), no Node globals.
+  output: { libraryTarget: undefined, library: undefined, iife: true },
+  node: false,
+  devtool: false,
+  // Minified: it travels inside every standalone page.
+  optimization: { minimize: true },
+  plugins: [
+    new CopyPlugin({
+      patterns: [
+        { from: require.resolve('uplot/dist/uPlot.min.css'), to: 'uPlot.min.css' },
+        { from: path.resolve(__dirname, 'webview', 'src', 'view.css'), to: 'webview.css' },
+      ],
+    }),
+  ],
+});
+
+module.exports = [client, server, webview];

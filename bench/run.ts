@@ -19,6 +19,7 @@ import { LspSession } from '../test/lsp/session';
 import { generateManyModels } from './generate';
 import { LIBS_SITE } from './libs';
 import { planBench } from './plan';
+import { viewBench } from './view';
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
   await editToHints();
   // Checkpointing, precision, microbatching (issue 10): the planner on a 200-call chain and the WRN-28-2 study.
   planBench();
+  // The timeline view (issue 11): what-if round trips through the server, render times in Chromium.
+  await viewBench();
   // Op coverage of each measured release's catalog (npm run ops prints the unmodelled names too).
   console.log('\nop coverage (modelled / catalogued names)');
   for (const release of [[1, 13], [2, 13], [2, 14]] as const) {

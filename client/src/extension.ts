@@ -5,8 +5,10 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { startLanguageClient } from './languageClient';
 import * as fitBudget from './fitBudget';
 import * as onnxRuntime from './onnxRuntime';
+import { ServerEvents } from './rpc';
 import * as showReport from './showReport';
 import * as statusBar from './statusBar';
+import * as timeline from './timeline';
 
 let client: LanguageClient | undefined;
 
@@ -14,7 +16,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   try {
     context.subscriptions.push(onnxRuntime.register(context));
     client = await startLanguageClient(context);
-    context.subscriptions.push(showReport.register(client), statusBar.register(client), fitBudget.register());
+    const events = new ServerEvents(client);
+    context.subscriptions.push(events, showReport.register(client), statusBar.register(events), fitBudget.register(), timeline.register(context, client, events));
   } catch (e) {
     void vscode.window.showErrorMessage(`Memlens failed to start: ${e instanceof Error ? e.message : String(e)}`);
     throw e;

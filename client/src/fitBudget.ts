@@ -3,15 +3,15 @@
 // edit, or says why there is none).
 
 import * as vscode from 'vscode';
-import { FIT_BUDGET_COMMAND, FIT_BUDGET_EDITOR_COMMAND } from '../../server/src/protocol';
+import { executeCommand, registerCommand } from './rpc';
 
 export function register(): vscode.Disposable {
-  return vscode.commands.registerCommand(FIT_BUDGET_EDITOR_COMMAND, async (uri?: string) => {
-    const target = uri ?? vscode.window.activeTextEditor?.document.uri.toString();
+  return registerCommand('memlens.fitBudgetForEditor', async () => {
+    const target = vscode.window.activeTextEditor?.document.uri.toString();
     if (!target) {
       void vscode.window.showInformationMessage('Memlens: open a Python model file first.');
       return;
     }
-    await vscode.commands.executeCommand(FIT_BUDGET_COMMAND, target);
+    await executeCommand('memlens.fitBudget', target);
   });
 }

@@ -5,8 +5,9 @@
 
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { ENVIRONMENT_NOTIFICATION, EnvironmentParams } from '../../server/src/protocol';
+import type { EnvironmentParams } from '../../protocol/messages';
 import { memlensOutput } from './outputChannel';
+import { notify } from './rpc';
 
 /** The `memlens` settings as plain JSON, for initializationOptions. */
 function memlensSettings(): unknown {
@@ -68,11 +69,11 @@ export async function startLanguageClient(context: vscode.ExtensionContext): Pro
   };
   const client = new LanguageClient('memlens', 'Memlens', serverOptions, clientOptions);
   await client.start();
-  const notify = (): void => {
-    void client.sendNotification(ENVIRONMENT_NOTIFICATION, environment());
+  const update = (): void => {
+    void notify(client, 'memlens/environment', environment());
   };
-  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(notify));
+  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(update));
   const changed = python?.environments?.onDidChangeActiveEnvironmentPath;
-  if (changed) context.subscriptions.push(changed(notify));
+  if (changed) context.subscriptions.push(changed(update));
   return client;
 }

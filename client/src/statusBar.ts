@@ -4,10 +4,10 @@
 // the figures after each analysis (memlens/summary); hidden for other editors and files with no model.
 
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
-import { DocumentSummary, SHOW_REPORT_COMMAND, SUMMARY_NOTIFICATION, SummaryParams } from '../../server/src/protocol';
+import type { CommandId, DocumentSummary } from '../../protocol/messages';
+import type { ServerEvents } from './rpc';
 
-export function register(client: LanguageClient): vscode.Disposable {
+export function register(events: ServerEvents): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('memlens.summary', vscode.StatusBarAlignment.Right, 100);
   item.name = 'Memlens';
   const summaries = new Map<string, DocumentSummary | null>();
@@ -21,12 +21,11 @@ export function register(client: LanguageClient): vscode.Disposable {
     }
     item.text = `$(pulse) ${summary.text}`;
     item.tooltip = summary.tooltip;
-    item.command = { title: 'Show Memory Report', command: SHOW_REPORT_COMMAND, arguments: [doc.uri.toString()] };
+    item.command = { title: 'Show Memory Report', command: 'memlens.showReport' satisfies CommandId, arguments: [doc.uri.toString()] };
     item.show();
   };
 
-  // Registered on the client, so it survives a restart of the language server.
-  const notifications = client.onNotification(SUMMARY_NOTIFICATION, (params: SummaryParams) => {
+  const notifications = events.onSummary((params) => {
     summaries.set(params.uri, params.summary);
     if (params.uri === vscode.window.activeTextEditor?.document.uri.toString()) show();
   });

@@ -102,7 +102,7 @@ export function analyzeInPhases(file: string, source: ParsedSource | string, set
     const run = runModel({ file, tree, settings, directive, source: host, startedAt, again: true });
     const loc = run.modelLoc;
     const plan = planOf(settings, directive);
-    const { report, lines, planRegions } = buildReport(run, settings, file, plan.items);
+    const { report, lines, planRegions, blockClass } = buildReport(run, settings, file, plan.items);
     if (plan.error) report.warnings = [...(report.warnings ?? []), plan.error];
     report.maxBatch = maxBatch(report, run.again ? peakOf(run, run.again, settings, plan.items) : null);
     const analysis: Analysis = {
@@ -111,6 +111,8 @@ export function analyzeInPhases(file: string, source: ParsedSource | string, set
       model: loc ? { file: loc.file, className: run.model.cls.name, line: loc.line } : null,
       error: null,
       ms: performance.now() - started,
+      planInForce: plan.items.map((p) => p.text),
+      blockClass,
     };
     const owned = ownTree;
     deferred = true;

@@ -187,7 +187,7 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
 
   if (opts.values.html !== undefined) {
     try {
-      fs.writeFileSync(opts.values.html, renderHtml(report));
+      fs.writeFileSync(opts.values.html, renderHtml(analysis));
     } catch (e) {
       throw new UsageError(`cannot write ${opts.values.html}: ${(e as Error).message}`);
     }

@@ -90,7 +90,7 @@ function log(message) {
 
 /** What the editor should show for `file`, from the CLI's JSON report and the same byte formatter. */
 function expectations(file) {
-  const { formatBytes } = require(path.join(ROOT, 'out', 'server', 'src', 'report', 'units.js'));
+  const { formatBytes } = require(path.join(ROOT, 'out', 'common', 'units.js'));
   const json = execFileSync(process.execPath, [path.join(ROOT, 'bin', 'memlens.js'), 'report', file, '--budget', BUDGET, '--json'], { encoding: 'utf8' });
   const report = JSON.parse(json);
   const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -104,6 +104,8 @@ function expectations(file) {
   const peak = `${formatBytes(report.totals.peakBytes)} (${report.totals.peakPhase})`;
   const bound = report.unknowns.length ? '≥ ' : '';
   return {
+    peakBytes: formatBytes(report.totals.peakBytes),
+    peakPhase: report.totals.peakPhase,
     status: `${bound}${formatBytes(report.totals.peakBytes)} · ${report.settings.precision} · B=${report.settings.batch}`,
     hint: `saved ${perRun(saved)} · weights ${perRun(weights)}`,
     lens: `Peak ${peak}`,
@@ -203,7 +205,7 @@ async function main() {
   const before = expectations(file);
   // The parts file's hint: DoubleConv's forward line as TinyUNet uses it (its body's subtree).
   const unet = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'bin', 'memlens.js'), 'report', path.join(workspace, 'tiny_unet.py'), '--budget', BUDGET, '--json'], { encoding: 'utf8' }));
-  const { formatBytes } = require(path.join(ROOT, 'out', 'server', 'src', 'report', 'units.js'));
+  const { formatBytes } = require(path.join(ROOT, 'out', 'common', 'units.js'));
   const body = unet.layers.filter((l) => l.path.startsWith('a.body.'));
   const partsHint = `saved ${formatBytes(body.reduce((t, l) => t + l.savedBytes, 0))} · weights ${formatBytes(body.reduce((t, l) => t + l.paramBytes + l.gradBytes + l.optimizerBytes, 0))}`;
   const widened = path.join(tmp, 'widened.py');
@@ -430,6 +432,54 @@ async function main() {
       if (!(await toast.locator('.notification-list-item-icon[class*="warning"]').count())) throw new Error(`the notification is not a warning: ${JSON.stringify(text)}`);
       await page.screenshot({ path: path.join(RESULTS, 'settings-warning.png') });
       return JSON.stringify(text.trim());
+    });
+
+    await check('"Show Memory Timeline" opens the view beside the editor: the report\'s peak; a click on the chart moves the editor to that line; light, dark and high contrast; it comes back after a reload', async () => {
+      await runCommand(page, 'Notifications: Clear All Notifications');
+      await runCommand(page, 'View: Hide Panel');
+      fs.writeFileSync(folderSettings, '{}\n');
+      await page.locator('.tabs-container .tab', { hasText: FIXTURE }).first().click();
+      await page.locator('.tabs-container .tab.active', { hasText: FIXTURE }).first().waitFor({ timeout: STEP_TIMEOUT });
+      await runCommand(page, 'Memlens: Show Memory Timeline');
+      const view = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      const wantPeak = `peak ${before.peakBytes} (${before.peakPhase}`;
+      const peak = await waitForText(view().locator('#peak-label'), (t) => t.startsWith(wantPeak), 'the view\'s peak label');
+      // Hover the forward part of the chart: the tooltip names the op's line; a click reveals it.
+      const plot = view().locator('#chart .u-over');
+      await plot.waitFor({ timeout: STEP_TIMEOUT });
+      const box = await plot.boundingBox();
+      if (!box) throw new Error('the chart is not on screen');
+      let line = 0;
+      for (const f of [0.12, 0.18, 0.24, 0.3, 0.08]) {
+        await page.mouse.move(box.x + box.width * f, box.y + box.height * 0.6);
+        const tip = view().locator('#tooltip');
+        await tip.waitFor({ state: 'visible', timeout: 5_000 });
+        line = Number(await tip.getAttribute('data-line'));
+        if (line > 0 && line !== 1) {
+          await page.mouse.click(box.x + box.width * f, box.y + box.height * 0.6);
+          break;
+        }
+      }
+      if (!(line > 0)) throw new Error('no point with a source line under the forward part of the chart');
+      const cursor = page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first();
+      const position = await waitForText(cursor, (t) => t.trim().startsWith(`Ln ${line},`), `the editor at line ${line} after the click`);
+      await page.screenshot({ path: path.join(RESULTS, 'timeline-dark.png') });
+      fs.writeFileSync(folderSettings, JSON.stringify({ 'workbench.colorTheme': 'Default Light Modern' }, null, 2) + '\n');
+      await page.locator('.monaco-workbench.vs').first().waitFor({ timeout: STEP_TIMEOUT });
+      await waitForText(view().locator('#peak-label'), (t) => t.startsWith(wantPeak), 'the peak label in the light theme');
+      await page.waitForTimeout(1000); // the view redraws its canvas in the new colours
+      await page.screenshot({ path: path.join(RESULTS, 'timeline-light.png') });
+      fs.writeFileSync(folderSettings, JSON.stringify({ 'workbench.colorTheme': 'Default High Contrast' }, null, 2) + '\n');
+      await page.locator('.monaco-workbench.hc-black').first().waitFor({ timeout: STEP_TIMEOUT });
+      await waitForText(view().locator('#peak-label'), (t) => t.startsWith(wantPeak), 'the peak label in high contrast');
+      await page.waitForTimeout(1000); // the view redraws its canvas in the new colours
+      await page.screenshot({ path: path.join(RESULTS, 'timeline-high-contrast.png') });
+      fs.writeFileSync(folderSettings, '{}\n');
+      await page.locator('.monaco-workbench.vs-dark').first().waitFor({ timeout: STEP_TIMEOUT });
+      // A window reload restores the view (its serializer) with its numbers.
+      await page.reload();
+      const again = await waitForText(view().locator('#peak-label'), (t) => t.startsWith(wantPeak), 'the view after a window reload', 90_000);
+      return `${JSON.stringify(peak.trim())}; clicked line ${line}: ${JSON.stringify(position.trim())}; after reload ${JSON.stringify(again.trim())}`;
     });
   } catch (e) {
     results.push({ name: 'setup', ok: false });

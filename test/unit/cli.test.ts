@@ -136,18 +136,36 @@ describe('memlens report (table and HTML)', { timeout: 60_000 }, () => {
     assert.match(r.stdout, /^ {2}saved activations +\S+ \S+ +\d+\.\d%$/m);
   });
 
-  test('--html writes one self-contained page with the timeline', () => {
+  test('--html writes one self-contained page: the timeline view with its data, nothing remote, and a static fallback', () => {
     const out = path.join(tmp, 'timeline.html');
     const r = memlens('report', 'test/fixtures/resnet_small.py', ...TRUTH_FLAGS, '--html', out);
     assert.equal(r.code, 0, r.stderr);
     const html = fs.readFileSync(out, 'utf8');
+    const report = jsonReport('test/fixtures/resnet_small.py', ...TRUTH_FLAGS);
     assert.match(html, /^<!DOCTYPE html>/);
-    assert.match(html, /<svg [^>]*viewBox/);
-    for (const phase of ['forward', 'backward', 'optimizer']) assert.ok(html.includes(`>${phase}</text>`), `phase ${phase} not labelled`);
-    assert.match(html, /class="peak-label"[^>]*>peak \S+ (B|KiB|MiB|GiB) \((forward|backward|optimizer)/);
-    assert.ok(html.includes('layer1.0.conv1'));
-    // No external resources: nothing fetched, no scripts.
-    assert.doesNotMatch(html, /<script|<link|src=|url\(|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    // Only the inlined parts may run or style: a nonce on each, CSP default-src 'none'.
+    const csp = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/)?.[1] ?? '';
+    const nonce = csp.match(/script-src 'nonce-([^']+)'/)?.[1];
+    assert.ok(nonce && csp.startsWith("default-src 'none'"), csp);
+    const scripts = [...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
+    assert.deepEqual(scripts, [' id="memlens-data" type="application/json"', ` nonce="${nonce}"`]);
+    // The view's data: the report's numbers, controls off (no host to recompute them).
+    const json = html.match(/<script id="memlens-data" type="application\/json">([^<]*)<\/script>/)?.[1];
+    const data = JSON.parse(json!) as { report: { totals: { peakBytes: number }; timeline: unknown[] }; controls: unknown; uri: unknown };
+    assert.equal(data.report.totals.peakBytes, report.totals.peakBytes);
+    assert.equal(data.report.timeline.length, report.timeline.length);
+    assert.equal(data.controls, null);
+    assert.equal(data.uri, null);
+    // No external resources: nothing fetched.
+    // No external resources in the markup and styles (the script's own templates aside): nothing fetched.
+    const markup = html.replace(/(<script nonce="[^"]+">)[\s\S]*?(<\/script>)/, '$1$2');
+    assert.doesNotMatch(markup, /<link|<(img|script|iframe|audio|video|source)\b[^>]*\ssrc=|url\((?!data:)|@import/);
+    // Without scripts: the static timeline (phases labelled, the peak marked) and the layer table.
+    const fallback = html.slice(html.indexOf('<noscript>'), html.indexOf('</noscript>'));
+    assert.match(fallback, /<svg [^>]*viewBox/);
+    for (const phase of ['forward', 'backward', 'optimizer']) assert.ok(fallback.includes(`>${phase}</text>`), `phase ${phase} not labelled`);
+    assert.ok(fallback.includes(`>peak ${formatBytes(report.totals.peakBytes)} (${report.totals.peakPhase}`));
+    assert.ok(fallback.includes('layer1.0.conv1'));
   });
 });
 

@@ -1,9 +1,10 @@
 import { DTYPE_BYTES, Storage, Tensor, numel } from '../../../kernels/src';
 import { namedBuffers, namedModules, namedParameters } from '../interpreter/torch/nn';
 import { InstanceV, Loc, nativeOf } from '../interpreter/values';
-import { CheckpointRegion, OPTIMIZER_STATE, PlacedRegion, StepInput, StepResult, simulateStep } from '../memory/simulate';
+import { CheckpointRegion, OPTIMIZER_STATE, PlacedRegion, StepInput, StepResult, allocated, simulateStep } from '../memory/simulate';
+import type { OpRecord } from '../interpreter/tracer';
 import { PlanItem, regionsOfPlan } from './checkpointPlan';
-import type { AnalysisSettings, LayerReport, LineCost, Report } from '../report/types';
+import type { AnalysisSettings, LayerReport, LineCost, PeakTensor, Report } from '../report/types';
 import type { ForwardPass, RunResult } from './run';
 
 /** Per-module costs: own parameters and the saved bytes first seen while it was the innermost module. */
@@ -98,10 +99,10 @@ function tensorBytes(t: Tensor): number {
 }
 
 /** Simulates the step and assembles the report and per-line costs. */
-export function buildReport(run: RunResult, settings: AnalysisSettings, file: string, plan: readonly PlanItem[] = []): { report: Report; lines: LineCost[]; step: StepResult; planRegions: CheckpointRegion[] } {
+export function buildReport(run: RunResult, settings: AnalysisSettings, file: string, plan: readonly PlanItem[] = []): { report: Report; lines: LineCost[]; step: StepResult; planRegions: CheckpointRegion[]; blockClass: string | null } {
   const params = namedParameters(run.model).map(([, t]) => t);
   const planned = regionsOfPlan(plan, run.lib.calls, run.tracer.ctx.torch);
-  const step = simulateStep(stepInputOf(run, firstPass(run), settings, planned.regions));
+  const step = simulateStep({ ...stepInputOf(run, firstPass(run), settings, planned.regions), file });
   // What is alive at the peak: each layer's share of it (hovers).
   const { atPeak } = step;
   const activationsAtPeak = new Map<string, number>();
@@ -215,10 +216,71 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     maxBatch: null,
     budgetBytes: settings.budgetBytes,
   };
+  const largest = peakTensors(run, step, settings, file);
+  if (largest.length) report.peakTensors = largest;
   const unreliable = unreliableReasons(run);
   if (unreliable.length) report.unreliable = unreliable;
   if (planned.unmatched.length) report.warnings = planned.unmatched.map((t) => `checkpoint plan item '${t}' matches no module call of the model`);
-  return { report, lines, step, planRegions: planned.regions };
+  return { report, lines, step, planRegions: planned.regions, blockClass: repeatedBlock(run) };
+}
+
+/** How many tensors alive at the peak the report lists. */
+const PEAK_TENSORS = 12;
+
+/**
+ * The largest tensors alive at the training-step peak: activations and temporaries the step made
+ * (named by the op that made them and its line), parameters, their gradients and optimizer state.
+ */
+function peakTensors(run: RunResult, step: StepResult, settings: AnalysisSettings, file: string): PeakTensor[] {
+  const made = new Map<number, { op: OpRecord; t: Tensor }>();
+  for (const op of run.tracer.ops) for (const t of op.outputs) if (!made.has(t.storage.id)) made.set(t.storage.id, { op, t });
+  const inputNames = new Map<number, { name: string; t: Tensor }>();
+  run.inputTensors.forEach((t, i) => inputNames.set(t.storage.id, { name: run.inputs[i]?.name ?? `input ${i}`, t }));
+  const round = (b: number) => allocated(b, settings.device);
+  const out: PeakTensor[] = [];
+  const where = (loc: Loc | null) => (loc ? { line: loc.line, ...(loc.file !== file ? { file: loc.file } : {}) } : { line: null });
+  for (const a of step.atPeak.tensors) {
+    const m = made.get(a.id);
+    const input = inputNames.get(a.id);
+    const t = m?.t ?? input?.t;
+    const bytes = round(t?.storage.bytes ?? 0);
+    if (!bytes) continue;
+    const what = m ? `${a.recomputed ? 'recomputed ' : ''}${m.op.kind.replace(/^aten\./, '')} output` : input ? `input ${input.name}` : 'tensor';
+    out.push({ bytes, category: a.category, what, shape: t ? [...t.shape] : null, dtype: t?.dtype ?? null, module: m?.op.module ?? null, ...where(m?.op.line ?? null) });
+  }
+  const states = OPTIMIZER_STATE[settings.optimizer].states;
+  const seen = new Set<number>();
+  const built = new Map(namedModules(run.model).map(([p, m]) => [p, m.module!.created]));
+  for (const [name, t] of namedParameters(run.model)) {
+    if (seen.has(t.storage.id)) continue;
+    seen.add(t.storage.id);
+    const bytes = round(t.storage.bytes);
+    const owner = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '';
+    const loc = built.get(owner) ?? null;
+    const base = { shape: [...t.shape], dtype: t.dtype, module: owner, ...where(loc) };
+    out.push({ bytes, category: 'params', what: name, ...base });
+    if (t.requiresGrad && step.atPeak.grads.has(t.storage.id)) out.push({ bytes, category: 'grads', what: `${name}.grad`, ...base });
+    if (t.requiresGrad && states > 0) out.push({ bytes: bytes * states, category: 'optimizer', what: `${settings.optimizer} state of ${name}`, ...base, shape: states > 1 ? [states, ...t.shape] : [...t.shape] });
+  }
+  out.sort((a, b) => b.bytes - a.bytes);
+  return out.slice(0, PEAK_TENSORS);
+}
+
+/**
+ * The class of the block the model repeats most (a class of the model's code or library, called at
+ * least twice, not a leaf layer, not the model): what "checkpoint every block" means for the view's checkpoint switch. Null when none.
+ */
+function repeatedBlock(run: RunResult): string | null {
+  const counts = new Map<string, number>();
+  for (const c of run.lib.calls) {
+    // The model itself, and torch's own containers (Sequential, ModuleList): not a block of the model's.
+    if (c.module === run.model || c.module.cls.native) continue;
+    if (![...c.module.module!.children.values()].some((v) => v.k === 'instance')) continue;
+    counts.set(c.module.cls.name, (counts.get(c.module.cls.name) ?? 0) + 1);
+  }
+  let best: string | null = null;
+  for (const [name, n] of counts) if (n >= 2 && (best === null || n > counts.get(best)!)) best = name;
+  return best;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface AnalysisJob {
   readonly documents: readonly { file: string; text: string | null }[];
   readonly settings: AnalysisSettings;
   readonly libraryPaths: readonly string[];
+  /** The numbers only, no second phase (the timeline view's what-if analyses). */
+  readonly firstPhaseOnly?: boolean;
 }
 
 /**

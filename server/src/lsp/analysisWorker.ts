@@ -93,7 +93,7 @@ port.on('message', (job: AnalysisJob) => {
     }
     port.postMessage(done);
     if (!suggest) return;
-    if (done.superseded) return suggest.done();
+    if (done.superseded || job.firstPhaseOnly) return suggest.done();
     // The second phase, at once (it reads the document's tree, which the next job updates): the
     // fixes, then the budget plan; the server stops it (the cancel flag) when a newer job waits.
     running = job.id;

@@ -53,7 +53,14 @@ export class Analyzer {
   constructor(
     private readonly log: (message: string) => void,
     private readonly suggested: (id: number, suggestions: Suggestions | null, stage: 1 | 2 | 3) => void = () => undefined,
+    /** Jobs without the second phase (the what-if worker of the timeline view). */
+    private readonly firstPhaseOnly = false,
   ) {}
+
+  /** Starts the worker ahead of its first job (it loads the parser meanwhile). */
+  warm(): void {
+    if (!this.worker) this.start();
+  }
 
   /** The script next to this module: dist/analysisWorker.js in the bundle, out/…/lsp/analysisWorker.js under tsc. */
   static get script(): string {
@@ -75,7 +82,7 @@ export class Analyzer {
     for (const [f, text] of documents) if (this.sent.get(f) !== text) changed.push({ file: f, text });
     for (const f of this.sent.keys()) if (!documents.has(f)) changed.push({ file: f, text: null });
     this.sent = new Map(documents);
-    const job: AnalysisJob = { id: this.nextId++, file, documents: changed, settings, libraryPaths };
+    const job: AnalysisJob = { id: this.nextId++, file, documents: changed, settings, libraryPaths, ...(this.firstPhaseOnly ? { firstPhaseOnly: true } : {}) };
     // A newer version of the same file waits: its previous suggestions stop (another file's job
     // queues behind them: they are for the document in front of the user).
     if (this.suggesting && this.suggestingFile === file) Atomics.store(this.cancelFlag, 0, this.suggesting);
@@ -167,7 +174,7 @@ export class Analyzer {
       this.log(`analysis of ${r.job.file} failed in the worker: ${done.failure ?? 'no reason given'}`);
       return r.resolve({ id: done.id, analysis: failedAnalysis(r.job.file, r.job.settings, `internal error: ${(done.failure ?? '').split('\n')[0]}`), read: done.read });
     }
-    if (!done.analysis.error) {
+    if (!done.analysis.error && !this.firstPhaseOnly) {
       this.suggesting = done.id;
       this.suggestingFile = r.job.file;
     }

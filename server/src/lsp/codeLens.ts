@@ -2,7 +2,7 @@
 // largest batch that fits the budget.
 
 import { CodeLens } from 'vscode-languageserver';
-import { FIT_BUDGET_COMMAND, SHOW_REPORT_COMMAND } from '../protocol';
+import { FIT_BUDGET_COMMAND, SHOW_REPORT_COMMAND, SHOW_TIMELINE_COMMAND } from '../protocol';
 import { formatInput, formatOmitted } from '../report/table';
 import { Analysis } from '../report/types';
 import { MAX_BATCH_SHOWN, formatBytes, formatMaxBatch } from '../report/units';
@@ -34,14 +34,18 @@ export function lensTitle(analysis: Analysis): string {
 }
 
 /**
- * The lens on the model: the peak and largest batch (the report on click); over the budget, "Fit
+ * The lens on the model: the peak and largest batch (the report on click), "Show timeline" (the
+ * timeline view beside the editor); over the budget, "Fit
  * the budget" with what the plan reaches, when the analysis is of the text as it is (`current`).
  */
 export function codeLenses(analysis: Analysis, file: string, text: LineIndex, uri: string, current = false): CodeLens[] {
   const model = analysis.model;
   if (!model || (analysis.error && !analysis.stale) || !sameFile(model.file, file) || model.line < 1 || model.line > text.lineCount) return [];
   const range = text.lineRange(model.line - 1);
-  const lenses: CodeLens[] = [{ range, command: { title: lensTitle(analysis), command: SHOW_REPORT_COMMAND, arguments: [uri] } }];
+  const lenses: CodeLens[] = [
+    { range, command: { title: lensTitle(analysis), command: SHOW_REPORT_COMMAND, arguments: [uri] } },
+    { range, command: { title: 'Show timeline', command: SHOW_TIMELINE_COMMAND, arguments: [uri] } },
+  ];
   const plan = analysis.plan;
   if (current && plan?.fix && !analysis.stale) {
     const title = plan.fits ? `Fit the budget: peak ${formatBytes(plan.fix.peakBytes)}` : `Closest to the budget: peak ${formatBytes(plan.fix.peakBytes)}`;

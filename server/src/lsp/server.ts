@@ -18,7 +18,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
 import type { SourceHost } from '../analysis';
-import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams } from '../protocol';
+import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams, TIMELINE_REQUEST, TimelineParams, TimelineResult } from '../protocol';
+import { renderTable } from '../report/table';
+import { controlsOf, planOffer, timelineData, whatIfSettings } from '../report/view';
 import { loadPythonParser } from '../python/parser';
 import type { Analysis } from '../report/types';
 import { formatBytes } from '../report/units';
@@ -70,6 +72,8 @@ export function startLanguageServer(): void {
  * whole, new settings) wait for its analysis before answering with what there is.
  */
 const FIRST_RESULT_WAIT_MS = 3000;
+/** How long memlens/timeline waits for the current text's numbers before answering with the last ones. */
+const TIMELINE_WAIT_MS = 5000;
 /** How long memlens/report waits for the analysis of the document's current version. */
 const REPORT_WAIT_MS = 60_000;
 /** How long a code action request waits for the fixes of the current text (they follow its numbers). */
@@ -412,7 +416,29 @@ export function bindServer(connection: Connection): void {
       // The report of the current text with everything the CLI's has: the budget plan follows the numbers.
       await workspace.suggestionsSettled(params.uri, REPORT_WAIT_MS);
       const analysis = workspace.current(params.uri);
-      return analysis && !analysis.error ? analysis.report : null;
+      if (!analysis || analysis.error) return null;
+      return params.text ? { ...analysis.report, text: renderTable(analysis.report) } : analysis.report;
+    }),
+  );
+
+  // The timeline view: the document's numbers (the current text's, else the last ones carried
+  // over the edits since), or with a what-if the same text analyzed at the controls' settings.
+  connection.onRequest(
+    TIMELINE_REQUEST,
+    guardAsync('timeline', null, async (params: TimelineParams): Promise<TimelineResult> => {
+      const doc = workspace.get(params.uri);
+      if (!doc || workspace.isLibrary(params.uri)) return null;
+      workspace.warmWhatIf();
+      await workspace.settled(params.uri, TIMELINE_WAIT_MS);
+      const base = workspace.current(params.uri) ?? workspace.latestFor(params.uri, true);
+      if (!base) return null;
+      const offer = planOffer(base);
+      const whatIf = params.whatIf && Object.keys(params.whatIf).length ? params.whatIf : null;
+      if (!whatIf || base.error) return timelineData(base, { uri: params.uri, version: base.version ?? doc.version }, null, base.error ? null : controlsOf(base, offer));
+      const settings = whatIfSettings(workspace.settingsOf(params.uri).analysis, whatIf, offer);
+      const analysis = await workspace.whatIf(params.uri, settings);
+      if (!analysis) return null;
+      return timelineData(analysis, { uri: params.uri, version: analysis.version ?? doc.version }, whatIf, controlsOf(base, offer));
     }),
   );
 

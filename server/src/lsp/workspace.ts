@@ -7,7 +7,7 @@ import { fileURLToPath } from 'url';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { PythonEnvironment, isLibraryFile, resolveEnvironment } from '../engine/pythonEnv';
 import type { TextChange } from '../python/parser';
-import { Analysis } from '../report/types';
+import type { Analysis, AnalysisSettings } from '../report/types';
 import { AnalysisOutcome, Analyzer } from './analyzer';
 import { Suggestions, withSuggestions } from '../analysis';
 import { carryOver, LineEdit, lineEdit } from './lineShift';
@@ -75,6 +75,9 @@ interface Result {
   job: number;
 }
 
+/** How long the what-if worker stays after the view's last what-if. */
+const WHAT_IF_IDLE_MS = 60_000;
+
 export class Workspace {
   private readonly documents = new Map<string, OpenDocument>();
   /** The newest result per document: of its current revision, or the one carried until that lands. */
@@ -101,6 +104,11 @@ export class Workspace {
   private pumping = false;
   private readonly waiters = new Map<string, (() => void)[]>();
   private readonly analyzer: Analyzer;
+  /** The timeline view's what-if analyses: their own worker, started on demand, ended when idle. */
+  private whatIfAnalyzer: Analyzer | null = null;
+  private whatIfIdle: NodeJS.Timeout | undefined;
+  private whatIfLatest = 0;
+  private whatIfChain: Promise<unknown> = Promise.resolve();
   /** Workspace folders (for a `.venv`), the client's interpreter and trust; the environment found from them. */
   private roots: string[] = [];
   private clientPython: string | null = null;
@@ -348,6 +356,7 @@ export class Workspace {
   /** Stops the worker (the server is exiting). */
   dispose(): void {
     this.analyzer.dispose();
+    this.endWhatIf();
   }
 
   /** `uri` changed (opened, edited): it and the documents importing it are analyzed again, it first. */
@@ -451,5 +460,53 @@ export class Workspace {
     if (job.revision !== doc.revision) return;
     this.wake(job.uri);
     this.landed(job.uri);
+  }
+
+  /** Starts the what-if worker (the view opened: its first what-if should not wait for a cold start). */
+  warmWhatIf(): void {
+    this.whatIfWorker().warm();
+    this.idleWhatIf();
+  }
+
+  /**
+   * The document's current text analyzed at `settings` (numbers only), in the what-if worker; a
+   * newer what-if stops this one (null). The user's settings and the document's results stay as they are.
+   */
+  whatIf(uri: string, settings: AnalysisSettings): Promise<Analysis | null> {
+    const ticket = ++this.whatIfLatest;
+    const analyzer = this.whatIfWorker();
+    if (analyzer.busy) analyzer.supersede();
+    const run = this.whatIfChain.then(async (): Promise<Analysis | null> => {
+      const doc = this.documents.get(uri);
+      if (ticket !== this.whatIfLatest || !doc) return null;
+      const texts = new Map<string, string>();
+      for (const d of this.documents.values()) texts.set(d.file, d.text);
+      const outcome = await analyzer.run(doc.file, texts, settings, this.libraryPaths);
+      this.idleWhatIf();
+      return outcome ? { ...outcome.analysis, version: doc.version } : null;
+    });
+    this.whatIfChain = run.catch(() => null);
+    return run;
+  }
+
+  private whatIfWorker(): Analyzer {
+    return (this.whatIfAnalyzer ??= new Analyzer((m) => this.log(`what-if: ${m}`), undefined, true));
+  }
+
+  /** The what-if worker's memory goes back a minute after its last use. */
+  private idleWhatIf(): void {
+    if (this.whatIfIdle) clearTimeout(this.whatIfIdle);
+    this.whatIfIdle = setTimeout(() => {
+      if (this.whatIfAnalyzer?.busy) return this.idleWhatIf();
+      this.endWhatIf();
+    }, WHAT_IF_IDLE_MS);
+    this.whatIfIdle.unref?.();
+  }
+
+  private endWhatIf(): void {
+    if (this.whatIfIdle) clearTimeout(this.whatIfIdle);
+    this.whatIfIdle = undefined;
+    this.whatIfAnalyzer?.dispose();
+    this.whatIfAnalyzer = null;
   }
 }

@@ -35,6 +35,8 @@ export interface StepInput {
   readonly batchInputBytes?: number;
   /** Only the peak and each point's total (`totals`, `phases`): no timeline entries (the planner's many simulations). */
   readonly totalsOnly?: boolean;
+  /** The analyzed file: timeline points name another file only when an op's line is in it. */
+  readonly file?: string;
 }
 
 /**
@@ -73,8 +75,15 @@ export interface StepResult {
   readonly peakPhase: Phase;
   readonly peakComposition: Composition;
   readonly peakIndex: number;
-  /** At the peak: the parameter storages whose gradient exists, and the saved activations alive. */
-  readonly atPeak: { readonly grads: ReadonlySet<number>; readonly activations: ReadonlySet<number> };
+  /**
+   * At the peak: the parameter storages whose gradient exists, the saved activations alive, and
+   * every activation or temporary tensor alive (a recomputed copy flagged), for the view's list.
+   */
+  readonly atPeak: {
+    readonly grads: ReadonlySet<number>;
+    readonly activations: ReadonlySet<number>;
+    readonly tensors: readonly { readonly id: number; readonly category: Category; readonly recomputed: boolean }[];
+  };
   readonly paramBytes: number;
   readonly gradBytes: number;
   readonly optimizerBytes: number;
@@ -194,9 +203,24 @@ export function simulateStep(input: StepInput): StepResult {
   const paramUses = new Map<number, number>();
   const pending = new Map<number, number>();
   const category = new Map<number, Category>();
-  // Timeline indexes from which each saved activation and each parameter's gradient exist (and,
-  // for activations, until which): what is alive at the peak, read off once it is known.
-  const activationSpan = new Map<number, [number, number]>();
+  // Timeline indexes from which each tensor of the step and each parameter's gradient exist (and,
+  // for tensors, until which): what is alive at the peak, read off once it is known. A recomputed
+  // copy is keyed −1−id; a tensor made again in a later microbatch opens a new span.
+  const spans: { id: number; cat: Category; from: number; to: number }[] = [];
+  const openSpans = new Map<number, number>();
+  const openSpan = (key: number, cat: Category) => {
+    if (input.totalsOnly || openSpans.has(key)) return;
+    openSpans.set(key, spans.length);
+    spans.push({ id: key, cat, from: totals.length, to: Infinity });
+  };
+  const closeSpan = (key: number) => {
+    const k = openSpans.get(key);
+    if (k === undefined) return;
+    spans[k].to = totals.length;
+    openSpans.delete(key);
+  };
+  // Bytes of recomputed copies alive, by category (inside `live`'s activations and temporaries).
+  const recomputed = { activations: 0, temporaries: 0 };
   const gradSince = new Map<number, number>();
   const microbatches = Math.max(1, Math.floor(input.microbatches ?? 1));
   let micro = 0;
@@ -218,7 +242,13 @@ export function simulateStep(input: StepInput): StepResult {
       bytes = { ...live };
       bytes[extraCat] += extra;
       const p: TimelinePoint = { i: index, phase, op, line, bytes };
+      if (at >= 0) {
+        const o = ops[at];
+        if (o.line && o.line.file !== input.file) p.file = o.line.file;
+        if (o.module !== null && o.module !== undefined) p.module = o.module;
+      }
       if (recomputing) p.recompute = true;
+      if (recomputed.activations || recomputed.temporaries) p.recomputedBytes = { ...recomputed };
       if (microbatches > 1 && micro > 0) p.microbatch = micro;
       timeline.push(p);
     }
@@ -308,7 +338,7 @@ export function simulateStep(input: StepInput): StepResult {
     if (category.has(s.id) || !isActivation(s)) return;
     const cat: Category = savers.has(s.id) ? 'activations' : 'temporaries';
     category.set(s.id, cat);
-    if (cat === 'activations' && !activationSpan.has(s.id)) activationSpan.set(s.id, [totals.length, Infinity]);
+    openSpan(s.id, cat);
     storages.set(s.id, s);
     live[cat] += round(s.bytes);
   };
@@ -317,8 +347,7 @@ export function simulateStep(input: StepInput): StepResult {
     if (!cat) return;
     live[cat] -= round(s.bytes);
     category.delete(s.id);
-    const span = activationSpan.get(s.id);
-    if (span && span[1] === Infinity) span[1] = totals.length;
+    closeSpan(s.id);
   };
 
   /** One forward and backward of `ops` (one microbatch of several, or the whole batch). */
@@ -358,15 +387,16 @@ export function simulateStep(input: StepInput): StepResult {
       const bytes = round(storagesById.get(id)!.bytes);
       copies.set(id, { bytes, cat });
       live[cat] += bytes;
-      if (cat === 'activations' && !activationSpan.has(id)) activationSpan.set(-1 - id, [totals.length, Infinity]);
+      if (cat === 'activations' || cat === 'temporaries') recomputed[cat] += bytes;
+      openSpan(-1 - id, cat);
     };
     const uncopy = (id: number) => {
       const c = copies.get(id);
       if (!c) return;
       live[c.cat] -= c.bytes;
+      if (c.cat === 'activations' || c.cat === 'temporaries') recomputed[c.cat] -= c.bytes;
       copies.delete(id);
-      const span = activationSpan.get(-1 - id);
-      if (span && span[1] === Infinity) span[1] = totals.length;
+      closeSpan(-1 - id);
     };
     const state = regions.map(() => ({ recomputed: false, done: false, left: new Map<number, number>(), held: [] as GradBuffer[], uncached: new Set<number>() }));
     let dropHeld: (b: GradBuffer) => void = () => undefined;
@@ -558,8 +588,7 @@ export function simulateStep(input: StepInput): StepResult {
     // The graph goes with the last references to the outputs and the loss: everything the forward made.
     for (const [id, cat] of category) {
       live[cat] -= round(storages.get(id)!.bytes);
-      const span = activationSpan.get(id);
-      if (span && span[1] === Infinity) span[1] = totals.length;
+      closeSpan(id);
     }
     category.clear();
     for (const id of [...copies.keys()]) uncopy(id);
@@ -587,12 +616,7 @@ export function simulateStep(input: StepInput): StepResult {
     peakPhase: peakAt.phase,
     peakComposition: peakAt.composition,
     peakIndex: peakAt.index,
-    atPeak: input.totalsOnly
-      ? { grads: new Set<number>(), activations: new Set<number>() }
-      : {
-        grads: new Set([...gradSince].filter(([, since]) => since <= p && p < gradsEnd).map(([id]) => id)),
-        activations: new Set([...activationSpan].filter(([, [from, to]]) => from <= p && p < to).map(([id]) => (id < 0 ? -1 - id : id))),
-      },
+    atPeak: atPeakOf(spans, gradSince, p, gradsEnd, !!input.totalsOnly),
     paramBytes,
     gradBytes,
     optimizerBytes,
@@ -602,6 +626,17 @@ export function simulateStep(input: StepInput): StepResult {
     totals,
     phases,
     regions,
+  };
+}
+
+/** What is alive at point `p` (the peak), from the tensors' spans and the gradients' starts. */
+function atPeakOf(spans: readonly { id: number; cat: Category; from: number; to: number }[], gradSince: ReadonlyMap<number, number>, p: number, gradsEnd: number, none: boolean): StepResult['atPeak'] {
+  if (none) return { grads: new Set(), activations: new Set(), tensors: [] };
+  const alive = spans.filter((s) => s.from <= p && p < s.to);
+  return {
+    grads: new Set([...gradSince].filter(([, since]) => since <= p && p < gradsEnd).map(([id]) => id)),
+    activations: new Set(alive.filter((s) => s.cat === 'activations').map((s) => (s.id < 0 ? -1 - s.id : s.id))),
+    tensors: alive.map((s) => ({ id: s.id < 0 ? -1 - s.id : s.id, category: s.cat, recomputed: s.id < 0 })),
   };
 }
 

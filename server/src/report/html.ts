@@ -1,6 +1,14 @@
-// `memlens report --html OUT.html`: one self-contained page (inline SVG and CSS, no scripts, no
-// external resources) with the memory timeline of a training step as a stacked area chart, the
-// phases shaded, the peak marked, and the per-layer table.
+// `memlens report --html OUT.html`: one self-contained page — the timeline view of the editor
+// (webview/, its bundled script and styles inlined, the analysis as JSON beside it; what-if controls
+// off) under a Content-Security-Policy that allows only those inline parts; and, for readers
+// without scripts, the static rendering below (inline SVG: the stacked timeline, phases, peak, the
+// per-layer table) inside <noscript>.
+
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Analysis } from './types';
+import { timelineData } from './view';
 
 import { COMPOSITION_LABELS, COMPOSITION_PARTS, byteTotals, compositionTotal, formatInput, formatOmitted, formatShape, layerLocation } from './table';
 import { Composition, Phase, Report, TimelinePoint } from './types';
@@ -195,8 +203,8 @@ table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left}
 .summary th{font-weight:normal;color:#555}
 `;
 
-/** The whole page, titled with the report's file. */
-export function renderHtml(report: Report): string {
+/** The static page, titled with the report's file (no scripts): the <noscript> part of the view's page. */
+export function renderStaticHtml(report: Report): string {
   const s = report.settings;
   const inputs = report.inputs.map(formatInput).join(', ') || 'none';
   const omitted = report.omittedArguments.map((o) => ` (${escapeHtml(formatOmitted(o))})`).join('');
@@ -214,6 +222,57 @@ ${summary(report)}
 <h2>Layers (${report.layers.length})</h2>
 ${layerTable(report)}
 ${unknownList(report)}
+</body></html>
+`;
+}
+
+/** The webview bundle's files: next to the bundled CLI (dist/), or in dist/ of the checkout under tsc's out/. */
+function viewAsset(name: string): string {
+  const candidates = [path.join(__dirname, name), path.join(__dirname, '..', '..', '..', '..', 'dist', name)];
+  for (const c of candidates) if (fs.existsSync(c)) return fs.readFileSync(c, 'utf8');
+  throw new Error(`the timeline view's ${name} is missing next to the CLI (build it: npm run build)`);
+}
+
+/**
+ * The view's script, its licence notices inline (the bundler moves them to a file beside it, which a
+ * standalone page does not have), safe inside a <script> element.
+ */
+function viewScript(): string {
+  let script = viewAsset('webview.js');
+  const pointer = script.match(/^\/\*! For license information please see (\S+) \*\//);
+  if (pointer) script = `/*!\n${viewAsset(pointer[1]).replace(/\*\//g, '* /')}\n*/${script.slice(pointer[0].length)}`;
+  return script.replace(/<\/script/gi, '<\\/script');
+}
+
+/** JSON that can sit inside a <script> element: no `<` (so no `</script>`), no line separators. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * The whole page: the editor's timeline view over this analysis, self-contained (no remote
+ * resources; CSP `default-src 'none'` with a nonce for the inlined script and styles).
+ */
+export function renderHtml(analysis: Analysis): string {
+  const report = analysis.report;
+  const nonce = crypto.randomBytes(18).toString('base64');
+  const csp = `default-src 'none'; img-src data:; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'`;
+  const data = timelineData(analysis, { uri: null, version: null }, null, null);
+  const fallback = renderStaticHtml(report);
+  const staticBody = fallback.slice(fallback.indexOf('<body>') + 6, fallback.lastIndexOf('</body>'));
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Memlens: ${escapeHtml(report.file)}</title>
+<style nonce="${nonce}">${viewAsset('uPlot.min.css')}</style>
+<style nonce="${nonce}">${viewAsset('webview.css')}</style>
+</head>
+<body class="standalone">
+<div id="app" role="main"></div>
+<noscript><style nonce="${nonce}">${CSS}</style>${staticBody}</noscript>
+<script id="memlens-data" type="application/json">${scriptJson(data)}</script>
+<script nonce="${nonce}">${viewScript()}</script>
 </body></html>
 `;
 }

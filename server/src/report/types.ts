@@ -1,11 +1,27 @@
 // The report of one analysis: the JSON of ../shared/report-contract.md (version 1) plus the
 // per-line aggregates that the editor features need. Sizes in bytes, lines 1-based.
 
-import type { Device, DType } from '../../../kernels/src';
+import type { Device } from '../../../kernels/src';
+import type { AnalysisFailure, OptimizerKind, Precision, Report } from '../../../protocol/report';
 
-export type Precision = 'fp32' | 'amp-fp16' | 'amp-bf16' | 'bf16';
-export type OptimizerKind = 'none' | 'sgd' | 'momentum' | 'adam' | 'adamw';
-export type Phase = 'forward' | 'backward' | 'optimizer';
+// The wire types are declared once, in protocol/report.ts (the client and the webview read them too).
+export type {
+  AnalysisFailure,
+  Composition,
+  InputReport,
+  LayerReport,
+  MeasuredLayer,
+  OmittedArgumentReport,
+  OptimizerKind,
+  PeakTensor,
+  Phase,
+  Precision,
+  Report,
+  ReportSettings,
+  Totals,
+  TimelinePoint,
+  UnknownReport,
+} from '../../../protocol/report';
 
 export const PRECISIONS: readonly Precision[] = ['fp32', 'amp-fp16', 'amp-bf16', 'bf16'];
 export const OPTIMIZERS: readonly OptimizerKind[] = ['none', 'sgd', 'momentum', 'adam', 'adamw'];
@@ -52,171 +68,6 @@ export const DEFAULT_SETTINGS: AnalysisSettings = {
   microbatch: null,
 };
 
-export interface InputReport {
-  /** `x`; inside a tuple, list or dict argument: `hidden[0]`, `batch['input_ids']`. */
-  name: string;
-  dtype: DType;
-  shape: number[];
-  guessed: boolean;
-  // Extensions of the contract, present only when they apply:
-  /** The forward argument a tensor inside a tuple, list or dict belongs to (`hidden`). */
-  argument?: string;
-  /** Its place in that argument: tuple and list positions, dict keys (`[0]`, `['input_ids']`). */
-  index?: (number | string)[];
-  /** True when the argument is passed by keyword (`labels=…`, `**batch`). */
-  keyword?: boolean;
-}
-
-/** An optional forward argument that a training step passes and this analysis leaves out. */
-export interface OmittedArgumentReport {
-  /** The parameter of forward (`targets`, `labels`, `attention_mask`). */
-  name: string;
-  /** What leaving it out leaves out of the numbers: `loss not included`. */
-  note: string;
-}
-
-export interface Composition {
-  params: number;
-  grads: number;
-  optimizer: number;
-  activations: number;
-  temporaries: number;
-}
-
-export interface Totals {
-  params: number;
-  trainableParams: number;
-  paramBytes: number;
-  gradBytes: number;
-  optimizerBytes: number;
-  bufferBytes: number;
-  inputBytes: number;
-  savedActivationBytes: number;
-  peakBytes: number;
-  peakPhase: Phase;
-  peakComposition: Composition;
-}
-
-export interface MeasuredLayer {
-  outputBytes: number;
-  peakBytes: number;
-  ms: number;
-}
-
-export interface LayerReport {
-  /** Its parameters are another module's (tied weights: `lm_head.weight is wte.weight`): that module's path. */
-  sharedWith?: string;
-  path: string;
-  kind: string;
-  file: string;
-  line: number;
-  callLine: number | null;
-  params: number;
-  outputShape: number[] | null;
-  outputBytes: number;
-  savedBytes: number;
-  /**
-   * Its bytes alive at the training-step peak: parameters, the gradients and optimizer state that
-   * exist then, and its saved activations not yet freed by backward (its share of the peak).
-   */
-  atPeakBytes: number;
-  measured: MeasuredLayer | null;
-  // Extensions of the contract (allowed: "extend it freely").
-  /** False for a container module row that holds saved bytes of functional ops run directly in it. */
-  leaf: boolean;
-  /** How many times forward called this module. */
-  calls: number;
-  /** 1-based columns of where it is built (`line`) and first called (`callLine`), when known. */
-  column?: number;
-  callColumn?: number;
-  paramBytes: number;
-  gradBytes: number;
-  optimizerBytes: number;
-  /** Unknowns met while this layer (or a layer inside it) ran: its figures are then lower bounds. */
-  unknowns: number;
-}
-
-export interface UnknownReport {
-  file: string;
-  line: number;
-  reason: string;
-  /** The layer (qualified module name) whose forward was running when it was met, if any ("" for the model itself). */
-  module?: string;
-  /** 'error': PyTorch would raise there (a shape mismatch caught at a layer); the model as written does not run. */
-  kind?: 'error';
-  /** 1-based column of what could not be evaluated, when known. */
-  column?: number;
-}
-
-/** Why an analysis produced no report; `code` 'no-model' when the file builds and names no model. */
-export interface AnalysisFailure extends UnknownReport {
-  code?: 'no-model';
-}
-
-export interface TimelinePoint {
-  i: number;
-  phase: Phase;
-  op: string;
-  line: number | null;
-  bytes: Composition;
-  // Extensions of the contract, present only when they apply:
-  /** The op re-ran in backward to rebuild a checkpointed region's saved tensors. */
-  recompute?: true;
-  /** With gradient accumulation: 1 for the first microbatch, 2 for each later one (all alike). */
-  microbatch?: number;
-}
-
-export interface ReportSettings {
-  precision: Precision;
-  optimizer: OptimizerKind;
-  device: Device;
-  torch: string;
-  checkpoint: string[];
-  batch: number;
-  // Extensions of the contract:
-  /** Microbatches per optimizer step (gradient accumulation); absent when 1. */
-  microbatch?: number;
-}
-
-/** The JSON printed by `memlens report --json` (report-contract.md, version 1). */
-export interface Report {
-  version: 1;
-  file: string;
-  entry: string;
-  entryGuessed: boolean;
-  inputs: InputReport[];
-  /**
-   * Optional forward arguments a training step passes (targets, labels, `y`, a mask) that neither
-   * the script nor the input settings give: the numbers leave out what they would cost.
-   */
-  omittedArguments: OmittedArgumentReport[];
-  settings: ReportSettings;
-  totals: Totals;
-  layers: LayerReport[];
-  unknowns: UnknownReport[];
-  /**
-   * Unknowns that cannot reach the numbers (imported files' module-level code: version checks,
-   * optional dependencies, registries), counted and shown nowhere else.
-   */
-  unknownsOutsideModel: number;
-  timeline: TimelinePoint[];
-  /** Largest batch whose peak fits `budgetBytes`, when inputs have a batch dimension and a budget is set. */
-  maxBatch: number | null;
-  budgetBytes: number | null;
-  /**
-   * Why the figures, though computed, may not be what the user means (mid-edit text that still
-   * builds): a tensor with a zero-size dimension, an empty layer container, a shape error PyTorch
-   * would raise. Absent when there is none.
-   */
-  unreliable?: string[];
-  /** Settings that could not be applied as given (a checkpoint plan item matching no module call). */
-  warnings?: string[];
-  /**
-   * With a budget (and fixes asked for): the largest batch under the lowest-peak checkpointing, and
-   * the plan with the least recompute that fits (engine/fit.ts), described.
-   */
-  budgetPlan?: { fits: boolean; plan: string | null; peakBytes: number | null; maxBatch: number | null; tried: string[] };
-}
 
 /** Costs gathered on one source line of the analyzed file, for inlay hints and hovers. */
 export interface LineCost {
@@ -307,4 +158,8 @@ export interface Analysis {
   fixes?: FixSuggestion[];
   /** The budget plan, when a budget is set and fixes were asked for. */
   plan?: BudgetPlan;
+  /** The checkpoint plan simulated (the settings', else the directive's), as plan items. */
+  planInForce?: string[];
+  /** The block class the model repeats most (the timeline view's "checkpoint every block"), when there is one. */
+  blockClass?: string | null;
 }
