@@ -146,9 +146,20 @@ export function existsIn(name: string, release: Release): boolean {
   index ??= require('../catalog/releases.json') as ReleaseIndex;
   const range = index.names[name];
   if (!range) return true;
-  const [since, until] = range;
-  return compare(release, parseRelease(since)) >= 0 && (until === null || compare(release, parseRelease(until)) <= 0);
+  // Asked for every catalogued name of every analysis: each name's answer per release is kept.
+  const key = `${release[0]}.${release[1]}`;
+  let known = existence.get(key);
+  if (!known) existence.set(key, (known = new Map()));
+  let exists = known.get(name);
+  if (exists === undefined) {
+    const [since, until] = range;
+    exists = compare(release, parseRelease(since)) >= 0 && (until === null || compare(release, parseRelease(until)) <= 0);
+    known.set(name, exists);
+  }
+  return exists;
 }
+
+const existence = new Map<string, Map<string, boolean>>();
 
 /**
  * Whether PyTorch tags an aten op `pointwise` (native_functions.yaml). 1.13 has no such tags; the

@@ -146,6 +146,25 @@ describe('the timeline view in Chromium', { timeout: 180_000 }, () => {
     await page.close();
   });
 
+  test('a measured series (the profiler\'s, next) is drawn over the estimate: its legend entry, the measured bytes in the tooltip', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = collectErrors(page);
+    const forward = base.report.timeline.filter((p) => p.phase === 'forward');
+    // A stand-in series (the forward's live bytes less 10%): what the view does with one, not a measurement.
+    const measured = { source: 'onnxruntime 1.30 cpu', points: forward.map((p) => ({ x: p.i, bytes: Math.round(0.9 * total(p.bytes)), op: p.op, line: p.line })), phases: [{ phase: 'forward' as const, start: 0, end: forward.length }] };
+    await hostPage(page, (m): ToWebview[] => (m.type === 'ready' ? [{ type: 'data', data: { ...timelineData(base, { uri: 'file:///model.py', version: 1 }, null, null), measured } }] : []));
+    await page.goto(writePage(base));
+    await rendered(page);
+    await page.waitForFunction(() => /measured \(onnxruntime 1\.30 cpu\)/.test(document.getElementById('legend')?.textContent ?? ''));
+    const tip = await hoverAt(page, 0.15);
+    const p = base.report.timeline[tip.index];
+    assert.equal(p.phase, 'forward');
+    const m = measured.points.filter((q) => q.x <= tip.index).at(-1)!;
+    assert.ok(tip.text.includes(`measured${formatBytes(m.bytes)}`) || tip.text.includes(`measured ${formatBytes(m.bytes)}`), `tooltip ${JSON.stringify(tip.text)} shows the measured ${formatBytes(m.bytes)}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test('10,000 and 100,000 events: decimated for drawing, the peak never dropped, hover still finds points (times: npm run bench)', async () => {
     for (const n of [10_000, 100_000]) {
       const big = syntheticAnalysis(base, n);

@@ -79,6 +79,9 @@ describe('timeline view data', () => {
     // Not batches: kept as they were.
     for (const batch of [0, -1, 1.5, Number.NaN, 2 ** 60]) assert.equal(whatIfSettings(base, { batch }, []).batch, 8);
     assert.equal(whatIfSettings(base, { microbatch: 0 }, []).microbatch, base.microbatch);
+    // Values no setting takes (a client's bug, a hostile message) change nothing.
+    const bogus = { precision: 'fp8', optimizer: 'lion', device: 'tpu', checkpoint: 'yes' } as unknown as Parameters<typeof whatIfSettings>[1];
+    assert.deepEqual(whatIfSettings(base, bogus, ['class:Block']), base);
     const a = analyze('resnet_small.py');
     assert.deepEqual(planOffer(a), ['class:BasicBlock']);
     assert.deepEqual(planOffer(analyze('resnet_small.py', { checkpoint: ['layer1'] })), ['layer1']);

@@ -2,6 +2,7 @@
 // language server answers memlens/timeline with it, `memlens report --html` inlines it.
 
 import type { TimelineData, WhatIf, WhatIfControls } from '../../../protocol/messages';
+import { DEVICES, OPTIMIZERS, PRECISIONS } from './types';
 import type { Analysis, AnalysisSettings } from './types';
 
 /** The settings a what-if analysis runs with: the controls' overrides over the settings in force. */
@@ -10,11 +11,12 @@ export function whatIfSettings(base: AnalysisSettings, whatIf: WhatIf, planOffer
   return {
     ...base,
     ...(positive(whatIf.batch) ? { batch: whatIf.batch } : {}),
-    ...(whatIf.precision ? { precision: whatIf.precision } : {}),
-    ...(whatIf.optimizer ? { optimizer: whatIf.optimizer } : {}),
-    ...(whatIf.device ? { device: whatIf.device } : {}),
+    // What the client sent is checked, not trusted: a value outside the settings' own is ignored.
+    ...(PRECISIONS.includes(whatIf.precision!) ? { precision: whatIf.precision } : {}),
+    ...(OPTIMIZERS.includes(whatIf.optimizer!) ? { optimizer: whatIf.optimizer } : {}),
+    ...(DEVICES.includes(whatIf.device!) ? { device: whatIf.device } : {}),
     ...(positive(whatIf.microbatch) ? { microbatch: whatIf.microbatch } : {}),
-    ...(whatIf.checkpoint === undefined ? {} : { checkpoint: whatIf.checkpoint ? [...planOffer] : [] }),
+    ...(typeof whatIf.checkpoint !== 'boolean' ? {} : { checkpoint: whatIf.checkpoint ? [...planOffer] : [] }),
   };
 }
 

@@ -40,6 +40,9 @@ export interface LibrarySettings {
  * The modelled torch of one release (and the bits of the standard library model files use):
  * namespaces built from that release's catalog, ops run by the op table (kernels/src/table.ts).
  */
+/** The catalogued names each release has, by release (`2.14`). */
+const releaseEntries = new Map<string, [string, PythonEntry][]>();
+
 export class TorchLibrary implements Library {
   interp!: Interpreter;
   readonly builtins: Map<string, Value>;
@@ -66,9 +69,13 @@ export class TorchLibrary implements Library {
     return e && existsIn(name, this.tracer.ctx.torch) ? e : undefined;
   }
 
-  /** Every catalogued name of the selected release. */
-  *entries(): IterableIterator<[string, PythonEntry]> {
-    for (const [name, e] of Object.entries(this.catalog.python)) if (existsIn(name, this.tracer.ctx.torch)) yield [name, e];
+  /** Every catalogued name of the selected release (the list made once per release). */
+  entries(): readonly [string, PythonEntry][] {
+    const release = this.tracer.ctx.torch;
+    const key = `${release[0]}.${release[1]}`;
+    let list = releaseEntries.get(key);
+    if (!list) releaseEntries.set(key, (list = Object.entries(this.catalog.python).filter(([name]) => existsIn(name, release))));
+    return list;
   }
 
   private torchModules(): Map<string, Value> {
