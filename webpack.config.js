@@ -50,7 +50,10 @@ const client = merge({
 const server = merge({
   name: 'server',
   // The analysis worker is its own script next to the server (worker_threads loads it by path).
-  entry: { server: './server/src/cli.ts', analysisWorker: './server/src/lsp/analysisWorker.ts' },
+  // The profiler is a process of its own (a native crash or an out-of-memory there ends only it);
+  // onnxruntime-node stays external, loaded from node_modules like the client's.
+  entry: { server: './server/src/cli.ts', analysisWorker: './server/src/lsp/analysisWorker.ts', profiler: './server/src/profile/child.ts' },
+  externals: { 'onnxruntime-node': 'commonjs onnxruntime-node' },
   // web-tree-sitter's Emscripten glue uses require() for fs/path in Node and never loads
   // anything else dynamically; silence the "expression in require" warning it causes.
   ignoreWarnings: [{ module: /web-tree-sitter/ }],

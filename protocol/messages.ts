@@ -162,12 +162,19 @@ export type FromWebview =
   | { type: 'ready' }
   /** Reveal a source line (1-based) in the editor; `file` absent: the view's document. */
   | { type: 'reveal'; file?: string; line: number }
-  /** Recompute at these overrides (null: back to the settings in force); answered by `data` with the same `seq`. */
-  | { type: 'whatIf'; whatIf: WhatIf | null; seq: number }
-  /** Write the overrides into the user's memlens.* settings (workspace). */
-  | { type: 'applySettings'; whatIf: WhatIf };
+  /**
+   * Recompute at these overrides (null: back to the settings in force) for the document `uri` the
+   * view shows (a message for another document is ignored); answered by `data` with the same `seq`.
+   */
+  | { type: 'whatIf'; uri: string | null; whatIf: WhatIf | null; seq: number }
+  /** Write the overrides into the user's memlens.* settings (workspace) for the document `uri`. */
+  | { type: 'applySettings'; uri: string | null; whatIf: WhatIf };
 
 /** Messages the extension posts to the webview. */
+/**
+ * `seq`: the what-if request the message answers or follows (every message after a what-if carries
+ * its seq, so a refresh that replaces the answer also ends the wait for it).
+ */
 export type ToWebview =
   | { type: 'data'; data: TimelineData; seq?: number }
   /** Nothing to show: no Python editor, or the document has no analysis yet. */

@@ -17,6 +17,26 @@ function isPythonEditor(editor: vscode.TextEditor | undefined): editor is vscode
   return !!editor && editor.document.languageId === 'python' && (editor.document.uri.scheme === 'file' || editor.document.uri.scheme === 'untitled');
 }
 
+const PRECISIONS = ['fp32', 'amp-fp16', 'amp-bf16', 'bf16'];
+const OPTIMIZERS = ['none', 'sgd', 'momentum', 'adam', 'adamw'];
+const DEVICES = ['cuda', 'cpu', 'mps'];
+
+/** The what-if with only values the settings take; null when none is left. */
+function validWhatIf(w: unknown): WhatIf | null {
+  if (!w || typeof w !== 'object') return null;
+  const v = w as Record<string, unknown>;
+  const count = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
+  const out: WhatIf = {
+    ...(count(v.batch) ? { batch: v.batch } : {}),
+    ...(PRECISIONS.includes(v.precision as string) ? { precision: v.precision as WhatIf['precision'] } : {}),
+    ...(OPTIMIZERS.includes(v.optimizer as string) ? { optimizer: v.optimizer as WhatIf['optimizer'] } : {}),
+    ...(DEVICES.includes(v.device as string) ? { device: v.device as WhatIf['device'] } : {}),
+    ...(typeof v.checkpoint === 'boolean' ? { checkpoint: v.checkpoint } : {}),
+    ...(count(v.microbatch) ? { microbatch: v.microbatch } : {}),
+  };
+  return Object.keys(out).length ? out : null;
+}
+
 /** The active Python editor's document, else the first visible one's. */
 function pythonEditorUri(): string | null {
   const active = vscode.window.activeTextEditor;
@@ -52,8 +72,15 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
 class TimelinePanel implements vscode.Disposable {
   private uri: string | null;
   private whatIf: WhatIf | null;
-  /** The last data with numbers per document: kept on screen while the text does not build. */
-  private lastGood = new Map<string, TimelineData>();
+  /** The seq of the view's latest what-if: every message after it carries it (the view's wait ends). */
+  private whatIfSeq: number | undefined;
+  /** The last data with numbers at the settings in force, of the document shown: kept while the text does not build. */
+  private lastGood: { uri: string; data: TimelineData } | null = null;
+  /** The data on screen (what a reveal may open). */
+  private shown: TimelineData | null = null;
+  /** A line this view just revealed: the editor change it causes is not a switch of document. */
+  private revealed: { uri: string; until: number } | null = null;
+  private visible: boolean;
   private refreshTimer: NodeJS.Timeout | undefined;
   private generation = 0;
   private readonly disposables: vscode.Disposable[] = [];
@@ -70,14 +97,18 @@ class TimelinePanel implements vscode.Disposable {
   ) {
     this.uri = state?.uri ?? null;
     this.whatIf = state?.whatIf ?? null;
+    this.visible = panel.visible;
     panel.webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
     panel.webview.html = webviewHtml(panel.webview, extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.png');
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: FromWebview) => void this.received(m)),
       panel.onDidDispose(() => this.dispose()),
+      // Shown again after being hidden (its page was reloaded): fresh data. Focus changes alone: nothing.
       panel.onDidChangeViewState(() => {
-        if (panel.visible) this.scheduleRefresh();
+        const was = this.visible;
+        this.visible = panel.visible;
+        if (panel.visible && !was) this.scheduleRefresh();
       }),
     );
     const active = vscode.window.activeTextEditor;
@@ -88,20 +119,25 @@ class TimelinePanel implements vscode.Disposable {
    * Shows `uri` (a new document drops the what-if of the last one); with none (a restored panel
    * that had none), the Python editor in front.
    */
-  show(uri: string | null): void {
+  show(uri: string | null, force = true): void {
     uri ??= this.uri ?? pythonEditorUri();
-    if (uri && uri !== this.uri) {
+    const other = !!uri && uri !== this.uri;
+    if (other) {
       this.uri = uri;
       this.whatIf = null;
+      this.lastGood = null;
     }
     this.updateTitle();
-    this.scheduleRefresh(0);
+    if (other || force) this.scheduleRefresh(0);
   }
 
   follow(editor: vscode.TextEditor | undefined): void {
     if (!isPythonEditor(editor)) return;
     if (editor.viewColumn) this.editorColumn = editor.viewColumn;
-    this.show(editor.document.uri.toString());
+    const uri = editor.document.uri.toString();
+    // The editor this view just opened to show a line (an imported file's layer): not a switch.
+    if (this.revealed && this.revealed.uri === uri && Date.now() < this.revealed.until) return;
+    this.show(uri, false);
   }
 
   /** A new analysis of `uri` landed (an edit, new settings). */
@@ -127,8 +163,9 @@ class TimelinePanel implements vscode.Disposable {
   }
 
   /** Asks the server for the view's data (at the what-if, when one is active) and posts it. */
-  private async refresh(seq?: number): Promise<void> {
-    if (!this.ready || !this.panel.visible && seq === undefined) return;
+  private async refresh(answering?: number): Promise<void> {
+    if (!this.ready || (!this.panel.visible && answering === undefined)) return;
+    const seq = answering ?? this.whatIfSeq;
     const uri = this.uri;
     const generation = ++this.generation;
     if (!uri) {
@@ -151,15 +188,23 @@ class TimelinePanel implements vscode.Disposable {
       this.post({ type: 'empty', message: 'Memlens has no analysis of this file (it names no model, or is not a Python file Memlens reads).' });
       return;
     }
+    if (data.error && data.whatIf) {
+      // A what-if that could not be analyzed: said beside the chart, which keeps the last numbers.
+      this.post({ type: 'error', message: `What-if: ${data.error.reason}`, seq });
+      return;
+    }
     if (data.error && !data.report.timeline.length) {
-      const good = this.lastGood.get(uri);
+      const good = this.lastGood?.uri === uri ? this.lastGood.data : null;
       // The text does not build (mid-edit): keep the last numbers on screen, marked, with the reason.
       if (good) data = { ...good, stale: true, error: data.error };
-    } else if (!data.error) this.lastGood.set(uri, data);
+    } else if (!data.error && !data.whatIf) this.lastGood = { uri, data };
+    this.shown = data;
     this.post({ type: 'data', data, seq });
   }
 
+  /** What the page posts is checked before use (it is a web page: treat its messages as input). */
   private async received(m: FromWebview): Promise<void> {
+    if (!m || typeof m !== 'object') return;
     switch (m.type) {
       case 'ready':
         this.ready = true;
@@ -167,18 +212,43 @@ class TimelinePanel implements vscode.Disposable {
         this.updateTitle();
         return this.refresh();
       case 'reveal':
+        if (typeof m.line !== 'number' || !Number.isSafeInteger(m.line) || (m.file !== undefined && typeof m.file !== 'string')) return;
         return this.reveal(m.file, m.line);
-      case 'whatIf':
-        this.whatIf = m.whatIf && Object.keys(m.whatIf).length ? m.whatIf : null;
+      case 'whatIf': {
+        if (typeof m.seq !== 'number') return;
+        this.whatIfSeq = m.seq;
+        // A what-if for the document the view showed before a switch: the new document's data answers it.
+        if (m.uri !== this.uri) return this.refresh(m.seq);
+        this.whatIf = validWhatIf(m.whatIf);
         return this.refresh(m.seq);
-      case 'applySettings':
-        return this.applySettings(m.whatIf);
+      }
+      case 'applySettings': {
+        const whatIf = validWhatIf(m.whatIf);
+        if (m.uri !== this.uri || !whatIf) return;
+        return this.applySettings(whatIf);
+      }
     }
+  }
+
+  /** Files the data on screen names: the only ones a reveal opens besides the document. */
+  private knownFiles(): Set<string> {
+    const files = new Set<string>();
+    const r = this.shown?.report;
+    if (!r) return files;
+    files.add(r.file);
+    for (const p of r.timeline) if (p.file) files.add(p.file);
+    for (const l of r.layers) files.add(l.file);
+    for (const t of r.peakTensors ?? []) if (t.file) files.add(t.file);
+    return new Set([...files].map((f) => path.resolve(f)));
   }
 
   private async reveal(file: string | undefined, line: number): Promise<void> {
     if (!this.uri || !(line >= 1)) return;
-    const uri = file && path.isAbsolute(file) ? vscode.Uri.file(file) : vscode.Uri.parse(this.uri);
+    const own = vscode.Uri.parse(this.uri);
+    const elsewhere = file && path.isAbsolute(file) && (own.scheme !== 'file' || path.resolve(file) !== path.resolve(own.fsPath));
+    if (elsewhere && !this.knownFiles().has(path.resolve(file))) return;
+    const uri = elsewhere ? vscode.Uri.file(file) : own;
+    this.revealed = { uri: uri.toString(), until: Date.now() + 1500 };
     try {
       const doc = await vscode.workspace.openTextDocument(uri);
       const target = Math.min(line - 1, doc.lineCount - 1);
@@ -193,8 +263,11 @@ class TimelinePanel implements vscode.Disposable {
   /** Writes the what-if into the memlens.* settings of the workspace (the user asked for it). */
   private async applySettings(whatIf: WhatIf): Promise<void> {
     if (!this.uri) return;
-    const config = vscode.workspace.getConfiguration('memlens', vscode.Uri.parse(this.uri));
-    const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+    const resource = vscode.Uri.parse(this.uri);
+    const config = vscode.workspace.getConfiguration('memlens', resource);
+    // The folder's settings in a multi-root workspace (a folder value would override the workspace's).
+    const folders = vscode.workspace.workspaceFolders?.length ?? 0;
+    const target = folders > 1 && vscode.workspace.getWorkspaceFolder(resource) ? vscode.ConfigurationTarget.WorkspaceFolder : folders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
     const written: string[] = [];
     const set = async (key: string, value: unknown) => {
       await config.update(key, value, target);
@@ -206,18 +279,15 @@ class TimelinePanel implements vscode.Disposable {
       if (whatIf.optimizer !== undefined) await set('optimizer', whatIf.optimizer);
       if (whatIf.device !== undefined) await set('device', whatIf.device);
       if (whatIf.microbatch !== undefined) await set('microbatch', whatIf.microbatch > 1 ? whatIf.microbatch : null);
-      if (whatIf.checkpoint !== undefined) {
-        const data = this.uri ? this.lastGood.get(this.uri) : undefined;
-        await set('checkpoint', whatIf.checkpoint ? data?.controls?.checkpointPlan ?? [] : []);
-      }
+      if (whatIf.checkpoint !== undefined) await set('checkpoint', whatIf.checkpoint ? this.shown?.controls?.checkpointPlan ?? [] : []);
     } catch (e) {
       void vscode.window.showErrorMessage(`Memlens: could not write the settings: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    // The settings now say what the what-if said: the view shows them as they are.
+    // The settings now say what the what-if said: the analysis they cause refreshes the view (its summary).
     this.whatIf = null;
-    void vscode.window.showInformationMessage(`Memlens: ${written.join(', ')} (${target === vscode.ConfigurationTarget.Workspace ? 'workspace' : 'user'} settings).`);
-    this.scheduleRefresh(0);
+    const where = target === vscode.ConfigurationTarget.WorkspaceFolder ? 'folder' : target === vscode.ConfigurationTarget.Workspace ? 'workspace' : 'user';
+    void vscode.window.showInformationMessage(`Memlens: ${written.join(', ')} (${where} settings).`);
   }
 
   dispose(): void {

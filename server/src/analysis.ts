@@ -179,7 +179,7 @@ function peakOf(run: RunResult, pass: ForwardPass, settings: AnalysisSettings, p
 
 /** The checkpoint plan in force: the settings', else the directive's; a malformed one is reported, not applied. */
 export function planOf(settings: AnalysisSettings, directive: Directive | null): { items: PlanItem[]; error?: string } {
-  const texts = settings.checkpoint?.length ? settings.checkpoint : directive?.checkpoint ?? [];
+  const texts = settings.noPlan ? [] : settings.checkpoint?.length ? settings.checkpoint : directive?.checkpoint ?? [];
   try {
     return { items: parsePlan(texts) };
   } catch (e) {

@@ -12,6 +12,7 @@ import { parsePlan } from './engine/checkpointPlan';
 import { startLanguageServer } from './lsp/server';
 import { loadPythonParser } from './python/parser';
 import { renderHtml } from './report/html';
+import { OnnxInputError, profileOnnxFile, renderOnnxTable, reportOnnxFile } from './profile/onnxFile';
 import { memorySnapshot, pickle } from './report/snapshot';
 import { renderTable } from './report/table';
 import { AnalysisSettings, DEFAULT_SETTINGS, DEVICES, OPTIMIZERS, PRECISIONS } from './report/types';
@@ -162,7 +163,7 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
   const settings = analysisSettings(opts);
   if (opts.command === 'check' && settings.budgetBytes === null) throw new UsageError('check needs --budget BYTES');
   if (opts.values.ep !== undefined) throw new UsageError('--ep applies to profile only');
-  if (opts.file.toLowerCase().endsWith('.onnx')) throw new UsageError('profiling .onnx files is not implemented yet');
+  if (opts.file.toLowerCase().endsWith('.onnx')) return runOnnx(opts);
   let st: fs.Stats;
   try {
     st = fs.statSync(opts.file);
@@ -213,6 +214,46 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
   return 0;
 }
 
+const EPS = ['auto', 'cuda', 'webgpu', 'dml', 'coreml', 'cpu'];
+
+/**
+ * An .onnx file: `report` reads its graph, `profile` also runs it once in ONNX Runtime (a child
+ * process with limits). A file that is not a valid model: exit 2 with the reason; a run that
+ * fails (out of memory, a timeout, a crash): the finding on stderr, exit 1.
+ */
+async function runOnnx(opts: CliOptions): Promise<number> {
+  const file = opts.file!;
+  const ep = opts.values.ep ?? 'auto';
+  if (!EPS.includes(ep)) throw new UsageError(`--ep: "${ep}" is not one of ${EPS.join(', ')}`);
+  if (opts.command !== 'profile' && opts.values.ep !== undefined) throw new UsageError('--ep applies to profile only');
+  if (opts.command === 'check') throw new UsageError('check reads PyTorch model files; use report or profile for .onnx files');
+  for (const flag of ['entry', 'call', 'precision', 'optimizer', 'checkpoint', 'microbatch', 'torch', 'device', 'html', 'snapshot', 'python', 'budget'] as const) {
+    if (opts.values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to .onnx files`);
+  }
+  if (opts.inputs.length) throw new UsageError('--input does not apply to .onnx files (their inputs are declared; --batch binds symbolic dimensions)');
+  const batch = opts.values.batch !== undefined ? Number(opts.values.batch) : 1;
+  if (!Number.isSafeInteger(batch) || batch < 1) throw new UsageError(`--batch: "${opts.values.batch}" is not a positive integer`);
+  try {
+    if (opts.command === 'profile') {
+      const { report, outcome } = await profileOnnxFile(file, ep, batch);
+      if (!outcome.ok) {
+        const finding = outcome.kind === 'oom' ? `out of memory at batch ${batch} on ${outcome.ep ?? ep}` : outcome.kind === 'timeout' ? 'timed out' : outcome.kind === 'crash' ? 'the profiling process crashed' : 'failed';
+        write(process.stderr, `memlens: profiling ${file} ${finding}: ${outcome.message}`);
+        // ONNX Runtime refusing the model (an unknown operator, a type error) is bad input; the rest are findings.
+        return outcome.kind === 'error' ? 2 : 1;
+      }
+      write(process.stdout, opts.json ? JSON.stringify(report, null, 2) : renderOnnxTable(report));
+      return 0;
+    }
+    const report = reportOnnxFile(file, batch);
+    write(process.stdout, opts.json ? JSON.stringify(report, null, 2) : renderOnnxTable(report));
+    return 0;
+  } catch (e) {
+    if (e instanceof OnnxInputError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 async function run(argv: readonly string[]): Promise<number> {
   const opts = parseArgs(argv);
   if (opts.command === '' && !opts.help) throw new UsageError('no command given (report, check, profile or lsp --stdio; see memlens --help)');
@@ -226,7 +267,9 @@ async function run(argv: readonly string[]): Promise<number> {
       if (opts.stdio) throw new UsageError(`--stdio applies to lsp only`);
       return runAnalysis(opts);
     case 'profile':
-      throw new UsageError('profile is not implemented yet');
+      if (!opts.file) throw new UsageError('profile needs a FILE');
+      if (!opts.file.toLowerCase().endsWith('.onnx')) throw new UsageError('profile runs .onnx files for now (profiling a PyTorch model file through its ONNX lowering is not implemented yet)');
+      return runOnnx(opts);
     case 'lsp':
       if (!opts.stdio) throw new UsageError('lsp needs --stdio (the only transport)');
       startLanguageServer();

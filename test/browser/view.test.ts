@@ -38,6 +38,17 @@ function peakLabel(a: Analysis): string {
   return `peak ${formatBytes(a.report.totals.peakBytes)} (${a.report.totals.peakPhase}, ${t[at].op})`;
 }
 
+/** Resolves with what `get` returns once it returns something (a message the page posts). */
+async function arrives<T>(get: () => T | undefined, timeout = 5000): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('the message did not arrive');
+    await new Promise((r) => setTimeout(r, 20)); // polling a list the page's messages fill
+  }
+}
+
 /** Hovers the plot at fraction `f` of its width; returns the tooltip's point index, line and text. */
 async function hoverAt(page: Page, f: number): Promise<{ index: number; line: string | null; text: string }> {
   const box = (await page.locator('#chart .u-over').boundingBox())!;
@@ -98,13 +109,15 @@ describe('the timeline view in Chromium', { timeout: 180_000 }, () => {
     const errors = collectErrors(page);
     const offer = planOffer(base);
     const controls = controlsOf(base, offer);
+    assert.equal(controls.checkpointOn, false);
     const answered: { whatIf: FromWebview; peak: number }[] = [];
     const posted = await hostPage(page, (m): ToWebview[] => {
       if (m.type === 'ready') return [{ type: 'data', data: { ...timelineData(base, { uri: 'file:///model.py', version: 1 }, null, controls) } }];
       if (m.type === 'whatIf') {
         const a = m.whatIf ? analyze(whatIfSettings(SETTINGS, m.whatIf, offer)) : base;
         answered.push({ whatIf: m, peak: a.report.totals.peakBytes });
-        const data: TimelineData = timelineData(a, { uri: 'file:///model.py', version: 1 }, m.whatIf, controls);
+        // As the server answers: the controls as this analysis ran, the plan the base offers.
+        const data: TimelineData = timelineData(a, { uri: 'file:///model.py', version: 1 }, m.whatIf, controlsOf(a, offer));
         return [{ type: 'data', data, seq: m.seq }];
       }
       return [];
@@ -118,8 +131,7 @@ describe('the timeline view in Chromium', { timeout: 180_000 }, () => {
     const box = (await page.locator('#chart .u-over').boundingBox())!;
     const tip = await hoverAt(page, 0.3);
     await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.5);
-    await page.waitForFunction(() => true);
-    const reveal = posted.filter((m) => m.type === 'reveal').at(-1);
+    const reveal = await arrives(() => posted.filter((m) => m.type === 'reveal').at(-1));
     assert.ok(reveal && reveal.type === 'reveal', 'a reveal message');
     assert.equal(String(reveal.line), tip.line);
 
@@ -137,11 +149,18 @@ describe('the timeline view in Chromium', { timeout: 180_000 }, () => {
     const checkpointed = analyze(whatIfSettings(SETTINGS, { batch: 32, checkpoint: true }, offer));
     await page.waitForFunction((label: string) => document.getElementById('peak-label')?.textContent === label, peakLabel(checkpointed), { timeout: 15_000 });
     assert.ok(checkpointed.report.totals.peakBytes < wanted.report.totals.peakBytes);
-    // "Apply to settings" sends the what-if to the host (the extension writes the settings).
+    // The switch stays on with the answer, and the next change keeps it.
+    assert.equal(await page.locator('#ctl-checkpoint').evaluate((e: { checked?: boolean }) => !!e.checked), true);
+    await batch.fill('16');
+    const both = analyze(whatIfSettings(SETTINGS, { batch: 16, checkpoint: true }, offer));
+    await page.waitForFunction((label: string) => document.getElementById('peak-label')?.textContent === label, peakLabel(both), { timeout: 15_000 });
+    assert.deepEqual((answered.at(-1)!.whatIf as { whatIf: unknown }).whatIf, { batch: 16, checkpoint: true });
+    // The view is idle once answered (no spinner left on).
+    await page.waitForFunction(() => document.body.dataset.busy === '0');
+    // "Apply to settings" sends the what-if, for this document, to the host (the extension writes the settings).
     await page.locator('#ctl-apply').click();
-    await page.waitForFunction(() => true);
-    const apply = posted.filter((m) => m.type === 'applySettings').at(-1);
-    assert.deepEqual(apply, { type: 'applySettings', whatIf: { batch: 32, checkpoint: true } });
+    const apply = await arrives(() => posted.filter((m) => m.type === 'applySettings').at(-1));
+    assert.deepEqual(apply, { type: 'applySettings', uri: 'file:///model.py', whatIf: { batch: 16, checkpoint: true } });
     assert.deepEqual(errors, []);
     await page.close();
   });

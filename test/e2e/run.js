@@ -440,6 +440,8 @@ async function main() {
       fs.writeFileSync(folderSettings, '{}\n');
       await page.locator('.tabs-container .tab', { hasText: FIXTURE }).first().click();
       await page.locator('.tabs-container .tab.active', { hasText: FIXTURE }).first().waitFor({ timeout: STEP_TIMEOUT });
+      // The cursor on line 1, so that the click's line (never 1) shows the editor moved.
+      await goToLine(page, 1);
       await runCommand(page, 'Memlens: Show Memory Timeline');
       const view = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
       const wantPeak = `peak ${before.peakBytes} (${before.peakPhase}`;

@@ -81,6 +81,9 @@ describe('the timeline view\'s data (memlens/timeline)', { timeout: 120_000 }, (
     const on = await timeline(session, { uri, whatIf: { checkpoint: true } });
     assert.ok(on);
     assert.deepEqual(on.report.settings.checkpoint, ['class:BasicBlock']);
+    // The controls as the what-if ran: the switch on (the view shows it on after the answer).
+    assert.equal(on.controls?.checkpointOn, true);
+    assert.equal(base.controls?.checkpointOn, false);
     await loadPythonParser();
     const cli = analyzeSource(fixturePath(NAME), fs.readFileSync(fixturePath(NAME), 'utf8'), { ...DEFAULT_SETTINGS, ...TRUTH_SETTINGS, optimizer: 'adamw', budgetBytes: 2 ** 20, checkpoint: ['class:BasicBlock'] });
     assert.equal(on.report.totals.peakBytes, cli.report.totals.peakBytes);

@@ -59,6 +59,18 @@ describe('timeline view data', () => {
     assert.ok(activation && activation.line !== null && / output$|^input /.test(activation.what), JSON.stringify(activation));
   });
 
+  test('the largest tensors at the peak include the batch\'s inputs and tensors an op saved without returning them', () => {
+    const mlp = analyze('mlp.py');
+    const input = mlp.report.inputs[0];
+    const listed = mlp.report.peakTensors!.find((t) => t.what === `input ${input.name}`);
+    assert.ok(listed, JSON.stringify(mlp.report.peakTensors!.map((t) => t.what)));
+    assert.equal(listed.bytes, 4 * input.shape.reduce((a, b) => a * b, 1));
+    assert.equal(listed.category, 'temporaries');
+    // clamp_ saves a mask of where it clamped (a bool tensor no op returned).
+    const inplace = analyze('inplace_methods.py');
+    assert.ok(inplace.report.peakTensors!.some((t) => / saved$/.test(t.what) && t.line !== null), JSON.stringify(inplace.report.peakTensors!.map((t) => t.what)));
+  });
+
   test('the peak of the timeline is the report\'s, and the truth\'s', () => {
     const a = analyze('resnet_small.py');
     const peak = Math.max(...a.report.timeline.map((p) => total(p.bytes)));
@@ -75,6 +87,14 @@ describe('timeline view data', () => {
     assert.deepEqual(whatIfSettings(base, {}, []), base);
     assert.deepEqual(whatIfSettings(base, { batch: 32, precision: 'amp-bf16' }, []), { ...base, batch: 32, precision: 'amp-bf16' });
     assert.deepEqual(whatIfSettings(base, { checkpoint: false }, ['layer2']).checkpoint, []);
+    // Off means off: not even the file's `# memlens: checkpoint=` directive.
+    assert.equal(whatIfSettings(base, { checkpoint: false }, ['layer2']).noPlan, true);
+    const directive = fs.readFileSync(fixturePath('resnet_small.py'), 'utf8').replace('batch=8', 'batch=8 checkpoint=layer1,layer2');
+    const withDirective = analyzeSource(fixturePath('resnet_small.py'), directive, { ...DEFAULT_SETTINGS, ...TRUTH_SETTINGS });
+    const off = analyzeSource(fixturePath('resnet_small.py'), directive, whatIfSettings({ ...DEFAULT_SETTINGS, ...TRUTH_SETTINGS }, { checkpoint: false }, planOffer(withDirective)));
+    assert.deepEqual(withDirective.report.settings.checkpoint, ['layer1', 'layer2']);
+    assert.deepEqual(off.report.settings.checkpoint, []);
+    assert.ok(off.report.totals.peakBytes > withDirective.report.totals.peakBytes);
     assert.deepEqual(whatIfSettings(base, { checkpoint: true }, ['class:Block']).checkpoint, ['class:Block']);
     // Not batches: kept as they were.
     for (const batch of [0, -1, 1.5, Number.NaN, 2 ** 60]) assert.equal(whatIfSettings(base, { batch }, []).batch, 8);

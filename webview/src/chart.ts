@@ -621,7 +621,8 @@ export class TimelineChart {
     tip.style.transform = `translate(${Math.round(left)}px, ${Math.round(top)}px)`;
     dot.hidden = false;
     dot.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
-    this.live.textContent = `#${i} ${p.phase} ${p.op}${p.line !== null ? `, line ${p.line}` : ''}: ${formatBytes(m.totals[i])} live`;
+    // Announced for keyboard moves only (a pointer sweeping the chart would flood a screen reader).
+    if (document.activeElement === this.el) this.live.textContent = `#${i} ${p.phase} ${p.op}${p.line !== null ? `, line ${p.line}` : ''}: ${formatBytes(m.totals[i])} live`;
     this.events.hover(i);
   }
 

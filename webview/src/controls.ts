@@ -35,7 +35,8 @@ export function valuesOf(settings: ReportSettings, controls: WhatIfControls): Co
     optimizer: settings.optimizer,
     device: settings.device,
     checkpoint: controls.checkpointOn,
-    microbatch: settings.microbatch ?? controls.microbatch ?? 1,
+    // The report leaves microbatch out when it is 1.
+    microbatch: settings.microbatch ?? 1,
   };
 }
 

@@ -247,7 +247,7 @@ class View {
         reset: () => this.sendWhatIf(null),
         apply: () => {
           const w = this.data?.whatIf;
-          if (w && this.host) this.host.postMessage({ type: 'applySettings', whatIf: w });
+          if (w && this.host) this.host.postMessage({ type: 'applySettings', uri: this.state.uri, whatIf: w });
         },
       });
     }
@@ -442,7 +442,7 @@ class View {
     this.pendingSeq = this.seq;
     this.state.whatIf = whatIf;
     this.controls?.setError(null);
-    this.host.postMessage({ type: 'whatIf', whatIf, seq: this.seq });
+    this.host.postMessage({ type: 'whatIf', uri: this.state.uri, whatIf, seq: this.seq });
     this.controls?.setActive(this.data?.whatIf != null, whatIf !== null);
     this.updateBusy();
     this.saveState();

@@ -131,7 +131,7 @@ export class LayerTable {
       window.clearTimeout(this.filterTimer);
       this.filterTimer = window.setTimeout(() => this.setFilter(this.field.value ?? ''), 80);
     });
-    const hint = el('span', 'muted', 'Select a row to mark its operations on the chart.');
+    const hint = el('span', 'muted', 'Select a row to mark its operations on the chart (arrow keys move, Enter selects, G goes to its line).');
     hint.id = 'layers-hint';
     head.append(h, this.count, el('span', 'spacer'), hint, this.field);
     const wrap = el('div', 'table-wrap');
@@ -224,6 +224,9 @@ export class LayerTable {
     if (l.calls > 1) kind.append(el('span', 'calls', `×${l.calls}`));
     const line = el('td', 'num');
     line.append(lineLink(l.callLine ?? l.line, l.file, this.events.reveal, report.file));
+    // One tab stop per table (the row); the row's G key reveals its line.
+    const go = line.querySelector('button');
+    if (go) go.tabIndex = -1;
     const params = el('td', 'num', l.params === 0 ? '0' : formatCount(l.params));
     if (l.params === 0) params.classList.add('zero');
     const shape = el('td', 'mono', shapeText(l.outputShape));
@@ -261,6 +264,11 @@ export class LayerTable {
     const at = visible.indexOf(row);
     let next: HTMLTableRowElement | undefined;
     switch (e.key) {
+      case 'g':
+      case 'G':
+        row.querySelector<HTMLButtonElement>('button.link')?.click();
+        e.preventDefault();
+        return;
       case 'ArrowDown':
         next = visible[Math.min(visible.length - 1, at + 1)];
         break;

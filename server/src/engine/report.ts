@@ -234,19 +234,28 @@ const PEAK_TENSORS = 12;
 function peakTensors(run: RunResult, step: StepResult, settings: AnalysisSettings, file: string): PeakTensor[] {
   const made = new Map<number, { op: OpRecord; t: Tensor }>();
   for (const op of run.tracer.ops) for (const t of op.outputs) if (!made.has(t.storage.id)) made.set(t.storage.id, { op, t });
-  const inputNames = new Map<number, { name: string; t: Tensor }>();
-  run.inputTensors.forEach((t, i) => inputNames.set(t.storage.id, { name: run.inputs[i]?.name ?? `input ${i}`, t }));
+  // Tensors an op saved that no op returned (a mask, a reserve buffer): named by the op that saved them.
+  const savedBy = new Map<number, { op: OpRecord; s: Storage }>();
+  for (const op of run.tracer.ops) for (const st of op.saved) if (!made.has(st.id) && !savedBy.has(st.id)) savedBy.set(st.id, { op, s: st });
   const round = (b: number) => allocated(b, settings.device);
   const out: PeakTensor[] = [];
   const where = (loc: Loc | null) => (loc ? { line: loc.line, ...(loc.file !== file ? { file: loc.file } : {}) } : { line: null });
+  // The batch's inputs: alive through the whole step (the simulator counts them from the start).
+  const inputIds = new Set(run.inputTensors.map((t) => t.storage.id));
+  run.inputTensors.forEach((t, i) => {
+    if (run.inputTensors.findIndex((u) => u.storage.id === t.storage.id) !== i) return;
+    out.push({ bytes: round(t.storage.bytes), category: 'temporaries', what: `input ${run.inputs[i]?.name ?? i}`, shape: [...t.shape], dtype: t.dtype, module: null, line: null });
+  });
   for (const a of step.atPeak.tensors) {
+    if (inputIds.has(a.id)) continue;
     const m = made.get(a.id);
-    const input = inputNames.get(a.id);
-    const t = m?.t ?? input?.t;
-    const bytes = round(t?.storage.bytes ?? 0);
+    const saved = m ? undefined : savedBy.get(a.id);
+    const bytes = round(m?.t.storage.bytes ?? saved?.s.bytes ?? 0);
     if (!bytes) continue;
-    const what = m ? `${a.recomputed ? 'recomputed ' : ''}${m.op.kind.replace(/^aten\./, '')} output` : input ? `input ${input.name}` : 'tensor';
-    out.push({ bytes, category: a.category, what, shape: t ? [...t.shape] : null, dtype: t?.dtype ?? null, module: m?.op.module ?? null, ...where(m?.op.line ?? null) });
+    const op = m?.op ?? saved?.op;
+    const kind = op ? op.kind.replace(/^aten\./, '') : '';
+    const what = m ? `${a.recomputed ? 'recomputed ' : ''}${kind} output` : saved ? `${a.recomputed ? 'recomputed ' : ''}tensor ${kind} saved` : 'tensor';
+    out.push({ bytes, category: a.category, what, shape: m ? [...m.t.shape] : null, dtype: m?.t.dtype ?? null, module: op?.module ?? null, ...where(op?.line ?? null) });
   }
   const states = OPTIMIZER_STATE[settings.optimizer].states;
   const seen = new Set<number>();

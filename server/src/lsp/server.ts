@@ -428,6 +428,7 @@ export function bindServer(connection: Connection): void {
     guardAsync('timeline', null, async (params: TimelineParams): Promise<TimelineResult> => {
       const doc = workspace.get(params.uri);
       if (!doc || workspace.isLibrary(params.uri)) return null;
+      // The view is open: its what-if worker starts loading (once; it ends a minute after its last use).
       workspace.warmWhatIf();
       await workspace.settled(params.uri, TIMELINE_WAIT_MS);
       const base = workspace.current(params.uri) ?? workspace.latestFor(params.uri, true);
@@ -438,7 +439,8 @@ export function bindServer(connection: Connection): void {
       const settings = whatIfSettings(workspace.settingsOf(params.uri).analysis, whatIf, offer);
       const analysis = await workspace.whatIf(params.uri, settings);
       if (!analysis) return null;
-      return timelineData(analysis, { uri: params.uri, version: analysis.version ?? doc.version }, whatIf, controlsOf(base, offer));
+      // The controls as this analysis ran (the switch and microbatches of the what-if), the plan the base offers.
+      return timelineData(analysis, { uri: params.uri, version: analysis.version ?? doc.version }, whatIf, analysis.error ? controlsOf(base, offer) : controlsOf(analysis, offer));
     }),
   );
 

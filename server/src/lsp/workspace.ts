@@ -464,6 +464,7 @@ export class Workspace {
 
   /** Starts the what-if worker (the view opened: its first what-if should not wait for a cold start). */
   warmWhatIf(): void {
+    if (this.whatIfAnalyzer) return;
     this.whatIfWorker().warm();
     this.idleWhatIf();
   }

@@ -152,7 +152,7 @@ function timelineSvg(report: Report): string {
 
 function legend(): string {
   const items = COMPOSITION_PARTS.map(
-    (p) => `<span class="key"><span class="swatch" style="background:${CATEGORY_COLORS[p]}"></span>${COMPOSITION_LABELS[p]}</span>`,
+    (p) => `<span class="key"><span class="swatch sw-${p}"></span>${COMPOSITION_LABELS[p]}</span>`,
   );
   return `<div class="legend">${items.join('')}</div>`;
 }
@@ -201,6 +201,7 @@ table{border-collapse:collapse}th,td{padding:2px 10px;text-align:left}
 .layers td.n{text-align:right;font-variant-numeric:tabular-nums}
 .layers thead th{border-bottom:1px solid #999}.layers tbody tr:nth-child(even){background:#f6f6f6}
 .summary th{font-weight:normal;color:#555}
+${COMPOSITION_PARTS.map((p) => `.sw-${p}{background:${CATEGORY_COLORS[p]}}`).join('')}
 `;
 
 /** The static page, titled with the report's file (no scripts): the <noscript> part of the view's page. */

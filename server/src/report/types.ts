@@ -51,6 +51,8 @@ export interface AnalysisSettings {
   readonly checkpoint?: readonly string[];
   /** Gradient accumulation over this many microbatches of the batch; null/absent: the directive's, else 1. */
   readonly microbatch?: number | null;
+  /** No checkpoint plan at all, not even the directive's (the timeline view's checkpoint switch off). */
+  readonly noPlan?: boolean;
 }
 
 export const DEFAULT_TORCH = '2.14';

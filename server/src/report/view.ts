@@ -16,7 +16,7 @@ export function whatIfSettings(base: AnalysisSettings, whatIf: WhatIf, planOffer
     ...(OPTIMIZERS.includes(whatIf.optimizer!) ? { optimizer: whatIf.optimizer } : {}),
     ...(DEVICES.includes(whatIf.device!) ? { device: whatIf.device } : {}),
     ...(positive(whatIf.microbatch) ? { microbatch: whatIf.microbatch } : {}),
-    ...(typeof whatIf.checkpoint !== 'boolean' ? {} : { checkpoint: whatIf.checkpoint ? [...planOffer] : [] }),
+    ...(typeof whatIf.checkpoint !== 'boolean' ? {} : whatIf.checkpoint ? { checkpoint: [...planOffer], noPlan: false } : { checkpoint: [], noPlan: true }),
   };
 }
 

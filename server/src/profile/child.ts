@@ -1,0 +1,148 @@
+// The profiling process (dist/profiler.js): started by profile/run.ts with a time limit and a
+// memory cap, it loads onnxruntime-node, runs one inference of the model it is given with ONNX
+// Runtime's profiler on, and prints one JSON line: what ran where, and per node its output bytes,
+// the arena's bytes in use and peak, and its duration. Anything that goes wrong is printed as a
+// finding (`kind`), never thrown past this file; a native crash ends only this process.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { ProfileJob, ProfileOutcome, MeasuredNode } from './protocol';
+
+/** Execution providers to try for `auto`, best first, per platform. */
+function candidates(ep: string, available: readonly { name: string; bundled: boolean }[]): string[] {
+  if (ep !== 'auto') return [ep];
+  const have = new Set(available.map((b) => b.name));
+  const order = process.platform === 'win32' ? ['cuda', 'dml', 'webgpu'] : process.platform === 'darwin' ? ['coreml', 'webgpu'] : ['cuda', 'webgpu'];
+  return [...order.filter((name) => have.has(name)), 'cpu'];
+}
+
+function randomInput(ort: typeof import('onnxruntime-node'), type: string, shape: number[]): import('onnxruntime-node').Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  switch (type) {
+    case 'float32': {
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = Math.random() * 2 - 1;
+      return new ort.Tensor('float32', data, shape);
+    }
+    case 'int64':
+      return new ort.Tensor('int64', new BigInt64Array(n), shape);
+    case 'int32':
+      return new ort.Tensor('int32', new Int32Array(n), shape);
+    case 'bool':
+      return new ort.Tensor('bool', new Uint8Array(n), shape);
+    case 'float64':
+      return new ort.Tensor('float64', new Float64Array(n), shape);
+    default:
+      throw new Error(`inputs of type ${type} are not supported by the profiler`);
+  }
+}
+
+/** Why a provider could not run, in a few words. */
+function whyNot(ep: string, message: string): string {
+  if (/Failed to load shared library|cannot open shared object|LoadLibrary/i.test(message)) return 'its provider libraries are not installed';
+  if (ep === 'webgpu' && /WebGpuContext|adapter/i.test(message)) return 'no WebGPU adapter on this machine';
+  return message.slice(0, 120);
+}
+
+function oomMessage(message: string): boolean {
+  return /bad_alloc|Failed to allocate|out of memory|OOM|std::bad_alloc|ENOMEM/i.test(message);
+}
+
+async function run(job: ProfileJob): Promise<ProfileOutcome> {
+  let ort: typeof import('onnxruntime-node');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+  } catch (e) {
+    return { ok: false, kind: 'error', message: `ONNX Runtime could not be loaded: ${(e as Error).message.split('\n')[0]}` };
+  }
+  const version = ort.env.versions.node ?? ort.env.versions.common ?? '';
+  const available = ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  const notes: string[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-ort-'));
+  try {
+    for (const ep of candidates(job.ep, available)) {
+      let session: import('onnxruntime-node').InferenceSession;
+      try {
+        session = await ort.InferenceSession.create(job.model, {
+          executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'],
+          enableProfiling: true,
+          profileFilePrefix: path.join(dir, 'profile'),
+          // One node of the estimate, one kernel: no fusion or layout rewrites.
+          graphOptimizationLevel: 'disabled',
+          logSeverityLevel: 3,
+        });
+      } catch (e) {
+        const message = (e as Error).message.split('\n')[0];
+        if (oomMessage(message)) return { ok: false, kind: 'oom', message, ep };
+        if (job.ep !== 'auto' || ep === 'cpu') return { ok: false, kind: 'error', message: `ONNX Runtime refused the model on ${ep}: ${message}`, ep };
+        notes.push(`${ep}: ${whyNot(ep, message)}`);
+        continue;
+      }
+      const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+      for (const i of job.inputs) feeds[i.name] = randomInput(ort, i.dtype, i.shape);
+      const t0 = performance.now();
+      try {
+        await session.run(feeds);
+      } catch (e) {
+        const message = (e as Error).message.split('\n')[0];
+        return { ok: false, kind: oomMessage(message) ? 'oom' : 'error', message, ep };
+      }
+      const runMs = performance.now() - t0;
+      // Unprofiled time of the same session is not available; a second run measures the steady state.
+      const t1 = performance.now();
+      await session.run(feeds).catch(() => undefined);
+      const secondMs = performance.now() - t1;
+      session.endProfiling();
+      await session.release();
+      const file = fs.readdirSync(dir).filter((f) => f.startsWith('profile')).map((f) => path.join(dir, f))[0];
+      const events = file ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { cat?: string; name?: string; dur?: number; args?: Record<string, unknown> }[]) : [];
+      // The first run's node events (each node once per run; the second run repeats them).
+      const nodes: MeasuredNode[] = [];
+      const seen = new Set<string>();
+      for (const e of events) {
+        if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args) continue;
+        const name = e.name.slice(0, -'_kernel_time'.length);
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const num = (k: string) => Number(e.args![k] ?? 0);
+        nodes.push({
+          name,
+          opType: String(e.args.op_name ?? ''),
+          provider: String(e.args.provider ?? ''),
+          outputBytes: num('output_size'),
+          inUseBytes: num('mem_bytes_in_use'),
+          peakBytes: num('mem_in_use_peak'),
+          arenaBytes: num('mem_arena_held'),
+          us: e.dur ?? 0,
+        });
+      }
+      const providers = [...new Set(nodes.map((n) => n.provider))];
+      return { ok: true, version, ep, providers, notes, nodes, runMs, secondRunMs: secondMs };
+    }
+    return { ok: false, kind: 'error', message: 'no execution provider could run the model', notes };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => (input += d));
+process.stdin.on('end', () => {
+  let job: ProfileJob;
+  try {
+    job = JSON.parse(input) as ProfileJob;
+  } catch {
+    process.stdout.write(JSON.stringify({ ok: false, kind: 'error', message: 'the profiler got no job' } satisfies ProfileOutcome) + '\n');
+    return;
+  }
+  run(job).then(
+    (outcome) => process.stdout.write(JSON.stringify(outcome) + '\n'),
+    (e: unknown) => {
+      const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      process.stdout.write(JSON.stringify({ ok: false, kind: oomMessage(message) ? 'oom' : 'error', message } satisfies ProfileOutcome) + '\n');
+    },
+  );
+});
