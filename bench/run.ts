@@ -20,6 +20,7 @@ import { generateManyModels } from './generate';
 import { LIBS_SITE } from './libs';
 import { planBench } from './plan';
 import { viewBench } from './view';
+import { profileBench } from './profile';
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -117,6 +118,8 @@ async function main(): Promise<void> {
   planBench();
   // The timeline view (issue 11): what-if round trips through the server, render times in Chromium.
   await viewBench();
+  // Profiling with ONNX Runtime (issue 12): command → result, and the profiler's overhead.
+  await profileBench();
   // Op coverage of each measured release's catalog (npm run ops prints the unmodelled names too).
   console.log('\nop coverage (modelled / catalogued names)');
   for (const release of [[1, 13], [2, 13], [2, 14]] as const) {

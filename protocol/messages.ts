@@ -28,6 +28,51 @@ export interface TimelineParams {
 
 export type TimelineResult = TimelineData | null;
 
+/**
+ * `memlens/profile`: runs the document's forward for real in ONNX Runtime (a child process with a
+ * time limit and a memory cap; trusted workspaces only) and keeps the measurements for its hovers,
+ * its report and the timeline view. The server reports work-done progress (cancellable) when the
+ * client supports it.
+ */
+export interface ProfileParams {
+  uri: string;
+  /** auto | cuda | webgpu | dml | coreml | cpu (memlens.profiler.executionProvider). */
+  ep?: string;
+}
+
+export interface ProfileResult {
+  ok: boolean;
+  /** One line for the user: what ran where and how the measurement compares, or the finding. */
+  message: string;
+  /** oom | timeout | crash | error | untrusted | lowering | no-analysis, when not ok. */
+  kind?: string;
+  /** The execution providers that ran nodes (`CPUExecutionProvider`). */
+  providers?: string[];
+  /** Layers compared, and those whose measured output bytes differ from the estimate. */
+  compared?: number;
+  mismatches?: string[];
+}
+
+/**
+ * `memlens/onnx`: an `.onnx` file's per-node memory report (its graph read without running it),
+ * and with `profile` one profiled inference in ONNX Runtime (trusted workspaces only).
+ */
+export interface OnnxParams {
+  /** The file's path on disk. */
+  file: string;
+  profile?: boolean;
+  ep?: string;
+}
+
+export interface OnnxResult {
+  ok: boolean;
+  /** The report as text (the CLI's table), or the one-line reason it could not be read or run. */
+  text: string;
+  /** Forward peak and node count, for a title. */
+  peakBytes?: number;
+  nodes?: number;
+}
+
 /** The client's environment (initialization options and this notification). */
 export interface EnvironmentParams {
   /** The Python extension's active interpreter, or null when there is none / no extension. */
@@ -65,6 +110,8 @@ export interface DocumentSummary {
 export interface ServerRequests {
   'memlens/report': { params: ReportParams; result: ReportResult };
   'memlens/timeline': { params: TimelineParams; result: TimelineResult };
+  'memlens/profile': { params: ProfileParams; result: ProfileResult };
+  'memlens/onnx': { params: OnnxParams; result: OnnxResult };
 }
 
 /** Notifications the client sends the server. */
@@ -90,6 +137,8 @@ export interface Commands {
   'memlens.showReport': [uri?: string];
   /** Client: opens the timeline view beside the editor, [uri?]. */
   'memlens.showTimeline': [uri?: string];
+  /** Client: a profiling pass of the document in ONNX Runtime (trusted workspaces), [uri?]. */
+  'memlens.profile': [uri?: string];
 }
 
 export type CommandId = keyof Commands;

@@ -200,4 +200,16 @@ export interface Report {
   budgetPlan?: { fits: boolean; plan: string | null; peakBytes: number | null; maxBatch: number | null; tried: string[] };
   /** The largest tensors alive at the peak, largest first (at most 12). */
   peakTensors?: PeakTensor[];
+  /** `memlens profile`: where ONNX Runtime ran the lowered forward, and what differed from the estimate. */
+  profile?: {
+    ep: string;
+    providers: string[];
+    onnxruntime: string;
+    notes: string[];
+    nodes: number;
+    /** Layers whose measured output bytes differ from the estimate. */
+    mismatches: string[];
+    /** The measured forward on the timeline's x axis (the view draws it over the estimate). */
+    measured: { source: string; points: { x: number; bytes: number; op?: string; line?: number | null }[]; phases: { phase: Phase; start: number; end: number }[] } | null;
+  };
 }

@@ -5,6 +5,8 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { startLanguageClient } from './languageClient';
 import * as fitBudget from './fitBudget';
 import * as onnxRuntime from './onnxRuntime';
+import * as onnxEditor from './onnxEditor';
+import * as profile from './profile';
 import { ServerEvents } from './rpc';
 import * as showReport from './showReport';
 import * as statusBar from './statusBar';
@@ -17,7 +19,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(onnxRuntime.register(context));
     client = await startLanguageClient(context);
     const events = new ServerEvents(client);
-    context.subscriptions.push(events, showReport.register(client), statusBar.register(events), fitBudget.register(), timeline.register(context, client, events));
+    context.subscriptions.push(events, showReport.register(client), statusBar.register(events), fitBudget.register(), timeline.register(context, client, events), profile.register(client), onnxEditor.register(client));
   } catch (e) {
     void vscode.window.showErrorMessage(`Memlens failed to start: ${e instanceof Error ? e.message : String(e)}`);
     throw e;

@@ -117,14 +117,17 @@ function conjCopyBytes(overload: string, args: Readonly<Record<string, unknown>>
  * from the release's derivatives.yaml. A lazily conjugated argument costs the op a resolved copy as
  * scratch unless the op reads it as it is; a `clone` of one stays lazily conjugated.
  */
-export function atenOp(g: Graph, overload: string, args: Readonly<Record<string, unknown>>, outputs: readonly AtenOutput[], cost0: Pick<OpSpec, 'flops' | 'workspaceBytes'> = {}): Tensor[] {
+export function atenOp(g: Graph, overload: string, args: Readonly<Record<string, unknown>>, outputs: readonly AtenOutput[], cost0: Pick<OpSpec, 'flops' | 'workspaceBytes'> = {}, extra: Readonly<Record<string, unknown>> = {}): Tensor[] {
   const copies = conjCopyBytes(overload, args);
   const cost = copies ? { ...cost0, workspaceBytes: (cost0.workspaceBytes ?? 0) + copies } : cost0;
   const { inputs, names } = tensorInputs(args);
   // derivatives.yaml's `output_differentiability: [False]` (histc, lu_unpack's P): no grad for that output.
   const flags = derivativeEntry(g.ctx.torch, overload)?.derivative?.outputDifferentiable;
   const outs = flags ? outputs.map((o, i) => (flags[i] === false ? { ...o, differentiable: false } : o)) : outputs;
-  const result = g.op({ kind: overload, inputs, inputNames: names, outputs: outs, save: (res) => autogradSaved(g, overload, args, res), ...cost });
+  // The arguments that are not tensors, and what the kernel adds (a convolution's strides): for the ONNX lowering.
+  const attrs: Record<string, unknown> = { ...extra };
+  for (const [k, v] of Object.entries(args)) if (v === null || typeof v !== 'object' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))) attrs[k] = v;
+  const result = g.op({ kind: overload, inputs, inputNames: names, outputs: outs, save: (res) => autogradSaved(g, overload, args, res), ...cost, attrs });
   const self = args.self;
   return atenBase(overload) === 'clone' && isTensor(self) && self.conj ? result.map((t) => ({ ...t, conj: true })) : result;
 }

@@ -5,8 +5,8 @@ import { tupleN, windowOut } from './shape';
 import { Graph, KernelError, KResult, Tensor, numel } from './types';
 
 /** The aten `convolution` every conv and transposed conv runs; its backward keeps input and weight (derivatives.yaml). */
-function convolutionOp(g: Graph, x: Tensor, w: Tensor, bias: Tensor | null, shape: readonly number[], transposed: boolean, flops: number): Tensor {
-  return atenOp(g, 'convolution', { input: x, weight: w, bias, transposed }, [{ shape, dtype: x.dtype }], { flops })[0];
+function convolutionOp(g: Graph, x: Tensor, w: Tensor, bias: Tensor | null, shape: readonly number[], transposed: boolean, flops: number, attrs: Readonly<Record<string, unknown>> = {}): Tensor {
+  return atenOp(g, 'convolution', { input: x, weight: w, bias, transposed }, [{ shape, dtype: x.dtype }], { flops }, attrs)[0];
 }
 
 /**
@@ -50,7 +50,7 @@ export function convolution(g: Graph, n: number, x0: Tensor, w0: Tensor, bias0: 
   }
   const outShape = [inShape[0], cout, ...spatial];
   const flops = 2 * numel(outShape) * (cin / groups) * numel(k);
-  return convolutionOp(g, x, w, bias, batched ? outShape : outShape.slice(1), false, flops);
+  return convolutionOp(g, x, w, bias, batched ? outShape : outShape.slice(1), false, flops, { stride: s, padding: p, dilation: d, groups, same: padding === 'same' });
 }
 
 /**

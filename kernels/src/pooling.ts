@@ -52,7 +52,7 @@ export function maxPool(g: Graph, n: number, x: Tensor, w: Window): Tensor {
     const out = atenOp(g, 'max_pool2d_with_indices', { self: x2 }, [{ shape: [...x2.shape.slice(0, -1), shape[shape.length - 1]], dtype: x.dtype }, { shape: [...x2.shape.slice(0, -1), shape[shape.length - 1]], dtype: 'int64', differentiable: false }], { flops })[0];
     return squeeze(g, out, -2);
   }
-  return atenOp(g, `${op}_with_indices`, { self: x }, [{ shape, dtype: x.dtype }, { shape, dtype: 'int64', differentiable: false }], { flops })[0];
+  return atenOp(g, `${op}_with_indices`, { self: x }, [{ shape, dtype: x.dtype }, { shape, dtype: 'int64', differentiable: false }], { flops }, windowAttrs(w))[0];
 }
 
 /** `avg_pool{n}d` (1-d runs the 2-d op on an unsqueezed view); its backward keeps the input (measured, 1.13 CPU). */
@@ -65,7 +65,7 @@ export function avgPool(g: Graph, n: number, x: Tensor, w: Window): Tensor {
     const out = atenOp(g, 'avg_pool2d', { self: x2 }, [{ shape: [...x2.shape.slice(0, -1), shape[shape.length - 1]], dtype: x.dtype }], { flops })[0];
     return squeeze(g, out, -2);
   }
-  return atenOp(g, op, { self: x }, [{ shape, dtype: x.dtype }], { flops })[0];
+  return atenOp(g, op, { self: x }, [{ shape, dtype: x.dtype }], { flops }, windowAttrs(w))[0];
 }
 
 /** `mean` over the given dims: what it keeps differs by release (1.13 keeps the input; 2.x sizes only). */
@@ -225,3 +225,8 @@ export const poolingAten = {
   max_pool3d: maxRule(3),
   max_pool3d_with_indices: maxWithIndicesRule(3),
 };
+
+/** A pooling window as the ONNX lowering reads it. */
+function windowAttrs(w: Window): Record<string, unknown> {
+  return { kernel: w.kernel, stride: w.stride, padding: w.padding, dilation: w.dilation, ceil: w.ceil };
+}

@@ -104,6 +104,8 @@ export interface OpSpec {
   readonly workspaceBytes?: number;
   /** How the op's backward differs from one node that makes every input gradient at once. */
   readonly backward?: BackwardSpec;
+  /** The op's other arguments (dims, strides, flags): what its ONNX lowering needs (server/src/profile/lower.ts). */
+  readonly attrs?: Readonly<Record<string, unknown>>;
 }
 
 /** The backward of a composite op that runs as many small steps (the CPU recurrence). */

@@ -13,6 +13,7 @@ import { startLanguageServer } from './lsp/server';
 import { loadPythonParser } from './python/parser';
 import { renderHtml } from './report/html';
 import { OnnxInputError, profileOnnxFile, renderOnnxTable, reportOnnxFile } from './profile/onnxFile';
+import { LoweringError, profilePython } from './profile/python';
 import { memorySnapshot, pickle } from './report/snapshot';
 import { renderTable } from './report/table';
 import { AnalysisSettings, DEFAULT_SETTINGS, DEVICES, OPTIMIZERS, PRECISIONS } from './report/types';
@@ -162,7 +163,7 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
   if (!opts.file) throw new UsageError(`${opts.command} needs a FILE`);
   const settings = analysisSettings(opts);
   if (opts.command === 'check' && settings.budgetBytes === null) throw new UsageError('check needs --budget BYTES');
-  if (opts.values.ep !== undefined) throw new UsageError('--ep applies to profile only');
+  if (opts.values.ep !== undefined && opts.command !== 'profile') throw new UsageError('--ep applies to profile only');
   if (opts.file.toLowerCase().endsWith('.onnx')) return runOnnx(opts);
   let st: fs.Stats;
   try {
@@ -185,6 +186,37 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
   // A plan item that matches no module call is a mistake in what the user asked for.
   const unmatched = report.warnings?.find((w) => w.startsWith('checkpoint plan item'));
   if (unmatched && opts.values.checkpoint !== undefined) throw new UsageError(`--checkpoint: ${unmatched}`);
+
+  if (opts.command === 'profile') {
+    const ep = opts.values.ep ?? 'auto';
+    if (!EPS.includes(ep)) throw new UsageError(`--ep: "${ep}" is not one of ${EPS.join(', ')}`);
+    let profile;
+    try {
+      profile = await profilePython(opts.file, source, settings, diskHost(opts.file, opts.values.python), analysis, ep);
+    } catch (e) {
+      if (e instanceof LoweringError) throw new UsageError(`cannot profile ${opts.file}: ${e.message}`);
+      throw e;
+    }
+    const o = profile.outcome;
+    if (!o.ok) {
+      const finding = o.kind === 'oom' ? `out of memory at batch ${report.settings.batch} on ${o.ep ?? ep}` : o.kind === 'timeout' ? 'timed out' : o.kind === 'crash' ? 'the profiling process crashed' : 'failed';
+      write(process.stderr, `memlens: profiling ${opts.file} ${finding}: ${o.message}`);
+      return o.kind === 'error' ? 2 : 1;
+    }
+    for (const l of report.layers) {
+      const m = profile.layers.get(l.path);
+      if (m) l.measured = { outputBytes: m.outputBytes, peakBytes: m.peakBytes, ms: Math.round(m.ms * 1000) / 1000 };
+    }
+    report.profile = { ep: o.ep, providers: o.providers, onnxruntime: o.version, notes: o.notes, nodes: profile.nodes, mismatches: profile.mismatches, measured: profile.series };
+    if (opts.json) write(process.stdout, JSON.stringify(report, null, 2));
+    else {
+      write(process.stdout, renderTable(report));
+      write(process.stdout, `profiled with onnxruntime ${o.version} on ${o.providers.join(', ') || o.ep}${o.ep === 'cpu' && o.notes.length ? ` (CPU: ${o.notes.join('; ')})` : ''}: ${profile.nodes} nodes, forward ${o.runMs.toFixed(1)} ms`);
+      const measured = report.layers.filter((l) => l.measured && l.leaf);
+      write(process.stdout, profile.mismatches.length ? `measured output bytes differ on ${profile.mismatches.length} layer(s): ${profile.mismatches.slice(0, 3).join('; ')}` : `measured output bytes equal the estimate on every profiled layer (${measured.length})`);
+    }
+    return 0;
+  }
 
   if (opts.values.html !== undefined) {
     try {
@@ -268,8 +300,8 @@ async function run(argv: readonly string[]): Promise<number> {
       return runAnalysis(opts);
     case 'profile':
       if (!opts.file) throw new UsageError('profile needs a FILE');
-      if (!opts.file.toLowerCase().endsWith('.onnx')) throw new UsageError('profile runs .onnx files for now (profiling a PyTorch model file through its ONNX lowering is not implemented yet)');
-      return runOnnx(opts);
+      if (opts.file.toLowerCase().endsWith('.onnx')) return runOnnx(opts);
+      return runAnalysis(opts);
     case 'lsp':
       if (!opts.stdio) throw new UsageError('lsp needs --stdio (the only transport)');
       startLanguageServer();

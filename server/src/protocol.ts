@@ -13,6 +13,8 @@ export type {
   TimelineParams,
   TimelineResult,
   WhatIf,
+  ProfileParams,
+  ProfileResult,
 } from '../../protocol/messages';
 
 export const REPORT_REQUEST = 'memlens/report' satisfies keyof ServerRequests;
@@ -23,5 +25,9 @@ export const SUMMARY_NOTIFICATION = 'memlens/summary' satisfies keyof ClientNoti
 export const SHOW_REPORT_COMMAND = 'memlens.showReport' satisfies CommandId;
 /** The command a code lens carries to open the timeline view; the client handles it. */
 export const SHOW_TIMELINE_COMMAND = 'memlens.showTimeline' satisfies CommandId;
+/** `memlens/profile`: a profiling pass of a document. */
+export const PROFILE_REQUEST = 'memlens/profile' satisfies keyof ServerRequests;
+/** The command the "Profile" code lens carries; the client handles it (trust, the provider setting). */
+export const PROFILE_COMMAND = 'memlens.profile' satisfies CommandId;
 /** The server's command that applies the budget plan of a document: arguments [uri]. */
 export const FIT_BUDGET_COMMAND = 'memlens.fitBudget' satisfies CommandId;

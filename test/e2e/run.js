@@ -483,6 +483,18 @@ async function main() {
       const again = await waitForText(view().locator('#peak-label'), (t) => t.startsWith(wantPeak), 'the view after a window reload', 90_000);
       return `${JSON.stringify(peak.trim())}; clicked line ${line}: ${JSON.stringify(position.trim())}; after reload ${JSON.stringify(again.trim())}`;
     });
+
+    await check('"Profile with ONNX Runtime" runs the model\'s forward for real: the message compares it with the estimate, the timeline draws the measured series', async () => {
+      await page.locator('.tabs-container .tab', { hasText: FIXTURE }).first().click();
+      await page.locator('.tabs-container .tab.active', { hasText: FIXTURE }).first().waitFor({ timeout: STEP_TIMEOUT });
+      await runCommand(page, 'Memlens: Profile with ONNX Runtime');
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'profiled resnet_small.py' }).first();
+      const text = await waitForText(toast.locator('.notification-list-item-message'), (t) => /measured output bytes equal the estimate on all \d+ layers/.test(t), 'the profiling message', 90_000);
+      const view = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      const legend = await waitForText(view.locator('#legend'), (t) => /measured \(onnxruntime \S+ cpu\)/.test(t), 'the measured series in the timeline');
+      await page.screenshot({ path: path.join(RESULTS, 'timeline-measured.png') });
+      return `${JSON.stringify(text.trim())}; legend ${JSON.stringify(legend.match(/measured \([^)]*\)/)[0])}`;
+    });
   } catch (e) {
     results.push({ name: 'setup', ok: false });
     log(`FAIL setup: ${e instanceof Error ? e.stack : String(e)}`);

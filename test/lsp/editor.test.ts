@@ -206,7 +206,7 @@ describe('quiet where there is no model; a directive where the model cannot be c
     await session.open(uri('classifier.py'), CHOSEN);
     const lines = CHOSEN.split('\n');
     const headLine = lines.findIndex((l) => l.startsWith('class Head'));
-    const lenses = (((await session.codeLenses(uri('classifier.py'))) ?? []) as CodeLens[]).filter((l) => l.command?.command !== 'memlens.showTimeline');
+    const lenses = (((await session.codeLenses(uri('classifier.py'))) ?? []) as CodeLens[]).filter((l) => !['memlens.showTimeline', 'memlens.profile'].includes(l.command?.command ?? ''));
     assert.deepEqual(lenses.map((l) => l.range.start.line), [lines.findIndex((l) => l.startsWith('class Classifier'))]);
     assert.match(String(lenses[0].command?.title), /^Peak /);
     const actions = (await session.connection.sendRequest('textDocument/codeAction', {

@@ -101,10 +101,11 @@ describe('mlp.py over LSP', { timeout: 60_000 }, () => {
     const report = await session.report<Report>(uri);
     assert.ok(report);
     const lenses = (await session.codeLenses(uri)) ?? [];
-    // The peak (the report on click) and "Show timeline" (the timeline view of this document).
-    assert.equal(lenses.length, 2);
-    assert.deepEqual(lenses.map((l) => l.range.start.line), [lineOf(text, 'class MLP(nn.Module):'), lineOf(text, 'class MLP(nn.Module):')]);
+    // The peak (the report on click), "Show timeline" (the timeline view of this document), "Profile".
+    assert.equal(lenses.length, 3);
+    assert.deepEqual(lenses.map((l) => l.range.start.line), [0, 0, 0].map(() => lineOf(text, 'class MLP(nn.Module):')));
     assert.deepEqual(lenses[1].command, { title: 'Show timeline', command: 'memlens.showTimeline', arguments: [uri] });
+    assert.deepEqual(lenses[2].command, { title: 'Profile', command: 'memlens.profile', arguments: [uri] });
     assert.equal(lenses[0].command?.command, 'memlens.showReport');
     const title = lenses[0].command?.title ?? '';
     assert.ok(title.startsWith(`Peak ${formatBytes(report.totals.peakBytes)} (${report.totals.peakPhase}) · batch ${truth.batch} · fp32 · sgd`), title);
@@ -126,7 +127,7 @@ describe('a model file without a directive', { timeout: 60_000 }, () => {
     const text = readFixture('mlp.py').replace(/^# memlens:.*$/m, '');
     const uri = pathToFileURL(path.join(FIXTURES, 'unsaved', 'no_directive.py')).toString();
     await session.open(uri, text);
-    const lenses = ((await session.codeLenses(uri)) ?? []).filter((l) => l.command?.command !== 'memlens.showTimeline');
+    const lenses = ((await session.codeLenses(uri)) ?? []).filter((l) => !['memlens.showTimeline', 'memlens.profile'].includes(l.command?.command ?? ''));
     assert.equal(lenses.length, 1);
     assert.equal(lenses[0].range.start.line, lineOf(text, 'class MLP(nn.Module):'));
     const title = lenses[0].command?.title ?? '';
@@ -200,7 +201,7 @@ describe('resnet_small.py over LSP: a block class built 4 times', { timeout: 60_
   });
 
   test('the code lens sits on ResNetSmall, not on the block classes', async () => {
-    const lenses = ((await session.codeLenses(uri)) ?? []).filter((l) => l.command?.command !== 'memlens.showTimeline');
+    const lenses = ((await session.codeLenses(uri)) ?? []).filter((l) => !['memlens.showTimeline', 'memlens.profile'].includes(l.command?.command ?? ''));
     assert.deepEqual(lenses.map((l) => l.range.start.line), [lineOf(text, 'class ResNetSmall(nn.Module):')]);
     assert.match(lenses[0].command?.title ?? '', / · batch 8 · fp32 · sgd/);
   });
@@ -255,7 +256,7 @@ describe('transformer_block.py over LSP', { timeout: 60_000 }, () => {
   });
 
   test('the code lens: batch 4 from the directive', async () => {
-    const lenses = ((await session.codeLenses(uri)) ?? []).filter((l) => l.command?.command !== 'memlens.showTimeline');
+    const lenses = ((await session.codeLenses(uri)) ?? []).filter((l) => !['memlens.showTimeline', 'memlens.profile'].includes(l.command?.command ?? ''));
     assert.equal(lenses.length, 1);
     assert.equal(lenses[0].range.start.line, lineOf(text, 'class TinyTransformer(nn.Module):'));
     assert.match(lenses[0].command?.title ?? '', /^Peak \S+ (B|KiB|MiB|GiB) \((forward|backward|optimizer)\) · batch 4 · fp32 · sgd/);

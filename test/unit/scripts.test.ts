@@ -134,7 +134,7 @@ describe('training scripts: the model and inputs they use, found by running them
     const text = fs.readFileSync(s.file, 'utf8');
     assert.deepEqual(a.model, { file: s.file, className: 'GPT', line: lineOf(text, 'model = GPT(gptconf)') + 1 });
     const lenses = codeLenses(a, s.file, new LineIndex(text), 'file:///train.py');
-    assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.command]), [[lineOf(text, 'model = GPT(gptconf)'), 'memlens.showReport'], [lineOf(text, 'model = GPT(gptconf)'), 'memlens.showTimeline']]);
+    assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.command]), [[lineOf(text, 'model = GPT(gptconf)'), 'memlens.showReport'], [lineOf(text, 'model = GPT(gptconf)'), 'memlens.showTimeline'], [lineOf(text, 'model = GPT(gptconf)'), 'memlens.profile']]);
     assert.doesNotMatch(lensTitle(a), /not given/, 'the script passes the targets');
   });
 });

@@ -65,6 +65,8 @@ export interface OpRecord {
   readonly backward?: BackwardSpec;
   /** Whether autograd recorded the op (some input needed grad, grad mode on). */
   readonly differentiable: boolean;
+  /** The op's other arguments, for the ONNX lowering (OpSpec.attrs). */
+  readonly attrs?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -132,7 +134,7 @@ export class Tracer implements Graph {
     return { id: this.nextTensor++, shape: [...shape], strides: contiguousStrides(shape), offset: 0, dtype, requiresGrad, storage };
   }
 
-  private record(kind: string, inputs: readonly Tensor[], outputs: readonly Tensor[], inplace: boolean, saved: readonly (Tensor | ExtraSaved)[], flops: number, workspaceBytes: number, inputNames?: readonly string[], onView = false, backward?: BackwardSpec): void {
+  private record(kind: string, inputs: readonly Tensor[], outputs: readonly Tensor[], inplace: boolean, saved: readonly (Tensor | ExtraSaved)[], flops: number, workspaceBytes: number, inputNames?: readonly string[], onView = false, backward?: BackwardSpec, attrs?: Readonly<Record<string, unknown>>): void {
     if (!this.recording) return;
     const differentiable = outputs.some((t) => t.requiresGrad);
     const storages: Storage[] = [];
@@ -160,6 +162,7 @@ export class Tracer implements Graph {
       workspaceBytes,
       backward,
       differentiable,
+      ...(attrs ? { attrs } : {}),
     });
   }
 
@@ -173,7 +176,7 @@ export class Tracer implements Graph {
       const t = this.newTensor(o.shape, o.dtype, grad && isDifferentiable(o.dtype) && o.differentiable !== false, this.recording ? 'activation' : 'buffer');
       return o.strides ? { ...t, strides: [...o.strides] } : t;
     });
-    this.record(spec.kind, spec.inputs, outputs, false, spec.save ? spec.save(outputs) : [], spec.flops ?? 0, spec.workspaceBytes ?? 0, spec.inputNames, false, spec.backward);
+    this.record(spec.kind, spec.inputs, outputs, false, spec.save ? spec.save(outputs) : [], spec.flops ?? 0, spec.workspaceBytes ?? 0, spec.inputNames, false, spec.backward, spec.attrs);
     return outputs;
   }
 

@@ -2,7 +2,7 @@
 // largest batch that fits the budget.
 
 import { CodeLens } from 'vscode-languageserver';
-import { FIT_BUDGET_COMMAND, SHOW_REPORT_COMMAND, SHOW_TIMELINE_COMMAND } from '../protocol';
+import { FIT_BUDGET_COMMAND, PROFILE_COMMAND, SHOW_REPORT_COMMAND, SHOW_TIMELINE_COMMAND } from '../protocol';
 import { formatInput, formatOmitted } from '../report/table';
 import { Analysis } from '../report/types';
 import { MAX_BATCH_SHOWN, formatBytes, formatMaxBatch } from '../report/units';
@@ -45,6 +45,7 @@ export function codeLenses(analysis: Analysis, file: string, text: LineIndex, ur
   const lenses: CodeLens[] = [
     { range, command: { title: lensTitle(analysis), command: SHOW_REPORT_COMMAND, arguments: [uri] } },
     { range, command: { title: 'Show timeline', command: SHOW_TIMELINE_COMMAND, arguments: [uri] } },
+    { range, command: { title: 'Profile', command: PROFILE_COMMAND, arguments: [uri] } },
   ];
   const plan = analysis.plan;
   if (current && plan?.fix && !analysis.stale) {

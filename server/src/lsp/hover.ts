@@ -38,7 +38,13 @@ function layerTable(analysis: Analysis, layer: LayerReport, title: string, outpu
   if (layer.calls > 1) rows.splice(1, 0, ['calls per step', String(layer.calls)]);
   if (layer.unknowns > 0) rows.push(['unknowns', `${layer.unknowns} (its figures are lower bounds)`]);
   if (layer.measured) {
-    rows.push(['measured output', formatBytes(layer.measured.outputBytes)], ['measured peak', formatBytes(layer.measured.peakBytes)], ['measured time', `${layer.measured.ms.toFixed(2)} ms`]);
+    const m = layer.measured;
+    const same = m.outputBytes === layer.outputBytes;
+    rows.push(
+      ['output, measured vs estimated', `${formatBytes(m.outputBytes)} vs ${formatBytes(layer.outputBytes)}${same ? ' (equal)' : ''}`],
+      ['measured arena peak', formatBytes(m.peakBytes)],
+      ['measured time', `${m.ms.toFixed(3)} ms`],
+    );
   }
   return [`| ${title} | |`, '|:--|--:|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 }

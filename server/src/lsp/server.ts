@@ -18,7 +18,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { inspect } from 'util';
 import type { SourceHost } from '../analysis';
-import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams, TIMELINE_REQUEST, TimelineParams, TimelineResult } from '../protocol';
+import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, PROFILE_REQUEST, ProfileParams, ProfileResult, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams, TIMELINE_REQUEST, TimelineParams, TimelineResult } from '../protocol';
+import { LoweringError, PythonProfile, profilePython } from '../profile/python';
+import { OnnxInputError, profileOnnxFile, renderOnnxTable, reportOnnxFile } from '../profile/onnxFile';
+import type { OnnxParams, OnnxResult, ServerRequests } from '../../../protocol/messages';
+import { readRegularFile } from '../interpreter/files';
 import { renderTable } from '../report/table';
 import { controlsOf, planOffer, timelineData, whatIfSettings } from '../report/view';
 import { loadPythonParser } from '../python/parser';
@@ -343,9 +347,22 @@ export function bindServer(connection: Connection): void {
   connection.onHover(
     guardAsync('hover', null, async ({ textDocument, position }) => {
       const at = await linesAnalysis(textDocument.uri);
-      return at ? hover(at.analysis, at.doc.file, at.doc.lines, position.line, at.usedBy) : null;
+      return at ? hover(withProfile(textDocument.uri, at.analysis), at.doc.file, at.doc.lines, position.line, at.usedBy) : null;
     }),
   );
+
+  /** The last profiling pass of each document, for the version it measured. */
+  const profiles = new Map<string, { version: number; profile: PythonProfile }>();
+  /** The analysis with its layers' measurements, when a profile of its version exists. */
+  function withProfile(uri: string, analysis: Analysis): Analysis {
+    const p = profiles.get(uri);
+    if (!p || p.version !== analysis.version || analysis.error) return analysis;
+    const layers = analysis.report.layers.map((l) => {
+      const m = p.profile.layers.get(l.path);
+      return m ? { ...l, measured: { outputBytes: m.outputBytes, peakBytes: m.peakBytes, ms: Math.round(m.ms * 1000) / 1000 } } : l;
+    });
+    return { ...analysis, report: { ...analysis.report, layers } };
+  }
 
   connection.onCodeLens(
     guardAsync('codeLens', [], async ({ textDocument }) => {
@@ -409,6 +426,71 @@ export function bindServer(connection: Connection): void {
     await connection.workspace.applyEdit({ label: 'Memlens: fit the budget', edit: fixEdit(doc, plan.fix) });
   }
 
+  // A profiling pass (trusted workspaces only): the forward lowered to ONNX and run in ONNX Runtime
+  // in a child process with limits; progress with a cancel button where the client supports it.
+  connection.onRequest(
+    PROFILE_REQUEST,
+    guardAsync('profile', { ok: false, kind: 'error', message: 'Memlens: profiling failed (see the Memlens output).' }, async (params: ProfileParams, token): Promise<ProfileResult> => {
+      if (!workspace.isTrusted) return { ok: false, kind: 'untrusted', message: 'Memlens profiles only in trusted workspaces: ONNX Runtime is native code run on your machine.' };
+      const doc = workspace.get(params.uri);
+      await workspace.settled(params.uri, REPORT_WAIT_MS);
+      const analysis = workspace.current(params.uri);
+      if (!doc || !analysis || analysis.error) return { ok: false, kind: 'no-analysis', message: 'Memlens: the file has no analysis of its current text to profile (it does not build, or it is still being analyzed).' };
+      const ep = params.ep ?? 'auto';
+      const abort = new AbortController();
+      token?.onCancellationRequested(() => abort.abort());
+      const progress = support.workDoneProgress ? await connection.window.createWorkDoneProgress().catch(() => null) : null;
+      progress?.begin('Memlens: profiling with ONNX Runtime', undefined, `${path.basename(doc.file)} on ${ep}`, true);
+      progress?.token.onCancellationRequested(() => abort.abort());
+      try {
+        const texts = workspace.documentTexts();
+        const host: SourceHost = { readFile: (p) => texts.get(path.resolve(p)) ?? readRegularFile(p), libraryPaths: workspace.libraryPaths };
+        const settings = workspace.settingsOf(params.uri).analysis;
+        let profile: PythonProfile;
+        try {
+          profile = await profilePython(doc.file, doc.text, settings, host, analysis, ep, undefined, abort.signal);
+        } catch (e) {
+          if (e instanceof LoweringError) return { ok: false, kind: 'lowering', message: `Memlens cannot profile this model yet: ${e.message}.` };
+          throw e;
+        }
+        const o = profile.outcome;
+        if (!o.ok) {
+          const finding = o.kind === 'oom' ? `out of memory at batch ${analysis.report.settings.batch} on ${o.ep ?? ep}` : o.kind === 'timeout' ? 'the run timed out' : o.kind === 'crash' ? 'the profiling process crashed' : 'it failed';
+          return { ok: false, kind: o.kind, message: `Memlens: profiling ${path.basename(doc.file)}: ${finding} (${o.message}).` };
+        }
+        profiles.set(params.uri, { version: analysis.version ?? doc.version, profile });
+        const compared = analysis.report.layers.filter((l) => l.leaf && profile.layers.has(l.path)).length;
+        const where = o.providers.map((p) => p.replace('ExecutionProvider', '')).join(', ') || o.ep;
+        const fellBack = o.ep === 'cpu' && ep !== 'cpu' && o.notes.length ? ` (CPU: ${o.notes.join('; ')})` : '';
+        const verdict = profile.mismatches.length ? `measured output bytes differ from the estimate on ${profile.mismatches.length} layer(s): ${profile.mismatches.slice(0, 2).join('; ')}` : `measured output bytes equal the estimate on all ${compared} layers`;
+        return { ok: true, message: `Memlens: profiled ${path.basename(doc.file)} with ONNX Runtime ${o.version} on ${where}${fellBack}: ${verdict}; forward ${o.runMs.toFixed(1)} ms.`, providers: o.providers, compared, mismatches: profile.mismatches };
+      } finally {
+        progress?.done();
+      }
+    }),
+  );
+
+  // An .onnx file opened in the editor: its report (and, trusted, one profiled run).
+  connection.onRequest(
+    'memlens/onnx' satisfies keyof ServerRequests,
+    guardAsync('onnx', { ok: false, text: 'Memlens could not read the file (see the Memlens output).' }, async (params: OnnxParams): Promise<OnnxResult> => {
+      if (typeof params?.file !== 'string') return { ok: false, text: 'no file given' };
+      try {
+        if (params.profile) {
+          if (!workspace.isTrusted) return { ok: false, text: 'Memlens profiles only in trusted workspaces: ONNX Runtime is native code run on your machine.' };
+          const { report, outcome } = await profileOnnxFile(params.file, params.ep ?? 'auto');
+          if (!outcome.ok) return { ok: false, text: `${outcome.kind === 'oom' ? 'out of memory' : outcome.kind === 'timeout' ? 'timed out' : outcome.kind === 'crash' ? 'the profiling process crashed' : 'failed'}: ${outcome.message}` };
+          return { ok: true, text: renderOnnxTable(report), peakBytes: report.peakBytes, nodes: report.nodes.length };
+        }
+        const report = reportOnnxFile(params.file);
+        return { ok: true, text: renderOnnxTable(report), peakBytes: report.peakBytes, nodes: report.nodes.length };
+      } catch (e) {
+        if (e instanceof OnnxInputError) return { ok: false, text: e.message };
+        throw e;
+      }
+    }),
+  );
+
   // Scripts and tests ask for the numbers of the text they sent: this one waits for them.
   connection.onRequest(
     REPORT_REQUEST,
@@ -435,7 +517,12 @@ export function bindServer(connection: Connection): void {
       if (!base) return null;
       const offer = planOffer(base);
       const whatIf = params.whatIf && Object.keys(params.whatIf).length ? params.whatIf : null;
-      if (!whatIf || base.error) return timelineData(base, { uri: params.uri, version: base.version ?? doc.version }, null, base.error ? null : controlsOf(base, offer));
+      if (!whatIf || base.error) {
+        const data = timelineData(withProfile(params.uri, base), { uri: params.uri, version: base.version ?? doc.version }, null, base.error ? null : controlsOf(base, offer));
+        const p = profiles.get(params.uri);
+        if (p && p.version === base.version && !base.error) data.measured = p.profile.series;
+        return data;
+      }
       const settings = whatIfSettings(workspace.settingsOf(params.uri).analysis, whatIf, offer);
       const analysis = await workspace.whatIf(params.uri, settings);
       if (!analysis) return null;

@@ -196,6 +196,18 @@ export class Workspace {
     return this.env;
   }
 
+  /** Whether the client says the workspace is trusted (profiling runs only then). */
+  get isTrusted(): boolean {
+    return this.trusted;
+  }
+
+  /** Every open document's text by file (what an analysis outside the worker reads first). */
+  documentTexts(): Map<string, string> {
+    const texts = new Map<string, string>();
+    for (const d of this.documents.values()) texts.set(path.resolve(d.file), d.text);
+    return texts;
+  }
+
   /** The environment's package folders. */
   get libraryPaths(): readonly string[] {
     return this.environment.searchPaths;

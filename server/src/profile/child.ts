@@ -38,6 +38,17 @@ function randomInput(ort: typeof import('onnxruntime-node'), type: string, shape
   }
 }
 
+const TYPE_BYTES: Record<string, number> = { float: 4, float16: 2, bfloat16: 2, double: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
+
+/** Bytes of each output from the profiler's `output_type_shape` ([{"float": [8, 16]}, …]). */
+function outputSizes(v: unknown): number[] {
+  if (!Array.isArray(v)) return [];
+  return v.map((o) => {
+    const [type, shape] = Object.entries((o ?? {}) as Record<string, unknown>)[0] ?? ['', []];
+    return Array.isArray(shape) ? shape.reduce((a: number, d) => a * Number(d), 1) * (TYPE_BYTES[type] ?? 0) : 0;
+  });
+}
+
 /** Why a provider could not run, in a few words. */
 function whyNot(ep: string, message: string): string {
   if (/Failed to load shared library|cannot open shared object|LoadLibrary/i.test(message)) return 'its provider libraries are not installed';
@@ -112,6 +123,7 @@ async function run(job: ProfileJob): Promise<ProfileOutcome> {
           opType: String(e.args.op_name ?? ''),
           provider: String(e.args.provider ?? ''),
           outputBytes: num('output_size'),
+          outputs: outputSizes(e.args.output_type_shape),
           inUseBytes: num('mem_bytes_in_use'),
           peakBytes: num('mem_in_use_peak'),
           arenaBytes: num('mem_arena_held'),
@@ -119,7 +131,17 @@ async function run(job: ProfileJob): Promise<ProfileOutcome> {
         });
       }
       const providers = [...new Set(nodes.map((n) => n.provider))];
-      return { ok: true, version, ep, providers, notes, nodes, runMs, secondRunMs: secondMs };
+      let unprofiledMs: number | undefined;
+      if (job.baseline) {
+        // The same model and provider without the profiler: a warm-up run, then the timed one.
+        const plain = await ort.InferenceSession.create(job.model, { executionProviders: ep === 'cpu' ? ['cpu'] : [ep, 'cpu'], graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+        await plain.run(feeds);
+        const t2 = performance.now();
+        await plain.run(feeds);
+        unprofiledMs = performance.now() - t2;
+        await plain.release();
+      }
+      return { ok: true, version, ep, providers, notes, nodes, runMs, secondRunMs: secondMs, ...(unprofiledMs !== undefined ? { unprofiledMs } : {}) };
     }
     return { ok: false, kind: 'error', message: 'no execution provider could run the model', notes };
   } finally {

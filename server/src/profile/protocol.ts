@@ -7,6 +7,8 @@ export interface ProfileJob {
   /** auto | cuda | webgpu | dml | coreml | cpu */
   ep: string;
   inputs: { name: string; dtype: string; shape: number[] }[];
+  /** Also time the same model in a session without profiling (the bench's overhead figure). */
+  baseline?: boolean;
 }
 
 /** One node as ONNX Runtime's profiler measured it. */
@@ -15,6 +17,8 @@ export interface MeasuredNode {
   opType: string;
   provider: string;
   outputBytes: number;
+  /** Bytes of each output (from the shapes and types the profiler recorded). */
+  outputs: number[];
   /** The arena's bytes in use after the node, and their peak so far. */
   inUseBytes: number;
   peakBytes: number;
@@ -26,5 +30,5 @@ export interface MeasuredNode {
 
 /** Profiler → server, one JSON line on stdout. */
 export type ProfileOutcome =
-  | { ok: true; version: string; ep: string; providers: string[]; notes: string[]; nodes: MeasuredNode[]; runMs: number; secondRunMs: number }
+  | { ok: true; version: string; ep: string; providers: string[]; notes: string[]; nodes: MeasuredNode[]; runMs: number; secondRunMs: number; unprofiledMs?: number }
   | { ok: false; kind: 'error' | 'oom' | 'timeout' | 'crash'; message: string; ep?: string; notes?: string[] };
