@@ -78,6 +78,8 @@ export interface EnvironmentParams {
   /** The Python extension's active interpreter, or null when there is none / no extension. */
   pythonPath?: string | null;
   trusted?: boolean;
+  /** The onnxruntime-node package the profiler loads instead of the bundled one (the CUDA-capable copy "Install the CUDA Provider" made); null: the bundled one. */
+  onnxRuntime?: string | null;
 }
 
 /** Sent by the server after each analysis it publishes diagnostics for. */
@@ -139,6 +141,8 @@ export interface Commands {
   'memlens.showTimeline': [uri?: string];
   /** Client: a profiling pass of the document in ONNX Runtime (trusted workspaces), [uri?]. */
   'memlens.profile': [uri?: string];
+  /** Client: downloads the CUDA provider libraries (Linux x64), with consent. */
+  'memlens.installCudaProvider': [];
 }
 
 export type CommandId = keyof Commands;

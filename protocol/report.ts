@@ -209,6 +209,10 @@ export interface Report {
     nodes: number;
     /** Layers whose measured output bytes differ from the estimate. */
     mismatches: string[];
+    /** ONNX Runtime's arena peak over the forward, the estimate's forward peak of what an arena holds, and the comparison in words. */
+    measuredPeakBytes: number;
+    estimatedPeakBytes: number;
+    comparison: string;
     /** The measured forward on the timeline's x axis (the view draws it over the estimate). */
     measured: { source: string; points: { x: number; bytes: number; op?: string; line?: number | null }[]; phases: { phase: Phase; start: number; end: number }[] } | null;
   };

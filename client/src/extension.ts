@@ -6,6 +6,9 @@ import { startLanguageClient } from './languageClient';
 import * as fitBudget from './fitBudget';
 import * as onnxRuntime from './onnxRuntime';
 import * as onnxEditor from './onnxEditor';
+import * as cudaProvider from './cudaProvider';
+import { installedRuntime } from './cudaProvider';
+import { notify } from './rpc';
 import * as profile from './profile';
 import { ServerEvents } from './rpc';
 import * as showReport from './showReport';
@@ -20,6 +23,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     client = await startLanguageClient(context);
     const events = new ServerEvents(client);
     context.subscriptions.push(events, showReport.register(client), statusBar.register(events), fitBudget.register(), timeline.register(context, client, events), profile.register(client), onnxEditor.register(client));
+    context.subscriptions.push(cudaProvider.register(context, () => void notify(client!, 'memlens/environment', { onnxRuntime: installedRuntime(context) })));
   } catch (e) {
     void vscode.window.showErrorMessage(`Memlens failed to start: ${e instanceof Error ? e.message : String(e)}`);
     throw e;

@@ -8,6 +8,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } f
 import type { EnvironmentParams } from '../../protocol/messages';
 import { memlensOutput } from './outputChannel';
 import { notify } from './rpc';
+import { installedRuntime } from './cudaProvider';
 
 /** The `memlens` settings as plain JSON, for initializationOptions. */
 function memlensSettings(): unknown {
@@ -56,7 +57,7 @@ export async function startLanguageClient(context: vscode.ExtensionContext): Pro
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.py');
   context.subscriptions.push(watcher);
   const python = await pythonExtension();
-  const environment = (): EnvironmentParams => ({ pythonPath: activeInterpreter(python), trusted: vscode.workspace.isTrusted });
+  const environment = (): EnvironmentParams => ({ pythonPath: activeInterpreter(python), trusted: vscode.workspace.isTrusted, onnxRuntime: installedRuntime(context) });
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: 'python' },

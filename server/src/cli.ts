@@ -207,12 +207,13 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
       const m = profile.layers.get(l.path);
       if (m) l.measured = { outputBytes: m.outputBytes, peakBytes: m.peakBytes, ms: Math.round(m.ms * 1000) / 1000 };
     }
-    report.profile = { ep: o.ep, providers: o.providers, onnxruntime: o.version, notes: o.notes, nodes: profile.nodes, mismatches: profile.mismatches, measured: profile.series };
+    report.profile = { ep: o.ep, providers: o.providers, onnxruntime: o.version, notes: o.notes, nodes: profile.nodes, mismatches: profile.mismatches, measuredPeakBytes: profile.measuredPeakBytes, estimatedPeakBytes: profile.estimatedPeakBytes, comparison: profile.comparison, measured: profile.series };
     if (opts.json) write(process.stdout, JSON.stringify(report, null, 2));
     else {
       write(process.stdout, renderTable(report));
       write(process.stdout, `profiled with onnxruntime ${o.version} on ${o.providers.join(', ') || o.ep}${o.ep === 'cpu' && o.notes.length ? ` (CPU: ${o.notes.join('; ')})` : ''}: ${profile.nodes} nodes, forward ${o.runMs.toFixed(1)} ms`);
       const measured = report.layers.filter((l) => l.measured && l.leaf);
+      write(process.stdout, profile.comparison);
       write(process.stdout, profile.mismatches.length ? `measured output bytes differ on ${profile.mismatches.length} layer(s): ${profile.mismatches.slice(0, 3).join('; ')}` : `measured output bytes equal the estimate on every profiled layer (${measured.length})`);
     }
     return 0;

@@ -44,7 +44,7 @@ describe('profiling over LSP (memlens/profile)', { timeout: 120_000 }, () => {
     assert.deepEqual(r.providers, ['CPUExecutionProvider']);
     assert.deepEqual(r.mismatches, []);
     assert.ok(r.compared! >= 8, `${r.compared} layers compared`);
-    assert.match(r.message, new RegExp(`^Memlens: profiled lenet\\.py with ONNX Runtime \\S+ on CPU: measured output bytes equal the estimate on all ${r.compared} layers; forward \\d+\\.\\d ms\\.$`));
+    assert.match(r.message, new RegExp(`^Memlens: profiled lenet\\.py with ONNX Runtime \\S+ on CPU: measured output bytes equal the estimate on all ${r.compared} layers; forward \\d+\\.\\d ms; measured forward peak \\(arena in use\\) \\S+ \\S+ vs estimated \\S+ \\S+ \\([+-]?\\d+\\.\\d%\\)\\.$`));
     // The hover on conv1's call: measured vs estimated.
     const report = (await trusted.report<Report>(uri))!;
     const conv1 = report.layers.find((l) => l.path === 'conv1')!;

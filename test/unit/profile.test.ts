@@ -50,6 +50,9 @@ describe('profiling passes in ONNX Runtime (CPU): measured output bytes = estima
       }
       const ran = analysis.report.layers.filter((l) => l.leaf && l.calls > 0 && l.outputBytes > 0).length;
       assert.ok(compared >= Math.min(ran, 1), `${name}: ${compared} of ${ran} layers compared`);
+      // The measured forward peak beside the estimated one, with by how much.
+      assert.ok(p.measuredPeakBytes > 0 && p.estimatedPeakBytes > 0);
+      assert.match(p.comparison, /^measured forward peak \(arena in use\) \S+ \S+ vs estimated \S+ \S+ \([+-]?\d+\.\d%\)(: likely because .+)?$/);
       // The measured forward is placed on the timeline's forward points.
       assert.ok(p.series && p.series.points.length > 0);
       for (const pt of p.series.points) assert.equal(analysis.report.timeline[pt.x].phase, 'forward');

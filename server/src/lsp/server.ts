@@ -237,6 +237,7 @@ export function bindServer(connection: Connection): void {
     if (!roots.length && params.rootUri) roots.push(uriToFile(params.rootUri));
     // A client that says nothing about trust (another editor) is one the user started on their own files.
     workspace.setEnvironmentSources({ roots, pythonPath: options?.pythonPath ?? null, trusted: options?.trusted ?? true });
+    workspace.onnxRuntime = typeof options?.onnxRuntime === 'string' ? options.onnxRuntime : null;
     for (const p of workspace.settings.problems) log(p);
     return {
       capabilities: {
@@ -277,6 +278,7 @@ export function bindServer(connection: Connection): void {
     ENVIRONMENT_NOTIFICATION,
     guard('environment', undefined, (params: EnvironmentParams) => {
       workspace.setEnvironmentSources({ pythonPath: params.pythonPath, trusted: params.trusted });
+      if (params.onnxRuntime !== undefined) workspace.onnxRuntime = typeof params.onnxRuntime === 'string' ? params.onnxRuntime : null;
       applySettings(workspace.settings);
     }),
   );
@@ -448,7 +450,7 @@ export function bindServer(connection: Connection): void {
         const settings = workspace.settingsOf(params.uri).analysis;
         let profile: PythonProfile;
         try {
-          profile = await profilePython(doc.file, doc.text, settings, host, analysis, ep, undefined, abort.signal);
+          profile = await profilePython(doc.file, doc.text, settings, host, analysis, ep, undefined, abort.signal, false, workspace.onnxRuntime);
         } catch (e) {
           if (e instanceof LoweringError) return { ok: false, kind: 'lowering', message: `Memlens cannot profile this model yet: ${e.message}.` };
           throw e;
@@ -463,7 +465,7 @@ export function bindServer(connection: Connection): void {
         const where = o.providers.map((p) => p.replace('ExecutionProvider', '')).join(', ') || o.ep;
         const fellBack = o.ep === 'cpu' && ep !== 'cpu' && o.notes.length ? ` (CPU: ${o.notes.join('; ')})` : '';
         const verdict = profile.mismatches.length ? `measured output bytes differ from the estimate on ${profile.mismatches.length} layer(s): ${profile.mismatches.slice(0, 2).join('; ')}` : `measured output bytes equal the estimate on all ${compared} layers`;
-        return { ok: true, message: `Memlens: profiled ${path.basename(doc.file)} with ONNX Runtime ${o.version} on ${where}${fellBack}: ${verdict}; forward ${o.runMs.toFixed(1)} ms.`, providers: o.providers, compared, mismatches: profile.mismatches };
+        return { ok: true, message: `Memlens: profiled ${path.basename(doc.file)} with ONNX Runtime ${o.version} on ${where}${fellBack}: ${verdict}; forward ${o.runMs.toFixed(1)} ms; ${profile.comparison.split(':')[0]}.`, providers: o.providers, compared, mismatches: profile.mismatches };
       } finally {
         progress?.done();
       }
@@ -478,7 +480,7 @@ export function bindServer(connection: Connection): void {
       try {
         if (params.profile) {
           if (!workspace.isTrusted) return { ok: false, text: 'Memlens profiles only in trusted workspaces: ONNX Runtime is native code run on your machine.' };
-          const { report, outcome } = await profileOnnxFile(params.file, params.ep ?? 'auto');
+          const { report, outcome } = await profileOnnxFile(params.file, params.ep ?? 'auto', 1, undefined, undefined, workspace.onnxRuntime);
           if (!outcome.ok) return { ok: false, text: `${outcome.kind === 'oom' ? 'out of memory' : outcome.kind === 'timeout' ? 'timed out' : outcome.kind === 'crash' ? 'the profiling process crashed' : 'failed'}: ${outcome.message}` };
           return { ok: true, text: renderOnnxTable(report), peakBytes: report.peakBytes, nodes: report.nodes.length };
         }

@@ -196,6 +196,9 @@ export class Workspace {
     return this.env;
   }
 
+  /** The onnxruntime-node package the profiler loads (the client's CUDA-capable copy), or null: the bundled one. */
+  onnxRuntime: string | null = null;
+
   /** Whether the client says the workspace is trusted (profiling runs only then). */
   get isTrusted(): boolean {
     return this.trusted;

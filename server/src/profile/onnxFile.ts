@@ -67,13 +67,13 @@ export function reportOnnxFile(file: string, batch = 1): OnnxReport {
 }
 
 /** The graph, then one profiled inference of it in ONNX Runtime (a child process with limits). */
-export async function profileOnnxFile(file: string, ep: string, batch = 1, limits: ProfileLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<{ report: OnnxReport; outcome: ProfileOutcome }> {
+export async function profileOnnxFile(file: string, ep: string, batch = 1, limits: ProfileLimits = DEFAULT_LIMITS, signal?: AbortSignal, runtime: string | null = null): Promise<{ report: OnnxReport; outcome: ProfileOutcome }> {
   const report = reportOnnxFile(file, batch);
   const inputs = report.inputs.map((i) => {
     if (!i.shape) throw new OnnxInputError(`${file}: input ${i.name} has no shape to feed`);
     return { name: i.name, dtype: i.dtype, shape: i.shape };
   });
-  const outcome = await runProfiler({ model: path.resolve(file), ep, inputs }, limits, signal);
+  const outcome = await runProfiler({ model: path.resolve(file), ep, inputs, ...(runtime ? { runtime } : {}) }, limits, signal);
   if (outcome.ok) report.profile = compare(report, outcome);
   return { report, outcome };
 }

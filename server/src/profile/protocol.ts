@@ -9,6 +9,8 @@ export interface ProfileJob {
   inputs: { name: string; dtype: string; shape: number[] }[];
   /** Also time the same model in a session without profiling (the bench's overhead figure). */
   baseline?: boolean;
+  /** The onnxruntime-node package to load (a CUDA-capable copy); absent: the bundled one. */
+  runtime?: string;
 }
 
 /** One node as ONNX Runtime's profiler measured it. */

@@ -27,13 +27,17 @@ export interface PythonProfile {
   /** Layers whose measured output bytes differ from the estimate. */
   mismatches: string[];
   nodes: number;
+  /** ONNX Runtime's arena peak over the forward, the estimate's forward peak of the same bytes, and what the comparison says. */
+  measuredPeakBytes: number;
+  estimatedPeakBytes: number;
+  comparison: string;
 }
 
 /**
  * Profiles the model of `text` at `settings` (the same analysis `analysis` came from): throws
  * AnalysisError/LoweringError for what cannot be profiled; a failed run is the outcome's finding.
  */
-export async function profilePython(file: string, text: string, settings: AnalysisSettings, host: SourceHost, analysis: Analysis, ep: string, limits: ProfileLimits = DEFAULT_LIMITS, signal?: AbortSignal, baseline = false): Promise<PythonProfile> {
+export async function profilePython(file: string, text: string, settings: AnalysisSettings, host: SourceHost, analysis: Analysis, ep: string, limits: ProfileLimits = DEFAULT_LIMITS, signal?: AbortSignal, baseline = false, runtime: string | null = null): Promise<PythonProfile> {
   const tree = pythonParser().parse(text);
   if (!tree) throw new AnalysisError('the file could not be parsed', { file, line: 1 });
   let lowered;
@@ -49,13 +53,13 @@ export async function profilePython(file: string, text: string, settings: Analys
   let outcome: ProfileOutcome;
   try {
     fs.writeFileSync(model, encodeModel(lowered.model));
-    outcome = await runProfiler({ model, ep, inputs: lowered.inputs, ...(baseline ? { baseline } : {}) }, limits, signal);
+    outcome = await runProfiler({ model, ep, inputs: lowered.inputs, ...(baseline ? { baseline } : {}), ...(runtime ? { runtime } : {}) }, limits, signal);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const layers = new Map<string, { outputBytes: number; peakBytes: number; ms: number }>();
   const mismatches: string[] = [];
-  if (!outcome.ok) return { outcome, layers, series: null, mismatches, nodes: 0 };
+  if (!outcome.ok) return { outcome, layers, series: null, mismatches, nodes: 0, measuredPeakBytes: 0, estimatedPeakBytes: 0, comparison: '' };
   const byNode = new Map<string, MeasuredNode>(outcome.nodes.map((n) => [n.name, n]));
   const ops = run.tracer.ops;
   // Each module call's output: the node that made it, and which of its outputs.
@@ -100,7 +104,20 @@ export async function profilePython(file: string, text: string, settings: Analys
     points.push({ x, bytes: outside + node.inUseBytes, op: p.op, line: p.line });
   }
   const series: MeasuredSeries | null = points.length ? { source: `onnxruntime ${outcome.version} ${outcome.providers.map((p) => p.replace('ExecutionProvider', '').toLowerCase()).join('+') || outcome.ep}`, points, phases: [{ phase: 'forward', start: 0, end: forwardEnd }] } : null;
-  return { outcome, layers, series, mismatches, nodes: outcome.nodes.length };
+  // The forward's peak of what the arena holds: activations and temporaries the forward made (the
+  // caller's inputs and the weights live outside it).
+  const inputs = analysis.report.totals.inputBytes;
+  const estimatedPeakBytes = Math.max(0, ...timeline.filter((p) => p.phase === 'forward' && !p.microbatch).map((p) => p.bytes.activations + p.bytes.temporaries - inputs));
+  const measuredPeakBytes = Math.max(0, ...outcome.nodes.map((n) => n.peakBytes));
+  const diff = measuredPeakBytes - estimatedPeakBytes;
+  const pct = estimatedPeakBytes > 0 ? `${diff >= 0 ? '+' : ''}${((100 * diff) / estimatedPeakBytes).toFixed(1)}%` : 'n/a';
+  const why = diff > 0
+    ? 'likely because ONNX Runtime materializes views PyTorch shares (reshapes, transposes) and its arena rounds allocations up and keeps its planned buffers (memory pattern) for the whole run'
+    : diff < 0
+      ? 'likely because ONNX Runtime\'s allocation plan reuses freed buffers and runs some kernels in place where PyTorch allocates anew'
+      : 'equal';
+  const comparison = `measured forward peak (arena in use) ${formatBytes(measuredPeakBytes)} vs estimated ${formatBytes(estimatedPeakBytes)} (${pct})${diff === 0 ? '' : `: ${why}`}`;
+  return { outcome, layers, series, mismatches, nodes: outcome.nodes.length, measuredPeakBytes, estimatedPeakBytes, comparison };
 }
 
 export { LoweringError };
