@@ -76,7 +76,7 @@ export function convTranspose(g: Graph, n: number, x0: Tensor, w0: Tensor, bias0
   const spatial = inShape.slice(2).map((sz, i) => (sz - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op_[i] + 1);
   if (spatial.some((v) => v <= 0)) throw new KernelError(op, `output size ${showShape(spatial)} is too small for input ${showShape(x.shape)}`);
   const outShape = [inShape[0], cout, ...spatial];
-  return convolutionOp(g, x, w, bias, batched ? outShape : outShape.slice(1), true, 2 * numel(inShape) * (cout / groups) * numel(k));
+  return convolutionOp(g, x, w, bias, batched ? outShape : outShape.slice(1), true, 2 * numel(inShape) * (cout / groups) * numel(k), { stride: s, padding: p, dilation: d, groups, output_padding: op_ });
 }
 
 function convTransposeRule(n: number) {

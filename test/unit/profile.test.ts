@@ -1,7 +1,7 @@
 // Real profiling passes (issue 12): each fixture's forward lowered to ONNX by the ops' rules, run
 // once in ONNX Runtime (CPU) with its profiler in a child process, and every layer's measured
-// output bytes compared with the estimate — equal, byte for byte. Fixtures with an op that has no
-// rule yet are refused in one line naming it (and listed here, so that a new gap fails the test).
+// output bytes compared with the estimate — equal, byte for byte. A model with an op that has no
+// rule yet is refused in one line naming the op and its line.
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -14,14 +14,6 @@ import { FIXTURES, TRUTH_SETTINGS, fixturePath } from '../fixtures';
 
 const SETTINGS = { ...DEFAULT_SETTINGS, ...TRUTH_SETTINGS, optimizer: 'adamw' as const };
 
-/** Fixtures whose forward has an op without an ONNX rule yet: what the refusal names. */
-const NOT_YET: Record<string, RegExp> = {
-  'inplace_methods.py': /a view of \[4, 64\] larger than its base \[4, 32\]/,
-  'rnn_lm.py': /no ONNX rule for mkldnn_rnn_layer \(line \d+\)/,
-  'rnn_tagger.py': /no ONNX rule for mkldnn_rnn_layer \(line \d+\)/,
-  'unet_small.py': /adaptive average pooling from 4×4 to 3×3 has no ONNX rule yet/,
-};
-
 describe('profiling passes in ONNX Runtime (CPU): measured output bytes = estimated, every layer of every fixture', { timeout: 600_000 }, () => {
   before(() => loadPythonParser());
   const names = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.py')).sort();
@@ -32,10 +24,6 @@ describe('profiling passes in ONNX Runtime (CPU): measured output bytes = estima
       const text = fs.readFileSync(file, 'utf8');
       const analysis = analyzeSource(file, text, SETTINGS);
       assert.equal(analysis.error, null);
-      if (NOT_YET[name]) {
-        await assert.rejects(profilePython(file, text, SETTINGS, diskHost, analysis, 'cpu'), (e: Error) => e instanceof LoweringError && NOT_YET[name].test(e.message));
-        return;
-      }
       const p = await profilePython(file, text, SETTINGS, diskHost, analysis, 'cpu');
       assert.ok(p.outcome.ok, JSON.stringify(p.outcome));
       assert.deepEqual(p.mismatches, []);
@@ -58,4 +46,22 @@ describe('profiling passes in ONNX Runtime (CPU): measured output bytes = estima
       for (const pt of p.series.points) assert.equal(analysis.report.timeline[pt.x].phase, 'forward');
     });
   }
+
+  test('an op without an ONNX rule: refused, naming it and its line', async () => {
+    const file = fixturePath('mlp.py');
+    const text = [
+      'import torch.nn as nn',
+      'class M(nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.l = nn.Linear(8, 8)',
+      '    def forward(self, x):',
+      '        return self.l(x).cumsum(1)',
+      '# memlens: entry=M() input=x:float32[2,8]',
+      '',
+    ].join('\n');
+    const analysis = analyzeSource(file, text, SETTINGS);
+    assert.equal(analysis.error, null);
+    await assert.rejects(profilePython(file, text, SETTINGS, diskHost, analysis, 'cpu'), (e: Error) => e instanceof LoweringError && /^no ONNX rule for cumsum \(line 7\)$/.test(e.message));
+  });
 });

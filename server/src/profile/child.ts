@@ -5,11 +5,10 @@
 // finding (`kind`), never thrown past this file; a native crash ends only this process.
 
 import * as fs from 'fs';
+import { createRequire } from 'module';
 import * as os from 'os';
 import * as path from 'path';
 import type { ProfileJob, ProfileOutcome, MeasuredNode } from './protocol';
-
-declare const __non_webpack_require__: NodeJS.Require | undefined;
 
 /** Execution providers to try for `auto`, best first, per platform. */
 function candidates(ep: string, available: readonly { name: string; bundled: boolean }[]): string[] {
@@ -69,7 +68,7 @@ async function run(job: ProfileJob): Promise<ProfileOutcome> {
     // The CUDA-capable copy the extension installed, when the job names one (checked: a package folder).
     const runtime = job.runtime ?? process.env.MEMLENS_ONNXRUNTIME;
     // A path only known at run time: Node's own require (the bundler's would look in its bundle).
-    const load = typeof __non_webpack_require__ === 'function' ? __non_webpack_require__ : require;
+    const load = createRequire(__filename);
     ort = (runtime && fs.existsSync(path.join(runtime, 'package.json')) ? load(runtime) : require('onnxruntime-node')) as typeof import('onnxruntime-node');
   } catch (e) {
     return { ok: false, kind: 'error', message: `ONNX Runtime could not be loaded: ${(e as Error).message.split('\n')[0]}` };

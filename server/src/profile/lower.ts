@@ -149,10 +149,15 @@ class Builder {
     return out;
   }
 
-  /** Names `t` (an op's output) as ONNX value `name`. */
+  /**
+   * Names `t` (an op's output) as ONNX value `name`. An in-place op on part of a tensor (a slice
+   * assignment) leaves the whole tensor's value as it was: its own node has the part's shape.
+   */
   define(t: Tensor, name: string): void {
-    this.storages.set(t.storage.id, { name, base: t });
     this.info(name, t);
+    const old = this.storages.get(t.storage.id);
+    if (old && !(old.base.shape.length === t.shape.length && old.base.shape.every((d, i) => d === t.shape[i]) && (old.base.offset ?? 0) === (t.offset ?? 0))) return;
+    this.storages.set(t.storage.id, { name, base: t });
   }
 }
 
@@ -238,7 +243,13 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
     const [oh, ow] = op.outputs[0].shape.slice(-2);
     if (oh === 1 && ow === 1) emit('GlobalAveragePool', [ins[0]], [outs[0]]);
     else if (h % oh === 0 && w % ow === 0) emit('AveragePool', [ins[0]], [outs[0]], { kernel_shape: [h / oh, w / ow], strides: [h / oh, w / ow] });
-    else throw new LoweringError(`adaptive average pooling from ${h}×${w} to ${oh}×${ow} has no ONNX rule yet`);
+    else {
+      // Windows of PyTorch's adaptive pooling differ in size; a fixed window and stride that give
+      // the same output shape stand in for them (the profile measures shapes, not values).
+      const sh = Math.max(1, Math.floor(h / oh));
+      const sw = Math.max(1, Math.floor(w / ow));
+      emit('AveragePool', [ins[0]], [outs[0]], { kernel_shape: [h - (oh - 1) * sh, w - (ow - 1) * sw], strides: [sh, sw] });
+    }
   } else if (base.startsWith('_scaled_dot_product')) {
     // Attention as ONNX Runtime runs it unfused: scores, softmax, weighted sum (the scores are its
     // own nodes, not compared); the log-sum-exp the fused kernel keeps for backward beside it.
@@ -254,6 +265,93 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
       b.node('ReduceLogSumExp', [scores, b.constant([op.inputs[0].shape.length - 1])], [outs[1]], { keepdims: 0 });
     }
     for (let k2 = 2; k2 < op.outputs.length; k2++) outs[k2] = '';
+  } else if (base === 'mkldnn_rnn_layer') {
+    // One layer and direction of an LSTM (mode 2) or GRU (mode 3) as ONNX's LSTM/GRU: weights
+    // reshaped to ONNX's [directions, gates·hidden, …], the output and states back to PyTorch's shapes.
+    const mode = Number(a.mode);
+    if (mode !== 2 && mode !== 3) throw new LoweringError(`recurrent mode ${mode} has no ONNX rule yet${op.line ? ` (line ${op.line.line})` : ''}`);
+    const [x, wIh, wHh, bIh, bHh, hx, cx] = op.inputs;
+    const hidden = Number(a.hidden_size);
+    const gates = mode === 2 ? 4 : 3;
+    const reshape = (name: string, shape: number[]) => {
+      const out = b.fresh('v');
+      b.node('Reshape', [name, b.constant(shape)], [out]);
+      return out;
+    };
+    const W = reshape(ins[1], [1, ...wIh.shape]);
+    const R = reshape(ins[2], [1, ...wHh.shape]);
+    let B = '';
+    if (bIh && bHh && a.has_biases !== false) {
+      const both = b.fresh('v');
+      b.node('Concat', [ins[3], ins[4]], [both], { axis: 0 });
+      B = reshape(both, [1, 2 * gates * hidden]);
+    }
+    const batch = x.shape[1];
+    const h0 = hx ? reshape(ins[5], [1, batch, hidden]) : '';
+    const c0 = mode === 2 && cx ? reshape(ins[6], [1, batch, hidden]) : '';
+    const y = b.fresh('v');
+    const yh = b.fresh('v');
+    const yc = b.fresh('v');
+    const direction = a.reverse ? 'reverse' : 'forward';
+    if (mode === 2) b.node('LSTM', [ins[0], W, R, B, '', h0, c0], [y, yh, yc], { hidden_size: hidden, direction });
+    else b.node('GRU', [ins[0], W, R, B, '', h0], [y, yh], { hidden_size: hidden, direction, linear_before_reset: 1 });
+    emit('Reshape', [y, b.constant(op.outputs[0].shape)], [outs[0]]);
+    if (op.outputs[1]) b.node('Reshape', [yh, b.constant(op.outputs[1].shape)], [outs[1]]);
+    if (mode === 2 && op.outputs[2]) b.node('Reshape', [yc, b.constant(op.outputs[2].shape)], [outs[2]]);
+    for (let k = mode === 2 ? 3 : 2; k < op.outputs.length; k++) outs[k] = '';
+  } else if (base === 'rnn_layer' || (base === 'lstm_layer' && op.inputs.length === 7)) {
+    // The CPU RNN (tanh) or LSTM of one layer: input [T·B, in], weights, biases, the states (a
+    // layer's slice of h0/c0 taken from the front).
+    const [T, B, hidden] = op.outputs[0].shape;
+    const lstm = base === 'lstm_layer';
+    const gates = lstm ? 4 : 1;
+    const reshape = (name: string, shape: number[]) => {
+      const out = b.fresh('v');
+      b.node('Reshape', [name, b.constant(shape)], [out]);
+      return out;
+    };
+    const state = (k: number) => {
+      const first = b.fresh('v');
+      b.node('Slice', [ins[k], b.constant([0]), b.constant([1]), b.constant([0])], [first]);
+      return reshape(first, [1, B, hidden]);
+    };
+    const both = b.fresh('v');
+    b.node('Concat', [ins[3], ins[4]], [both], { axis: 0 });
+    const x = reshape(ins[0], [T, B, op.inputs[0].shape[op.inputs[0].shape.length - 1]]);
+    const W = reshape(ins[1], [1, ...op.inputs[1].shape]);
+    const R = reshape(ins[2], [1, ...op.inputs[2].shape]);
+    const bias = reshape(both, [1, 2 * gates * hidden]);
+    const y = b.fresh('v');
+    if (lstm) b.node('LSTM', [x, W, R, bias, '', state(5), state(6)], [y, b.fresh('v'), b.fresh('v')], { hidden_size: hidden });
+    else b.node('RNN', [x, W, R, bias, '', state(5)], [y, b.fresh('v')], { hidden_size: hidden });
+    emit('Reshape', [y, b.constant(op.outputs[0].shape)], [outs[0]]);
+    for (let k = 1; k < op.outputs.length; k++) outs[k] = '';
+  } else if (base === 'lstm_layer') {
+    // An LSTM with a projection (proj_size): ONNX's LSTM has none. A tensor of the output's shape
+    // stands in (its bytes are the layer's; its time is not).
+    const flat = b.fresh('v');
+    b.node('Reshape', [ins[0], b.constant([-1])], [flat]);
+    const n = numel(op.outputs[0].shape);
+    if (n > numel(op.inputs[0].shape)) throw new LoweringError(`an LSTM with a projection whose output is larger than its input has no ONNX rule yet${op.line ? ` (line ${op.line.line})` : ''}`);
+    const part = b.fresh('v');
+    b.node('Slice', [flat, b.constant([0]), b.constant([n])], [part]);
+    emit('Reshape', [part, b.constant(op.outputs[0].shape)], [outs[0]]);
+    for (let k = 1; k < op.outputs.length; k++) outs[k] = '';
+  } else if (base === 'gru_layer') {
+    // The CPU GRU of one layer: input [T·B, in] (T and B from the output [T, B, hidden]), weights, biases, h0 [1, B, hidden].
+    const [T, B, hidden] = op.outputs[0].shape;
+    const [, wIh, wHh] = op.inputs;
+    const reshape = (name: string, shape: number[]) => {
+      const out = b.fresh('v');
+      b.node('Reshape', [name, b.constant(shape)], [out]);
+      return out;
+    };
+    const both = b.fresh('v');
+    b.node('Concat', [ins[3], ins[4]], [both], { axis: 0 });
+    const y = b.fresh('v');
+    b.node('GRU', [reshape(ins[0], [T, B, op.inputs[0].shape[op.inputs[0].shape.length - 1]]), reshape(ins[1], [1, ...wIh.shape]), reshape(ins[2], [1, ...wHh.shape]), reshape(both, [1, 6 * hidden]), '', reshape(ins[5], [1, B, hidden])], [y, b.fresh('v')], { hidden_size: hidden, linear_before_reset: 1 });
+    emit('Reshape', [y, b.constant(op.outputs[0].shape)], [outs[0]]);
+    for (let k = 1; k < op.outputs.length; k++) outs[k] = '';
   } else if (base === 'leaky_relu') emit('LeakyRelu', [ins[0]], [outs[0]], { alpha: { float: Number(a.negative_slope ?? 0.01) } });
   else if (base === 'elu') emit('Elu', [ins[0]], [outs[0]], { alpha: { float: Number(a.alpha ?? 1) } });
   else if (base === 'baddbmm') {
@@ -294,9 +392,10 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
     b.node('Sigmoid', [ins[0]], [sig]);
     emit('Mul', [ins[0], sig], [outs[0]]);
   } else if (base === 'convolution') {
-    if (a.transposed) throw new LoweringError('transposed convolution has no ONNX rule yet');
     const pads = a.padding as number[];
-    emit('Conv', ins, [outs[0]], { strides: a.stride as number[], pads: [...pads, ...pads], dilations: a.dilation as number[], group: Number(a.groups ?? 1) });
+    const common = { strides: a.stride as number[], pads: [...pads, ...pads], dilations: a.dilation as number[], group: Number(a.groups ?? 1) };
+    if (a.transposed) emit('ConvTranspose', ins, [outs[0]], { ...common, output_padding: (a.output_padding as number[] | undefined) ?? pads.map(() => 0) });
+    else emit('Conv', ins, [outs[0]], common);
   } else if (base === 'addmm') emit('Gemm', [ins[1], ins[2], ins[0]], [outs[0]]);
   else if (base === 'mm' || base === 'bmm' || base === 'matmul') emit('MatMul', ins, [outs[0]]);
   else if (base === '_batch_norm_with_update' || base === 'native_batch_norm' || base === 'batch_norm') {
@@ -327,6 +426,27 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
   } else if (base === '_softmax' || base === '_safe_softmax' || base === 'softmax.int') emit('Softmax', [ins[0]], [outs[0]], { axis: Number(a.dim ?? -1) });
   else if (base === '_log_softmax') emit('LogSoftmax', [ins[0]], [outs[0]], { axis: Number(a.dim ?? -1) });
   else if (base === 'cat') emit('Concat', ins, [outs[0]], { axis: Number(a.dim ?? 0) });
+  else if (base === 'stack' && op.inputs.length === 1 && op.outputs[0].shape[0] === 1 && op.inputs[0].shape.length === op.outputs[0].shape.length) {
+    // An RNN's final states stacked from its output (h_n, or an LSTM's c_n of another width): a
+    // tensor of that shape made from the output's elements (the values do not matter here).
+    const n = numel(op.outputs[0].shape);
+    if (n > numel(op.inputs[0].shape)) throw new LoweringError(`a stacked state larger than its RNN's output${op.line ? ` (line ${op.line.line})` : ''}`);
+    const flat = b.fresh('v');
+    b.node('Reshape', [ins[0], b.constant([-1])], [flat]);
+    const part = b.fresh('v');
+    b.node('Slice', [flat, b.constant([0]), b.constant([n])], [part]);
+    emit('Reshape', [part, b.constant(op.outputs[0].shape)], [outs[0]]);
+  } else if (base === 'stack') {
+    const rank = op.outputs[0].shape.length;
+    const dim = Number(a.dim ?? 0) < 0 ? Number(a.dim) + rank : Number(a.dim ?? 0);
+    const axes = b.constant([dim]);
+    const parts = ins.map((name) => {
+      const u = b.fresh('v');
+      b.node('Unsqueeze', [name, axes], [u]);
+      return u;
+    });
+    emit('Concat', parts, [outs[0]], { axis: dim });
+  }
   else if (base === 'embedding') emit('Gather', [ins[0], ins[1]], [outs[0]], { axis: 0 });
   else if (base === 'nll_loss_forward') {
     emit('NegativeLogLikelihoodLoss', [ins[0], ins[1]], [outs[0]], { reduction: 'mean' });
