@@ -78,9 +78,23 @@ function centralDirectory(fd: number, fileSize: number): Entry[] {
 }
 
 /** The named entries' contents (entries missing from the archive are missing from the map). */
-export function readZipEntries(file: string, names: readonly string[], maxBytes = 2 ** 31 - 1): Map<string, Buffer> {
+export function readZipEntries(file: string, names: readonly string[], maxBytes = 2 ** 30): Map<string, Buffer> {
   const fd = fs.openSync(file, 'r');
   try {
+    return readEntries(fd, names, maxBytes);
+  } catch (e) {
+    // Anything a damaged archive makes go wrong (a field read past its record) is a ZipError.
+    if (e instanceof ZipError) throw e;
+    throw new ZipError(`a damaged archive: ${(e as Error).message}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The named entries, each at most `maxBytes` once inflated, all of them at most 4× that. */
+function readEntries(fd: number, names: readonly string[], maxBytes: number): Map<string, Buffer> {
+  let total = 0;
+  {
     const fileSize = fs.fstatSync(fd).size;
     const out = new Map<string, Buffer>();
     for (const entry of centralDirectory(fd, fileSize)) {
@@ -93,10 +107,10 @@ export function readZipEntries(file: string, names: readonly string[], maxBytes 
       const data = entry.method === 0 ? raw : entry.method === 8 ? zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) }) : null;
       if (!data) throw new ZipError(`${entry.name} uses compression method ${entry.method}`);
       if (data.length !== entry.size) throw new ZipError(`${entry.name}: ${data.length} bytes, the directory says ${entry.size}`);
+      total += data.length;
+      if (total > 4 * maxBytes) throw new ZipError('the entries together are too large');
       out.set(entry.name, data);
     }
     return out;
-  } finally {
-    fs.closeSync(fd);
   }
 }

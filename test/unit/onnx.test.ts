@@ -109,6 +109,31 @@ describe('.onnx files read without running them', () => {
   });
 });
 
+describe('hostile graphs read in bounded work', () => {
+  test('200,000 nodes of an unknown operator: read in linear time, the unknowns listed up to 1,000 and counted', () => {
+    const n = 200_000;
+    const nodes = Array.from({ length: n }, (_, i) => ({ name: `q${i}`, opType: 'Q', domain: '', inputs: ['x'], outputs: [`y${i}`], attributes: [] }));
+    const model = decodeModel(encodeModel(cnn({ nodes, initializers: [], outputs: [] })));
+    const t0 = performance.now();
+    const r = readOnnxGraph(model, { folder: tmp, batch: 1 });
+    const ms = performance.now() - t0;
+    assert.equal(r.nodes.length, n);
+    assert.equal(r.unknowns.length, 1001);
+    assert.equal(r.unknowns[1000], `… and ${n - 1000} more`);
+    // Bounded, not timed: a quadratic scan of 200,000 names takes minutes.
+    assert.ok(ms < 60_000, `${ms} ms`);
+  });
+
+  test('a convolution of a 1-D input: its output unknown, not an exception', () => {
+    const m = cnn({ inputs: [{ name: 'x', elemType: 1, shape: [3] }], initializers: [weights('w1', [2, 3, 3])] });
+    m.graph.nodes = [m.graph.nodes[0]];
+    m.graph.nodes[0].inputs = ['x', 'w1'];
+    m.graph.outputs = [];
+    const r = readOnnxGraph(m, { folder: tmp });
+    assert.match(r.unknowns[0], /^c1 \(Conv conv1\): a 1-D input and a 3-D weight$/);
+  });
+});
+
 describe('hostile .onnx files: one line, exit 2, no crash', { timeout: 120_000 }, () => {
   const good = encodeModel(cnn());
   const cases: [string, () => Uint8Array, RegExp][] = [

@@ -142,6 +142,7 @@ function inferNode(node: OnnxNode, input: (k: number) => Value | undefined, cons
     case 'Conv': {
       const w = input(1)?.shape;
       if (!w) return 'the weight shape is not known';
+      if (xs.length < 3 || w.length !== xs.length) return `a ${xs.length}-D input and a ${w.length}-D weight`;
       const spatial = xs.length - 2;
       const kernel = intsAttr(node, 'kernel_shape', w.slice(2));
       const strides = intsAttr(node, 'strides', Array(spatial).fill(1));
@@ -157,6 +158,7 @@ function inferNode(node: OnnxNode, input: (k: number) => Value | undefined, cons
       return [{ type: x.type, shape: out }];
     }
     case 'MaxPool': case 'AveragePool': {
+      if (xs.length < 3) return `a ${xs.length}-D input`;
       const spatial = xs.length - 2;
       const kernel = intsAttr(node, 'kernel_shape', []);
       if (kernel.length !== spatial) return 'no kernel_shape';
@@ -225,8 +227,23 @@ function inferNode(node: OnnxNode, input: (k: number) => Value | undefined, cons
   }
 }
 
-/** Reads the graph of a decoded model: shapes, bytes and the forward's live bytes. */
+/** Unknown shapes listed by name (the rest counted). */
+const MAX_UNKNOWNS = 1000;
+
+/**
+ * Reads the graph of a decoded model: shapes, bytes and the forward's live bytes. Anything a
+ * hostile graph makes go wrong inside is an OnnxFormatError (one line), never another exception.
+ */
 export function readOnnxGraph(model: OnnxModel, options: OnnxReadOptions): OnnxGraphReport {
+  try {
+    return readGraph(model, options);
+  } catch (e) {
+    if (e instanceof OnnxFormatError) throw e;
+    throw new OnnxFormatError(`a graph Memlens cannot read: ${(e as Error).message}`);
+  }
+}
+
+function readGraph(model: OnnxModel, options: OnnxReadOptions): OnnxGraphReport {
   const g = model.graph;
   const batch = options.batch ?? 1;
   const values = new Map<string, Value>();
@@ -256,6 +273,15 @@ export function readOnnxGraph(model: OnnxModel, options: OnnxReadOptions): OnnxG
   for (const v of inputs) values.set(v.name, { type: v.elemType, shape: bind(v.name, v.shape) });
 
   const unknowns: string[] = [];
+  // Each value listed once (a Set, not a scan: a hostile graph has a million unknown outputs), at most 1,000 kept.
+  const listed = new Set<string>();
+  let unknownCount = 0;
+  const unknown = (name: string, why: string) => {
+    if (listed.has(name)) return;
+    listed.add(name);
+    unknownCount++;
+    if (unknowns.length < MAX_UNKNOWNS) unknowns.push(`${name} ${why}`);
+  };
   const lastUse = new Map<string, number>();
   g.nodes.forEach((n, i) => n.inputs.forEach((name) => name && lastUse.set(name, i)));
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
@@ -282,11 +308,11 @@ export function readOnnxGraph(model: OnnxModel, options: OnnxReadOptions): OnnxG
       if (!v?.shape && Array.isArray(inferred)) {
         const guess = inferred[k];
         // A rule applied to inputs it does not fit (a 2-D weight for a Conv) gives no shape, not a wrong one.
-        if (guess?.shape && !guess.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) unknowns.push(`${name} (${node.opType}${node.name ? ` ${node.name}` : ''}): its inputs do not fit ${node.opType}`);
+        if (guess?.shape && !guess.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) unknown(name, `(${node.opType}${node.name ? ` ${node.name}` : ''}): its inputs do not fit ${node.opType}`);
         else v = guess ?? v;
       }
       if (v?.shape) checkElements(name, v.shape);
-      if (!v?.shape && !unknowns.some((u) => u.startsWith(`${name} (`))) unknowns.push(`${name} (${node.opType}${node.name ? ` ${node.name}` : ''}): ${typeof inferred === 'string' ? inferred : 'no shape'}`);
+      if (!v?.shape) unknown(name, `(${node.opType}${node.name ? ` ${node.name}` : ''}): ${typeof inferred === 'string' ? inferred : 'no shape'}`);
       if (v) values.set(name, v);
       return report(name, v);
     });
@@ -330,6 +356,6 @@ export function readOnnxGraph(model: OnnxModel, options: OnnxReadOptions): OnnxG
     peakBytes: peak,
     peakNode,
     peakMadeBytes: peakMade,
-    unknowns,
+    unknowns: unknownCount > unknowns.length ? [...unknowns, `… and ${unknownCount - unknowns.length} more`] : unknowns,
   };
 }

@@ -20,6 +20,7 @@ import { inspect } from 'util';
 import type { SourceHost } from '../analysis';
 import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, PROFILE_REQUEST, ProfileParams, ProfileResult, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams, TIMELINE_REQUEST, TimelineParams, TimelineResult } from '../protocol';
 import { LoweringError, PythonProfile, profilePython } from '../profile/python';
+import { endProfilers } from '../profile/run';
 import { OnnxInputError, profileOnnxFile, renderOnnxTable, reportOnnxFile } from '../profile/onnxFile';
 import type { OnnxParams, OnnxResult, ServerRequests } from '../../../protocol/messages';
 import { readRegularFile } from '../interpreter/files';
@@ -475,12 +476,14 @@ export function bindServer(connection: Connection): void {
   // An .onnx file opened in the editor: its report (and, trusted, one profiled run).
   connection.onRequest(
     'memlens/onnx' satisfies keyof ServerRequests,
-    guardAsync('onnx', { ok: false, text: 'Memlens could not read the file (see the Memlens output).' }, async (params: OnnxParams): Promise<OnnxResult> => {
+    guardAsync('onnx', { ok: false, text: 'Memlens could not read the file (see the Memlens output).' }, async (params: OnnxParams, token): Promise<OnnxResult> => {
       if (typeof params?.file !== 'string') return { ok: false, text: 'no file given' };
       try {
         if (params.profile) {
           if (!workspace.isTrusted) return { ok: false, text: 'Memlens profiles only in trusted workspaces: ONNX Runtime is native code run on your machine.' };
-          const { report, outcome } = await profileOnnxFile(params.file, params.ep ?? 'auto', 1, undefined, undefined, workspace.onnxRuntime);
+          const abort = new AbortController();
+          token?.onCancellationRequested(() => abort.abort());
+          const { report, outcome } = await profileOnnxFile(params.file, params.ep ?? 'auto', 1, undefined, abort.signal, workspace.onnxRuntime);
           if (!outcome.ok) return { ok: false, text: `${outcome.kind === 'oom' ? 'out of memory' : outcome.kind === 'timeout' ? 'timed out' : outcome.kind === 'crash' ? 'the profiling process crashed' : 'failed'}: ${outcome.message}` };
           return { ok: true, text: renderOnnxTable(report), peakBytes: report.peakBytes, nodes: report.nodes.length };
         }
@@ -533,5 +536,8 @@ export function bindServer(connection: Connection): void {
     }),
   );
 
-  connection.onExit(() => workspace.dispose());
+  connection.onExit(() => {
+    endProfilers();
+    workspace.dispose();
+  });
 }

@@ -76,7 +76,7 @@ async function run(job: ProfileJob): Promise<ProfileOutcome> {
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '';
   const available = ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
   const notes: string[] = [];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-ort-'));
+  const dir = job.dir && fs.existsSync(job.dir) ? job.dir : fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-ort-'));
   try {
     for (const ep of candidates(job.ep, available)) {
       let session: import('onnxruntime-node').InferenceSession;
@@ -91,10 +91,13 @@ async function run(job: ProfileJob): Promise<ProfileOutcome> {
         });
       } catch (e) {
         const message = (e as Error).message.split('\n')[0];
+        // With auto, a provider that cannot start (even for lack of memory) gives way to the next.
+        if (job.ep === 'auto' && ep !== 'cpu') {
+          notes.push(`${ep}: ${whyNot(ep, message)}`);
+          continue;
+        }
         if (oomMessage(message)) return { ok: false, kind: 'oom', message, ep };
-        if (job.ep !== 'auto' || ep === 'cpu') return { ok: false, kind: 'error', message: `ONNX Runtime refused the model on ${ep}: ${message}`, ep };
-        notes.push(`${ep}: ${whyNot(ep, message)}`);
-        continue;
+        return { ok: false, kind: 'error', message: `ONNX Runtime refused the model on ${ep}: ${message}`, ep };
       }
       const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
       for (const i of job.inputs) feeds[i.name] = randomInput(ort, i.dtype, i.shape);
@@ -150,7 +153,7 @@ async function run(job: ProfileJob): Promise<ProfileOutcome> {
     }
     return { ok: false, kind: 'error', message: 'no execution provider could run the model', notes };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir !== job.dir) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

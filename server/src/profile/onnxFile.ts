@@ -9,7 +9,7 @@ import { readOnnxGraph, OnnxGraphReport } from '../../../kernels/src/onnx/graph'
 import { decodeModel, OnnxFormatError } from '../../../kernels/src/onnx/proto';
 import { formatBytes } from '../report/units';
 import type { MeasuredNode, ProfileOutcome } from './protocol';
-import { DEFAULT_LIMITS, ProfileLimits, runProfiler } from './run';
+import { DEFAULT_LIMITS, ProfileLimits, maxOf, runProfiler } from './run';
 
 /** Largest .onnx file read (protobuf's own limit is 2 GiB; bigger models keep weights as external data). */
 export const MAX_ONNX_BYTES = 2 ** 31 - 1;
@@ -86,7 +86,7 @@ function compare(report: OnnxReport, o: Extract<ProfileOutcome, { ok: true }>): 
     if (est !== null && est !== m.outputBytes) mismatches.push(`${m.name} (${m.opType}): measured ${m.outputBytes} B, estimated ${est} B`);
     return { ...m, estimatedOutputBytes: est };
   });
-  const measuredPeak = Math.max(0, ...o.nodes.map((n) => n.peakBytes));
+  const measuredPeak = maxOf(o.nodes.map((n) => n.peakBytes));
   // The arena holds what nodes make: initializers and the caller's inputs live in their own buffers.
   const estimated = report.peakMadeBytes;
   const diff = measuredPeak - estimated;

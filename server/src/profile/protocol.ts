@@ -11,6 +11,8 @@ export interface ProfileJob {
   baseline?: boolean;
   /** The onnxruntime-node package to load (a CUDA-capable copy); absent: the bundled one. */
   runtime?: string;
+  /** A folder the server made for the profile's files (it removes it). */
+  dir?: string;
 }
 
 /** One node as ONNX Runtime's profiler measured it. */

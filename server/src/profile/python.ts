@@ -16,7 +16,7 @@ import type { SourceHost } from '../analysis';
 import type { Analysis, AnalysisSettings } from '../report/types';
 import { LoweringError, lowerForward } from './lower';
 import type { MeasuredNode, ProfileOutcome } from './protocol';
-import { DEFAULT_LIMITS, ProfileLimits, runProfiler } from './run';
+import { DEFAULT_LIMITS, ProfileLimits, maxOf, runProfiler } from './run';
 
 export interface PythonProfile {
   outcome: ProfileOutcome;
@@ -63,14 +63,16 @@ export async function profilePython(file: string, text: string, settings: Analys
   const byNode = new Map<string, MeasuredNode>(outcome.nodes.map((n) => [n.name, n]));
   const ops = run.tracer.ops;
   // Each module call's output: the node that made it, and which of its outputs.
+  // By tensor: a later in-place op on the same storage (a ReLU(inplace=True), a slice assignment) makes another tensor.
   const producer = new Map<number, { node: string; k: number; tensor: number }>();
-  ops.forEach((op, i) => op.outputs.forEach((t, k) => producer.set(t.storage.id, { node: `op${i}`, k, tensor: t.id })));
+  ops.forEach((op, i) => op.outputs.forEach((t, k) => {
+    if (!producer.has(t.id)) producer.set(t.id, { node: `op${i}`, k, tensor: t.id });
+  }));
   for (const call of run.lib.calls) {
     const pathName = run.lib.paths.get(call.module);
     if (pathName === undefined || layers.has(pathName) || call.output.k !== 'tensor') continue;
-    const made = producer.get(call.output.t.storage.id);
-    // A layer that returns a view of another's output (nn.Identity, a slice): nothing of its own to measure.
-    if (made && made.tensor !== call.output.t.id) continue;
+    // A layer that returns a view of another's output (nn.Identity, a slice): no node made it, nothing of its own to measure.
+    const made = producer.get(call.output.t.id);
     const node = made ? byNode.get(made.node) : undefined;
     if (!node) continue;
     // Its ops: those the module's forward ran (the module itself or a child).
@@ -78,7 +80,7 @@ export async function profilePython(file: string, text: string, settings: Analys
     const measured = mine.map(({ i }) => byNode.get(`op${i}`)).filter((n): n is MeasuredNode => !!n);
     layers.set(pathName, {
       outputBytes: node.outputs[made!.k] ?? node.outputBytes,
-      peakBytes: Math.max(0, ...measured.map((n) => n.peakBytes)),
+      peakBytes: maxOf(measured.map((n) => n.peakBytes)),
       ms: measured.reduce((s, n) => s + n.us, 0) / 1000,
     });
   }
@@ -95,7 +97,7 @@ export async function profilePython(file: string, text: string, settings: Analys
   let opIndex = -1;
   for (let x = 0; x < timeline.length; x++) {
     const p = timeline[x];
-    if (p.phase !== 'forward' || p.recompute || p.microbatch === 2) continue;
+    if (p.phase !== 'forward' || p.recompute || p.microbatch) continue;
     forwardEnd = x + 1;
     opIndex++;
     const node = byNode.get(`op${opIndex}`);
@@ -107,8 +109,8 @@ export async function profilePython(file: string, text: string, settings: Analys
   // The forward's peak of what the arena holds: activations and temporaries the forward made (the
   // caller's inputs and the weights live outside it).
   const inputs = analysis.report.totals.inputBytes;
-  const estimatedPeakBytes = Math.max(0, ...timeline.filter((p) => p.phase === 'forward' && !p.microbatch).map((p) => p.bytes.activations + p.bytes.temporaries - inputs));
-  const measuredPeakBytes = Math.max(0, ...outcome.nodes.map((n) => n.peakBytes));
+  const estimatedPeakBytes = maxOf(timeline.filter((p) => p.phase === 'forward' && !p.microbatch).map((p) => p.bytes.activations + p.bytes.temporaries - inputs));
+  const measuredPeakBytes = maxOf(outcome.nodes.map((n) => n.peakBytes));
   const diff = measuredPeakBytes - estimatedPeakBytes;
   const pct = estimatedPeakBytes > 0 ? `${diff >= 0 ? '+' : ''}${((100 * diff) / estimatedPeakBytes).toFixed(1)}%` : 'n/a';
   const why = diff > 0

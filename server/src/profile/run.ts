@@ -2,8 +2,9 @@
 // limit and a memory cap, so that a native crash, a GPU or host out-of-memory or a hang ends that
 // process only: each comes back as a finding with its reason, never an exception of the caller.
 
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { ProfileJob, ProfileOutcome } from './protocol';
 
@@ -24,12 +25,34 @@ export function profilerScript(): string {
   return found;
 }
 
-export function runProfiler(job: ProfileJob, limits: ProfileLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<ProfileOutcome> {
+/** The largest of many numbers (no spread: a big profile has more nodes than the stack has room for arguments). */
+export function maxOf(values: readonly number[]): number {
+  let m = 0;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
+/** Profiler processes running now: ended with the server (endProfilers), never left behind. */
+const running = new Set<ChildProcess>();
+
+/** Ends every profiling process (the language server is exiting). */
+export function endProfilers(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
+export function runProfiler(job0: ProfileJob, limits: ProfileLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<ProfileOutcome> {
   return new Promise((resolve) => {
+    if (signal?.aborted) return resolve({ ok: false, kind: 'error', message: 'cancelled', ep: job0.ep });
     const script = profilerScript();
     const node = process.execPath;
+    // The profile's folder is the server's: removed here even when the child is killed.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memlens-ort-'));
+    const job: ProfileJob = { ...job0, dir };
     // ulimit -v bounds what native code may map (ONNX Runtime's arena); V8's heap has its own flag.
-    const useShell = process.platform === 'linux' || process.platform === 'darwin';
+    // Not for GPU providers: a CUDA or WebGPU context reserves far more address space than it uses.
+    const gpu = job.ep !== 'cpu';
+    const useShell = !gpu && (process.platform === 'linux' || process.platform === 'darwin');
     const args = ['--max-old-space-size=1024', script];
     const child = useShell
       ? spawn('/bin/sh', ['-c', `ulimit -v ${Math.max(256, Math.floor(limits.memoryMb)) * 1024} 2>/dev/null; exec "$0" "$@"`, node, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
@@ -37,11 +60,27 @@ export function runProfiler(job: ProfileJob, limits: ProfileLimits = DEFAULT_LIM
     let out = '';
     let err = '';
     let settled = false;
+    running.add(child);
+    // On Linux, a resident-memory watchdog as well (GPU providers run without the address-space cap).
+    const watchdog = process.platform === 'linux' && child.pid ? setInterval(() => {
+      try {
+        const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const kb = Number(status.match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0);
+        if (kb > limits.memoryMb * 1024) {
+          child.kill('SIGKILL');
+          finish({ ok: false, kind: 'oom', message: `the profiling process used over ${limits.memoryMb.toLocaleString('en-US')} MiB`, ep: job.ep });
+        }
+      } catch {
+        // The process has ended.
+      }
+    }, 200) : undefined;
     const finish = (o: ProfileOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (watchdog) clearInterval(watchdog);
       signal?.removeEventListener('abort', onAbort);
+      fs.rmSync(dir, { recursive: true, force: true });
       resolve(o);
     };
     const timer = setTimeout(() => {
@@ -63,6 +102,7 @@ export function runProfiler(job: ProfileJob, limits: ProfileLimits = DEFAULT_LIM
     });
     child.on('error', (e) => finish({ ok: false, kind: 'error', message: `the profiler could not start: ${e.message}` }));
     child.on('close', (code, sig) => {
+      running.delete(child);
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         try {
