@@ -5,6 +5,7 @@
 
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { DEVICES, OPTIMIZERS, PRECISIONS } from '../../common/settings';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import type { FromWebview, TimelineData, ToWebview, WebviewState, WhatIf } from '../../protocol/messages';
 import { ServerEvents, registerCommand, request } from './rpc';
@@ -17,9 +18,6 @@ function isPythonEditor(editor: vscode.TextEditor | undefined): editor is vscode
   return !!editor && editor.document.languageId === 'python' && (editor.document.uri.scheme === 'file' || editor.document.uri.scheme === 'untitled');
 }
 
-const PRECISIONS = ['fp32', 'amp-fp16', 'amp-bf16', 'bf16'];
-const OPTIMIZERS = ['none', 'sgd', 'momentum', 'adam', 'adamw'];
-const DEVICES = ['cuda', 'cpu', 'mps'];
 
 /** The what-if with only values the settings take; null when none is left. */
 function validWhatIf(w: unknown): WhatIf | null {
@@ -28,9 +26,9 @@ function validWhatIf(w: unknown): WhatIf | null {
   const count = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 1;
   const out: WhatIf = {
     ...(count(v.batch) ? { batch: v.batch } : {}),
-    ...(PRECISIONS.includes(v.precision as string) ? { precision: v.precision as WhatIf['precision'] } : {}),
-    ...(OPTIMIZERS.includes(v.optimizer as string) ? { optimizer: v.optimizer as WhatIf['optimizer'] } : {}),
-    ...(DEVICES.includes(v.device as string) ? { device: v.device as WhatIf['device'] } : {}),
+    ...((PRECISIONS as readonly string[]).includes(v.precision as string) ? { precision: v.precision as WhatIf['precision'] } : {}),
+    ...((OPTIMIZERS as readonly string[]).includes(v.optimizer as string) ? { optimizer: v.optimizer as WhatIf['optimizer'] } : {}),
+    ...((DEVICES as readonly string[]).includes(v.device as string) ? { device: v.device as WhatIf['device'] } : {}),
     ...(typeof v.checkpoint === 'boolean' ? { checkpoint: v.checkpoint } : {}),
     ...(count(v.microbatch) ? { microbatch: v.microbatch } : {}),
   };

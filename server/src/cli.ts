@@ -14,6 +14,7 @@ import { loadPythonParser } from './python/parser';
 import { renderHtml } from './report/html';
 import { OnnxInputError, profileOnnxFile, renderOnnxTable, reportOnnxFile } from './profile/onnxFile';
 import { LoweringError, profilePython } from './profile/python';
+import { findingOf } from './profile/run';
 import { memorySnapshot, pickle } from './report/snapshot';
 import { renderTable } from './report/table';
 import { AnalysisSettings, DEFAULT_SETTINGS, DEVICES, OPTIMIZERS, PRECISIONS } from './report/types';
@@ -199,8 +200,7 @@ async function runAnalysis(opts: CliOptions): Promise<number> {
     }
     const o = profile.outcome;
     if (!o.ok) {
-      const finding = o.kind === 'oom' ? `out of memory at batch ${report.settings.batch} on ${o.ep ?? ep}` : o.kind === 'timeout' ? 'timed out' : o.kind === 'crash' ? 'the profiling process crashed' : 'failed';
-      write(process.stderr, `memlens: profiling ${opts.file} ${finding}: ${o.message}`);
+      write(process.stderr, `memlens: profiling ${opts.file} ${findingOf(o, report.settings.batch, ep)}: ${o.message}`);
       return o.kind === 'error' ? 2 : 1;
     }
     for (const l of report.layers) {
@@ -270,8 +270,7 @@ async function runOnnx(opts: CliOptions): Promise<number> {
     if (opts.command === 'profile') {
       const { report, outcome } = await profileOnnxFile(file, ep, batch);
       if (!outcome.ok) {
-        const finding = outcome.kind === 'oom' ? `out of memory at batch ${batch} on ${outcome.ep ?? ep}` : outcome.kind === 'timeout' ? 'timed out' : outcome.kind === 'crash' ? 'the profiling process crashed' : 'failed';
-        write(process.stderr, `memlens: profiling ${file} ${finding}: ${outcome.message}`);
+        write(process.stderr, `memlens: profiling ${file} ${findingOf(outcome, batch, ep)}: ${outcome.message}`);
         // ONNX Runtime refusing the model (an unknown operator, a type error) is bad input; the rest are findings.
         return outcome.kind === 'error' ? 2 : 1;
       }

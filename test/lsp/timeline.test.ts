@@ -97,7 +97,7 @@ describe('the timeline view\'s data (memlens/timeline)', { timeout: 120_000 }, (
     }
   });
 
-  test('a newer what-if supersedes an older one; the answer is the newer one\'s', async () => {
+  test('two what-ifs at once: the newer is answered with its own batch; the older with its own or nothing (superseded), never the newer\'s', async () => {
     const [older, newer] = await Promise.all([timeline(session, { uri, whatIf: { batch: 64 } }), timeline(session, { uri, whatIf: { batch: 16 } })]);
     assert.ok(newer);
     assert.equal(newer.report.settings.batch, 16);

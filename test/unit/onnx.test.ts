@@ -109,19 +109,16 @@ describe('.onnx files read without running them', () => {
   });
 });
 
-describe('hostile graphs read in bounded work', () => {
+describe('hostile graphs read in bounded work', { timeout: 60_000 }, () => {
   test('200,000 nodes of an unknown operator: read in linear time, the unknowns listed up to 1,000 and counted', () => {
     const n = 200_000;
     const nodes = Array.from({ length: n }, (_, i) => ({ name: `q${i}`, opType: 'Q', domain: '', inputs: ['x'], outputs: [`y${i}`], attributes: [] }));
     const model = decodeModel(encodeModel(cnn({ nodes, initializers: [], outputs: [] })));
-    const t0 = performance.now();
+    // A quadratic reader takes minutes here (the suite's timeout fails it); times belong to the bench.
     const r = readOnnxGraph(model, { folder: tmp, batch: 1 });
-    const ms = performance.now() - t0;
     assert.equal(r.nodes.length, n);
     assert.equal(r.unknowns.length, 1001);
     assert.equal(r.unknowns[1000], `… and ${n - 1000} more`);
-    // Bounded, not timed: a quadratic scan of 200,000 names takes minutes.
-    assert.ok(ms < 60_000, `${ms} ms`);
   });
 
   test('a convolution of a 1-D input: its output unknown, not an exception', () => {

@@ -33,11 +33,11 @@ describe('profiling passes in ONNX Runtime (CPU): measured output bytes = estima
         const m = p.layers.get(l.path);
         if (!m || !l.leaf) continue;
         assert.equal(m.outputBytes, l.outputBytes, `${name} ${l.path}: measured ${m.outputBytes} B, estimated ${l.outputBytes} B`);
-        assert.ok(m.ms >= 0 && m.peakBytes >= 0);
         compared++;
       }
+      // Layers that return a view or a tuple have no node of their own; every fixture has some that do.
       const ran = analysis.report.layers.filter((l) => l.leaf && l.calls > 0 && l.outputBytes > 0).length;
-      assert.ok(compared >= Math.min(ran, 1), `${name}: ${compared} of ${ran} layers compared`);
+      assert.ok(compared >= 1, `${name}: ${compared} of ${ran} layers compared`);
       // The measured forward peak beside the estimated one, with by how much.
       assert.ok(p.measuredPeakBytes > 0 && p.estimatedPeakBytes > 0);
       assert.match(p.comparison, /^measured forward peak \(arena in use\) \S+ \S+ vs estimated \S+ \S+ \([+-]?\d+\.\d%\)(: likely because .+)?$/);

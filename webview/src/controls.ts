@@ -9,6 +9,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { WhatIf, WhatIfControls } from '../../protocol/messages';
 import type { Device, OptimizerKind, Precision, ReportSettings } from '../../protocol/report';
 import { el } from './table';
+import { DEVICES, OPTIMIZERS, PRECISIONS } from '../../common/settings';
 
 /** What the controls show: a value for every field a what-if can change. */
 export interface ControlValues {
@@ -23,9 +24,6 @@ export interface ControlValues {
 export type Field = keyof ControlValues;
 export const FIELDS: readonly Field[] = ['batch', 'precision', 'optimizer', 'device', 'checkpoint', 'microbatch'];
 
-const PRECISIONS: Precision[] = ['fp32', 'amp-fp16', 'amp-bf16', 'bf16'];
-const OPTIMIZERS: OptimizerKind[] = ['none', 'sgd', 'momentum', 'adam', 'adamw'];
-const DEVICES: Device[] = ['cuda', 'cpu', 'mps'];
 
 /** The values an analysis ran at: its settings, with the controls' batch, plan and microbatches. */
 export function valuesOf(settings: ReportSettings, controls: WhatIfControls): ControlValues {

@@ -100,7 +100,10 @@ function tensorBytes(t: Tensor): number {
 
 /** Simulates the step and assembles the report and per-line costs. */
 export function buildReport(run: RunResult, settings: AnalysisSettings, file: string, plan: readonly PlanItem[] = []): { report: Report; lines: LineCost[]; step: StepResult; planRegions: CheckpointRegion[]; blockClass: string | null } {
-  const params = namedParameters(run.model).map(([, t]) => t);
+  // The module tree walked once here (every analysis, every edit): the rows, the costs, the peak's tensors.
+  const named = namedParameters(run.model);
+  const modules = namedModules(run.model);
+  const params = named.map(([, t]) => t);
   const planned = regionsOfPlan(plan, run.lib.calls, run.tracer.ctx.torch);
   const step = simulateStep({ ...stepInputOf(run, firstPass(run), settings, planned.regions), file });
   // What is alive at the peak: each layer's share of it (hovers).
@@ -114,7 +117,7 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
   const costs = new Map<InstanceV, ModuleCost>();
   const seenParam = new Map<number, string>();
   const sharedWith = new Map<InstanceV, string>();
-  for (const [path, m] of namedModules(run.model)) {
+  for (const [path, m] of modules) {
     let n = 0;
     let bytes = 0;
     let trainable = 0;
@@ -171,7 +174,6 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
       unknowns: run.interp.unknowns.filter((u) => u.module !== undefined && u.module !== null && (path === '' || u.module === path || u.module.startsWith(`${path}.`))).length,
     };
   };
-  const modules = namedModules(run.model);
   const called = modules.filter(([, m]) => firstCall.has(m)).sort(([, a], [, b]) => run.lib.calls.indexOf(firstCall.get(a)!) - run.lib.calls.indexOf(firstCall.get(b)!));
   const layers: LayerReport[] = [];
   for (const [path, m] of called) if (isLeaf(m) || costs.get(m)!.savedBytes > 0) layers.push(row(path, m));
@@ -216,7 +218,7 @@ export function buildReport(run: RunResult, settings: AnalysisSettings, file: st
     maxBatch: null,
     budgetBytes: settings.budgetBytes,
   };
-  const largest = peakTensors(run, step, settings, file);
+  const largest = peakTensors(run, step, settings, file, named, modules);
   if (largest.length) report.peakTensors = largest;
   const unreliable = unreliableReasons(run);
   if (unreliable.length) report.unreliable = unreliable;
@@ -231,7 +233,7 @@ const PEAK_TENSORS = 12;
  * The largest tensors alive at the training-step peak: activations and temporaries the step made
  * (named by the op that made them and its line), parameters, their gradients and optimizer state.
  */
-function peakTensors(run: RunResult, step: StepResult, settings: AnalysisSettings, file: string): PeakTensor[] {
+function peakTensors(run: RunResult, step: StepResult, settings: AnalysisSettings, file: string, named: readonly [string, Tensor][], modules: readonly [string, InstanceV][]): PeakTensor[] {
   const made = new Map<number, { op: OpRecord; t: Tensor }>();
   for (const op of run.tracer.ops) for (const t of op.outputs) if (!made.has(t.storage.id)) made.set(t.storage.id, { op, t });
   // Tensors an op saved that no op returned (a mask, a reserve buffer): named by the op that saved them.
@@ -259,8 +261,8 @@ function peakTensors(run: RunResult, step: StepResult, settings: AnalysisSetting
   }
   const states = OPTIMIZER_STATE[settings.optimizer].states;
   const seen = new Set<number>();
-  const built = new Map(namedModules(run.model).map(([p, m]) => [p, m.module!.created]));
-  for (const [name, t] of namedParameters(run.model)) {
+  const built = new Map(modules.map(([p, m]) => [p, m.module!.created]));
+  for (const [name, t] of named) {
     if (seen.has(t.storage.id)) continue;
     seen.add(t.storage.id);
     const bytes = round(t.storage.bytes);

@@ -20,7 +20,7 @@ import { inspect } from 'util';
 import type { SourceHost } from '../analysis';
 import { ENVIRONMENT_NOTIFICATION, EnvironmentParams, PROFILE_REQUEST, ProfileParams, ProfileResult, REPORT_REQUEST, ReportParams, ReportResult, SUMMARY_NOTIFICATION, SummaryParams, TIMELINE_REQUEST, TimelineParams, TimelineResult } from '../protocol';
 import { LoweringError, PythonProfile, profilePython } from '../profile/python';
-import { endProfilers } from '../profile/run';
+import { endProfilers, findingOf } from '../profile/run';
 import { OnnxInputError, profileOnnxFile, renderOnnxTable, reportOnnxFile } from '../profile/onnxFile';
 import type { OnnxParams, OnnxResult, ServerRequests } from '../../../protocol/messages';
 import { readRegularFile } from '../interpreter/files';
@@ -458,8 +458,7 @@ export function bindServer(connection: Connection): void {
         }
         const o = profile.outcome;
         if (!o.ok) {
-          const finding = o.kind === 'oom' ? `out of memory at batch ${analysis.report.settings.batch} on ${o.ep ?? ep}` : o.kind === 'timeout' ? 'the run timed out' : o.kind === 'crash' ? 'the profiling process crashed' : 'it failed';
-          return { ok: false, kind: o.kind, message: `Memlens: profiling ${path.basename(doc.file)}: ${finding} (${o.message}).` };
+          return { ok: false, kind: o.kind, message: `Memlens: profiling ${path.basename(doc.file)}: ${findingOf(o, analysis.report.settings.batch, ep)} (${o.message}).` };
         }
         profiles.set(params.uri, { version: analysis.version ?? doc.version, profile });
         const compared = analysis.report.layers.filter((l) => l.leaf && profile.layers.has(l.path)).length;
@@ -484,7 +483,7 @@ export function bindServer(connection: Connection): void {
           const abort = new AbortController();
           token?.onCancellationRequested(() => abort.abort());
           const { report, outcome } = await profileOnnxFile(params.file, params.ep ?? 'auto', 1, undefined, abort.signal, workspace.onnxRuntime);
-          if (!outcome.ok) return { ok: false, text: `${outcome.kind === 'oom' ? 'out of memory' : outcome.kind === 'timeout' ? 'timed out' : outcome.kind === 'crash' ? 'the profiling process crashed' : 'failed'}: ${outcome.message}` };
+          if (!outcome.ok) return { ok: false, text: `${findingOf(outcome, 1, params.ep ?? 'auto')}: ${outcome.message}` };
           return { ok: true, text: renderOnnxTable(report), peakBytes: report.peakBytes, nodes: report.nodes.length };
         }
         const report = reportOnnxFile(params.file);

@@ -15,14 +15,10 @@ import type { RunResult } from '../engine/run';
 
 export class LoweringError extends Error {}
 
-/** What the lowering made, and how its names map back to the traced ops. */
+/** What the lowering made: the model (node `op<i>` is the traced op at position i) and its inputs. */
 export interface Lowered {
   model: OnnxModel;
   inputs: { name: string; dtype: string; shape: number[] }[];
-  /** ONNX node name → the traced op's index (its position in the forward's ops). */
-  nodeOps: Map<string, number>;
-  /** Storage id of each op output → the ONNX value name that holds it. */
-  values: Map<number, string>;
 }
 
 const OPSET = 21;
@@ -58,8 +54,6 @@ function int64Raw(values: readonly number[]): Uint8Array {
   return new Uint8Array(BigInt64Array.from(values.map((v) => BigInt(v))).buffer);
 }
 
-const attrValue = (v: number | number[] | string | { float: number }) => v;
-
 class Builder {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxTensor[] = [];
@@ -74,7 +68,7 @@ class Builder {
   }
 
   node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, number | number[] | string | { float: number }> = {}, name = this.fresh('n')): string {
-    const attrs: OnnxAttribute[] = Object.entries(attributes).map(([k, v]) => ({ name: k, value: attrValue(v) }));
+    const attrs: OnnxAttribute[] = Object.entries(attributes).map(([k, v]) => ({ name: k, value: v }));
     this.nodes.push({ name, opType, domain: '', inputs, outputs, attributes: attrs });
     return name;
   }
@@ -129,24 +123,37 @@ class Builder {
       }
     }
     // Any other view (a slice, a strided or expanded view): a tensor of its shape made from the base's
-    // elements. The values do not matter to a memory profile, the shapes and their bytes do.
-    let flat = this.flat.get(name);
-    if (!flat) {
-      flat = this.fresh('f');
-      this.node('Reshape', [name, this.constant([-1])], [flat]);
-      this.flat.set(name, flat);
-    }
+    // elements (expanded dimensions expanded after).
     const squeezed = t.shape.map((d, i) => (t.strides[i] === 0 ? 1 : d));
-    const m = numel(squeezed);
-    if (m > numel(base.shape)) throw new LoweringError(`a view of [${t.shape.join(', ')}] larger than its base [${base.shape.join(', ')}]`);
-    const part = this.fresh('v');
-    this.node('Slice', [flat, this.constant([0]), this.constant([m])], [part]);
-    const shaped = this.fresh('v');
-    this.node('Reshape', [part, this.constant(squeezed)], [shaped]);
+    const shaped = this.standIn(name, numel(base.shape), squeezed, `a view of [${t.shape.join(', ')}] larger than its base [${base.shape.join(', ')}]`);
     if (squeezed.every((d, i) => d === t.shape[i])) return shaped;
     const out = this.fresh('v');
     this.node('Expand', [shaped, this.constant(t.shape)], [out]);
     return out;
+  }
+
+  /** `name` reshaped to `shape` (into `out`, with the node named `nodeName` when given). */
+  reshape(name: string, shape: readonly number[], out = this.fresh('v'), nodeName?: string): string {
+    this.node('Reshape', [name, this.constant(shape)], [out], {}, nodeName);
+    return out;
+  }
+
+  /**
+   * A tensor of `shape` made from the first elements of `name` (which has `available` of them):
+   * what stands in where the values do not matter to a memory profile, only the shape and its
+   * bytes. `tooLarge` is the refusal when the shape needs more elements than there are.
+   */
+  standIn(name: string, available: number, shape: readonly number[], tooLarge: string, out?: string, nodeName?: string): string {
+    const n = numel(shape);
+    if (n > available) throw new LoweringError(tooLarge);
+    let flat = this.flat.get(name);
+    if (!flat) {
+      flat = this.reshape(name, [-1], this.fresh('f'));
+      this.flat.set(name, flat);
+    }
+    const part = this.fresh('v');
+    this.node('Slice', [flat, this.constant([0]), this.constant([n])], [part]);
+    return this.reshape(part, shape, out, nodeName);
   }
 
   /**
@@ -181,6 +188,7 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
   const ins = op.inputs.map((t) => b.value(t));
   const outs = op.outputs.map((t) => (op.inplace ? b.fresh('w') : `t${t.storage.id}`));
   const emit = (opType: string, inputs: string[], outputs: string[], attributes: Record<string, number | number[] | string | { float: number }> = {}) => b.node(opType, inputs, outputs, attributes, name);
+  const at = op.line ? ` (line ${op.line.line})` : '';
   const unary = UNARY[base.split('.')[0]];
   if (unary) emit(unary, [ins[0]], [outs[0]]);
   else if (base === 'rsqrt') {
@@ -269,26 +277,21 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
     // One layer and direction of an LSTM (mode 2) or GRU (mode 3) as ONNX's LSTM/GRU: weights
     // reshaped to ONNX's [directions, gates·hidden, …], the output and states back to PyTorch's shapes.
     const mode = Number(a.mode);
-    if (mode !== 2 && mode !== 3) throw new LoweringError(`recurrent mode ${mode} has no ONNX rule yet${op.line ? ` (line ${op.line.line})` : ''}`);
+    if (mode !== 2 && mode !== 3) throw new LoweringError(`recurrent mode ${mode} has no ONNX rule yet${at}`);
     const [x, wIh, wHh, bIh, bHh, hx, cx] = op.inputs;
     const hidden = Number(a.hidden_size);
     const gates = mode === 2 ? 4 : 3;
-    const reshape = (name: string, shape: number[]) => {
-      const out = b.fresh('v');
-      b.node('Reshape', [name, b.constant(shape)], [out]);
-      return out;
-    };
-    const W = reshape(ins[1], [1, ...wIh.shape]);
-    const R = reshape(ins[2], [1, ...wHh.shape]);
+    const W = b.reshape(ins[1], [1, ...wIh.shape]);
+    const R = b.reshape(ins[2], [1, ...wHh.shape]);
     let B = '';
     if (bIh && bHh && a.has_biases !== false) {
       const both = b.fresh('v');
       b.node('Concat', [ins[3], ins[4]], [both], { axis: 0 });
-      B = reshape(both, [1, 2 * gates * hidden]);
+      B = b.reshape(both, [1, 2 * gates * hidden]);
     }
     const batch = x.shape[1];
-    const h0 = hx ? reshape(ins[5], [1, batch, hidden]) : '';
-    const c0 = mode === 2 && cx ? reshape(ins[6], [1, batch, hidden]) : '';
+    const h0 = hx ? b.reshape(ins[5], [1, batch, hidden]) : '';
+    const c0 = mode === 2 && cx ? b.reshape(ins[6], [1, batch, hidden]) : '';
     const y = b.fresh('v');
     const yh = b.fresh('v');
     const yc = b.fresh('v');
@@ -299,58 +302,32 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
     if (op.outputs[1]) b.node('Reshape', [yh, b.constant(op.outputs[1].shape)], [outs[1]]);
     if (mode === 2 && op.outputs[2]) b.node('Reshape', [yc, b.constant(op.outputs[2].shape)], [outs[2]]);
     for (let k = mode === 2 ? 3 : 2; k < op.outputs.length; k++) outs[k] = '';
-  } else if (base === 'rnn_layer' || (base === 'lstm_layer' && op.inputs.length === 7)) {
-    // The CPU RNN (tanh) or LSTM of one layer: input [T·B, in], weights, biases, the states (a
-    // layer's slice of h0/c0 taken from the front).
+  } else if (base === 'rnn_layer' || base === 'gru_layer' || (base === 'lstm_layer' && op.inputs.length === 7)) {
+    // The CPU RNN (tanh), GRU or LSTM of one layer: input [T·B, in] (T and B from the output
+    // [T, B, hidden]), weights, biases, the states (a layer's slice of h0/c0 taken from the front).
     const [T, B, hidden] = op.outputs[0].shape;
-    const lstm = base === 'lstm_layer';
-    const gates = lstm ? 4 : 1;
-    const reshape = (name: string, shape: number[]) => {
-      const out = b.fresh('v');
-      b.node('Reshape', [name, b.constant(shape)], [out]);
-      return out;
-    };
+    const kind = base === 'lstm_layer' ? 'LSTM' : base === 'gru_layer' ? 'GRU' : 'RNN';
+    const gates = { LSTM: 4, GRU: 3, RNN: 1 }[kind];
     const state = (k: number) => {
       const first = b.fresh('v');
       b.node('Slice', [ins[k], b.constant([0]), b.constant([1]), b.constant([0])], [first]);
-      return reshape(first, [1, B, hidden]);
+      return b.reshape(first, [1, B, hidden]);
     };
     const both = b.fresh('v');
     b.node('Concat', [ins[3], ins[4]], [both], { axis: 0 });
-    const x = reshape(ins[0], [T, B, op.inputs[0].shape[op.inputs[0].shape.length - 1]]);
-    const W = reshape(ins[1], [1, ...op.inputs[1].shape]);
-    const R = reshape(ins[2], [1, ...op.inputs[2].shape]);
-    const bias = reshape(both, [1, 2 * gates * hidden]);
+    const x = b.reshape(ins[0], [T, B, op.inputs[0].shape[op.inputs[0].shape.length - 1]]);
+    const W = b.reshape(ins[1], [1, ...op.inputs[1].shape]);
+    const R = b.reshape(ins[2], [1, ...op.inputs[2].shape]);
+    const bias = b.reshape(both, [1, 2 * gates * hidden]);
     const y = b.fresh('v');
-    if (lstm) b.node('LSTM', [x, W, R, bias, '', state(5), state(6)], [y, b.fresh('v'), b.fresh('v')], { hidden_size: hidden });
-    else b.node('RNN', [x, W, R, bias, '', state(5)], [y, b.fresh('v')], { hidden_size: hidden });
+    const states = kind === 'LSTM' ? [state(5), state(6)] : [state(5)];
+    b.node(kind, [x, W, R, bias, '', ...states], [y, ...states.map(() => b.fresh('v'))], { hidden_size: hidden, ...(kind === 'GRU' ? { linear_before_reset: 1 } : {}) });
     emit('Reshape', [y, b.constant(op.outputs[0].shape)], [outs[0]]);
     for (let k = 1; k < op.outputs.length; k++) outs[k] = '';
   } else if (base === 'lstm_layer') {
     // An LSTM with a projection (proj_size): ONNX's LSTM has none. A tensor of the output's shape
     // stands in (its bytes are the layer's; its time is not).
-    const flat = b.fresh('v');
-    b.node('Reshape', [ins[0], b.constant([-1])], [flat]);
-    const n = numel(op.outputs[0].shape);
-    if (n > numel(op.inputs[0].shape)) throw new LoweringError(`an LSTM with a projection whose output is larger than its input has no ONNX rule yet${op.line ? ` (line ${op.line.line})` : ''}`);
-    const part = b.fresh('v');
-    b.node('Slice', [flat, b.constant([0]), b.constant([n])], [part]);
-    emit('Reshape', [part, b.constant(op.outputs[0].shape)], [outs[0]]);
-    for (let k = 1; k < op.outputs.length; k++) outs[k] = '';
-  } else if (base === 'gru_layer') {
-    // The CPU GRU of one layer: input [T·B, in] (T and B from the output [T, B, hidden]), weights, biases, h0 [1, B, hidden].
-    const [T, B, hidden] = op.outputs[0].shape;
-    const [, wIh, wHh] = op.inputs;
-    const reshape = (name: string, shape: number[]) => {
-      const out = b.fresh('v');
-      b.node('Reshape', [name, b.constant(shape)], [out]);
-      return out;
-    };
-    const both = b.fresh('v');
-    b.node('Concat', [ins[3], ins[4]], [both], { axis: 0 });
-    const y = b.fresh('v');
-    b.node('GRU', [reshape(ins[0], [T, B, op.inputs[0].shape[op.inputs[0].shape.length - 1]]), reshape(ins[1], [1, ...wIh.shape]), reshape(ins[2], [1, ...wHh.shape]), reshape(both, [1, 6 * hidden]), '', reshape(ins[5], [1, B, hidden])], [y, b.fresh('v')], { hidden_size: hidden, linear_before_reset: 1 });
-    emit('Reshape', [y, b.constant(op.outputs[0].shape)], [outs[0]]);
+    b.standIn(ins[0], numel(op.inputs[0].shape), op.outputs[0].shape, `an LSTM with a projection whose output is larger than its input has no ONNX rule yet${at}`, outs[0], name);
     for (let k = 1; k < op.outputs.length; k++) outs[k] = '';
   } else if (base === 'leaky_relu') emit('LeakyRelu', [ins[0]], [outs[0]], { alpha: { float: Number(a.negative_slope ?? 0.01) } });
   else if (base === 'elu') emit('Elu', [ins[0]], [outs[0]], { alpha: { float: Number(a.alpha ?? 1) } });
@@ -429,13 +406,7 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
   else if (base === 'stack' && op.inputs.length === 1 && op.outputs[0].shape[0] === 1 && op.inputs[0].shape.length === op.outputs[0].shape.length) {
     // An RNN's final states stacked from its output (h_n, or an LSTM's c_n of another width): a
     // tensor of that shape made from the output's elements (the values do not matter here).
-    const n = numel(op.outputs[0].shape);
-    if (n > numel(op.inputs[0].shape)) throw new LoweringError(`a stacked state larger than its RNN's output${op.line ? ` (line ${op.line.line})` : ''}`);
-    const flat = b.fresh('v');
-    b.node('Reshape', [ins[0], b.constant([-1])], [flat]);
-    const part = b.fresh('v');
-    b.node('Slice', [flat, b.constant([0]), b.constant([n])], [part]);
-    emit('Reshape', [part, b.constant(op.outputs[0].shape)], [outs[0]]);
+    b.standIn(ins[0], numel(op.inputs[0].shape), op.outputs[0].shape, `a stacked state larger than its RNN's output${at}`, outs[0], name);
   } else if (base === 'stack') {
     const rank = op.outputs[0].shape.length;
     const dim = Number(a.dim ?? 0) < 0 ? Number(a.dim) + rank : Number(a.dim ?? 0);
@@ -455,7 +426,7 @@ function lowerOp(b: Builder, op: OpRecord, index: number): void {
   else if (base === 'bernoulli' || base === 'bernoulli.float') {
     // Dropout's mask: a float tensor of the input's shape (random, as bernoulli's).
     emit('RandomUniformLike', [ins[0] ?? b.value(op.outputs[0])], [outs[0]]);
-  } else throw new LoweringError(`no ONNX rule for ${op.kind}${op.line ? ` (line ${op.line.line})` : ''}`);
+  } else throw new LoweringError(`no ONNX rule for ${op.kind}${at}`);
   op.outputs.forEach((t, k) => {
     if (outs[k]) b.define(t, outs[k]);
   });
@@ -482,7 +453,6 @@ export function lowerForward(run: RunResult): Lowered {
     inputs.push({ name, dtype: t.dtype, shape: [...t.shape] });
     b.storages.set(t.storage.id, { name, base: t });
   });
-  const nodeOps = new Map<string, number>();
   const saved = new Map<number, string>();
   const ops = run.tracer.ops;
   ops.forEach((op, i) => {
@@ -496,7 +466,6 @@ export function lowerForward(run: RunResult): Lowered {
       return;
     }
     lowerOp(b, op, i);
-    nodeOps.set(`op${i}`, i);
     // What autograd saves stays alive to the end: a graph output (its value as saved, now).
     for (const s of op.saved) {
       const cur = b.storages.get(s.id);
@@ -522,7 +491,5 @@ export function lowerForward(run: RunResult): Lowered {
     opsets: [{ domain: '', version: OPSET }],
     graph: { name: 'forward', nodes: b.nodes, initializers: b.initializers, inputs: inputs.map((i) => ({ name: i.name, elemType: onnxType(i.dtype as DType), shape: i.shape })), outputs, valueInfo: b.valueInfo.filter((v) => !outputNames.has(v.name)) },
   };
-  const values = new Map<number, string>();
-  for (const [id, s] of b.storages) values.set(id, s.name);
-  return { model, inputs, nodeOps, values };
+  return { model, inputs };
 }

@@ -32,6 +32,20 @@ export function maxOf(values: readonly number[]): number {
   return m;
 }
 
+/** What a failed run found, in words: `out of memory at batch 64 on cuda`, `timed out`… */
+export function findingOf(o: Extract<ProfileOutcome, { ok: false }>, batch: number, ep: string): string {
+  switch (o.kind) {
+    case 'oom':
+      return `out of memory at batch ${batch} on ${o.ep ?? ep}`;
+    case 'timeout':
+      return 'timed out';
+    case 'crash':
+      return 'the profiling process crashed';
+    default:
+      return 'failed';
+  }
+}
+
 /** Profiler processes running now: ended with the server (endProfilers), never left behind. */
 const running = new Set<ChildProcess>();
 

@@ -23,9 +23,7 @@ export type {
   UnknownReport,
 } from '../../../protocol/report';
 
-export const PRECISIONS: readonly Precision[] = ['fp32', 'amp-fp16', 'amp-bf16', 'bf16'];
-export const OPTIMIZERS: readonly OptimizerKind[] = ['none', 'sgd', 'momentum', 'adam', 'adamw'];
-export const DEVICES: readonly Device[] = ['cuda', 'cpu', 'mps'];
+export { DEVICES, OPTIMIZERS, PRECISIONS } from '../../../common/settings';
 
 /** What an analysis runs with; each field has a CLI flag and (most) a `memlens.*` setting. */
 export interface AnalysisSettings {
